@@ -1,0 +1,7 @@
+/**
+ * Command-line plumbing: exit codes, error output, and the commands' entry points.
+ *
+ * @module
+ */
+export * from "./run_program.ts";
+export * from "./version_command.ts";

@@ -1,0 +1,6 @@
+/**
+ * Structured logging shared by every mode.
+ *
+ * @module
+ */
+export * from "./logger.ts";

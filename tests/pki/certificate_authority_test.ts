@@ -1,0 +1,68 @@
+import { assert, assertEquals, assertRejects } from "../_utils/assert.ts";
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  loadCertificateAuthority,
+  parseCertificatesPem,
+} from "../../src/pki/mod.ts";
+import { x509 } from "../../src/pki/_x509.ts";
+
+Deno.test("createCertificateAuthority() makes a self-signed ECDSA P-256 CA that may sign", async () => {
+  const ca = await createCertificateAuthority({ commonName: "unit-ca", validityDays: 10 });
+  const [certificate] = parseCertificatesPem(ca.certificatePem);
+  assert(certificate);
+  assertEquals(certificate.subject, "CN=unit-ca");
+  assertEquals(certificate.issuer, "CN=unit-ca");
+  assertEquals((certificate.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
+  assert(certificate.getExtension(x509.BasicConstraintsExtension)?.ca);
+  const usages = certificate.getExtension(x509.KeyUsagesExtension)!.usages;
+  assert(usages & x509.KeyUsageFlags.keyCertSign);
+  assert(await certificate.verify({ signatureOnly: true }));
+  const days = (certificate.notAfter.getTime() - Date.now()) / 86_400_000;
+  assert(days > 9.9 && days <= 10, `validity ${days} days`);
+  assert(ca.privateKeyPem.startsWith("-----BEGIN PRIVATE KEY-----"));
+});
+
+Deno.test("loadCertificateAuthority() reads PEM back and keeps signing for the same CA", async () => {
+  const original = await createCertificateAuthority();
+  const loaded = await loadCertificateAuthority(original.certificatePem, original.privateKeyPem);
+  const leaf = await issueCertificate(loaded, { commonName: "after-reload" });
+  assert(
+    await leaf.certificate.verify({
+      publicKey: original.certificate.publicKey,
+      signatureOnly: true,
+    }),
+  );
+});
+
+Deno.test("loadCertificateAuthority() refuses a key of another CA and a leaf certificate", async () => {
+  const one = await createCertificateAuthority();
+  const two = await createCertificateAuthority();
+  await assertRejects(
+    () => loadCertificateAuthority(one.certificatePem, two.privateKeyPem),
+    Error,
+    "the private key does not belong",
+  );
+  const leaf = await issueCertificate(one, { commonName: "leaf" });
+  await assertRejects(
+    () => loadCertificateAuthority(leaf.certificatePem, leaf.privateKeyPem),
+    Error,
+    "is not a CA certificate",
+  );
+  await assertRejects(
+    () => loadCertificateAuthority("garbage", one.privateKeyPem),
+    Error,
+    "no PEM certificate",
+  );
+});
+
+Deno.test("createCertificateAuthority() supports RSA keys for tools that need them", async () => {
+  const ca = await createCertificateAuthority({ keyAlgorithm: "rsa-2048" });
+  const leaf = await issueCertificate(ca, { commonName: "rsa-leaf", keyAlgorithm: "rsa-2048" });
+  assertEquals(leaf.certificate.publicKey.algorithm.name, "RSASSA-PKCS1-v1_5");
+  assert(
+    await leaf.certificate.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }),
+  );
+  const reloaded = await loadCertificateAuthority(ca.certificatePem, ca.privateKeyPem);
+  assertEquals(reloaded.keyAlgorithm, "rsa-2048");
+});
