@@ -57,12 +57,12 @@ export function parseKubeconfig(text: string, file: string): Kubeconfig {
 }
 
 function parseYaml(text: string, file: string): unknown {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   const [error] = document.errors;
   if (error) {
     const position = error.linePos?.[0];
     const where = position ? ` at line ${position.line}, column ${position.col}` : "";
-    const reason = error.message.split("\n")[0];
+    const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "");
     throw new KubeconfigError(`not valid YAML${where}: ${reason}`, { file });
   }
   return document.toJS();
