@@ -11,6 +11,7 @@ export * from "./kubeconfig_paths.ts";
 export * from "./client_config.ts";
 export * from "./resolve_client_config.ts";
 export * from "./load_kubeconfig.ts";
+export * from "./kubeconfig_render.ts";
 export * from "./in_cluster_config.ts";
 export * from "./credentials.ts";
 export * from "./token_file_provider.ts";

@@ -1,0 +1,104 @@
+/** Starting one kube-apiserver on loopback with its own certificates, issuer and admin credentials. */
+import { type CertificateAuthority, issueCertificate, type IssuedCertificate } from "../pki/mod.ts";
+import { freePort } from "./free_port.ts";
+import { type ManagedProcess, startManagedProcess } from "./managed_process.ts";
+import { waitFor } from "./wait_for.ts";
+
+/** What one API server needs. */
+export interface KubeApiServerSpec {
+  name: string;
+  binary: string;
+  etcdUrl: string;
+  /** A folder of its own for certificates and logs. */
+  dir: string;
+  ca: CertificateAuthority;
+  admin: IssuedCertificate;
+  adminToken: string;
+  extraArgs?: string[];
+}
+
+/** A running API server. */
+export interface RunningKubeApiServer {
+  url: string;
+  port: number;
+  process: ManagedProcess;
+}
+
+/** Starts the API server and waits until /readyz is ok and the default namespace exists. */
+export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<RunningKubeApiServer> {
+  const port = freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const serving = await issueCertificate(spec.ca, {
+    commonName: `kube-apiserver-${spec.name}`,
+    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+    ipAddresses: ["127.0.0.1", "10.0.0.1"],
+  });
+  const files = {
+    ca: `${spec.dir}/ca.crt`,
+    cert: `${spec.dir}/apiserver.crt`,
+    key: `${spec.dir}/apiserver.key`,
+    tokens: `${spec.dir}/tokens.csv`,
+  };
+  await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
+  await Deno.writeTextFile(files.cert, serving.certificatePem);
+  await Deno.writeTextFile(files.key, serving.privateKeyPem, { mode: 0o600 });
+  // The service-account signing key is the serving key: any private key works, and it stays in this cluster.
+  await Deno.writeTextFile(
+    files.tokens,
+    `${spec.adminToken},mca-admin,mca-admin-uid,"system:masters"\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  const process = await startManagedProcess(`kube-apiserver-${spec.name}`, spec.binary, [
+    `--etcd-servers=${spec.etcdUrl}`,
+    `--etcd-prefix=/registry-${spec.name}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${spec.dir}/cert-dir`,
+    `--tls-cert-file=${files.cert}`,
+    `--tls-private-key-file=${files.key}`,
+    `--client-ca-file=${files.ca}`,
+    `--token-auth-file=${files.tokens}`,
+    "--authorization-mode=RBAC",
+    `--service-account-issuer=https://${spec.name}.mca.test`,
+    `--service-account-key-file=${files.key}`,
+    `--service-account-signing-key-file=${files.key}`,
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    "--profiling=false",
+    "--shutdown-delay-duration=0s",
+    "--shutdown-send-retry-after=false",
+    ...(spec.extraArgs ?? []),
+  ], { logPath: `${spec.dir}/kube-apiserver.log` });
+  let exited = false;
+  process.exited.then(() => exited = true);
+  const client = Deno.createHttpClient({ caCerts: [spec.ca.certificatePem] });
+  const headers = { Authorization: `Bearer ${spec.adminToken}` };
+  try {
+    await waitFor(async () => {
+      if (exited) throw new Error("kube-apiserver exited");
+      const ready = await fetch(`${url}/readyz`, { client, headers });
+      await ready.body?.cancel();
+      if (!ready.ok) return false;
+      // The bootstrap controller creates "default" shortly after readiness; tests expect it.
+      const namespace = await fetch(`${url}/api/v1/namespaces/default`, { client, headers });
+      await namespace.body?.cancel();
+      return namespace.ok;
+    }, {
+      timeoutMs: 90_000,
+      intervalMs: 200,
+      description: `kube-apiserver "${spec.name}" at ${url}`,
+    });
+  } catch (error) {
+    await process.stop(2_000);
+    throw new Error(
+      `kube-apiserver "${spec.name}" did not start: ${(error as Error).message}\n${await process
+        .tail()}`,
+    );
+  } finally {
+    client.close();
+  }
+  return { url, port, process };
+}

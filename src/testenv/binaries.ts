@@ -1,0 +1,152 @@
+/** Where the test control-plane binaries live, and how they are built from the Go module proxy. */
+import { join } from "node:path";
+import { ETCD_VERSION, KUBERNETES_VERSION } from "./versions.ts";
+
+/** Paths of the two binaries. */
+export interface TestenvBinaries {
+  kubeApiServer: string;
+  etcd: string;
+}
+
+/** Inputs that decide the binary folder. */
+export interface BinaryDirOptions {
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * The folder holding `kube-apiserver` and `etcd`: `MCA_TESTENV_BIN` if set (for example the
+ * folder of controller-runtime's setup-envtest), else the build cache
+ * `$XDG_CACHE_HOME/mca/testenv/<k8s>-<etcd>/` (default `~/.cache`).
+ */
+export function testenvBinDir(options: BinaryDirOptions = {}): { dir: string; fromEnv: boolean } {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const explicit = env("MCA_TESTENV_BIN");
+  if (explicit) return { dir: explicit, fromEnv: true };
+  const cache = env("XDG_CACHE_HOME") || join(env("HOME") ?? "/tmp", ".cache");
+  return {
+    dir: join(cache, "mca", "testenv", `${KUBERNETES_VERSION}-${ETCD_VERSION}`),
+    fromEnv: false,
+  };
+}
+
+/** Finds both binaries, or throws a message that says exactly how to get them. */
+export async function findBinaries(options: BinaryDirOptions = {}): Promise<TestenvBinaries> {
+  const { dir, fromEnv } = testenvBinDir(options);
+  const binaries = { kubeApiServer: join(dir, "kube-apiserver"), etcd: join(dir, "etcd") };
+  const missing: string[] = [];
+  for (const path of Object.values(binaries)) {
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (!info?.isFile) missing.push(path);
+  }
+  if (missing.length > 0) {
+    const how = fromEnv
+      ? `MCA_TESTENV_BIN="${dir}" must hold executable kube-apiserver and etcd files (for example from "setup-envtest use -p path")`
+      : `Build them once with "scripts/deno task testenv:build" (needs Go 1.24+ from https://go.dev/dl and the Go module proxy; ` +
+        `takes a few minutes), or point MCA_TESTENV_BIN at a folder that holds kube-apiserver and etcd`;
+    throw new Error(
+      `The test control plane is missing ${missing.map((m) => `"${m}"`).join(", ")}. ${how}`,
+    );
+  }
+  return binaries;
+}
+
+/** Progress callback of the build. */
+export type BuildProgress = (message: string) => void;
+
+/** Options of buildBinaries. */
+export interface BuildOptions extends BinaryDirOptions {
+  /** Folder of the Go wrapper modules; default scripts/testenv of this repository. */
+  wrappersDir?: string;
+  onProgress?: BuildProgress;
+  /** Rebuild even when the binaries exist. */
+  force?: boolean;
+}
+
+/** Builds kube-apiserver and etcd into the cache unless they are there already. */
+export async function buildBinaries(options: BuildOptions = {}): Promise<TestenvBinaries> {
+  const progress = options.onProgress ?? (() => {});
+  const { dir, fromEnv } = testenvBinDir(options);
+  if (!options.force) {
+    const existing = await findBinaries(options).catch(() => undefined);
+    if (existing) {
+      progress(`Using the test control plane in ${dir}`);
+      return existing;
+    }
+  }
+  if (fromEnv) return await findBinaries(options);
+  await requireGo();
+  const wrappers = options.wrappersDir ??
+    new URL("../../scripts/testenv/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const minor = KUBERNETES_VERSION.split(".")[1];
+  const versionFlags = [
+    `gitVersion=${KUBERNETES_VERSION}`,
+    "gitMajor=1",
+    `gitMinor=${minor}`,
+    "gitTreeState=clean",
+    `buildDate=${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+  ].flatMap((flag) => [
+    `-X k8s.io/component-base/version.${flag}`,
+    `-X k8s.io/client-go/pkg/version.${flag}`,
+  ]);
+  const builds = [
+    {
+      name: "etcd",
+      version: ETCD_VERSION,
+      module: "etcd",
+      pkg: "go.etcd.io/etcd/server/v3",
+      ldflags: "-s -w",
+    },
+    {
+      name: "kube-apiserver",
+      version: KUBERNETES_VERSION,
+      module: "kube-apiserver",
+      pkg: "k8s.io/kubernetes/cmd/kube-apiserver",
+      ldflags: ["-s -w", ...versionFlags].join(" "),
+    },
+  ];
+  for (const build of builds) {
+    const started = Date.now();
+    progress(
+      `Building ${build.name} ${build.version} from the Go module proxy (the first build takes minutes)...`,
+    );
+    const output = join(dir, build.name);
+    const child = new Deno.Command("go", {
+      args: ["build", "-trimpath", "-ldflags", build.ldflags, "-o", `${output}.tmp`, build.pkg],
+      cwd: join(wrappers, build.module),
+      env: { CGO_ENABLED: "0" },
+      stdout: "inherit",
+      stderr: "piped",
+    }).spawn();
+    const result = await child.output();
+    if (!result.success) {
+      const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-20).join(
+        "\n",
+      );
+      throw new Error(
+        `Building ${build.name} failed (go build exited with ${result.code}):\n${stderr}`,
+      );
+    }
+    // Renamed only when complete, so that an interrupted build is never mistaken for a binary.
+    await Deno.rename(`${output}.tmp`, output);
+    progress(`Built ${build.name} in ${Math.round((Date.now() - started) / 1000)} s: ${output}`);
+  }
+  return await findBinaries(options);
+}
+
+async function requireGo(): Promise<void> {
+  try {
+    const result = await new Deno.Command("go", {
+      args: ["version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (result.success) return;
+  } catch {
+    // Not installed: reported below.
+  }
+  throw new Error(
+    "Building the test control plane needs the Go toolchain (1.24+), which was not found on PATH. " +
+      "Install it from https://go.dev/dl, or set MCA_TESTENV_BIN to a folder with kube-apiserver and etcd binaries",
+  );
+}

@@ -1,0 +1,41 @@
+/** Polling a condition with a deadline: how tests and the test environment wait, never by sleeping blindly. */
+
+/** Options of waitFor. */
+export interface WaitForOptions {
+  /** Give up after this long; default 30 s. */
+  timeoutMs?: number;
+  /** Pause between attempts; default 100 ms. */
+  intervalMs?: number;
+  /** Says what was awaited, for the timeout error. */
+  description?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls `check` until it returns a value other than undefined/false, and returns that value.
+ * Errors thrown by `check` count as "not yet"; the last one is reported on timeout.
+ */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: WaitForOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const intervalMs = options.intervalMs ?? 100;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (true) {
+    options.signal?.throwIfAborted();
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const what = options.description ?? "condition";
+      const why = lastError instanceof Error ? `: last error: ${lastError.message}` : "";
+      throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
