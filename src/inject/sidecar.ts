@@ -1,0 +1,116 @@
+/** The sidecar container and the volumes it needs (pure). */
+import type { SidecarSettings } from "./inject_settings.ts";
+import type { Container, Volume } from "./kube_types.ts";
+import {
+  APP_CREDENTIALS_PATH,
+  APP_CREDENTIALS_VOLUME,
+  CONFIG_FILE,
+  CONFIG_PATH,
+  CONFIG_VOLUME,
+  HEALTH_PORT,
+  POD_CREDENTIALS_PATH,
+  POD_CREDENTIALS_VOLUME,
+  PROXY_HOST,
+  PROXY_PORT,
+  SIDECAR_NAME,
+} from "./names.ts";
+
+/** The distroless image's non-root user. */
+const NONROOT_UID = 65532;
+
+/**
+ * The proxy as a native sidecar (KEP-753): an init container with restartPolicy Always whose
+ * startupProbe holds back the app containers until it listens and has written their credentials.
+ */
+export function sidecarContainer(settings: SidecarSettings): Container {
+  const probe = (path: string) => ({ httpGet: { path, port: HEALTH_PORT, scheme: "HTTP" } });
+  return {
+    name: SIDECAR_NAME,
+    image: settings.image,
+    imagePullPolicy: settings.imagePullPolicy,
+    args: [
+      "proxy",
+      `--listen=${PROXY_HOST}:${PROXY_PORT}`,
+      `--health-listen=0.0.0.0:${HEALTH_PORT}`,
+      `--config=${CONFIG_PATH}/${CONFIG_FILE}`,
+      `--app-credentials-dir=${APP_CREDENTIALS_PATH}`,
+      `--service-account-dir=${POD_CREDENTIALS_PATH}`,
+      `--log-level=${settings.logLevel}`,
+    ],
+    restartPolicy: "Always",
+    ports: [{ name: "mca-health", containerPort: HEALTH_PORT, protocol: "TCP" }],
+    env: [
+      {
+        name: "MCA_POD_NAME",
+        valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } },
+      },
+      {
+        name: "MCA_POD_NAMESPACE",
+        valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } },
+      },
+    ],
+    resources: settings.resources,
+    startupProbe: {
+      ...probe("/readyz"),
+      periodSeconds: 1,
+      timeoutSeconds: 1,
+      failureThreshold: 120,
+    },
+    readinessProbe: {
+      ...probe("/readyz"),
+      periodSeconds: 5,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+    },
+    livenessProbe: {
+      ...probe("/healthz"),
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: NONROOT_UID,
+      runAsGroup: NONROOT_UID,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumeMounts: [
+      { name: APP_CREDENTIALS_VOLUME, mountPath: APP_CREDENTIALS_PATH },
+      { name: POD_CREDENTIALS_VOLUME, mountPath: POD_CREDENTIALS_PATH, readOnly: true },
+      { name: CONFIG_VOLUME, mountPath: CONFIG_PATH, readOnly: true },
+    ],
+  };
+}
+
+/** The pod volumes of the injection. */
+export function sidecarVolumes(settings: SidecarSettings): Volume[] {
+  return [
+    // Written by the proxy, read by the apps: the proxy's CA, the pod's namespace and a per-pod token.
+    { name: APP_CREDENTIALS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+    // The pod's real credentials, projected explicitly so they never depend on the
+    // ServiceAccount admission plugin (which skips containers that mount over its path).
+    {
+      name: POD_CREDENTIALS_VOLUME,
+      projected: {
+        defaultMode: 0o444,
+        sources: [
+          { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          {
+            downwardAPI: {
+              items: [{
+                path: "namespace",
+                fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" },
+              }],
+            },
+          },
+        ],
+      },
+    },
+    // Optional: without the ConfigMap the proxy sends everything to the home cluster.
+    { name: CONFIG_VOLUME, configMap: { name: settings.configName, optional: true } },
+  ];
+}
