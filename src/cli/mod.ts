@@ -5,3 +5,4 @@
  */
 export * from "./run_program.ts";
 export * from "./version_command.ts";
+export * from "./inject_command.ts";
