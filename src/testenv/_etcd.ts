@@ -27,15 +27,15 @@ export async function startEtcd(binary: string, dir: string): Promise<RunningEtc
     "--unsafe-no-fsync",
     "--log-level=warn",
   ], { logPath: `${dir}/etcd.log` });
-  let exited = false;
-  process.exited.then(() => exited = true);
+  // Stop waiting as soon as the process dies: its log says why.
+  const died = new AbortController();
+  process.exited.then((code) => died.abort(new Error(`it exited with code ${code}`)));
   try {
     await waitFor(async () => {
-      if (exited) throw new Error("etcd exited");
       const response = await fetch(`${url}/health`);
       const body = await response.json();
       return body.health === "true";
-    }, { timeoutMs: 30_000, description: `etcd at ${url}` });
+    }, { timeoutMs: 30_000, description: `etcd at ${url}`, signal: died.signal });
   } catch (error) {
     await process.stop(2_000);
     throw new Error(`etcd did not start: ${(error as Error).message}\n${await process.tail()}`);

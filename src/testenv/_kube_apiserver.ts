@@ -42,7 +42,8 @@ export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<Runni
   await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
   await Deno.writeTextFile(files.cert, serving.certificatePem);
   await Deno.writeTextFile(files.key, serving.privateKeyPem, { mode: 0o600 });
-  // The service-account signing key is the serving key: any private key works, and it stays in this cluster.
+  // The serving key doubles as the service-account signing key; kube-apiserver reads the
+  // public half from the certificate (it does not take PKCS#8 keys as public key files).
   await Deno.writeTextFile(
     files.tokens,
     `${spec.adminToken},mca-admin,mca-admin-uid,"system:masters"\n`,
@@ -63,7 +64,7 @@ export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<Runni
     `--token-auth-file=${files.tokens}`,
     "--authorization-mode=RBAC",
     `--service-account-issuer=https://${spec.name}.mca.test`,
-    `--service-account-key-file=${files.key}`,
+    `--service-account-key-file=${files.cert}`,
     `--service-account-signing-key-file=${files.key}`,
     "--service-cluster-ip-range=10.0.0.0/24",
     "--allow-privileged=true",
@@ -72,13 +73,13 @@ export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<Runni
     "--shutdown-send-retry-after=false",
     ...(spec.extraArgs ?? []),
   ], { logPath: `${spec.dir}/kube-apiserver.log` });
-  let exited = false;
-  process.exited.then(() => exited = true);
+  // Stop waiting as soon as the process dies: its log says why.
+  const died = new AbortController();
+  process.exited.then((code) => died.abort(new Error(`it exited with code ${code}`)));
   const client = Deno.createHttpClient({ caCerts: [spec.ca.certificatePem] });
   const headers = { Authorization: `Bearer ${spec.adminToken}` };
   try {
     await waitFor(async () => {
-      if (exited) throw new Error("kube-apiserver exited");
       const ready = await fetch(`${url}/readyz`, { client, headers });
       await ready.body?.cancel();
       if (!ready.ok) return false;

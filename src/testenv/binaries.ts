@@ -68,7 +68,8 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
   const { dir, fromEnv } = testenvBinDir(options);
   if (!options.force) {
     const existing = await findBinaries(options).catch(() => undefined);
-    if (existing) {
+    const kubectl = await kubectlPath(options).catch(() => undefined);
+    if (existing && kubectl) {
       progress(`Using the test control plane in ${dir}`);
       return existing;
     }
@@ -105,7 +106,16 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
       ldflags: ["-s -w", ...versionFlags].join(" "),
     },
   ];
+  if (!(await onPath("kubectl"))) {
+    builds.push({ ...builds[1]!, name: "kubectl", pkg: "k8s.io/kubernetes/cmd/kubectl" });
+  }
   for (const build of builds) {
+    if (
+      build.name === "kubectl" && !options.force &&
+      (await Deno.stat(join(dir, "kubectl")).catch(() => null))
+    ) {
+      continue;
+    }
     const started = Date.now();
     progress(
       `Building ${build.name} ${build.version} from the Go module proxy (the first build takes minutes)...`,
@@ -132,6 +142,37 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
     progress(`Built ${build.name} in ${Math.round((Date.now() - started) / 1000)} s: ${output}`);
   }
   return await findBinaries(options);
+}
+
+/**
+ * The kubectl the tests run: `MCA_KUBECTL`, else the one on PATH, else one built into the
+ * cache by `testenv:build` (it builds kubectl only when none is on PATH).
+ */
+export async function kubectlPath(options: BinaryDirOptions = {}): Promise<string> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const explicit = env("MCA_KUBECTL");
+  if (explicit) return explicit;
+  if (await onPath("kubectl")) return "kubectl";
+  const built = join(testenvBinDir(options).dir, "kubectl");
+  if ((await Deno.stat(built).catch(() => undefined))?.isFile) return built;
+  throw new Error(
+    `kubectl was not found on PATH or in "${built}". Install kubectl (https://kubernetes.io/docs/tasks/tools/), ` +
+      `or run "scripts/deno task testenv:build", which builds it from the Go module proxy when it is missing`,
+  );
+}
+
+async function onPath(command: string): Promise<boolean> {
+  try {
+    const result = await new Deno.Command(command, {
+      args: ["version", "--client"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    return result.success;
+  } catch {
+    return false;
+  }
 }
 
 async function requireGo(): Promise<void> {

@@ -21,10 +21,12 @@ export interface ManagedProcess {
 
 // Runs "$@" with stdin from /dev/null. TERM/INT are passed on and USR1 escalates to KILL; a
 // watcher kills the child when the guard's stdin (our pipe) closes, e.g. because we died.
-const GUARD = `"$@" </dev/null & child=$!
+// (Background jobs of a non-interactive shell read /dev/null unless told otherwise, hence fd 3.)
+const GUARD = `exec 3<&0
+"$@" </dev/null & child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT
 trap 'kill -KILL "$child" 2>/dev/null' USR1
-( cat >/dev/null; kill -TERM "$child" 2>/dev/null; sleep 5; kill -KILL "$child" 2>/dev/null ) &
+( cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null && { sleep 5; kill -KILL "$child" 2>/dev/null; } ) >/dev/null 2>&1 &
 watcher=$!
 while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || break; done
 kill "$watcher" 2>/dev/null
@@ -53,16 +55,18 @@ export async function startManagedProcess(
   const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() =>
     writer.close().catch(() => {})
   );
-  const exited = child.status.then(async (status) => {
-    await copied.catch(() => {});
-    return status.code;
-  });
   let stdinClosed = false;
   const closeStdin = () => {
     if (stdinClosed) return;
     stdinClosed = true;
     child.stdin.close().catch(() => {});
   };
+  const exited = child.status.then(async (status) => {
+    // Lets the guard's watcher finish too.
+    closeStdin();
+    await copied.catch(() => {});
+    return status.code;
+  });
   return {
     name,
     pid: child.pid,

@@ -8,6 +8,7 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** Says what was awaited, for the timeout error. */
   description?: string;
+  /** Stops waiting at once; the signal's reason is thrown. */
   signal?: AbortSignal;
 }
 

@@ -4,6 +4,7 @@
  */
 import {
   killAllTestEnvs,
+  kubectlPath,
   startTestEnv,
   type TestCluster,
   type TestEnv,
@@ -58,7 +59,7 @@ export async function kubectl(
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<KubectlResult> {
   const kubeconfig = typeof target === "string" ? target : target.kubeconfigPath;
-  const child = new Deno.Command("kubectl", {
+  const child = new Deno.Command(await kubectlPath(), {
     args: [`--kubeconfig=${kubeconfig}`, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

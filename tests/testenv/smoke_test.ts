@@ -3,6 +3,8 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
 
 e2eTest(
   "kubectl creates and lists objects in each cluster, and the clusters stay apart",
@@ -110,23 +112,38 @@ e2eTest("TokenRequest, TokenReview and SubjectAccessReview work", async (env) =>
     return sar.status.allowed;
   };
   assertEquals(await canList(), false);
+  // Not the "view" ClusterRole: it is aggregated, and aggregation is a controller-manager job.
+  await kubectlOk(host, [
+    "create",
+    "role",
+    "pod-reader",
+    "-n",
+    ns,
+    "--verb=list",
+    "--resource=pods",
+  ]);
   await kubectlOk(host, [
     "create",
     "rolebinding",
-    "robot-view",
+    "robot-reads",
     "-n",
     ns,
-    "--clusterrole=view",
+    "--role=pod-reader",
     `--serviceaccount=${ns}:robot`,
   ]);
   await waitFor(canList, { description: "RBAC to allow the robot to list pods" });
-  // The token itself works against the API server.
-  const whoami = await kubectl(host, [
+  // The token itself works against the API server (a kubeconfig with only the token, so that
+  // no client certificate takes precedence).
+  await using dir = await tempDir();
+  const tokenConfig = await dir.write(
+    "kubeconfig",
+    renderKubeconfig([{ name: "robot", server: host.url, caPem: host.caPem, user: { token } }]),
+  );
+  const whoami = await kubectl(tokenConfig, [
     "auth",
     "whoami",
     "-o",
     "jsonpath={.status.userInfo.username}",
-    `--token=${token}`,
   ]);
   assertEquals(whoami.stdout, `system:serviceaccount:${ns}:robot`);
 });

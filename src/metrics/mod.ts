@@ -1,0 +1,6 @@
+/**
+ * Prometheus metrics for every server mode.
+ *
+ * @module
+ */
+export * from "./registry.ts";
