@@ -13,8 +13,15 @@ export function median(samples: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Formats rows as a text table; each value is followed by its ratio to the first row's. */
-export function formatTable(title: string, rows: Row[]): string {
+/** A benchmark's result: rows, and whether ratios to the first row mean anything. */
+export interface BenchResult {
+  rows: Row[];
+  /** False when the rows measure different things (no common baseline). */
+  ratios: boolean;
+}
+
+/** Formats rows as a text table; with ratios, each value is followed by its ratio to the first row's. */
+export function formatTable(title: string, { rows, ratios }: BenchResult): string {
   const columns = Object.keys(rows[0]?.values ?? {});
   const base = rows[0]?.values ?? {};
   const cells = rows.map((row) => [
@@ -22,7 +29,7 @@ export function formatTable(title: string, rows: Row[]): string {
     ...columns.map((column) => {
       const value = row.values[column] ?? NaN;
       const ratio = value / (base[column] ?? NaN);
-      return `${value.toFixed(1)} (${ratio.toFixed(2)}x)`;
+      return ratios ? `${value.toFixed(1)} (${ratio.toFixed(2)}x)` : value.toFixed(1);
     }),
   ]);
   const header = ["variant", ...columns];

@@ -1,12 +1,15 @@
 /** `deno task bench`: every benchmark, side by side, ratios to the first row of each table. */
-import { formatTable } from "./_report.ts";
+import { type BenchResult, formatTable } from "./_report.ts";
 import { startupBench } from "./startup_bench.ts";
+import { testenvBench } from "./testenv_bench.ts";
 
 const only = Deno.args[0];
-const benches: [string, () => Promise<import("./_report.ts").Row[]>][] = [
+const benches: [string, () => Promise<BenchResult>][] = [
   ["startup", startupBench],
+  ["testenv", testenvBench],
 ];
 for (const [name, bench] of benches) {
   if (only && only !== name) continue;
-  console.log(formatTable(`${name} (ratios to the first row)`, await bench()) + "\n");
+  const result = await bench();
+  console.log(formatTable(result.ratios ? `${name} (ratios to the first row)` : name, result) + "\n");
 }

@@ -5,7 +5,7 @@
  */
 import { createTestPki } from "../tests/_utils/test_pki.ts";
 import { startHttpsRecorder } from "../tests/_utils/https_recorder.ts";
-import { median, type Row } from "./_report.ts";
+import { type BenchResult, median, type Row } from "./_report.ts";
 
 const RUNS = Number(Deno.env.get("MCA_BENCH_RUNS") ?? 5);
 
@@ -36,7 +36,7 @@ async function measure(script: string, args: string[]): Promise<{ ms: number; rs
 }
 
 /** Runs the start-up benchmark and returns its rows. */
-export async function startupBench(): Promise<Row[]> {
+export async function startupBench(): Promise<BenchResult> {
   const pki = await createTestPki();
   const server = await startHttpsRecorder(
     pki,
@@ -82,5 +82,5 @@ export async function startupBench(): Promise<Row[]> {
     await server.close();
     await Deno.remove(dir, { recursive: true });
   }
-  return rows;
+  return { rows, ratios: true };
 }

@@ -42,6 +42,8 @@ export interface TestEnv extends AsyncDisposable {
   kubeconfigPath: string;
   etcdUrl: string;
   cluster(name: string): TestCluster;
+  /** Process ids of the guards running etcd and each API server (in cluster order). */
+  processIds(): { etcd: number; apiServers: number[] };
   stop(): Promise<void>;
 }
 
@@ -178,6 +180,10 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
       if (!cluster) throw new Error(`No test cluster "${name}" (clusters: ${names.join(", ")})`);
       return cluster;
     },
+    processIds: () => ({
+      etcd: etcd.process.pid,
+      apiServers: clusters.map((cluster) => servers.find((s) => s.url === cluster.url)!.process.pid),
+    }),
     stop,
     [Symbol.asyncDispose]: stop,
   };
