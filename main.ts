@@ -7,6 +7,7 @@ import {
   type ProgramIo,
   runProgram,
   versionCommand,
+  webhookCommand,
 } from "./src/cli/mod.ts";
 import { MCA_VERSION } from "./src/version.ts";
 
@@ -72,6 +73,83 @@ export function buildProgram(io: ProgramIo): Command {
         "Examples:\n  mca inject -f deploy.yaml > deploy.injected.yaml\n  kubectl get deploy web -o yaml | mca inject - | kubectl apply -f -",
     )
     .action((files: string[], options) => injectCommand(files, options, processInjectIo(io)));
+
+  program
+    .command("webhook")
+    .description(
+      "run the mutating admission webhook that injects the sidecar into opted-in pods on creation; " +
+        "keeps its CA in a Secret shared by all replicas and the caBundle of its " +
+        "MutatingWebhookConfiguration right (it creates the configuration when missing)",
+    )
+    .option("--listen <host:port>", "HTTPS listen address", "0.0.0.0:8443")
+    .option(
+      "--namespace <ns>",
+      "mca's namespace: CA Secret, Service, never injected (default: $POD_NAMESPACE or mca-system)",
+    )
+    .option("--service-name <name>", "Service the API server calls", "mca-webhook")
+    .option("--service-port <port>", "port of that Service", "443")
+    .option(
+      "--url <url>",
+      "development: register the webhook by URL (https://host:port) instead of a Service",
+    )
+    .option("--configuration-name <name>", "MutatingWebhookConfiguration name", "mca")
+    .option("--ca-secret <name>", "Secret holding the shared CA", "mca-webhook-ca")
+    .addOption(
+      new Option("--failure-policy <policy>", "when the webhook is down").choices([
+        "Fail",
+        "Ignore",
+      ]).default("Fail"),
+    )
+    .option(
+      "--cert-validity <duration>",
+      "serving certificate lifetime; renewed at two thirds",
+      "30d",
+    )
+    .option("--ca-validity <duration>", "CA lifetime; rotated with 20% left", "3650d")
+    .option("--kubeconfig <file>", "kubeconfig to use instead of the in-cluster service account")
+    .option("--context <name>", "kubeconfig context")
+    .option("--image <image>", "sidecar image (default: this release's image)")
+    .addOption(
+      new Option("--image-pull-policy <policy>", "sidecar image pull policy").choices([
+        "Always",
+        "IfNotPresent",
+        "Never",
+      ]),
+    )
+    .option(
+      "--config-name <name>",
+      'default routing ConfigMap of the sidecar (default "mca-proxy")',
+    )
+    .addOption(
+      new Option("--proxy-log-level <level>", "sidecar log level").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
+    )
+    .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
+    .option("--memory-request <quantity>", 'sidecar memory request (default "48Mi")')
+    .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
+    .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")')
+    .addOption(
+      new Option("--log-level <level>", "webhook log level").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
+    )
+    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addHelpText(
+      "after",
+      '\nOpt-in: the pod label mca.k8s.io/inject: "true", or the namespace label mca.k8s.io/inject: enabled.\n' +
+        "Endpoints: POST /mutate, POST /mutate-namespace, GET /healthz, /readyz, /metrics.\n\n" +
+        "Example (local control plane):\n" +
+        "  mca webhook --kubeconfig host.kubeconfig --namespace mca-system --listen 127.0.0.1:9443 \\\n" +
+        "    --url https://127.0.0.1:9443",
+    )
+    .action((options) => webhookCommand(options));
 
   return program;
 }

@@ -13,7 +13,9 @@ export function rssMiB(pid: number): number {
 /** Direct children of a process. */
 export function childPids(pid: number): number[] {
   try {
-    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(
+      Boolean,
+    ).map(Number);
   } catch {
     return [];
   }

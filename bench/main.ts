@@ -11,5 +11,7 @@ const benches: [string, () => Promise<BenchResult>][] = [
 for (const [name, bench] of benches) {
   if (only && only !== name) continue;
   const result = await bench();
-  console.log(formatTable(result.ratios ? `${name} (ratios to the first row)` : name, result) + "\n");
+  console.log(
+    formatTable(result.ratios ? `${name} (ratios to the first row)` : name, result) + "\n",
+  );
 }

@@ -24,8 +24,14 @@ export async function testenvBench(): Promise<BenchResult> {
     await env.stop();
   }
   const rows: Row[] = [
-    { name: "3 clusters, warm start (s)", values: { p50: median(starts), max: Math.max(...starts) } },
-    { name: "kube-apiserver RSS (MiB)", values: { p50: median(apiServers), max: Math.max(...apiServers) } },
+    {
+      name: "3 clusters, warm start (s)",
+      values: { p50: median(starts), max: Math.max(...starts) },
+    },
+    {
+      name: "kube-apiserver RSS (MiB)",
+      values: { p50: median(apiServers), max: Math.max(...apiServers) },
+    },
     { name: "etcd RSS (MiB)", values: { p50: median(etcds), max: Math.max(...etcds) } },
   ];
   return { rows, ratios: false };

@@ -182,7 +182,9 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     },
     processIds: () => ({
       etcd: etcd.process.pid,
-      apiServers: clusters.map((cluster) => servers.find((s) => s.url === cluster.url)!.process.pid),
+      apiServers: clusters.map((cluster) =>
+        servers.find((s) => s.url === cluster.url)!.process.pid
+      ),
     }),
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,0 +1,29 @@
+/** Durations on the command line: "90s", "15m", "12h", "30d" (and combinations such as "1h30m"). */
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration into milliseconds; throws a message that shows the accepted form. */
+export function parseDuration(text: string, flag: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  const consumed = parts.map((part) => part[0]).join("");
+  if (parts.length === 0 || consumed !== text) {
+    throw new Error(
+      `Invalid ${flag} "${text}": use a duration such as "90s", "15m", "12h" or "30d"`,
+    );
+  }
+  const ms = parts.reduce((sum, part) => sum + Number(part[1]) * UNITS[part[2]!]!, 0);
+  if (!(ms > 0)) throw new Error(`Invalid ${flag} "${text}": must be longer than zero`);
+  return ms;
+}
+
+/** Parses "host:port", ":port" or "[v6]:port" into a hostname and a port. */
+export function parseListenAddress(text: string, flag: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(
+      `Invalid ${flag} "${text}": use host:port, for example "0.0.0.0:8443" or "127.0.0.1:0"`,
+    );
+  }
+  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
