@@ -8,6 +8,7 @@ Deno.test("webhookConfiguration() matches opted-in pods on CREATE only, never in
     endpoint: { service: { namespace: "mca-system", name: "mca-webhook", port: 443 } },
     caBundlePem: "PEM",
     failurePolicy: "Fail",
+    // deno-lint-ignore no-explicit-any
   }) as { webhooks: Record<string, any>[] };
   assertEquals(config.webhooks.map((w) => w.name), ["pods.mca.k8s.io", "namespaces.mca.k8s.io"]);
   for (const webhook of config.webhooks) {

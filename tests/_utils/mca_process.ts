@@ -1,0 +1,22 @@
+/** Runs `mca` from source as a real child process (guarded, so it never outlives the tests). */
+import { type ManagedProcess, startManagedProcess } from "../../src/testenv/mod.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Starts `mca <args>` with its output in a log file under `dir`. */
+export async function startMca(
+  args: string[],
+  options: { dir: string; name?: string; env?: Record<string, string> },
+): Promise<ManagedProcess> {
+  const name = options.name ?? args[0] ?? "mca";
+  return await startManagedProcess(name, Deno.execPath(), [
+    "run",
+    "--allow-all",
+    "--quiet",
+    MAIN,
+    ...args,
+  ], {
+    logPath: `${options.dir}/${name}-${crypto.randomUUID().slice(0, 6)}.log`,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
