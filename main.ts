@@ -5,6 +5,8 @@ import {
   injectCommand,
   processInjectIo,
   type ProgramIo,
+  proxyCommand,
+  proxyExplainCommand,
   runProgram,
   versionCommand,
   webhookCommand,
@@ -20,7 +22,9 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .version(MCA_VERSION, "-V, --version", "print the version number")
     .showSuggestionAfterError(true)
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    // Options after a subcommand belong to it: `mca proxy explain --config` is explain's.
+    .enablePositionalOptions();
 
   program
     .command("version")
@@ -150,6 +154,65 @@ export function buildProgram(io: ProgramIo): Command {
         "    --url https://127.0.0.1:9443",
     )
     .action((options) => webhookCommand(options));
+
+  const proxy = program
+    .command("proxy")
+    .description(
+      "the multi-cluster Kubernetes API proxy: in a pod it is the injected sidecar on 127.0.0.1:6443; " +
+        "on a workstation (--contexts) it serves several kubeconfig contexts through one local endpoint",
+    )
+    .option("--listen <host:port>", "API listener (TLS, loopback)", "127.0.0.1:6443")
+    .option(
+      "--health-listen <host:port>",
+      'health and metrics listener (plain HTTP; "" to disable)',
+    )
+    .option("--config <file>", "routing config (YAML); reloaded when it changes")
+    .option(
+      "--app-credentials-dir <dir>",
+      "where to write ca.crt, namespace and token for the app containers",
+    )
+    .option(
+      "--service-account-dir <dir>",
+      "the pod's own token, ca.crt and namespace (home cluster credentials)",
+    )
+    .option("--kubeconfig <file>", "workstation: kubeconfig holding the contexts")
+    .option("--contexts <a,b>", "workstation: contexts to serve; the first is home and default")
+    .option(
+      "--write-kubeconfig <file>",
+      "workstation: write a kubeconfig that points at this proxy",
+    )
+    .option(
+      "--max-body-bytes <bytes>",
+      "largest request body read for routing (413 beyond)",
+      "3145728",
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
+    )
+    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  mca proxy --contexts east,west --write-kubeconfig /tmp/mca.kubeconfig\n" +
+        "  mca proxy explain --config routes.yaml POST /api/v1/namespaces/shop/configmaps -f cm.yaml",
+    )
+    .enablePositionalOptions()
+    .action((options) => proxyCommand(options, io.stdout));
+
+  proxy
+    .command("explain")
+    .description("print which rule and cluster a request would use, without sending it")
+    .argument("<method>", "HTTP method: GET, POST, PUT, PATCH, DELETE")
+    .argument("<path>", "API path with query, e.g. /api/v1/namespaces/shop/pods/web-1")
+    .option("--config <file>", "routing config (YAML)")
+    .option("--kubeconfig <file>", "kubeconfig holding the contexts")
+    .option("--contexts <a,b>", "workstation contexts, as for mca proxy")
+    .option("-f, --filename <file>", 'request body (JSON or YAML); "-" reads stdin')
+    .option("--content-type <type>", "content type of the body (default: from its form)")
+    .option("-H, --header <name: value>", "a request header, repeatable", collect)
+    .action((method: string, path: string, options) =>
+      proxyExplainCommand(method, path, options, io.stdout)
+    );
 
   return program;
 }

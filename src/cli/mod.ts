@@ -7,4 +7,5 @@ export * from "./run_program.ts";
 export * from "./version_command.ts";
 export * from "./inject_command.ts";
 export * from "./webhook_command.ts";
+export * from "./proxy_command.ts";
 export * from "./duration.ts";

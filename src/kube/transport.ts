@@ -36,7 +36,8 @@ export function createKubeTransport(
   options: KubeTransportOptions = {},
 ): KubeTransport {
   const logger = options.logger ?? silentLogger;
-  const credentials = options.credentials ?? credentialProvider(config, options, logger);
+  const credentials = options.credentials ??
+    createCredentialProvider(config, { logger, ...(options.exec ? { exec: options.exec } : {}) });
   const agent = options.userAgent ?? userAgent();
   const useNode = config.tls.insecureSkipVerify || config.tls.serverName !== undefined;
   if (useNode && config.proxyUrl) {
@@ -75,11 +76,12 @@ export function createKubeTransport(
   };
 }
 
-function credentialProvider(
+/** The credential provider a config implies: static token or basic auth, token file, exec plugin, or none. */
+export function createCredentialProvider(
   config: ClientConfig,
-  options: KubeTransportOptions,
-  logger: Logger,
+  options: { logger?: Logger; exec?: Omit<ExecProviderOptions, "cluster"> } = {},
 ): CredentialProvider {
+  const logger = options.logger ?? silentLogger;
   const settings = config.credentials;
   switch (settings.type) {
     case "none":
@@ -108,7 +110,7 @@ function credentialProvider(
 }
 
 /** The client key pair: from the credentials (exec plugins may return one), else from the config. */
-function clientPair(
+export function clientPair(
   config: ClientConfig,
   used: Credentials,
 ): { certPem?: string; keyPem?: string } {
@@ -156,6 +158,20 @@ function proxySettings(proxyUrl: string): Deno.Proxy {
   url.username = "";
   url.password = "";
   return { url: url.href, ...(basicAuth ? { basicAuth } : {}) };
+}
+
+/** The Impersonate-* headers as lowercase names with every value (for node:http, which takes arrays). */
+export function impersonationHeaders(
+  impersonate: Impersonation | undefined,
+): Record<string, string[]> {
+  if (!impersonate) return {};
+  const headers: Record<string, string[]> = { "impersonate-user": [impersonate.user] };
+  if (impersonate.uid) headers["impersonate-uid"] = [impersonate.uid];
+  if (impersonate.groups?.length) headers["impersonate-group"] = impersonate.groups;
+  for (const [key, values] of Object.entries(impersonate.extra ?? {})) {
+    headers[`impersonate-extra-${encodeURIComponent(key).toLowerCase()}`] = values;
+  }
+  return headers;
 }
 
 /** Sets the Impersonate-* headers (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation). */

@@ -1,0 +1,67 @@
+/** Turning the configured clusters into upstreams (the I/O of reading kubeconfigs and service-account files). */
+import { type ClientConfig, inClusterConfig, loadClientConfig } from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { ClusterSpec, ProxyConfig } from "./proxy_config.ts";
+import { createUpstream, type Upstream } from "./upstream.ts";
+
+/** Upstreams by cluster name, and why a cluster has none. */
+export interface ClusterUpstreams {
+  upstreams: Map<string, Upstream>;
+  unavailable: Map<string, string>;
+}
+
+/** Where the home cluster's in-cluster credentials come from. */
+export interface InClusterSource {
+  serviceAccountDir: string;
+  env?: (name: string) => string | undefined;
+}
+
+/** Builds an upstream per cluster; a cluster that cannot be set up fails the whole config (nothing half-applied). */
+export async function buildUpstreams(
+  config: ProxyConfig,
+  options: { inCluster: InClusterSource; logger: Logger },
+): Promise<ClusterUpstreams> {
+  const upstreams = new Map<string, Upstream>();
+  const unavailable = new Map<string, string>();
+  try {
+    for (const [name, spec] of Object.entries(config.clusters)) {
+      if (spec.type === "hub") {
+        unavailable.set(
+          name,
+          `Cluster "${name}" is reached through the hub, which this build of mca proxy cannot do yet`,
+        );
+        continue;
+      }
+      const clientConfig = await clientConfigFor(name, spec, options.inCluster);
+      upstreams.set(
+        name,
+        createUpstream(name, clientConfig, { logger: options.logger, timeoutMs: spec.timeoutMs }),
+      );
+    }
+  } catch (error) {
+    for (const upstream of upstreams.values()) upstream.close();
+    throw error;
+  }
+  return { upstreams, unavailable };
+}
+
+async function clientConfigFor(
+  name: string,
+  spec: Exclude<ClusterSpec, { type: "hub" }>,
+  inCluster: InClusterSource,
+): Promise<ClientConfig> {
+  try {
+    if (spec.type === "inCluster") {
+      return await inClusterConfig({
+        serviceAccountDir: inCluster.serviceAccountDir,
+        ...(inCluster.env ? { env: inCluster.env } : {}),
+      });
+    }
+    return await loadClientConfig({
+      ...(spec.kubeconfig ? { kubeconfig: spec.kubeconfig } : {}),
+      ...(spec.context ? { context: spec.context } : {}),
+    });
+  } catch (error) {
+    throw new Error(`Cluster "${name}": ${(error as Error).message}`);
+  }
+}

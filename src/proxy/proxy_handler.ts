@@ -1,0 +1,433 @@
+/**
+ * The proxy's request path: check the app's token, classify, read a write's body (bounded),
+ * route, find the owner of a named object when routing cannot tell, forward with the target
+ * cluster's credentials, and stream the answer back as it arrives. Written against node:http
+ * rather than a Hono app: the data path streams both ways and takes over upgraded sockets.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { timingSafeEqual } from "node:crypto";
+import type { Logger } from "../log/mod.ts";
+import { type BodyMetadata, bodyMetadata } from "./body_metadata.ts";
+import { OwnerIndex } from "./owner_index.ts";
+import type { ProxyConfig } from "./proxy_config.ts";
+import type { ProxyMetrics } from "./proxy_metrics.ts";
+import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
+import { CLUSTER_LABEL, decideRoute, isNamespacedByName } from "./route.ts";
+import { CLUSTER_HEADER, writeSocketStatus, writeStatus } from "./status_response.ts";
+import { type Upstream, UpstreamUnavailableError } from "./upstream.ts";
+
+/** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
+export interface ProxyHandlerDeps {
+  config: () => ProxyConfig;
+  upstream: (cluster: string) => Upstream | undefined;
+  /** Why a configured cluster has no upstream (say, reached through a hub). */
+  unavailableReason?: (cluster: string) => string | undefined;
+  /** The per-pod token apps must present. */
+  token: string;
+  index: OwnerIndex;
+  metrics: ProxyMetrics;
+  logger: Logger;
+  /** Largest request body read for routing; bigger bodies get 413. */
+  maxBodyBytes: number;
+}
+
+/** The two entry points a node server calls. */
+export interface ProxyHandler {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
+const DROPPED_REQUEST_HEADERS = new Set([
+  "authorization",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+]);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "proxy-connection",
+]);
+const CARRIED_UPGRADES = ["websocket", "spdy/3.1"];
+
+/** Creates the handler. */
+export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
+  const expected = new TextEncoder().encode(`Bearer ${deps.token}`);
+  const authorized = (headers: IncomingHttpHeaders) => {
+    const given = new TextEncoder().encode(headers.authorization ?? "");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  const unavailable = (cluster: string) =>
+    deps.unavailableReason?.(cluster) ?? `Cluster "${cluster}" is not available in this proxy`;
+
+  /** Settles the target cluster, asking candidate clusters when routing cannot tell. */
+  const target = async (
+    info: RequestInfo,
+    headers: IncomingHttpHeaders,
+    body: BodyMetadata | undefined,
+  ): Promise<{ cluster: string; reason: string } | { code: number; message: string }> => {
+    const config = deps.config();
+    const key = OwnerIndex.key(info);
+    // Where the object was seen beats the routes: a pin label may have put it elsewhere.
+    if (isNamespacedByName(info) && body?.labels[CLUSTER_LABEL] === undefined) {
+      const known = deps.index.get(key);
+      if (known && config.clusters[known]) {
+        deps.metrics.lookups.inc({ result: "index" });
+        return { cluster: known, reason: "seen there before" };
+      }
+    }
+    const decision = decideRoute(config, {
+      info,
+      header: (name) => headerValue(headers, name),
+      ...(body ? { body } : {}),
+    });
+    if (decision.type === "reject") return decision;
+    if (decision.type === "cluster") return decision;
+    const found = await findOwners(info, decision.candidates);
+    if (found.length > 1) {
+      deps.metrics.lookups.inc({ result: "ambiguous" });
+      return {
+        code: 409,
+        message:
+          `${info.resource} "${info.name}"${
+            info.namespace ? ` in namespace "${info.namespace}"` : ""
+          } exists in ` +
+          `several clusters (${
+            found.join(", ")
+          }); pin it with the label mca.k8s.io/cluster or a route`,
+      };
+    }
+    if (found.length === 1) {
+      deps.metrics.lookups.inc({ result: "found" });
+      deps.index.set(key, found[0]!);
+      return { cluster: found[0]!, reason: `found there among ${decision.candidates.join(", ")}` };
+    }
+    deps.metrics.lookups.inc({ result: "missing" });
+    // Nobody has it: the last candidate (the default) answers, with a genuine NotFound for reads.
+    return { cluster: decision.candidates.at(-1)!, reason: "not found in any candidate: default" };
+  };
+
+  /** Asks every candidate for the object's metadata, in parallel. */
+  const findOwners = async (info: RequestInfo, candidates: string[]): Promise<string[]> => {
+    const objectPath = objectPathOf(info);
+    const answers = await Promise.all(candidates.map(async (cluster) => {
+      const upstream = deps.upstream(cluster);
+      if (!upstream) return undefined;
+      try {
+        const response = await upstream.request({
+          method: "GET",
+          path: objectPath,
+          headers: {
+            accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json",
+          },
+        });
+        response.resume();
+        return response.statusCode === 200 ? cluster : undefined;
+      } catch {
+        return undefined;
+      }
+    }));
+    return answers.filter((cluster): cluster is string => cluster !== undefined);
+  };
+
+  return {
+    handleRequest(req, res) {
+      const started = performance.now();
+      const url = new URL(req.url ?? "/", "https://proxy.invalid");
+      const info = parseRequestInfo(req.method ?? "GET", url.pathname, url.search);
+      const count = (cluster: string, code: number) =>
+        deps.metrics.requests.inc({ cluster, verb: String(info.verb), code: String(code) });
+      if (!authorized(req.headers)) {
+        req.resume();
+        count("", 401);
+        writeStatus(
+          res,
+          401,
+          "Unauthorized: this proxy only accepts the token it wrote for this pod",
+        );
+        return;
+      }
+      (async () => {
+        const body = hasBody(req) ? await readBody(req, deps.maxBodyBytes) : undefined;
+        if (body === "too-large") {
+          count("", 413);
+          writeStatus(
+            res,
+            413,
+            `The request body is larger than the proxy's limit of ${deps.maxBodyBytes} bytes`,
+          );
+          return;
+        }
+        let metadata: BodyMetadata | undefined;
+        if (body && body.length > 0 && ["create", "update", "patch"].includes(info.verb)) {
+          try {
+            metadata = bodyMetadata(body, req.headers["content-type"]);
+          } catch (error) {
+            count("", 400);
+            writeStatus(res, 400, (error as Error).message);
+            return;
+          }
+        }
+        const decision = await target(info, req.headers, metadata);
+        if ("code" in decision) {
+          count("", decision.code);
+          writeStatus(res, decision.code, decision.message);
+          return;
+        }
+        const upstream = deps.upstream(decision.cluster);
+        if (!upstream) {
+          count(decision.cluster, 503);
+          writeStatus(res, 503, unavailable(decision.cluster), decision.cluster);
+          return;
+        }
+        const abort = new AbortController();
+        res.once("close", () => abort.abort());
+        let upstreamResponse: IncomingMessage;
+        try {
+          upstreamResponse = await upstream.request({
+            method: req.method ?? "GET",
+            path: url.pathname + url.search,
+            headers: forwardedHeaders(req.headers, false),
+            ...(body ? { body } : {}),
+            signal: abort.signal,
+          });
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          const unavailable = error instanceof UpstreamUnavailableError;
+          count(decision.cluster, unavailable ? 503 : 500);
+          deps.logger.warn("upstream request failed", {
+            cluster: decision.cluster,
+            path: url.pathname,
+            error: (error as Error).message,
+          });
+          writeStatus(res, unavailable ? 503 : 500, (error as Error).message, decision.cluster);
+          return;
+        }
+        const code = upstreamResponse.statusCode ?? 502;
+        deps.metrics.upstreamSeconds.observe((performance.now() - started) / 1000, {
+          cluster: decision.cluster,
+        });
+        count(decision.cluster, code);
+        remember(info, metadata, decision.cluster, code);
+        deps.logger.info("request", {
+          verb: info.verb,
+          path: url.pathname,
+          cluster: decision.cluster,
+          reason: decision.reason,
+          code,
+        });
+        res.writeHead(
+          code,
+          upstreamResponse.statusMessage ?? "",
+          responseHeaders(upstreamResponse, decision.cluster),
+        );
+        const streaming = info.verb === "watch" || url.searchParams.get("follow") === "true";
+        if (streaming) {
+          // Headers go out now; each event is written the moment it arrives.
+          res.flushHeaders();
+          deps.metrics.openWatches.inc({ cluster: decision.cluster });
+          res.once("close", () => deps.metrics.openWatches.dec({ cluster: decision.cluster }));
+        }
+        upstreamResponse.pipe(res);
+        upstreamResponse.once("error", () => res.destroy());
+      })().catch((error) => {
+        deps.logger.error("proxy request failed", {
+          path: url.pathname,
+          error: (error as Error).message,
+        });
+        writeStatus(res, 500, `The proxy failed: ${(error as Error).message}`);
+      });
+    },
+
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? "/", "https://proxy.invalid");
+      const info = parseRequestInfo(req.method ?? "GET", url.pathname, url.search);
+      const protocol = String(req.headers.upgrade ?? "").toLowerCase();
+      if (!authorized(req.headers)) {
+        writeSocketStatus(
+          socket,
+          401,
+          "Unauthorized: this proxy only accepts the token it wrote for this pod",
+        );
+        return;
+      }
+      if (!CARRIED_UPGRADES.includes(protocol)) {
+        writeSocketStatus(
+          socket,
+          400,
+          `The proxy cannot carry an upgrade to "${protocol}" (it carries ${
+            CARRIED_UPGRADES.join(", ")
+          })`,
+        );
+        return;
+      }
+      (async () => {
+        const decision = await target(info, req.headers, undefined);
+        if ("code" in decision) {
+          writeSocketStatus(socket, decision.code, decision.message);
+          return;
+        }
+        const upstream = deps.upstream(decision.cluster);
+        if (!upstream) {
+          writeSocketStatus(socket, 503, unavailable(decision.cluster));
+          return;
+        }
+        const result = await upstream.upgrade({
+          method: req.method ?? "GET",
+          path: url.pathname + url.search,
+          headers: forwardedHeaders(req.headers, true),
+        });
+        const code = result.response.statusCode ?? 502;
+        deps.logger.info("upgrade", {
+          path: url.pathname,
+          cluster: decision.cluster,
+          reason: decision.reason,
+          code,
+          protocol,
+        });
+        const headerLines = rawHeaderLines(result.response, decision.cluster, result.upgraded);
+        socket.write(
+          `HTTP/1.1 ${code} ${result.response.statusMessage ?? ""}\r\n${headerLines}\r\n`,
+        );
+        if (!result.upgraded) {
+          result.response.pipe(socket);
+          return;
+        }
+        deps.metrics.openUpgrades.inc({ cluster: decision.cluster });
+        const upstreamSocket = result.socket;
+        if (result.head.length > 0) socket.write(result.head);
+        if (head.length > 0) upstreamSocket.write(head);
+        upstreamSocket.pipe(socket);
+        socket.pipe(upstreamSocket);
+        const close = () => {
+          socket.destroy();
+          upstreamSocket.destroy();
+        };
+        socket.once("close", close);
+        upstreamSocket.once("close", close);
+        socket.once("error", close);
+        upstreamSocket.once("error", close);
+        socket.once("close", () => deps.metrics.openUpgrades.dec({ cluster: decision.cluster }));
+      })().catch((error) => {
+        const unavailable = error instanceof UpstreamUnavailableError;
+        writeSocketStatus(socket, unavailable ? 503 : 500, (error as Error).message);
+      });
+    },
+  };
+
+  function remember(
+    info: RequestInfo,
+    body: BodyMetadata | undefined,
+    cluster: string,
+    code: number,
+  ): void {
+    if (!info.isResourceRequest) return;
+    // Gone from where we thought: ask again next time.
+    if (code === 404 && info.name) deps.index.delete(OwnerIndex.key(info));
+    if (code >= 300) return;
+    if (info.verb === "create" && body?.name) {
+      deps.index.set(OwnerIndex.key({ ...info, name: body.name }), cluster);
+    } else if (info.verb === "get" || info.verb === "update" || info.verb === "patch") {
+      deps.index.set(OwnerIndex.key(info), cluster);
+    } else if (info.verb === "delete" && !info.subresource) deps.index.delete(OwnerIndex.key(info));
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" ||
+    req.headers["transfer-encoding"] !== undefined;
+}
+
+/** Reads the whole body, or stops at the limit. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | "too-large"> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limit) {
+    req.resume();
+    return "too-large";
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      return "too-large";
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The caller's headers minus hop-by-hop ones, credentials and impersonation; upgrades keep their handshake. */
+function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  upgrade: boolean,
+): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  const connectionTokens = String(headers.connection ?? "").toLowerCase().split(",").map((t) =>
+    t.trim()
+  );
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith("impersonate-")) continue;
+    if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name)) continue;
+    result[name] = value;
+  }
+  if (upgrade) {
+    result.connection = "Upgrade";
+    result.upgrade = String(headers.upgrade);
+  }
+  return result;
+}
+
+function responseHeaders(
+  response: IncomingMessage,
+  cluster: string,
+): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) result[name] = value;
+  }
+  result[CLUSTER_HEADER] = cluster;
+  return result;
+}
+
+function rawHeaderLines(response: IncomingMessage, cluster: string, upgraded: boolean): string {
+  const lines: string[] = [];
+  const raw = response.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!upgraded && (name === "transfer-encoding" || name === "connection")) continue;
+    lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  if (!upgraded) lines.push("connection: close");
+  lines.push(`${CLUSTER_HEADER}: ${cluster}`);
+  return lines.map((line) => line + "\r\n").join("");
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The object a by-name request addresses, without its subresource. */
+function objectPathOf(info: RequestInfo): string {
+  const segments = info.apiGroup
+    ? ["apis", info.apiGroup, info.apiVersion]
+    : ["api", info.apiVersion];
+  if (info.namespace && info.resource !== "namespaces") segments.push("namespaces", info.namespace);
+  segments.push(info.resource, info.name);
+  return "/" + segments.map(encodeURIComponent).join("/");
+}

@@ -1,0 +1,187 @@
+/** `mca proxy`: the edge that loads config, builds upstreams, serves TLS on loopback and reloads on change. */
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
+import { renderKubeconfig } from "../kube/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+import { createMetricsRegistry } from "../metrics/mod.ts";
+import { createCertificateAuthority, issueCertificate } from "../pki/mod.ts";
+import { randomToken, writeAppCredentials } from "./app_credentials.ts";
+import {
+  buildUpstreams,
+  type ClusterUpstreams,
+  type InClusterSource,
+} from "./cluster_upstreams.ts";
+import { createHealthApp } from "./health_app.ts";
+import { loadProxyConfig } from "./load_proxy_config.ts";
+import { OwnerIndex } from "./owner_index.ts";
+import type { ProxyConfig } from "./proxy_config.ts";
+import { createProxyHandler } from "./proxy_handler.ts";
+import { createProxyMetrics } from "./proxy_metrics.ts";
+import type { ResolvedProxyOptions } from "./proxy_options.ts";
+
+/** A running proxy. */
+export interface RunningProxy {
+  url: string;
+  port: number;
+  healthPort?: number;
+  token: string;
+  caPem: string;
+  /** Applies the config file again now (the watcher does this on change). */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the proxy; an invalid config or an unusable cluster stops it before it listens. */
+export async function runProxy(
+  options: ResolvedProxyOptions,
+  deps: { logger?: Logger; env?: (name: string) => string | undefined } = {},
+): Promise<RunningProxy> {
+  const logger = deps.logger ??
+    createLogger({ level: options.logLevel, format: options.logFormat });
+  const env = deps.env ?? ((name: string) => Deno.env.get(name));
+  const inCluster: InClusterSource = { serviceAccountDir: options.serviceAccountDir, env };
+  let config: ProxyConfig = await loadProxyConfig(options);
+  let clusters: ClusterUpstreams = await buildUpstreams(config, { inCluster, logger });
+  const registry = createMetricsRegistry();
+  const metrics = createProxyMetrics(registry);
+  const token = randomToken();
+  const ca = await createCertificateAuthority({ commonName: "mca-proxy-ca", validityDays: 3650 });
+  const serving = await issueCertificate(ca, {
+    commonName: "mca-proxy",
+    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+    ipAddresses: ["127.0.0.1", "::1"],
+    validityDays: 3650,
+  });
+  const handler = createProxyHandler({
+    config: () => config,
+    upstream: (name) => clusters.upstreams.get(name),
+    unavailableReason: (name) => clusters.unavailable.get(name),
+    token,
+    index: new OwnerIndex(),
+    metrics,
+    logger,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  const server = https.createServer(
+    { cert: serving.certificatePem, key: serving.privateKeyPem },
+    handler.handleRequest,
+  );
+  server.on("upgrade", handler.handleUpgrade);
+  // Each watch event is its own small write; Nagle's algorithm would hold it back (PLATFORM-NOTES).
+  server.on("secureConnection", (socket) => socket.setNoDelay(true));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.listen.port, options.listen.hostname, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.listen.hostname.includes(":")
+    ? `[${options.listen.hostname}]`
+    : options.listen.hostname;
+  const url = `https://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+
+  if (options.appCredentialsDir) {
+    const namespace = env("MCA_POD_NAMESPACE") ??
+      (await Deno.readTextFile(`${options.serviceAccountDir}/namespace`).catch(() => "default"))
+        .trim();
+    await writeAppCredentials(options.appCredentialsDir, {
+      caPem: ca.certificatePem,
+      namespace,
+      token,
+    });
+  }
+  if (options.workstation?.writeKubeconfig) {
+    await Deno.writeTextFile(
+      options.workstation.writeKubeconfig,
+      renderKubeconfig([{
+        name: "mca-proxy",
+        server: url,
+        caPem: ca.certificatePem,
+        user: { token },
+      }]),
+      { mode: 0o600 },
+    );
+  }
+  let ready = true;
+  let health: Deno.HttpServer | undefined;
+  if (options.healthListen) {
+    const app = createHealthApp({ isReady: () => ready, metrics: registry });
+    health = Deno.serve({ ...options.healthListen, onListen() {} }, app.fetch);
+  }
+  logger.info("proxy listening", {
+    url,
+    clusters: Object.keys(config.clusters),
+    routes: config.routes.length,
+    default: config.default,
+  });
+
+  const reload = async () => {
+    try {
+      const next = await loadProxyConfig(options);
+      const nextClusters = await buildUpstreams(next, { inCluster, logger });
+      const old = clusters;
+      config = next;
+      clusters = nextClusters;
+      for (const upstream of old.upstreams.values()) upstream.close();
+      metrics.configReloads.inc({ result: "ok" });
+      logger.info("config reloaded", {
+        clusters: Object.keys(next.clusters),
+        routes: next.routes.length,
+      });
+    } catch (error) {
+      // A bad config never replaces a good one.
+      metrics.configReloads.inc({ result: "error" });
+      logger.error("config reload failed; keeping the last good config", {
+        error: (error as Error).message,
+      });
+    }
+  };
+  const watcher = options.configPath ? watchConfig(options.configPath, reload, logger) : undefined;
+
+  return {
+    url,
+    port,
+    ...(health ? { healthPort: (health.addr as Deno.NetAddr).port } : {}),
+    token,
+    caPem: ca.certificatePem,
+    reload,
+    async stop() {
+      ready = false;
+      watcher?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await health?.shutdown();
+      for (const upstream of clusters.upstreams.values()) upstream.close();
+    },
+  };
+}
+
+/**
+ * Reloads when the config's folder changes. ConfigMap volumes swap a `..data` symlink rather
+ * than writing the file, so the folder is watched, and events are debounced.
+ */
+function watchConfig(path: string, reload: () => Promise<void>, logger: Logger): { close(): void } {
+  let watcher: Deno.FsWatcher;
+  try {
+    watcher = Deno.watchFs(dirname(path), { recursive: false });
+  } catch (error) {
+    logger.warn("cannot watch the config folder; changes need a restart", {
+      path,
+      error: (error as Error).message,
+    });
+    return { close() {} };
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  (async () => {
+    for await (const _event of watcher) {
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 200);
+    }
+  })().catch(() => {});
+  return {
+    close() {
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
+}

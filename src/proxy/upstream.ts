@@ -1,0 +1,198 @@
+/**
+ * One target cluster as the proxy reaches it: node:https with keep-alive, the cluster's
+ * credentials, and raw bytes both ways. Not fetch: Deno's fetch always decodes gzip, and the
+ * proxy must pass content encodings through untouched; node:https also gives tls-server-name,
+ * an explicit insecure-skip-tls-verify, and HTTP upgrades.
+ */
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import type { Duplex } from "node:stream";
+import {
+  type ClientConfig,
+  clientPair,
+  createCredentialProvider,
+  type CredentialProvider,
+  type Credentials,
+  impersonationHeaders,
+} from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+
+/** A request to send upstream; the path includes the query. */
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  body?: Uint8Array;
+  /** Aborting destroys the request and its response stream. */
+  signal?: AbortSignal;
+}
+
+/** A cluster the proxy forwards to. */
+export interface Upstream {
+  readonly name: string;
+  /** The response, once its headers arrived (or a timeout/connection error). */
+  request(request: UpstreamRequest): Promise<IncomingMessage>;
+  /** An upgraded connection (exec, attach, port-forward), once the upstream switched protocols. */
+  upgrade(request: UpstreamRequest): Promise<UpgradeResult>;
+  close(): void;
+}
+
+/** The upstream's answer to an upgrade: 101 with a socket, or an ordinary response (an error). */
+export type UpgradeResult =
+  | { upgraded: true; response: IncomingMessage; socket: Duplex; head: Uint8Array }
+  | { upgraded: false; response: IncomingMessage };
+
+/** An upstream that cannot be reached or did not answer in time: becomes a 503 Status. */
+export class UpstreamUnavailableError extends Error {
+  constructor(readonly cluster: string, detail: string) {
+    super(`Cluster "${cluster}" is unreachable: ${detail}`);
+    this.name = "UpstreamUnavailableError";
+  }
+}
+
+/** Options of createUpstream. */
+export interface UpstreamOptions {
+  logger?: Logger;
+  /** Replaces the provider the config implies. */
+  credentials?: CredentialProvider;
+  /** Longest wait for response headers (or a connection); default 10 s. */
+  timeoutMs?: number;
+}
+
+/** Creates an upstream for a resolved client configuration. */
+export function createUpstream(
+  name: string,
+  config: ClientConfig,
+  options: UpstreamOptions = {},
+): Upstream {
+  const logger = options.logger ?? silentLogger;
+  if (config.proxyUrl) {
+    throw new Error(
+      `Cluster "${name}" (${config.source}): proxy-url is not supported by mca proxy yet`,
+    );
+  }
+  if (config.tls.insecureSkipVerify) {
+    logger.warn("TLS verification is switched off by insecure-skip-tls-verify", {
+      cluster: name,
+      source: config.source,
+    });
+  }
+  const credentials = options.credentials ?? createCredentialProvider(config, { logger });
+  const base = new URL(config.server);
+  const secure = base.protocol === "https:";
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const agents = new Map<string, http.Agent>();
+
+  const agentFor = (used: Credentials): http.Agent => {
+    const pair = clientPair(config, used);
+    const key = pair.certPem ?? "";
+    let agent = agents.get(key);
+    if (!agent) {
+      for (const old of agents.values()) old.destroy();
+      agents.clear();
+      agent = secure
+        ? new https.Agent({
+          keepAlive: true,
+          maxSockets: 256,
+          ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
+          ...(pair.certPem && pair.keyPem ? { cert: pair.certPem, key: pair.keyPem } : {}),
+          ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
+          // Only ever false from an explicit insecure-skip-tls-verify in the user's kubeconfig.
+          rejectUnauthorized: !config.tls.insecureSkipVerify,
+        })
+        : new http.Agent({ keepAlive: true, maxSockets: 256 });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+
+  const open = async (request: UpstreamRequest, upgrade: boolean) => {
+    const used = await credentials.get();
+    // The handler passes lowercase names with the caller's Authorization and Impersonate-* removed.
+    const outgoing: Record<string, string | string[]> = {
+      ...request.headers,
+      ...impersonationHeaders(config.impersonate),
+    };
+    if (used.authorization) outgoing.authorization = used.authorization;
+    if (request.body) outgoing["content-length"] = String(request.body.length);
+    const module = secure ? https : http;
+    const req = module.request({
+      protocol: base.protocol,
+      hostname: base.hostname.replace(/^\[|\]$/g, ""),
+      port: base.port || (secure ? 443 : 80),
+      method: request.method,
+      path: prefix + request.path,
+      headers: outgoing,
+      // Upgraded sockets leave the pool; a dedicated connection keeps the pool clean.
+      agent: upgrade ? false : agentFor(used),
+      ...(upgrade && secure ? upgradeTls(config, used) : {}),
+    });
+    return { req, used };
+  };
+
+  const withTimeout = <T>(
+    req: http.ClientRequest,
+    signal: AbortSignal | undefined,
+    work: Promise<T>,
+  ): Promise<T> => {
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no response within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    const abort = () => req.destroy(new DOMException("The client went away", "AbortError"));
+    signal?.addEventListener("abort", abort, { once: true });
+    return work.finally(() => clearTimeout(timer));
+  };
+
+  return {
+    name,
+    async request(request) {
+      const { req, used } = await open(request, false);
+      const response = withTimeout(
+        req,
+        request.signal,
+        new Promise<IncomingMessage>((resolve, reject) => {
+          req.once("response", resolve);
+          req.once("error", (error) => reject(new UpstreamUnavailableError(name, error.message)));
+        }),
+      );
+      req.end(request.body);
+      const result = await response;
+      if (result.statusCode === 401) credentials.invalidate(used);
+      return result;
+    },
+    async upgrade(request) {
+      const { req } = await open(request, true);
+      const result = withTimeout(
+        req,
+        request.signal,
+        new Promise<UpgradeResult>((resolve, reject) => {
+          req.once(
+            "upgrade",
+            (response, socket, head) => resolve({ upgraded: true, response, socket, head }),
+          );
+          req.once("response", (response) => resolve({ upgraded: false, response }));
+          req.once("error", (error) => reject(new UpstreamUnavailableError(name, error.message)));
+        }),
+      );
+      req.end();
+      return await result;
+    },
+    close() {
+      for (const agent of agents.values()) agent.destroy();
+      agents.clear();
+    },
+  };
+}
+
+function upgradeTls(config: ClientConfig, used: Credentials): https.RequestOptions {
+  const pair = clientPair(config, used);
+  return {
+    ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
+    ...(pair.certPem && pair.keyPem ? { cert: pair.certPem, key: pair.keyPem } : {}),
+    ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
+    rejectUnauthorized: !config.tls.insecureSkipVerify,
+  };
+}
