@@ -1,9 +1,11 @@
 /**
  * Labels and annotations of the object a write request carries, whatever its form: a full
  * object (JSON or YAML), a merge or strategic-merge patch, a JSON patch, or an apply patch.
- * Pure. Protobuf bodies cannot be read here: `readable` is false and routing ignores labels.
+ * Pure. Kubernetes protobuf bodies are read too; anything unreadable has `readable` false and
+ * routing then ignores labels.
  */
 import { parse as parseYaml } from "yaml";
+import { protobufMetadata } from "./_protobuf_metadata.ts";
 
 /** What the body says about the object's metadata. */
 export interface BodyMetadata {
@@ -20,7 +22,12 @@ const EMPTY: BodyMetadata = { readable: true, labels: {}, annotations: {} };
 export function bodyMetadata(body: Uint8Array, contentType: string | undefined): BodyMetadata {
   if (body.length === 0) return EMPTY;
   const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
-  if (type.includes("protobuf")) return { readable: false, labels: {}, annotations: {} };
+  if (type.includes("protobuf")) {
+    const metadata = protobufMetadata(body);
+    return metadata
+      ? { readable: true, ...metadata }
+      : { readable: false, labels: {}, annotations: {} };
+  }
   const text = new TextDecoder().decode(body);
   let value: unknown;
   try {

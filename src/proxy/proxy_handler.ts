@@ -13,7 +13,7 @@ import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
-import { CLUSTER_LABEL, decideRoute, isNamespacedByName } from "./route.ts";
+import { decideRoute } from "./route.ts";
 import { CLUSTER_HEADER, writeSocketStatus, writeStatus } from "./status_response.ts";
 import { type Upstream, UpstreamUnavailableError } from "./upstream.ts";
 
@@ -79,15 +79,6 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     body: BodyMetadata | undefined,
   ): Promise<{ cluster: string; reason: string } | { code: number; message: string }> => {
     const config = deps.config();
-    const key = OwnerIndex.key(info);
-    // Where the object was seen beats the routes: a pin label may have put it elsewhere.
-    if (isNamespacedByName(info) && body?.labels[CLUSTER_LABEL] === undefined) {
-      const known = deps.index.get(key);
-      if (known && config.clusters[known]) {
-        deps.metrics.lookups.inc({ result: "index" });
-        return { cluster: known, reason: "seen there before" };
-      }
-    }
     const decision = decideRoute(config, {
       info,
       header: (name) => headerValue(headers, name),
@@ -95,6 +86,12 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     });
     if (decision.type === "reject") return decision;
     if (decision.type === "cluster") return decision;
+    const key = OwnerIndex.key(info);
+    const known = deps.index.get(key);
+    if (known && decision.candidates.includes(known)) {
+      deps.metrics.lookups.inc({ result: "index" });
+      return { cluster: known, reason: "seen there before" };
+    }
     const found = await findOwners(info, decision.candidates);
     if (found.length > 1) {
       deps.metrics.lookups.inc({ result: "ambiguous" });

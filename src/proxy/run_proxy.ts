@@ -1,7 +1,7 @@
 /** `mca proxy`: the edge that loads config, builds upstreams, serves TLS on loopback and reloads on change. */
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
@@ -115,8 +115,16 @@ export async function runProxy(
     default: config.default,
   });
 
+  let appliedText = options.configPath
+    ? await Deno.readTextFile(options.configPath).catch(() => "")
+    : "";
   const reload = async () => {
     try {
+      const text = options.configPath
+        ? await Deno.readTextFile(options.configPath).catch(() => "")
+        : "";
+      if (text === appliedText) return;
+      appliedText = text;
       const next = await loadProxyConfig(options);
       const nextClusters = await buildUpstreams(next, { inCluster, logger });
       const old = clusters;
@@ -173,7 +181,17 @@ function watchConfig(path: string, reload: () => Promise<void>, logger: Logger):
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   (async () => {
-    for await (const _event of watcher) {
+    for await (const event of watcher) {
+      // Reading the file is an event too, and the folder may hold other files (logs): only
+      // changes to the file, or the ConfigMap's "..data" swap, count.
+      if (event.kind === "access" || event.kind === "other") continue;
+      if (
+        !event.paths.some((p) =>
+          p === path || basename(p) === basename(path) || basename(p).startsWith("..data")
+        )
+      ) {
+        continue;
+      }
       clearTimeout(timer);
       timer = setTimeout(() => void reload(), 200);
     }

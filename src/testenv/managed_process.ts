@@ -48,13 +48,16 @@ export async function startManagedProcess(
     ...(options.env ? { env: options.env } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   }).spawn();
-  const writer = log.writable.getWriter();
+  // Direct writes: the file's WritableStream held data back until it was closed (Deno 2.9),
+  // and a log must be readable while the process runs.
   const copy = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) await writer.write(chunk);
+    for await (const chunk of stream) {
+      for (let written = 0; written < chunk.length;) {
+        written += await log.write(chunk.subarray(written));
+      }
+    }
   };
-  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() =>
-    writer.close().catch(() => {})
-  );
+  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => log.close());
   let stdinClosed = false;
   const closeStdin = () => {
     if (stdinClosed) return;

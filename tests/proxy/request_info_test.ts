@@ -5,24 +5,48 @@ const cases: [string, string, string, Partial<ReturnType<typeof parseRequestInfo
   ["GET", "/api", "", { isResourceRequest: false }],
   ["GET", "/apis/apps/v1", "", { isResourceRequest: false, apiGroup: "apps" }],
   ["GET", "/version", "", { isResourceRequest: false }],
-  ["GET", "/api/v1/namespaces/shop/pods", "", { verb: "list", namespace: "shop", resource: "pods" }],
+  ["GET", "/api/v1/namespaces/shop/pods", "", {
+    verb: "list",
+    namespace: "shop",
+    resource: "pods",
+  }],
   ["GET", "/api/v1/namespaces/shop/pods", "?watch=true", { verb: "watch", resource: "pods" }],
-  ["GET", "/api/v1/watch/namespaces/shop/pods", "", { verb: "watch", namespace: "shop", resource: "pods" }],
+  ["GET", "/api/v1/watch/namespaces/shop/pods", "", {
+    verb: "watch",
+    namespace: "shop",
+    resource: "pods",
+  }],
   ["GET", "/api/v1/namespaces/shop/pods/web-1/log", "?follow=true", {
     verb: "get",
     name: "web-1",
     subresource: "log",
   }],
-  ["POST", "/api/v1/namespaces/shop/pods/web-1/exec", "", { verb: "create", name: "web-1", subresource: "exec" }],
+  ["POST", "/api/v1/namespaces/shop/pods/web-1/exec", "", {
+    verb: "create",
+    name: "web-1",
+    subresource: "exec",
+  }],
   ["PATCH", "/apis/apps/v1/namespaces/shop/deployments/web/scale", "", {
     verb: "patch",
     apiGroup: "apps",
     resource: "deployments",
     subresource: "scale",
   }],
-  ["DELETE", "/api/v1/namespaces/shop/configmaps", "", { verb: "deletecollection", resource: "configmaps" }],
-  ["GET", "/api/v1/namespaces/shop", "", { verb: "get", resource: "namespaces", name: "shop", namespace: "shop" }],
-  ["PUT", "/api/v1/namespaces/shop/finalize", "", { verb: "update", resource: "namespaces", subresource: "finalize" }],
+  ["DELETE", "/api/v1/namespaces/shop/configmaps", "", {
+    verb: "deletecollection",
+    resource: "configmaps",
+  }],
+  ["GET", "/api/v1/namespaces/shop", "", {
+    verb: "get",
+    resource: "namespaces",
+    name: "shop",
+    namespace: "shop",
+  }],
+  ["PUT", "/api/v1/namespaces/shop/finalize", "", {
+    verb: "update",
+    resource: "namespaces",
+    subresource: "finalize",
+  }],
   ["GET", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/lock", "", {
     apiGroup: "coordination.k8s.io",
     resource: "leases",
@@ -35,6 +59,8 @@ const cases: [string, string, string, Partial<ReturnType<typeof parseRequestInfo
 for (const [method, path, search, expected] of cases) {
   Deno.test(`parseRequestInfo() classifies ${method} ${path}${search}`, () => {
     const info = parseRequestInfo(method, path, search);
-    for (const [key, value] of Object.entries(expected)) assertEquals(info[key as keyof typeof info], value, key);
+    for (const [key, value] of Object.entries(expected)) {
+      assertEquals(info[key as keyof typeof info], value, key);
+    }
   });
 }

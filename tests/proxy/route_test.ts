@@ -33,12 +33,17 @@ routes:
   "config.yaml",
 );
 
-function route(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; type?: string } = {}) {
+function route(
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; type?: string } = {},
+) {
   const url = new URL(path, "https://x.invalid");
   const info = parseRequestInfo(method, url.pathname, url.search);
-  const body = options.body === undefined
-    ? undefined
-    : bodyMetadata(new TextEncoder().encode(JSON.stringify(options.body)), options.type ?? "application/json");
+  const body = options.body === undefined ? undefined : bodyMetadata(
+    new TextEncoder().encode(JSON.stringify(options.body)),
+    options.type ?? "application/json",
+  );
   return decideRoute(CONFIG, {
     info,
     header: (name) => options.headers?.[name] ?? null,
@@ -48,15 +53,26 @@ function route(method: string, path: string, options: { body?: unknown; headers?
 
 Deno.test("decideRoute(): objects go where their labels, namespace or pin say; others to the default", () => {
   const create = (labels: Record<string, string>, ns = "shop") =>
-    route("POST", `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: "c", labels } } });
-  assertEquals(create({ region: "east" }), { type: "cluster", cluster: "east", reason: 'route "east-label"', route: "east-label" });
+    route("POST", `/api/v1/namespaces/${ns}/configmaps`, {
+      body: { metadata: { name: "c", labels } },
+    });
+  assertEquals(create({ region: "east" }), {
+    type: "cluster",
+    cluster: "east",
+    reason: 'route "east-label"',
+    route: "east-label",
+  });
   assertEquals(create({}, "west-1").type === "cluster" && create({}, "west-1"), {
     type: "cluster",
     cluster: "west",
     reason: 'route "west-namespaces"',
     route: "west-namespaces",
   });
-  assertEquals(create({}), { type: "cluster", cluster: "home", reason: "no route matched: default" });
+  assertEquals(create({}), {
+    type: "cluster",
+    cluster: "home",
+    reason: "no route matched: default",
+  });
   assertEquals(create({ "mca.k8s.io/cluster": "west", region: "east" }), {
     type: "cluster",
     cluster: "west",
@@ -91,8 +107,14 @@ Deno.test("decideRoute(): a named object without labels in the request is looked
 
 Deno.test("decideRoute(): collections and cluster-scoped objects follow routes and the default", () => {
   assertEquals(route("GET", "/api/v1/namespaces/shop/configmaps").type === "cluster", true);
-  assertEquals(route("GET", "/api/v1/namespaces/shop"), { type: "cluster", cluster: "home", reason: "no route matched: default" });
-  const byHeader = route("GET", "/api/v1/namespaces/shop/configmaps", { headers: { "x-team": "blue" } });
+  assertEquals(route("GET", "/api/v1/namespaces/shop"), {
+    type: "cluster",
+    cluster: "home",
+    reason: "no route matched: default",
+  });
+  const byHeader = route("GET", "/api/v1/namespaces/shop/configmaps", {
+    headers: { "x-team": "blue" },
+  });
   assertEquals(byHeader.type === "cluster" && byHeader.cluster, "east");
 });
 
@@ -115,21 +137,42 @@ Deno.test("decideRoute(): discovery, leases and self-reviews stay home unless a 
 });
 
 const badConfigs: [string, string][] = [
-  ["routes:\n- match: {}\n  cluster: mars", `routes[0].cluster "mars" is not a defined cluster (clusters: home)`],
-  ["clusters:\n  a: {}", "clusters.a needs exactly one of inCluster: true, kubeconfig, or via: hub"],
+  [
+    "routes:\n- match: {}\n  cluster: mars",
+    `routes[0].cluster "mars" is not a defined cluster (clusters: home)`,
+  ],
+  [
+    "clusters:\n  a: {}",
+    "clusters.a needs exactly one of inCluster: true, kubeconfig, or via: hub",
+  ],
   ["clusters:\n  A: {inCluster: true}", "clusters.A: a cluster name must be a DNS label"],
-  ["routes:\n- match: {labels: 'a in b'}\n  cluster: home", "routes[0].match.labels: Invalid label selector"],
-  ["routes:\n- match: {verbs: [fly]}\n  cluster: home", `routes[0].match.verbs: unknown verb "fly"`],
-  ["routes:\n- match: {namespace: [a]}\n  cluster: home", `routes[0].match: unknown field "namespace"`],
+  [
+    "routes:\n- match: {labels: 'a in b'}\n  cluster: home",
+    "routes[0].match.labels: Invalid label selector",
+  ],
+  [
+    "routes:\n- match: {verbs: [fly]}\n  cluster: home",
+    `routes[0].match.verbs: unknown verb "fly"`,
+  ],
+  [
+    "routes:\n- match: {namespace: [a]}\n  cluster: home",
+    `routes[0].match: unknown field "namespace"`,
+  ],
   ["default: nowhere", `default "nowhere" is not a defined cluster`],
-  ["clusters:\n  far: {via: hub, hub: http://hub, cluster: far}", "clusters.far.hub must be an https:// URL"],
+  [
+    "clusters:\n  far: {via: hub, hub: http://hub, cluster: far}",
+    "clusters.far.hub must be an https:// URL",
+  ],
   ["clusters:\n  b: {kubeconfig: /k, timeout: soon}", `Invalid clusters.b.timeout "soon"`],
   ["routes: [", "not valid YAML"],
 ];
 
 for (const [text, message] of badConfigs) {
   Deno.test(`parseProxyConfig() names the field: ${message}`, () => {
-    const error = assertThrows(() => parseProxyConfig(text, "/etc/mca/proxy/config.yaml"), ProxyConfigError);
+    const error = assertThrows(
+      () => parseProxyConfig(text, "/etc/mca/proxy/config.yaml"),
+      ProxyConfigError,
+    );
     assertStringIncludes(error.message, `Invalid proxy config "/etc/mca/proxy/config.yaml": `);
     assertStringIncludes(error.message, message);
   });
@@ -144,7 +187,10 @@ Deno.test("explainRoute() says which rule and cluster, in plain words", () => {
   assertEquals(
     text,
     'request:  POST /api/v1/namespaces/shop/configmaps (create configmaps in namespace "shop")\n' +
-      "labels:   region=east\ncluster:  east\nbecause:  route \"east-label\"\n",
+      'labels:   region=east\ncluster:  east\nbecause:  route "east-label"\n',
   );
-  assertStringIncludes(explainRoute(CONFIG, { method: "GET", path: "/api/v1/namespaces/shop/pods/p" }), "the one among east, west, home");
+  assertStringIncludes(
+    explainRoute(CONFIG, { method: "GET", path: "/api/v1/namespaces/shop/pods/p" }),
+    "the one among east, west, home",
+  );
 });

@@ -1,0 +1,88 @@
+// A tiny client-go program for mca's end-to-end tests: a real client nobody on the team wrote
+// the transport of. Usage: clientgo KUBECONFIG COMMAND ARGS...
+//
+//	create NS NAME k=v,k=v   create a ConfigMap with labels
+//	get NS NAME              print the ConfigMap's data as JSON
+//	list NS                  print the names of the ConfigMaps, one per line
+//	watch NS                 print "TYPE NAME" for each event until stdin closes
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func main() {
+	if len(os.Args) < 4 {
+		fail("usage: clientgo KUBECONFIG COMMAND NS [ARGS]")
+	}
+	config, err := clientcmd.BuildConfigFromFlags("", os.Args[1])
+	check(err)
+	client, err := kubernetes.NewForConfig(config)
+	check(err)
+	ctx := context.Background()
+	configMaps := client.CoreV1().ConfigMaps(os.Args[3])
+	switch os.Args[2] {
+	case "create":
+		labels := map[string]string{}
+		if len(os.Args) > 5 && os.Args[5] != "" {
+			for _, pair := range strings.Split(os.Args[5], ",") {
+				kv := strings.SplitN(pair, "=", 2)
+				labels[kv[0]] = kv[1]
+			}
+		}
+		cm := &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: os.Args[4], Labels: labels},
+			Data:       map[string]string{"writer": "client-go"},
+		}
+		_, err := configMaps.Create(ctx, cm, metav1.CreateOptions{})
+		check(err)
+		fmt.Println("created", os.Args[4])
+	case "get":
+		cm, err := configMaps.Get(ctx, os.Args[4], metav1.GetOptions{})
+		check(err)
+		out, _ := json.Marshal(cm.Data)
+		fmt.Println(string(out))
+	case "list":
+		list, err := configMaps.List(ctx, metav1.ListOptions{})
+		check(err)
+		for _, item := range list.Items {
+			fmt.Println(item.Name)
+		}
+	case "watch":
+		w, err := configMaps.Watch(ctx, metav1.ListOptions{})
+		check(err)
+		fmt.Println("watching")
+		go func() {
+			bufio.NewReader(os.Stdin).ReadString('\n')
+			w.Stop()
+		}()
+		for event := range w.ResultChan() {
+			if cm, ok := event.Object.(*corev1.ConfigMap); ok {
+				fmt.Println(event.Type, cm.Name)
+			}
+		}
+	default:
+		fail("unknown command " + os.Args[2])
+	}
+}
+
+func check(err error) {
+	if err != nil {
+		fail(err.Error())
+	}
+}
+
+func fail(message string) {
+	fmt.Fprintln(os.Stderr, message)
+	os.Exit(1)
+}
