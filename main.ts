@@ -1,16 +1,9 @@
-/** The `mca` command: declares the modes and dispatches to src/. */
+/**
+ * The `mca` command: declares the modes and dispatches to src/. Each mode is imported only when
+ * it runs, so that the sidecar does not carry the webhook's or the injector's code in memory.
+ */
 import { Command, Option } from "commander";
-import {
-  EXIT_OK,
-  injectCommand,
-  processInjectIo,
-  type ProgramIo,
-  proxyCommand,
-  proxyExplainCommand,
-  runProgram,
-  versionCommand,
-  webhookCommand,
-} from "./src/cli/mod.ts";
+import { EXIT_OK, type ProgramIo, runProgram } from "./src/cli/run_program.ts";
 import { MCA_VERSION } from "./src/version.ts";
 
 /** Declares every command; actions only call into src/. */
@@ -35,7 +28,9 @@ export function buildProgram(io: ProgramIo): Command {
       ),
     )
     .allowExcessArguments(false)
-    .action((options) => versionCommand(options, io.stdout));
+    .action(async (options) =>
+      (await import("./src/cli/version_command.ts")).versionCommand(options, io.stdout)
+    );
 
   program
     .command("inject")
@@ -76,7 +71,10 @@ export function buildProgram(io: ProgramIo): Command {
         'automountServiceAccountToken: false without mca.k8s.io/inject-without-automount: "true".\n\n' +
         "Examples:\n  mca inject -f deploy.yaml > deploy.injected.yaml\n  kubectl get deploy web -o yaml | mca inject - | kubectl apply -f -",
     )
-    .action((files: string[], options) => injectCommand(files, options, processInjectIo(io)));
+    .action(async (files: string[], options) => {
+      const { injectCommand, processInjectIo } = await import("./src/cli/inject_command.ts");
+      await injectCommand(files, options, processInjectIo(io));
+    });
 
   program
     .command("webhook")
@@ -153,7 +151,9 @@ export function buildProgram(io: ProgramIo): Command {
         "  mca webhook --kubeconfig host.kubeconfig --namespace mca-system --listen 127.0.0.1:9443 \\\n" +
         "    --url https://127.0.0.1:9443",
     )
-    .action((options) => webhookCommand(options));
+    .action(async (options) =>
+      (await import("./src/cli/webhook_command.ts")).webhookCommand(options)
+    );
 
   const proxy = program
     .command("proxy")
@@ -197,7 +197,9 @@ export function buildProgram(io: ProgramIo): Command {
         "  mca proxy explain --config routes.yaml POST /api/v1/namespaces/shop/configmaps -f cm.yaml",
     )
     .enablePositionalOptions()
-    .action((options) => proxyCommand(options, io.stdout));
+    .action(async (options) =>
+      (await import("./src/cli/proxy_command.ts")).proxyCommand(options, io.stdout)
+    );
 
   proxy
     .command("explain")
@@ -210,8 +212,13 @@ export function buildProgram(io: ProgramIo): Command {
     .option("-f, --filename <file>", 'request body (JSON or YAML); "-" reads stdin')
     .option("--content-type <type>", "content type of the body (default: from its form)")
     .option("-H, --header <name: value>", "a request header, repeatable", collect)
-    .action((method: string, path: string, options) =>
-      proxyExplainCommand(method, path, options, io.stdout)
+    .action(async (method: string, path: string, options) =>
+      (await import("./src/cli/proxy_command.ts")).proxyExplainCommand(
+        method,
+        path,
+        options,
+        io.stdout,
+      )
     );
 
   return program;

@@ -15,6 +15,8 @@ export function median(samples: number[]): number {
 
 /** A benchmark's result: rows, and whether ratios to the first row mean anything. */
 export interface BenchResult {
+  /** Replaces the benchmark's name as the table title. */
+  title?: string;
   rows: Row[];
   /** False when the rows measure different things (no common baseline). */
   ratios: boolean;

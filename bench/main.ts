@@ -1,19 +1,29 @@
-/** `deno task bench`: every benchmark, side by side, ratios to the first row of each table. */
+/** `deno task bench [name]`: the benchmarks, side by side, with ratios to the first row where they mean something. */
 import { type BenchResult, formatTable } from "./_report.ts";
+import { proxyBench } from "./proxy_bench.ts";
 import { startupBench } from "./startup_bench.ts";
 import { testenvBench } from "./testenv_bench.ts";
 import { webhookBench } from "./webhook_bench.ts";
 
 const only = Deno.args[0];
-const benches: [string, () => Promise<BenchResult>][] = [
+const benches: [string, () => Promise<BenchResult | BenchResult[]>][] = [
   ["startup", startupBench],
   ["testenv", testenvBench],
   ["webhook", webhookBench],
+  ["proxy", proxyBench],
 ];
+if (only && !benches.some(([name]) => name === only)) {
+  console.error(
+    `Unknown benchmark "${only}" (benchmarks: ${benches.map(([name]) => name).join(", ")})`,
+  );
+  Deno.exit(2);
+}
 for (const [name, bench] of benches) {
   if (only && only !== name) continue;
-  const result = await bench();
-  console.log(
-    formatTable(result.ratios ? `${name} (ratios to the first row)` : name, result) + "\n",
-  );
+  for (const result of [await bench()].flat()) {
+    const title = result.title ? `${name}: ${result.title}` : name;
+    console.log(
+      formatTable(result.ratios ? `${title} (ratios to the first row)` : title, result) + "\n",
+    );
+  }
 }

@@ -15,6 +15,9 @@ import {
   SIDECAR_NAME,
 } from "./names.ts";
 
+/** V8 settings of the sidecar; `mca proxy` benchmarks run with the same. */
+export const SIDECAR_V8_FLAGS = "--max-semi-space-size=4,--max-old-space-size=128";
+
 /** The distroless image's non-root user. */
 const NONROOT_UID = 65532;
 
@@ -40,6 +43,8 @@ export function sidecarContainer(settings: SidecarSettings): Container {
     restartPolicy: "Always",
     ports: [{ name: "mca-health", containerPort: HEALTH_PORT, protocol: "TCP" }],
     env: [
+      // A small young generation keeps the proxy's memory flat under load (bench: ~600 → ~200 MiB peak).
+      { name: "DENO_V8_FLAGS", value: SIDECAR_V8_FLAGS },
       {
         name: "MCA_POD_NAME",
         valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } },

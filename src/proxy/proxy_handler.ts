@@ -218,7 +218,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         });
         count(decision.cluster, code);
         remember(info, metadata, decision.cluster, code);
-        deps.logger.info("request", {
+        deps.logger.debug("request", {
           verb: info.verb,
           path: url.pathname,
           cluster: decision.cluster,
@@ -287,7 +287,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           headers: forwardedHeaders(req.headers, true),
         });
         const code = result.response.statusCode ?? 502;
-        deps.logger.info("upgrade", {
+        deps.logger.debug("upgrade", {
           path: url.pathname,
           cluster: decision.cluster,
           reason: decision.reason,
