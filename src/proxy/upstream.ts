@@ -132,18 +132,36 @@ export function createUpstream(
     return { req, used };
   };
 
+  /**
+   * Settles when the response headers arrive, or rejects at the timeout or when the caller
+   * goes away. The rejection does not wait for the request's own "error" event: a request
+   * destroyed before its TLS handshake finished was seen to never emit one (Deno 2.9).
+   */
   const withTimeout = <T>(
     req: http.ClientRequest,
     signal: AbortSignal | undefined,
     work: Promise<T>,
   ): Promise<T> => {
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no response within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    const abort = () => req.destroy(new DOMException("The client went away", "AbortError"));
-    signal?.addEventListener("abort", abort, { once: true });
-    return work.finally(() => clearTimeout(timer));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new UpstreamUnavailableError(
+          name,
+          `no response within ${timeoutMs / 1000} s`,
+        );
+        req.destroy(error);
+        reject(error);
+      }, timeoutMs);
+      signal?.addEventListener("abort", () => {
+        const error = new DOMException("The client went away", "AbortError");
+        req.destroy(error);
+        reject(error);
+      }, { once: true });
+    });
+    // After the headers, an abort still destroys the request (and with it a streaming response);
+    // its rejection then has nobody waiting.
+    stopped.catch(() => {});
+    return Promise.race([work, stopped]).finally(() => clearTimeout(timer));
   };
 
   return {
