@@ -32,8 +32,7 @@ export function buildProgram(io: ProgramIo): Command {
       (await import("./src/cli/version_command.ts")).versionCommand(options, io.stdout)
     );
 
-  program
-    .command("inject")
+  sidecarOptions(program.command("inject"), "--log-level")
     .description(
       "add the mca sidecar to the pods and pod templates in manifests (Pod, Deployment, StatefulSet, " +
         "DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, and Lists of them); writes the " +
@@ -41,27 +40,6 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .argument("[files...]", 'manifest files; "-" reads stdin')
     .option("-f, --filename <file>", 'a manifest file, repeatable; "-" reads stdin', collect)
-    .option("--image <image>", "sidecar image (default: this release's image)")
-    .addOption(
-      new Option("--image-pull-policy <policy>", "sidecar image pull policy").choices([
-        "Always",
-        "IfNotPresent",
-        "Never",
-      ]),
-    )
-    .option("--config-name <name>", 'ConfigMap with the routing config (default "mca-proxy")')
-    .addOption(
-      new Option("--log-level <level>", "sidecar log level").choices([
-        "debug",
-        "info",
-        "warn",
-        "error",
-      ]),
-    )
-    .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
-    .option("--memory-request <quantity>", 'sidecar memory request (default "48Mi")')
-    .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
-    .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")')
     .option("-q, --quiet", "do not report on stderr")
     .addHelpText(
       "after",
@@ -76,8 +54,7 @@ export function buildProgram(io: ProgramIo): Command {
       await injectCommand(files, options, processInjectIo(io));
     });
 
-  program
-    .command("webhook")
+  sidecarOptions(program.command("webhook"), "--proxy-log-level")
     .description(
       "run the mutating admission webhook that injects the sidecar into opted-in pods on creation; " +
         "keeps its CA in a Secret shared by all replicas and the caBundle of its " +
@@ -110,30 +87,6 @@ export function buildProgram(io: ProgramIo): Command {
     .option("--ca-validity <duration>", "CA lifetime; rotated with 20% left", "3650d")
     .option("--kubeconfig <file>", "kubeconfig to use instead of the in-cluster service account")
     .option("--context <name>", "kubeconfig context")
-    .option("--image <image>", "sidecar image (default: this release's image)")
-    .addOption(
-      new Option("--image-pull-policy <policy>", "sidecar image pull policy").choices([
-        "Always",
-        "IfNotPresent",
-        "Never",
-      ]),
-    )
-    .option(
-      "--config-name <name>",
-      'default routing ConfigMap of the sidecar (default "mca-proxy")',
-    )
-    .addOption(
-      new Option("--proxy-log-level <level>", "sidecar log level").choices([
-        "debug",
-        "info",
-        "warn",
-        "error",
-      ]),
-    )
-    .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
-    .option("--memory-request <quantity>", 'sidecar memory request (default "48Mi")')
-    .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
-    .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")')
     .addOption(
       new Option("--log-level <level>", "webhook log level").choices([
         "debug",
@@ -222,6 +175,32 @@ export function buildProgram(io: ProgramIo): Command {
     );
 
   return program;
+}
+
+/** The sidecar's settings, shared by `mca inject` and `mca webhook` (annotations override them per pod). */
+function sidecarOptions(command: Command, logLevelFlag: string): Command {
+  return command
+    .option("--image <image>", "sidecar image (default: this release's image)")
+    .addOption(
+      new Option("--image-pull-policy <policy>", "sidecar image pull policy").choices([
+        "Always",
+        "IfNotPresent",
+        "Never",
+      ]),
+    )
+    .option("--config-name <name>", 'routing ConfigMap of the sidecar (default "mca-proxy")')
+    .addOption(
+      new Option(`${logLevelFlag} <level>`, "sidecar log level").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
+    )
+    .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
+    .option("--memory-request <quantity>", 'sidecar memory request (default "48Mi")')
+    .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
+    .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")');
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
