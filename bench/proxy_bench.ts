@@ -129,7 +129,11 @@ async function startMcaProxy(dir: string, kubeconfig: string, context: string) {
     `--listen=127.0.0.1:${port}`,
     `--write-kubeconfig=${written}`,
     "--log-level=warn",
-  ], { dir, name: `mca-proxy-${port}`, env: { DENO_V8_FLAGS: SIDECAR_V8_FLAGS } });
+  ], {
+    dir,
+    name: `mca-proxy-${port}`,
+    env: { DENO_V8_FLAGS: Deno.env.get("MCA_BENCH_V8_FLAGS") ?? SIDECAR_V8_FLAGS },
+  });
   await waitFor(() => Deno.stat(written).then(() => true), { description: "mca proxy" });
   const text = await Deno.readTextFile(written);
   const token = /token: (\S+)/.exec(text)![1]!;

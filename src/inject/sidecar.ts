@@ -16,7 +16,7 @@ import {
 } from "./names.ts";
 
 /** V8 settings of the sidecar; `mca proxy` benchmarks run with the same. */
-export const SIDECAR_V8_FLAGS = "--max-semi-space-size=4,--max-old-space-size=128";
+export const SIDECAR_V8_FLAGS = "--max-semi-space-size=4";
 
 /** The distroless image's non-root user. */
 const NONROOT_UID = 65532;
