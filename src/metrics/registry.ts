@@ -130,8 +130,11 @@ function histogramFamily(name: string, help: string, buckets: number[]): Family 
   };
 }
 
+// On the proxy's hot path: callers pass labels in a fixed order, so no sorting or JSON.
 function labelKey(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+  let key = "";
+  for (const name in labels) key += `${name}\u0000${labels[name]}\u0001`;
+  return key;
 }
 
 function formatLabels(labels: Labels): string {

@@ -142,7 +142,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   return {
     handleRequest(req, res) {
       const started = performance.now();
-      const url = new URL(req.url ?? "/", "https://proxy.invalid");
+      const url = splitTarget(req.url ?? "/");
       const info = parseRequestInfo(req.method ?? "GET", url.pathname, url.search);
       const count = (cluster: string, code: number) =>
         deps.metrics.requests.inc({ cluster, verb: String(info.verb), code: String(code) });
@@ -190,7 +190,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           return;
         }
         const abort = new AbortController();
-        res.once("close", () => abort.abort());
+        // Only a client that leaves early (a watch it stops reading, say) cancels the upstream request.
+        res.once("close", () => {
+          if (!res.writableFinished) abort.abort();
+        });
         let upstreamResponse: IncomingMessage;
         try {
           upstreamResponse = await upstream.request({
@@ -249,7 +252,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     },
 
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? "/", "https://proxy.invalid");
+      const url = splitTarget(req.url ?? "/");
       const info = parseRequestInfo(req.method ?? "GET", url.pathname, url.search);
       const protocol = String(req.headers.upgrade ?? "").toLowerCase();
       if (!authorized(req.headers)) {
@@ -340,6 +343,22 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       deps.index.set(OwnerIndex.key(info), cluster);
     } else if (info.verb === "delete" && !info.subresource) deps.index.delete(OwnerIndex.key(info));
   }
+}
+
+/** Path and query of a request target, without the cost of a full URL parse on every request. */
+function splitTarget(
+  target: string,
+): { pathname: string; search: string; searchParams: URLSearchParams } {
+  const question = target.indexOf("?");
+  const pathname = question < 0 ? target : target.slice(0, question);
+  const search = question < 0 ? "" : target.slice(question);
+  return {
+    pathname,
+    search,
+    get searchParams() {
+      return new URLSearchParams(search);
+    },
+  };
 }
 
 function hasBody(req: IncomingMessage): boolean {
