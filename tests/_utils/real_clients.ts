@@ -87,3 +87,18 @@ export async function runClient(command: string, args: string[]): Promise<string
   }
   return decoder.decode(output.stdout);
 }
+
+let yamuxGo: Promise<string> | undefined;
+
+/** A peer on github.com/hashicorp/yamux (tests/clients/yamux-go), for wire-compatibility tests. */
+export function yamuxGoBinary(): Promise<string> {
+  return yamuxGo ??= (async () => {
+    const binary = join(cacheDir(), "yamux-go");
+    await Deno.mkdir(cacheDir(), { recursive: true });
+    await run("go", ["build", "-o", binary, "."], {
+      cwd: join(CLIENTS, "yamux-go"),
+      what: "Building the hashicorp/yamux test peer (Go 1.24+)",
+    });
+    return binary;
+  })();
+}

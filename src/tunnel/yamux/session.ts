@@ -1,0 +1,263 @@
+/**
+ * A yamux session (hashicorp/yamux spec) over any byte duplex: a WebSocket, a TCP connection.
+ * Frames split across reads are reassembled; each stream has its own window, so a reader that
+ * stops reading stalls only its stream; pings detect half-open connections.
+ */
+import { decodeHeader, encodeFrame, Flag, FrameType, GoAwayCode, HEADER_SIZE } from "./frame.ts";
+import { type StreamHost, YamuxStream } from "./stream.ts";
+
+/** A byte stream in both directions. */
+export interface Duplex {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** Options of a session. */
+export interface YamuxOptions {
+  /** The dialing side uses odd stream ids, the accepting side even ones. */
+  client: boolean;
+  /** Called for each stream the peer opens. */
+  onStream?: (stream: YamuxStream) => void;
+  /** Ping the peer this often (0: never); default 30 s. */
+  keepAliveIntervalMs?: number;
+  /** A ping unanswered for this long ends the session; default 10 s. */
+  keepAliveTimeoutMs?: number;
+}
+
+/** A multiplexed connection. */
+export class YamuxSession implements StreamHost {
+  readonly closed: Promise<Error | undefined>;
+  #streams = new Map<number, YamuxStream>();
+  #nextId: number;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #writing: Promise<void> = Promise.resolve();
+  #pings = new Map<number, (rtt: number) => void>();
+  #nextPing = 1;
+  #ended: Error | undefined;
+  #remoteGoAway = false;
+  #finish!: (error: Error | undefined) => void;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly conn: Duplex, private readonly options: YamuxOptions) {
+    this.#nextId = options.client ? 1 : 2;
+    this.#writer = conn.writable.getWriter();
+    this.closed = new Promise((resolve) => this.#finish = resolve);
+    this.#readLoop().then(
+      () => this.#end(new Error("yamux: the connection closed")),
+      (error) => this.#end(error instanceof Error ? error : new Error(String(error))),
+    );
+    const interval = options.keepAliveIntervalMs ?? 30_000;
+    if (interval > 0) {
+      const timeout = options.keepAliveTimeoutMs ?? 10_000;
+      this.#keepAlive = setInterval(() => {
+        const timer = setTimeout(
+          () => this.#end(new Error("yamux: keepalive ping went unanswered")),
+          timeout,
+        );
+        this.ping().then(() => clearTimeout(timer), () => clearTimeout(timer));
+      }, interval);
+    }
+  }
+
+  /** Streams currently open. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** True once the session ended or the peer said it goes away. */
+  get isClosed(): boolean {
+    return this.#ended !== undefined || this.#remoteGoAway;
+  }
+
+  /** Opens a stream; the peer learns of it at once (SYN). */
+  async open(): Promise<YamuxStream> {
+    if (this.#ended) throw this.#ended;
+    if (this.#remoteGoAway) throw new Error("yamux: the peer is going away");
+    const id = this.#nextId;
+    this.#nextId += 2;
+    const stream = new YamuxStream(id, this, { outbound: true });
+    this.#streams.set(id, stream);
+    await stream.announce();
+    return stream;
+  }
+
+  /** Round trip of a ping, in milliseconds. */
+  ping(): Promise<number> {
+    const id = this.#nextPing++ >>> 0;
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      if (this.#ended) return reject(this.#ended);
+      this.#pings.set(id, () => resolve(performance.now() - started));
+      this.send(FrameType.Ping, Flag.SYN, 0, id).catch(reject);
+    });
+  }
+
+  /** Says goodbye (GoAway) and closes the connection; open streams fail. */
+  async close(): Promise<void> {
+    if (this.#ended) return;
+    await this.send(FrameType.GoAway, 0, 0, GoAwayCode.Normal).catch(() => {});
+    this.#end(new Error("yamux: the session was closed"));
+    await this.#writing.catch(() => {});
+    await this.#writer.close().catch(() => {});
+  }
+
+  /** Serializes frames onto the connection (StreamHost). */
+  send(
+    type: FrameType,
+    flags: number,
+    streamId: number,
+    lengthOrPayload: number | Uint8Array,
+  ): Promise<void> {
+    if (this.#ended) return Promise.reject(this.#ended);
+    const frame = typeof lengthOrPayload === "number"
+      ? encodeFrame({ type, flags, streamId, length: lengthOrPayload })
+      : encodeFrame({ type, flags, streamId, length: lengthOrPayload.length }, lengthOrPayload);
+    const written = this.#writing.then(() => this.#writer.write(frame));
+    this.#writing = written.catch((error) =>
+      this.#end(error instanceof Error ? error : new Error(String(error)))
+    );
+    return written;
+  }
+
+  /** Forgets a finished stream (StreamHost). */
+  release(streamId: number): void {
+    this.#streams.delete(streamId);
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = this.conn.readable.getReader();
+    const buffer = new ByteBuffer();
+    try {
+      while (true) {
+        while (buffer.length >= HEADER_SIZE) {
+          const header = decodeHeader(buffer.peek(HEADER_SIZE));
+          const payloadLength = header.type === FrameType.Data ? header.length : 0;
+          if (buffer.length < HEADER_SIZE + payloadLength) break;
+          buffer.skip(HEADER_SIZE);
+          const payload = payloadLength > 0 ? buffer.take(payloadLength) : new Uint8Array();
+          await this.#dispatch(header.type, header.flags, header.streamId, header.length, payload);
+        }
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer.push(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  async #dispatch(
+    type: FrameType,
+    flags: number,
+    id: number,
+    length: number,
+    payload: Uint8Array,
+  ): Promise<void> {
+    if (type === FrameType.Ping) {
+      if (flags & Flag.SYN) {
+        await this.send(FrameType.Ping, Flag.ACK, 0, length).catch(() => {});
+      } else {
+        this.#pings.get(length)?.(0);
+        this.#pings.delete(length);
+      }
+      return;
+    }
+    if (type === FrameType.GoAway) {
+      this.#remoteGoAway = true;
+      return;
+    }
+    let stream = this.#streams.get(id);
+    if (flags & Flag.SYN) {
+      if (stream || id % 2 === (this.options.client ? 1 : 0) || id === 0) {
+        // A SYN for an id that is ours or in use breaks the protocol.
+        await this.send(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError).catch(() => {});
+        throw new Error(`yamux: protocol error: unexpected SYN for stream ${id}`);
+      }
+      stream = new YamuxStream(id, this, { outbound: false });
+      this.#streams.set(id, stream);
+      await stream.announce();
+      this.options.onStream?.(stream);
+    }
+    if (!stream) return; // late frames of a stream already gone
+    if (type === FrameType.Data && !stream.receive(payload)) {
+      stream.fail(new Error(`yamux: stream ${id} overran its window`));
+      stream.reset();
+      return;
+    }
+    if (type === FrameType.WindowUpdate && length > 0) stream.grant(length);
+    if (flags & Flag.RST) {
+      stream.fail(new Error(`yamux: stream ${id} was reset by the peer`));
+      this.release(id);
+    } else if (flags & Flag.FIN) {
+      stream.remoteClose();
+    }
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = error ?? new Error("yamux: the session ended");
+    clearInterval(this.#keepAlive);
+    for (const stream of this.#streams.values()) stream.fail(this.#ended);
+    this.#streams.clear();
+    for (const [id] of this.#pings) this.#pings.delete(id);
+    this.conn.readable.cancel().catch(() => {});
+    this.#writer.abort(this.#ended).catch(() => {});
+    this.#finish(error);
+  }
+}
+
+/** Bytes received but not yet parsed, without copying every chunk into one buffer. */
+class ByteBuffer {
+  #chunks: Uint8Array[] = [];
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  peek(size: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length >= size) return first.subarray(0, size);
+    return this.#copy(size, false);
+  }
+
+  take(size: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length >= size) {
+      const part = first.subarray(0, size);
+      this.skip(size);
+      // The payload outlives this buffer: copy it out of the read chunk only when it is a slice.
+      return part.length === first.length ? part : part.slice();
+    }
+    return this.#copy(size, true);
+  }
+
+  skip(size: number): void {
+    this.length -= size;
+    while (size > 0) {
+      const first = this.#chunks[0]!;
+      if (first.length <= size) {
+        this.#chunks.shift();
+        size -= first.length;
+      } else {
+        this.#chunks[0] = first.subarray(size);
+        size = 0;
+      }
+    }
+  }
+
+  #copy(size: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      const part = chunk.subarray(0, Math.min(chunk.length, size - offset));
+      out.set(part, offset);
+      offset += part.length;
+      if (offset === size) break;
+    }
+    if (consume) this.skip(size);
+    return out;
+  }
+}

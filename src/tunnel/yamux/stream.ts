@@ -1,0 +1,170 @@
+/** One yamux stream: a readable and a writable with per-stream flow control. */
+import { Flag, FrameType, INITIAL_WINDOW } from "./frame.ts";
+
+/** What a stream needs from its session. */
+export interface StreamHost {
+  /** Queues a frame; resolves once it is handed to the connection. */
+  send(
+    type: FrameType,
+    flags: number,
+    streamId: number,
+    lengthOrPayload: number | Uint8Array,
+  ): Promise<void>;
+  /** Forgets the stream once both directions are done. */
+  release(streamId: number): void;
+}
+
+// Large writes are cut into frames of at most this size, so that other streams get turns.
+const MAX_FRAME = 64 * 1024;
+
+/** A bidirectional stream; `readable` ends when the peer closes its side, `writable.close()` closes ours. */
+export class YamuxStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  #sendWindow = INITIAL_WINDOW;
+  #recvWindow = INITIAL_WINDOW;
+  #unacknowledged = 0;
+  #queue: Uint8Array[] = [];
+  #wakeReader: (() => void) | undefined;
+  #wakeWriter: (() => void) | undefined;
+  #remoteClosed = false;
+  #localClosed = false;
+  #error: Error | undefined;
+  #outbound: boolean;
+  #opened = false;
+
+  constructor(
+    readonly id: number,
+    private readonly host: StreamHost,
+    options: { outbound: boolean },
+  ) {
+    // An outbound stream announces itself with its first frame (SYN); an inbound one acknowledges (ACK).
+    this.#outbound = options.outbound;
+    this.readable = new ReadableStream<Uint8Array>({
+      pull: (controller) => this.#pull(controller),
+      cancel: () => this.reset(),
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#closeWrite(),
+      abort: () => this.reset(),
+    });
+  }
+
+  /** Sends the opening flag (SYN for ours, ACK for theirs) without data. */
+  announce(): Promise<void> {
+    return this.host.send(FrameType.WindowUpdate, this.#takeOpeningFlag(), this.id, 0);
+  }
+
+  /** Aborts both directions and tells the peer (RST). */
+  reset(): void {
+    if (this.#error) return;
+    this.#fail(new Error(`yamux: stream ${this.id} was reset locally`));
+    this.host.send(FrameType.WindowUpdate, Flag.RST, this.id, 0).catch(() => {});
+    this.host.release(this.id);
+  }
+
+  // ---- called by the session ----
+
+  /** Data arrived; a peer that overruns our window breaks the protocol. */
+  receive(payload: Uint8Array): boolean {
+    if (payload.length > this.#recvWindow) return false;
+    this.#recvWindow -= payload.length;
+    if (payload.length > 0) this.#queue.push(payload);
+    this.#wakeReader?.();
+    return true;
+  }
+
+  /** The peer granted more window. */
+  grant(delta: number): void {
+    this.#sendWindow += delta;
+    this.#wakeWriter?.();
+  }
+
+  /** The peer finished writing (FIN). */
+  remoteClose(): void {
+    this.#remoteClosed = true;
+    this.#wakeReader?.();
+    if (this.#localClosed) this.host.release(this.id);
+  }
+
+  /** The peer reset the stream, or the session ended. */
+  fail(error: Error): void {
+    this.#fail(error);
+  }
+
+  // ---- internals ----
+
+  /** SYN or ACK on the first frame of the stream, nothing afterwards. */
+  #takeOpeningFlag(): number {
+    if (this.#opened) return 0;
+    this.#opened = true;
+    return this.#outbound ? Flag.SYN : Flag.ACK;
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    while (true) {
+      const chunk = this.#queue.shift();
+      if (chunk) {
+        controller.enqueue(chunk);
+        await this.#consumed(chunk.length);
+        return;
+      }
+      if (this.#error) {
+        controller.error(this.#error);
+        return;
+      }
+      if (this.#remoteClosed) {
+        controller.close();
+        return;
+      }
+      await new Promise<void>((resolve) => this.#wakeReader = resolve);
+      this.#wakeReader = undefined;
+    }
+  }
+
+  /** Returns window to the peer once the reader took half of it: a slow reader slows only its own stream. */
+  async #consumed(length: number): Promise<void> {
+    this.#unacknowledged += length;
+    if (this.#unacknowledged < INITIAL_WINDOW / 2) return;
+    const delta = this.#unacknowledged;
+    this.#unacknowledged = 0;
+    this.#recvWindow += delta;
+    await this.host.send(FrameType.WindowUpdate, 0, this.id, delta).catch(() => {});
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#error) throw this.#error;
+      if (this.#sendWindow === 0) {
+        await new Promise<void>((resolve) => this.#wakeWriter = resolve);
+        this.#wakeWriter = undefined;
+        continue;
+      }
+      const size = Math.min(chunk.length - offset, this.#sendWindow, MAX_FRAME);
+      this.#sendWindow -= size;
+      await this.host.send(
+        FrameType.Data,
+        this.#takeOpeningFlag(),
+        this.id,
+        chunk.subarray(offset, offset + size),
+      );
+      offset += size;
+    }
+  }
+
+  async #closeWrite(): Promise<void> {
+    if (this.#error) throw this.#error;
+    this.#localClosed = true;
+    await this.host.send(FrameType.WindowUpdate, this.#takeOpeningFlag() | Flag.FIN, this.id, 0);
+    if (this.#remoteClosed) this.host.release(this.id);
+  }
+
+  #fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#wakeReader?.();
+    this.#wakeWriter?.();
+  }
+}

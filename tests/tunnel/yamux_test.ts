@@ -1,0 +1,154 @@
+import { assert, assertEquals, assertRejects } from "../_utils/assert.ts";
+import { type Duplex, YamuxSession, type YamuxStream } from "../../src/tunnel/yamux/mod.ts";
+import { waitFor } from "../../src/testenv/mod.ts";
+
+/** Two connected in-memory duplexes; `split` cuts every chunk into pieces of at most that size. */
+function pipePair(split = 0): [Duplex, Duplex] {
+  const splitter = () =>
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (!split) return controller.enqueue(chunk);
+        for (let i = 0; i < chunk.length; i += split) controller.enqueue(chunk.slice(i, i + split));
+      },
+    });
+  const ab = splitter();
+  const ba = splitter();
+  return [{ readable: ba.readable, writable: ab.writable }, {
+    readable: ab.readable,
+    writable: ba.writable,
+  }];
+}
+
+function echoServer(conn: Duplex): YamuxSession {
+  return new YamuxSession(conn, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (stream) => void stream.readable.pipeTo(stream.writable).catch(() => {}),
+  });
+}
+
+async function readAll(stream: YamuxStream): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+}
+
+async function roundTrip(client: YamuxSession, data: Uint8Array): Promise<Uint8Array> {
+  const stream = await client.open();
+  const reading = readAll(stream);
+  const writer = stream.writable.getWriter();
+  await writer.write(data);
+  await writer.close();
+  return await reading;
+}
+
+function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) {
+    crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
+  }
+  return bytes;
+}
+
+Deno.test("YamuxSession echoes data on a stream and ends it cleanly", async () => {
+  const [a, b] = pipePair();
+  const server = echoServer(b);
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const echoed = await roundTrip(client, new TextEncoder().encode("hello yamux"));
+  assertEquals(new TextDecoder().decode(echoed), "hello yamux");
+  await waitFor(() => client.streamCount === 0 && server.streamCount === 0, {
+    description: "streams to be released",
+  });
+  await client.close();
+  assert(await server.closed);
+});
+
+Deno.test("YamuxSession carries 100 concurrent streams of 300 KiB, also when frames are split across reads", async () => {
+  for (const split of [0, 7]) {
+    const [a, b] = pipePair(split);
+    const server = echoServer(b);
+    const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+    const payloads = Array.from({ length: split ? 10 : 100 }, () => randomBytes(300 * 1024));
+    const results = await Promise.all(payloads.map((payload) => roundTrip(client, payload)));
+    results.forEach((result, i) => assertEquals(result, payloads[i]));
+    await client.close();
+    await server.closed;
+  }
+});
+
+Deno.test("YamuxSession: a stream nobody reads stalls only itself", async () => {
+  const [a, b] = pipePair();
+  let flooded = 0;
+  const server = new YamuxSession(b, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (stream) =>
+      void (async () => {
+        const writer = stream.writable.getWriter();
+        const first = (await stream.readable.getReader().read()).value;
+        if (new TextDecoder().decode(first) === "flood") {
+          // Writes until the window (256 KiB) is used up, then waits for a reader that never comes.
+          for (let i = 0; i < 64; i++) {
+            await writer.write(new Uint8Array(64 * 1024));
+            flooded += 64 * 1024;
+          }
+        } else {
+          await writer.write(first!);
+          await writer.close();
+        }
+      })().catch(() => {}), // the flood ends when the session closes
+  });
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const slow = await client.open();
+  await slow.writable.getWriter().write(new TextEncoder().encode("flood"));
+  await waitFor(() => flooded >= 256 * 1024, { description: "the flood to fill its window" });
+  // Another stream still works while the first one is stuck.
+  const echoed = await roundTrip(client, new TextEncoder().encode("still alive"));
+  assertEquals(new TextDecoder().decode(echoed), "still alive");
+  assertEquals(flooded, 256 * 1024, "the unread stream is held at its window");
+  // Reading the slow stream lets it continue.
+  const reader = slow.readable.getReader();
+  let received = 0;
+  while (received < 1024 * 1024) received += (await reader.read()).value!.length;
+  await waitFor(() => flooded > 256 * 1024, { description: "the flood to continue" });
+  await client.close();
+  await server.closed;
+});
+
+Deno.test("YamuxSession: a reset reaches the peer, pings measure the round trip, 1000 streams leave nothing behind", async () => {
+  const [a, b] = pipePair();
+  let serverSide: YamuxStream | undefined;
+  const server = new YamuxSession(b, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (s) => serverSide = s,
+  });
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const stream = await client.open();
+  await waitFor(() => serverSide, { description: "the stream to arrive" });
+  stream.reset();
+  await assertRejects(() => serverSide!.readable.getReader().read(), Error, "reset by the peer");
+  assert((await client.ping()) >= 0);
+  await client.close();
+  await server.closed;
+
+  const [c, d] = pipePair();
+  const echo = echoServer(d);
+  const many = new YamuxSession(c, { client: true, keepAliveIntervalMs: 0 });
+  for (let i = 0; i < 1000; i++) await roundTrip(many, new Uint8Array([i & 0xff]));
+  await waitFor(() => many.streamCount === 0 && echo.streamCount === 0, {
+    description: "all streams released",
+  });
+  await many.close();
+});
+
+Deno.test("YamuxSession ends when keepalive pings go unanswered (half-open connection)", async () => {
+  // A peer that swallows everything: nothing ever comes back.
+  const silent: Duplex = { readable: new ReadableStream(), writable: new WritableStream() };
+  const session = new YamuxSession(silent, {
+    client: true,
+    keepAliveIntervalMs: 50,
+    keepAliveTimeoutMs: 100,
+  });
+  const error = await session.closed;
+  assert(error?.message.includes("keepalive ping went unanswered"));
+  await assertRejects(() => session.open());
+});
