@@ -18,5 +18,6 @@ export * from "./cluster_upstreams.ts";
 export * from "./app_credentials.ts";
 export * from "./health_app.ts";
 export * from "./status_response.ts";
+export * from "./http_forwarding.ts";
 export * from "./explain.ts";
 export * from "./run_proxy.ts";

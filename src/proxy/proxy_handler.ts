@@ -14,7 +14,15 @@ import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
 import { decideRoute } from "./route.ts";
-import { CLUSTER_HEADER, writeSocketStatus, writeStatus } from "./status_response.ts";
+import {
+  forwardedHeaders,
+  hasBody,
+  rawHeaderLines,
+  readBody,
+  responseHeaders,
+  splitTarget,
+} from "./http_forwarding.ts";
+import { writeSocketStatus, writeStatus } from "./status_response.ts";
 import { type Upstream, UpstreamUnavailableError } from "./upstream.ts";
 
 /** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
@@ -38,27 +46,6 @@ export interface ProxyHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
-const DROPPED_REQUEST_HEADERS = new Set([
-  "authorization",
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "content-length",
-]);
-const DROPPED_RESPONSE_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "proxy-connection",
-]);
 const CARRIED_UPGRADES = ["websocket", "spdy/3.1"];
 
 /** Creates the handler. */
@@ -199,7 +186,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           upstreamResponse = await upstream.request({
             method: req.method ?? "GET",
             path: url.pathname + url.search,
-            headers: forwardedHeaders(req.headers, false),
+            headers: forwardedHeaders(req.headers, { upgrade: false }),
             ...(body ? { body } : {}),
             signal: abort.signal,
           });
@@ -287,7 +274,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         const result = await upstream.upgrade({
           method: req.method ?? "GET",
           path: url.pathname + url.search,
-          headers: forwardedHeaders(req.headers, true),
+          headers: forwardedHeaders(req.headers, { upgrade: true }),
         });
         const code = result.response.statusCode ?? 502;
         deps.logger.debug("upgrade", {
@@ -343,93 +330,6 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       deps.index.set(OwnerIndex.key(info), cluster);
     } else if (info.verb === "delete" && !info.subresource) deps.index.delete(OwnerIndex.key(info));
   }
-}
-
-/** Path and query of a request target, without the cost of a full URL parse on every request. */
-function splitTarget(
-  target: string,
-): { pathname: string; search: string; searchParams: URLSearchParams } {
-  const question = target.indexOf("?");
-  const pathname = question < 0 ? target : target.slice(0, question);
-  const search = question < 0 ? "" : target.slice(question);
-  return {
-    pathname,
-    search,
-    get searchParams() {
-      return new URLSearchParams(search);
-    },
-  };
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" ||
-    req.headers["transfer-encoding"] !== undefined;
-}
-
-/** Reads the whole body, or stops at the limit. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | "too-large"> {
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limit) {
-    req.resume();
-    return "too-large";
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      return "too-large";
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** The caller's headers minus hop-by-hop ones, credentials and impersonation; upgrades keep their handshake. */
-function forwardedHeaders(
-  headers: IncomingHttpHeaders,
-  upgrade: boolean,
-): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  const connectionTokens = String(headers.connection ?? "").toLowerCase().split(",").map((t) =>
-    t.trim()
-  );
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith("impersonate-")) continue;
-    if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name)) continue;
-    result[name] = value;
-  }
-  if (upgrade) {
-    result.connection = "Upgrade";
-    result.upgrade = String(headers.upgrade);
-  }
-  return result;
-}
-
-function responseHeaders(
-  response: IncomingMessage,
-  cluster: string,
-): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) result[name] = value;
-  }
-  result[CLUSTER_HEADER] = cluster;
-  return result;
-}
-
-function rawHeaderLines(response: IncomingMessage, cluster: string, upgraded: boolean): string {
-  const lines: string[] = [];
-  const raw = response.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!upgraded && (name === "transfer-encoding" || name === "connection")) continue;
-    lines.push(`${raw[i]}: ${raw[i + 1]}`);
-  }
-  if (!upgraded) lines.push("connection: close");
-  lines.push(`${CLUSTER_HEADER}: ${cluster}`);
-  return lines.map((line) => line + "\r\n").join("");
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {

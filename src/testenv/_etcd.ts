@@ -11,13 +11,24 @@ export interface RunningEtcd {
 
 /** Starts etcd on free loopback ports with its data in `dir`; resolves once it reports healthy. */
 export async function startEtcd(binary: string, dir: string): Promise<RunningEtcd> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(binary, dir, attempt);
+    } catch (error) {
+      // A port taken between choosing and binding it is retried with others.
+      if (attempt >= 3 || !(error as Error).message.includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startOnce(binary: string, dir: string, attempt: number): Promise<RunningEtcd> {
   const clientPort = freePort();
   const peerPort = freePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const process = await startManagedProcess("etcd", binary, [
     "--name=mca-testenv",
-    `--data-dir=${dir}/etcd-data`,
+    `--data-dir=${dir}/etcd-data-${attempt}`,
     `--listen-client-urls=${url}`,
     `--advertise-client-urls=${url}`,
     `--listen-peer-urls=${peer}`,

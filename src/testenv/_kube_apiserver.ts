@@ -24,9 +24,22 @@ export interface RunningKubeApiServer {
   process: ManagedProcess;
 }
 
-/** Starts the API server and waits until /readyz is ok and the default namespace exists. */
+/**
+ * Starts the API server and waits until /readyz is ok and the default namespace exists. A port
+ * taken between choosing and binding it (an outgoing connection's ephemeral port, say) is
+ * retried with another one.
+ */
 export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<RunningKubeApiServer> {
-  const port = freePort();
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(spec, freePort());
+    } catch (error) {
+      if (attempt >= 3 || !(error as Error).message.includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startOnce(spec: KubeApiServerSpec, port: number): Promise<RunningKubeApiServer> {
   const url = `https://127.0.0.1:${port}`;
   const serving = await issueCertificate(spec.ca, {
     commonName: `kube-apiserver-${spec.name}`,

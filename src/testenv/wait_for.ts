@@ -27,9 +27,11 @@ export async function waitFor<T>(
   while (true) {
     options.signal?.throwIfAborted();
     try {
-      const value = await check();
+      // One attempt may not outlive the deadline (a connection that never answers, say).
+      const value = await withDeadline(Promise.resolve().then(check), deadline, options.signal);
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
       lastError = error;
     }
     if (Date.now() >= deadline) {
@@ -39,4 +41,25 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+function withDeadline<T>(
+  work: Promise<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error("the attempt did not finish before the deadline")),
+      Math.max(0, deadline - Date.now()),
+    );
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  });
 }

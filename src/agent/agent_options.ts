@@ -1,0 +1,73 @@
+/** Flags of `mca agent` and their resolution (pure). */
+import { parseListenAddress } from "../cli/duration.ts";
+import type { LogLevel } from "../log/mod.ts";
+import { parseCaPin } from "../pki/mod.ts";
+
+/** What the user may pass. */
+export interface AgentOptions {
+  hub?: string;
+  cluster?: string;
+  tokenFile?: string;
+  hubCaFile?: string;
+  hubCaPin?: string;
+  memberKubeconfig?: string;
+  memberContext?: string;
+  healthListen?: string;
+  logLevel?: LogLevel;
+  logFormat?: "json" | "text";
+}
+
+/** Every setting decided. */
+export interface ResolvedAgentOptions {
+  hubUrl: URL;
+  cluster: string;
+  tokenFile: string;
+  hubCaFile: string;
+  hubCaPin: string;
+  memberKubeconfig?: string;
+  memberContext?: string;
+  healthListen?: { hostname: string; port: number };
+  logLevel: LogLevel;
+  logFormat: "json" | "text";
+}
+
+/** Resolves flags; throws a message naming the flag. Verification of the hub is not optional. */
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  const required = (value: string | undefined, flag: string) => {
+    if (!value) throw new Error(`${flag} is required`);
+    return value;
+  };
+  let hubUrl: URL;
+  try {
+    hubUrl = new URL(required(options.hub, "--hub"));
+  } catch (error) {
+    if ((error as Error).message.endsWith("is required")) throw error;
+    throw new Error(`Invalid --hub "${options.hub}": not a URL`);
+  }
+  if (hubUrl.protocol !== "https:") {
+    throw new Error(`Invalid --hub "${options.hub}": the hub is reached over https`);
+  }
+  const cluster = required(options.cluster, "--cluster");
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cluster)) {
+    throw new Error(`Invalid --cluster "${cluster}": a DNS label is expected`);
+  }
+  const health = options.healthListen ?? "0.0.0.0:8081";
+  return {
+    hubUrl,
+    cluster,
+    tokenFile: options.tokenFile ?? "/var/run/secrets/mca/agent/token",
+    hubCaFile: options.hubCaFile ?? "/var/run/secrets/mca/agent/hub-ca.crt",
+    hubCaPin: parseCaPin(required(options.hubCaPin, "--hub-ca-pin")),
+    ...(options.memberKubeconfig ? { memberKubeconfig: options.memberKubeconfig } : {}),
+    ...(options.memberContext ? { memberContext: options.memberContext } : {}),
+    ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
+    logLevel: options.logLevel ?? "info",
+    logFormat: options.logFormat ?? "json",
+  };
+}
+
+/** Exponential backoff with full jitter and a cap: the wait before reconnect attempt `attempt` (0-based). */
+export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
+  return Math.round(random() * ceiling);
+}

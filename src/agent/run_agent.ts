@@ -1,0 +1,176 @@
+/**
+ * `mca agent`: dials the hub over wss (verifying it against the pinned CA), serves the hub's
+ * yamux streams against its own API server, reconnects with backoff and jitter, and is ready
+ * only while connected.
+ */
+import http from "node:http";
+// @ts-types="npm:@types/ws@8.18.1"
+import { WebSocket } from "ws";
+import { inClusterConfig, loadClientConfig } from "../kube/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+import { computeCaPin } from "../pki/mod.ts";
+import { createUpstream } from "../proxy/mod.ts";
+import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
+import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
+import { YamuxSession } from "../tunnel/yamux/mod.ts";
+import { MCA_VERSION } from "../version.ts";
+import { createAgentHandler } from "./agent_handler.ts";
+import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
+
+/** Headers of the agent's connect request. */
+export const AGENT_CLUSTER_HEADER = "x-mca-cluster";
+export const AGENT_ID_HEADER = "x-mca-agent";
+export const MEMBER_VERSION_HEADER = "x-mca-member-version";
+
+/** A running agent. */
+export interface RunningAgent {
+  isConnected(): boolean;
+  /** Stops taking new requests, lets open ones finish (up to the grace period), then disconnects. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts the agent; it keeps reconnecting until stopped. */
+export async function runAgent(
+  options: ResolvedAgentOptions,
+  deps: { logger?: Logger } = {},
+): Promise<RunningAgent> {
+  const logger = deps.logger ??
+    createLogger({ level: options.logLevel, format: options.logFormat });
+  const hubCa = await Deno.readTextFile(options.hubCaFile).catch((error) => {
+    throw new Error(
+      `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
+    );
+  });
+  const pin = await computeCaPin(hubCa);
+  if (pin !== options.hubCaPin) {
+    throw new Error(
+      `The hub CA in "${options.hubCaFile}" does not match --hub-ca-pin (it is ${pin}); refusing to connect`,
+    );
+  }
+  const memberConfig = options.memberKubeconfig || options.memberContext
+    ? await loadClientConfig({
+      ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
+      ...(options.memberContext ? { context: options.memberContext } : {}),
+    })
+    : await inClusterConfig();
+  const member = createUpstream(options.cluster, memberConfig, { logger });
+  const handler = createAgentHandler(member, options.cluster, logger);
+  const server = http.createServer(handler.handleRequest);
+  server.on("upgrade", handler.handleUpgrade);
+  const agentId = crypto.randomUUID();
+  let session: YamuxSession | undefined;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  const health = options.healthListen
+    ? Deno.serve({ ...options.healthListen, onListen() {} }, (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/healthz") return new Response("ok");
+      if (path === "/readyz") {
+        return session && !session.isClosed
+          ? new Response("ok")
+          : new Response("not connected", { status: 503 });
+      }
+      return new Response("not found", { status: 404 });
+    })
+    : undefined;
+
+  const memberVersion = async () => {
+    try {
+      const response = await member.request({
+        method: "GET",
+        path: "/version",
+        headers: { accept: "application/json" },
+      });
+      let text = "";
+      for await (const chunk of response) text += chunk;
+      return (JSON.parse(text) as { gitVersion?: string }).gitVersion ?? "";
+    } catch {
+      return "";
+    }
+  };
+
+  const connectOnce = async (): Promise<YamuxSession> => {
+    const token = (await Deno.readTextFile(options.tokenFile)).trim();
+    const url = new URL("/connect", options.hubUrl);
+    const ws = new WebSocket(url, {
+      ca: hubCa,
+      // Never skipped: the hub must present a certificate of the pinned CA.
+      rejectUnauthorized: true,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        [AGENT_CLUSTER_HEADER]: options.cluster,
+        [AGENT_ID_HEADER]: agentId,
+        [MEMBER_VERSION_HEADER]: await memberVersion(),
+        "User-Agent": `mca-agent/v${MCA_VERSION}`,
+      },
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
+        reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
+      });
+      ws.once("error", reject);
+    });
+    return new YamuxSession(websocketDuplex(ws), {
+      client: true,
+      keepAliveIntervalMs: 15_000,
+      keepAliveTimeoutMs: 10_000,
+      onStream: (stream) => server.emit("connection", nodeDuplexOf(stream)),
+    });
+  };
+
+  const loop = (async () => {
+    let attempt = 0;
+    while (!stopping) {
+      try {
+        session = await connectOnce();
+        attempt = 0;
+        logger.info("connected to the hub", {
+          hub: options.hubUrl.origin,
+          cluster: options.cluster,
+          agent: agentId,
+        });
+        const error = await session.closed;
+        logger.warn("disconnected from the hub", { error: error?.message });
+      } catch (error) {
+        logger.warn("cannot connect to the hub", {
+          hub: options.hubUrl.origin,
+          error: (error as Error).message,
+        });
+      }
+      if (stopping) break;
+      const delay = reconnectDelayMs(attempt++);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  return {
+    isConnected: () => session !== undefined && !session.isClosed,
+    async stop(graceMs = 30_000) {
+      stopping = true;
+      wake?.();
+      const current = session;
+      if (current && !current.isClosed) {
+        // Drain: in-flight streams may finish, then say goodbye.
+        const deadline = Date.now() + graceMs;
+        while (current.streamCount > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await current.close();
+      }
+      await loop;
+      await health?.shutdown();
+      server.close();
+      member.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** Keeping each Cluster object's status current: connected agents, heartbeat, member version, Connected. */
+import type { KubeClient } from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { AgentSessions } from "./agent_sessions.ts";
+
+/** Writes the status of one cluster from the live sessions. */
+export async function writeClusterStatus(
+  client: KubeClient,
+  sessions: AgentSessions,
+  cluster: string,
+  logger: Logger,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  const agents = sessions.agents(cluster);
+  const connected = agents.length > 0;
+  const path = `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}/status`;
+  try {
+    const current = await client.get<
+      { status?: { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } }
+    >(
+      `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
+    );
+    const previous = current.status?.conditions?.find((c) => c.type === "Connected");
+    const status = connected ? "True" : "False";
+    const transition = previous?.status === status
+      ? previous.lastTransitionTime
+      : now().toISOString();
+    await client.patch(path, {
+      status: {
+        connectedAgents: agents.length,
+        lastHeartbeat: now().toISOString(),
+        ...(agents[0]?.memberVersion ? { memberVersion: agents[0].memberVersion } : {}),
+        conditions: [{
+          type: "Connected",
+          status,
+          reason: connected ? "AgentConnected" : "NoAgent",
+          message: connected
+            ? `${agents.length} agent(s) connected to this hub`
+            : "No agent is connected",
+          lastTransitionTime: transition,
+        }],
+      },
+    }, "merge");
+  } catch (error) {
+    logger.warn("cannot update the Cluster status", { cluster, error: (error as Error).message });
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * `mca hub`: accepts agents, serves `/clusters/<name>/...` with host RBAC.
+ *
+ * @module
+ */
+export * from "./cluster_path.ts";
+export * from "./agent_sessions.ts";
+export * from "./agent_tokens.ts";
+export * from "./user_access.ts";
+export * from "./hub_handler.ts";
+export * from "./cluster_status.ts";
+export * from "./hub_options.ts";
+export * from "./run_hub.ts";

@@ -1,0 +1,150 @@
+/** `mca hub`: TLS listener with a CA shared through a Secret, agent sessions, member access, status. */
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import {
+  type ClientConfig,
+  createKubeClient,
+  createKubeTransport,
+  inClusterConfig,
+  type KubeClient,
+  loadClientConfig,
+} from "../kube/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+import { createMetricsRegistry } from "../metrics/mod.ts";
+import { issueCertificate } from "../pki/mod.ts";
+import { ensureSharedCa } from "../webhook/mod.ts";
+import { AgentSessions } from "./agent_sessions.ts";
+import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
+import { writeClusterStatus } from "./cluster_status.ts";
+import { createHubHandler } from "./hub_handler.ts";
+import type { ResolvedHubOptions } from "./hub_options.ts";
+import { UserAccess } from "./user_access.ts";
+
+/** A running hub. */
+export interface RunningHub {
+  url: string;
+  port: number;
+  caPem: string;
+  sessions: AgentSessions;
+  stop(): Promise<void>;
+}
+
+/** Starts the hub. */
+export async function runHub(
+  options: ResolvedHubOptions,
+  deps: { logger?: Logger } = {},
+): Promise<RunningHub> {
+  const logger = deps.logger ??
+    createLogger({ level: options.logLevel, format: options.logFormat });
+  const client = createKubeClient(createKubeTransport(await clientConfig(options), { logger }));
+  const shared = await ensureSharedCa(client, {
+    namespace: options.namespace,
+    name: options.caSecret,
+  });
+  const serving = await issueCertificate(shared.ca, {
+    commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-hub",
+    dnsNames: options.dnsNames,
+    ipAddresses: options.ipAddresses,
+    validityDays: 365,
+  });
+  const sessions = new AgentSessions();
+  const metrics = createMetricsRegistry();
+  const handler = createHubHandler({
+    sessions,
+    access: new UserAccess(client),
+    tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
+    onAgentChange: (cluster) => void writeClusterStatus(client, sessions, cluster, logger),
+    isReady: () => true,
+    metrics,
+    logger,
+  });
+  const server = https.createServer(
+    { cert: serving.certificatePem, key: serving.privateKeyPem },
+    handler.handleRequest,
+  );
+  server.on("upgrade", handler.handleUpgrade);
+  server.on("secureConnection", (socket) => socket.setNoDelay(true));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.listen.port, options.listen.hostname, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
+  logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
+
+  const stopping = new AbortController();
+  // Rotated or deleted agent tokens close the sessions that used them.
+  const watching = watchAgentTokens(client, options.namespace, sessions, logger, stopping.signal);
+  const heartbeat = setInterval(() => {
+    for (const cluster of sessions.clusters()) {
+      void writeClusterStatus(client, sessions, cluster, logger);
+    }
+  }, 30_000);
+
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    caPem: shared.bundlePem,
+    sessions,
+    async stop() {
+      clearInterval(heartbeat);
+      stopping.abort();
+      await watching;
+      for (const cluster of sessions.clusters()) {
+        await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      client.transport.close();
+    },
+  };
+}
+
+async function watchAgentTokens(
+  client: KubeClient,
+  namespace: string,
+  sessions: AgentSessions,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const path = `/api/v1/namespaces/${namespace}/secrets`;
+  while (!signal.aborted) {
+    try {
+      const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
+      for await (
+        const event of client.watch<{ metadata?: { name?: string } }>(path, {
+          labelSelector: AGENT_TOKEN_LABEL,
+          ...(list.metadata.resourceVersion
+            ? { resourceVersion: list.metadata.resourceVersion }
+            : {}),
+          timeoutSeconds: 300,
+          signal,
+        })
+      ) {
+        const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
+        if (!cluster || event.type === "BOOKMARK") continue;
+        const current = event.type === "DELETED"
+          ? undefined
+          : await registeredTokenHash(client, namespace, cluster);
+        const closed = await sessions.closeStale(cluster, current);
+        if (closed > 0) {
+          logger.warn("agent token changed: closed its sessions", { cluster, sessions: closed });
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      logger.warn("watching agent tokens failed; retrying", { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function clientConfig(options: ResolvedHubOptions): Promise<ClientConfig> {
+  if (options.kubeconfig || options.context) {
+    return await loadClientConfig({
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+    });
+  }
+  return await inClusterConfig();
+}

@@ -1,0 +1,118 @@
+/**
+ * Who is calling and may they reach a member: TokenReview and SubjectAccessReview on the host
+ * (`clusters/proxy` of the named cluster in group mca.k8s.io), each cached for a few seconds.
+ */
+import type { KubeClient } from "../kube/mod.ts";
+
+/** An authenticated caller. */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** The decision for one request. */
+export type AccessDecision =
+  | { allowed: true; user: UserInfo }
+  | { allowed: false; code: 401 | 403; message: string };
+
+const VERBS: Record<string, string> = {
+  GET: "get",
+  HEAD: "get",
+  POST: "create",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
+
+/** Checks callers against the host cluster. */
+export class UserAccess {
+  #tokens = new Map<string, { user: UserInfo | undefined; until: number }>();
+  #decisions = new Map<string, { allowed: boolean; until: number }>();
+
+  constructor(
+    private readonly host: KubeClient,
+    private readonly ttlMs = 10_000,
+    private readonly now = Date.now,
+  ) {}
+
+  /** Authenticates the bearer token and authorizes `clusters/proxy` for the cluster and method. */
+  async check(
+    authorization: string | undefined,
+    cluster: string,
+    method: string,
+  ): Promise<AccessDecision> {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+    if (!token) {
+      return { allowed: false, code: 401, message: "Unauthorized: a bearer token is required" };
+    }
+    const user = await this.#authenticate(token);
+    if (!user) {
+      return {
+        allowed: false,
+        code: 401,
+        message: "Unauthorized: the token was not accepted by the host cluster",
+      };
+    }
+    const verb = VERBS[method.toUpperCase()] ?? "get";
+    if (!(await this.#authorize(user, cluster, verb))) {
+      return {
+        allowed: false,
+        code: 403,
+        message:
+          `Forbidden: user "${user.username}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
+      };
+    }
+    return { allowed: true, user };
+  }
+
+  async #authenticate(token: string): Promise<UserInfo | undefined> {
+    const key = await sha256(token);
+    const cached = this.#tokens.get(key);
+    if (cached && cached.until > this.now()) return cached.user;
+    const review = await this.host.create<
+      { status?: { authenticated?: boolean; user?: UserInfo } }
+    >(
+      "/apis/authentication.k8s.io/v1/tokenreviews",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
+    );
+    const user = review.status?.authenticated ? review.status.user : undefined;
+    this.#tokens.set(key, { user, until: this.now() + this.ttlMs });
+    return user;
+  }
+
+  async #authorize(user: UserInfo, cluster: string, verb: string): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.uid, user.groups, cluster, verb]);
+    const cached = this.#decisions.get(key);
+    if (cached && cached.until > this.now()) return cached.allowed;
+    const review = await this.host.create<{ status?: { allowed?: boolean } }>(
+      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          ...(user.groups ? { groups: user.groups } : {}),
+          ...(user.extra ? { extra: user.extra } : {}),
+          resourceAttributes: {
+            group: "mca.k8s.io",
+            resource: "clusters",
+            subresource: "proxy",
+            name: cluster,
+            verb,
+          },
+        },
+      },
+    );
+    const allowed = review.status?.allowed === true;
+    this.#decisions.set(key, { allowed, until: this.now() + this.ttlMs });
+    return allowed;
+  }
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

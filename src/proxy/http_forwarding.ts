@@ -1,0 +1,127 @@
+/** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { CLUSTER_HEADER } from "./status_response.ts";
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
+const DROPPED_REQUEST_HEADERS = new Set([
+  "authorization",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+]);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "proxy-connection",
+]);
+/** Path and query of a request target, without the cost of a full URL parse on every request. */
+export function splitTarget(
+  target: string,
+): { pathname: string; search: string; searchParams: URLSearchParams } {
+  const question = target.indexOf("?");
+  const pathname = question < 0 ? target : target.slice(0, question);
+  const search = question < 0 ? "" : target.slice(question);
+  return {
+    pathname,
+    search,
+    get searchParams() {
+      return new URLSearchParams(search);
+    },
+  };
+}
+
+/** True when the request announces a body. */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" ||
+    req.headers["transfer-encoding"] !== undefined;
+}
+
+/** Reads the whole body, or stops at the limit. */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<Uint8Array | "too-large"> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limit) {
+    req.resume();
+    return "too-large";
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      return "too-large";
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The caller's headers minus hop-by-hop ones, credentials and (unless kept, for the agent,
+ * which receives the hub's) impersonation; upgrades keep their handshake.
+ */
+export function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  options: { upgrade: boolean; keepImpersonation?: boolean },
+): Record<string, string | string[]> {
+  const upgrade = options.upgrade;
+  const result: Record<string, string | string[]> = {};
+  const connectionTokens = String(headers.connection ?? "").toLowerCase().split(",").map((t) =>
+    t.trim()
+  );
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || (name.startsWith("impersonate-") && !options.keepImpersonation)) {
+      continue;
+    }
+    if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name)) continue;
+    result[name] = value;
+  }
+  if (upgrade) {
+    result.connection = "Upgrade";
+    result.upgrade = String(headers.upgrade);
+  }
+  return result;
+}
+
+/** The upstream's response headers minus hop-by-hop ones, plus the header naming the cluster. */
+export function responseHeaders(
+  response: IncomingMessage,
+  cluster: string,
+): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) result[name] = value;
+  }
+  result[CLUSTER_HEADER] = cluster;
+  return result;
+}
+
+/** Response header lines for a raw socket (upgrades), with the cluster header. */
+export function rawHeaderLines(
+  response: IncomingMessage,
+  cluster: string,
+  upgraded: boolean,
+): string {
+  const lines: string[] = [];
+  const raw = response.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!upgraded && (name === "transfer-encoding" || name === "connection")) continue;
+    lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  if (!upgraded) lines.push("connection: close");
+  lines.push(`${CLUSTER_HEADER}: ${cluster}`);
+  return lines.map((line) => line + "\r\n").join("");
+}
