@@ -174,6 +174,69 @@ export function buildProgram(io: ProgramIo): Command {
       )
     );
 
+  program
+    .command("hub")
+    .description(
+      "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
+        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy",
+    )
+    .option("--listen <host:port>", "TLS listen address", "0.0.0.0:9443")
+    .option(
+      "--namespace <ns>",
+      "namespace of the CA Secret and agent tokens (default: $POD_NAMESPACE or mca-system)",
+    )
+    .option("--ca-secret <name>", "Secret holding the hub CA (shared by replicas)", "mca-hub-ca")
+    .option(
+      "--dns-names <a,b>",
+      "DNS names of the serving certificate (default: the mca-hub Service's)",
+    )
+    .option("--ip-addresses <a,b>", "IP addresses of the serving certificate")
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig of the host cluster instead of the in-cluster service account",
+    )
+    .option("--context <name>", "kubeconfig context")
+    .addOption(
+      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
+    )
+    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .action(async (options) =>
+      (await import("./src/cli/hub_agent_commands.ts")).hubCommand(options)
+    );
+
+  program
+    .command("agent")
+    .description(
+      "the member-side agent: dials the hub, verifies it against a pinned CA, and serves tunnelled " +
+        "requests against this cluster as the callers (impersonation); reconnects with backoff",
+    )
+    .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
+    .option("--cluster <name>", "this member's name on the hub")
+    .option("--token-file <file>", "the agent token", "/var/run/secrets/mca/agent/token")
+    .option(
+      "--hub-ca-file <file>",
+      "the hub's CA certificate",
+      "/var/run/secrets/mca/agent/hub-ca.crt",
+    )
+    .option("--hub-ca-pin <sha256:hex>", "pin of the hub CA (sha256 of its public key); required")
+    .option(
+      "--member-kubeconfig <file>",
+      "kubeconfig of the member instead of the in-cluster service account",
+    )
+    .option("--member-context <name>", "context in --member-kubeconfig")
+    .option(
+      "--health-listen <host:port>",
+      'health listener: /healthz, /readyz ("" to disable)',
+      "0.0.0.0:8081",
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
+    )
+    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .action(async (options) =>
+      (await import("./src/cli/hub_agent_commands.ts")).agentCommand(options)
+    );
+
   return program;
 }
 

@@ -1,0 +1,40 @@
+/** `mca hub` and `mca agent`: run until SIGTERM or SIGINT (the agent drains first). */
+import { type AgentOptions, resolveAgentOptions, runAgent } from "../agent/mod.ts";
+import { type HubOptions, resolveHubOptions, runHub } from "../hub/mod.ts";
+import { UsageError } from "./run_program.ts";
+
+/** Runs the hub. */
+export async function hubCommand(options: HubOptions): Promise<void> {
+  let resolved;
+  try {
+    resolved = resolveHubOptions(options, (name) => Deno.env.get(name));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const hub = await runHub(resolved);
+  await untilSignal(() => hub.stop());
+}
+
+/** Runs the agent; on SIGTERM it lets open requests finish (up to 30 s) before disconnecting. */
+export async function agentCommand(options: AgentOptions): Promise<void> {
+  let resolved;
+  try {
+    resolved = resolveAgentOptions(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const agent = await runAgent(resolved);
+  await untilSignal(() => agent.stop());
+}
+
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const handler = () => {
+      Deno.removeSignalListener("SIGTERM", handler);
+      Deno.removeSignalListener("SIGINT", handler);
+      stop().then(resolve);
+    };
+    Deno.addSignalListener("SIGTERM", handler);
+    Deno.addSignalListener("SIGINT", handler);
+  });
+}
