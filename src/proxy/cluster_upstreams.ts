@@ -25,14 +25,9 @@ export async function buildUpstreams(
   const unavailable = new Map<string, string>();
   try {
     for (const [name, spec] of Object.entries(config.clusters)) {
-      if (spec.type === "hub") {
-        unavailable.set(
-          name,
-          `Cluster "${name}" is reached through the hub, which this build of mca proxy cannot do yet`,
-        );
-        continue;
-      }
-      const clientConfig = await clientConfigFor(name, spec, options.inCluster);
+      const clientConfig = spec.type === "hub"
+        ? await hubClientConfig(name, spec, options.inCluster)
+        : await clientConfigFor(name, spec, options.inCluster);
       upstreams.set(
         name,
         createUpstream(name, clientConfig, { logger: options.logger, timeoutMs: spec.timeoutMs }),
@@ -43,6 +38,33 @@ export async function buildUpstreams(
     throw error;
   }
   return { upstreams, unavailable };
+}
+
+/**
+ * A member reached through the hub: `<hub>/clusters/<member>` with the pod's own
+ * service-account token, which the hub checks on the host (DESIGN.md §3, flow 2).
+ */
+async function hubClientConfig(
+  name: string,
+  spec: Extract<ClusterSpec, { type: "hub" }>,
+  inCluster: InClusterSource,
+): Promise<ClientConfig> {
+  let caPem: string | undefined;
+  if (spec.caFile) {
+    caPem = await Deno.readTextFile(spec.caFile).catch((error) => {
+      throw new Error(
+        `Cluster "${name}": cannot read caFile "${spec.caFile}": ${(error as Error).message}`,
+      );
+    });
+  }
+  return {
+    server: `${spec.hub.replace(/\/+$/, "")}/clusters/${encodeURIComponent(spec.cluster)}`,
+    tls: { ...(caPem ? { caPem } : {}), insecureSkipVerify: false },
+    disableCompression: false,
+    credentials: { type: "tokenFile", path: `${inCluster.serviceAccountDir}/token` },
+    namespace: "default",
+    source: `cluster "${name}" via the hub ${spec.hub}`,
+  };
 }
 
 async function clientConfigFor(

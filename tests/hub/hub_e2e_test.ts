@@ -2,6 +2,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
+import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
@@ -205,6 +206,45 @@ e2eTest(
       const denied = await kubectl(bob, ["get", "configmaps", "-n", "shop"]);
       assertEquals(denied.code, 1);
       assertStringIncludes(denied.stderr, `cannot get clusters/proxy "${member}"`);
+
+      // A sidecar routes to the member through the hub, with the pod's own token (flow 2).
+      const sidecarDir = `${dir.path}/sidecar`;
+      await Deno.mkdir(sidecarDir);
+      const proxy = await startSidecarProxy(
+        env,
+        sidecarDir,
+        `
+clusters:
+  far: {via: hub, hub: "${hub.url}", cluster: ${member}, caFile: ${hubCaFile}}
+routes:
+- name: shop-is-far
+  match: {namespaces: [shop]}
+  cluster: far
+`,
+      );
+      try {
+        await kubectlOk(east, [
+          "create",
+          "rolebinding",
+          `${proxy.namespace}-app`,
+          "-n",
+          "shop",
+          `--role=${users}-reader`,
+          `--user=system:serviceaccount:${proxy.namespace}:app`,
+        ]);
+        const viaHub = await kubectl(proxy.kubeconfigPath, [
+          "get",
+          "configmaps",
+          "-n",
+          "shop",
+          "-o",
+          "name",
+        ]);
+        assertEquals(viaHub.code, 0, viaHub.stderr);
+        assertStringIncludes(viaHub.stdout, "configmap/seen-");
+      } finally {
+        await proxy.stop();
+      }
 
       // A wrong token is refused.
       const wrongTokenFile = await dir.write("wrong-token", newAgentToken());
