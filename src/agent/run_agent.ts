@@ -6,7 +6,7 @@
 import http from "node:http";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
-import { inClusterConfig, loadClientConfig } from "../kube/mod.ts";
+import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { createUpstream } from "../proxy/mod.ts";
@@ -47,12 +47,10 @@ export async function runAgent(
       `The hub CA in "${options.hubCaFile}" does not match --hub-ca-pin (it is ${pin}); refusing to connect`,
     );
   }
-  const memberConfig = options.memberKubeconfig || options.memberContext
-    ? await loadClientConfig({
-      ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
-      ...(options.memberContext ? { context: options.memberContext } : {}),
-    })
-    : await inClusterConfig();
+  const memberConfig = await loadClientConfigOrInCluster({
+    ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
+    ...(options.memberContext ? { context: options.memberContext } : {}),
+  });
   const member = createUpstream(options.cluster, memberConfig, { logger });
   const handler = createAgentHandler(member, options.cluster, logger);
   const server = http.createServer(handler.handleRequest);

@@ -24,7 +24,7 @@ import {
 } from "../agent/run_agent.ts";
 import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
 import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
-import { YamuxSession } from "../tunnel/yamux/mod.ts";
+import { YamuxSession, type YamuxStream } from "../tunnel/yamux/mod.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
 import { parseClusterTarget } from "./cluster_path.ts";
@@ -46,6 +46,18 @@ export interface HubHandlerDeps {
 export interface HubHandler {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
+}
+
+/** An HTTP/1.1 request written on a yamux stream to the agent (one stream per request). */
+function requestThroughTunnel(
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  stream: YamuxStream,
+): http.ClientRequest {
+  return http.request(
+    { method, path, headers, createConnection: () => nodeDuplexOf(stream) } as http.RequestOptions,
+  );
 }
 
 /** Creates the handlers. */
@@ -158,12 +170,12 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         const routed = await route(req, (code, message) => writeStatus(res, code, message));
         if (!routed) return;
         const { target, opened, headers } = routed;
-        const outgoing = http.request({
-          method: req.method,
-          path: target.path,
+        const outgoing = requestThroughTunnel(
+          req.method ?? "GET",
+          target.path,
           headers,
-          createConnection: () => nodeDuplexOf(opened.stream),
-        } as http.RequestOptions);
+          opened.stream,
+        );
         outgoing.on("response", (response) => {
           requests.inc({ cluster: target.cluster, code: String(response.statusCode) });
           res.writeHead(
@@ -203,12 +215,12 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         );
         if (!routed) return;
         const { target, opened, headers } = routed;
-        const outgoing = http.request({
-          method: req.method,
-          path: target.path,
+        const outgoing = requestThroughTunnel(
+          req.method ?? "GET",
+          target.path,
           headers,
-          createConnection: () => nodeDuplexOf(opened.stream),
-        } as http.RequestOptions);
+          opened.stream,
+        );
         outgoing.on("upgrade", (response, upstream, upstreamHead) => {
           socket.write(
             `HTTP/1.1 ${response.statusCode} ${response.statusMessage ?? ""}\r\n${

@@ -2,12 +2,10 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import {
-  type ClientConfig,
   createKubeClient,
   createKubeTransport,
-  inClusterConfig,
   type KubeClient,
-  loadClientConfig,
+  loadClientConfigOrInCluster,
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
@@ -36,7 +34,9 @@ export async function runHub(
 ): Promise<RunningHub> {
   const logger = deps.logger ??
     createLogger({ level: options.logLevel, format: options.logFormat });
-  const client = createKubeClient(createKubeTransport(await clientConfig(options), { logger }));
+  const client = createKubeClient(
+    createKubeTransport(await loadClientConfigOrInCluster(options), { logger }),
+  );
   const shared = await ensureSharedCa(client, {
     namespace: options.namespace,
     name: options.caSecret,
@@ -137,14 +137,4 @@ async function watchAgentTokens(
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
-}
-
-async function clientConfig(options: ResolvedHubOptions): Promise<ClientConfig> {
-  if (options.kubeconfig || options.context) {
-    return await loadClientConfig({
-      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-      ...(options.context ? { context: options.context } : {}),
-    });
-  }
-  return await inClusterConfig();
 }

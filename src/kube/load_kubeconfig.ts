@@ -1,6 +1,7 @@
 /** Reading kubeconfig files from disk (the I/O edge of the kubeconfig code). */
 import { resolve } from "node:path";
 import type { ClientConfig } from "./client_config.ts";
+import { inClusterConfig } from "./in_cluster_config.ts";
 import { KubeconfigError } from "./kubeconfig_error.ts";
 import { mergeKubeconfigs } from "./kubeconfig_merge.ts";
 import { parseKubeconfig } from "./kubeconfig_parse.ts";
@@ -64,4 +65,15 @@ export async function loadKubeconfig(options: LoadKubeconfigOptions = {}): Promi
 export async function loadClientConfig(options: LoadKubeconfigOptions = {}): Promise<ClientConfig> {
   const config = await loadKubeconfig(options);
   return await resolveClientConfig(config, options, options.readTextFile ?? Deno.readTextFile);
+}
+
+/** A kubeconfig context when one is named (flags), else the pod's in-cluster configuration. */
+export async function loadClientConfigOrInCluster(
+  options: { kubeconfig?: string; context?: string },
+): Promise<ClientConfig> {
+  if (!options.kubeconfig && !options.context) return await inClusterConfig();
+  return await loadClientConfig({
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  });
 }

@@ -3,12 +3,10 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import {
-  type ClientConfig,
   createKubeClient,
   createKubeTransport,
-  inClusterConfig,
   type KubeClient,
-  loadClientConfig,
+  loadClientConfigOrInCluster,
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
@@ -37,7 +35,7 @@ export async function runWebhook(
   const logger = deps.logger ??
     createLogger({ level: options.logLevel, format: options.logFormat });
   const client = deps.client ??
-    createKubeClient(createKubeTransport(await clientConfig(options), { logger }));
+    createKubeClient(createKubeTransport(await loadClientConfigOrInCluster(options), { logger }));
   const caSpec = {
     namespace: options.namespace,
     name: options.caSecret,
@@ -119,16 +117,6 @@ export async function runWebhook(
       client.transport.close();
     },
   };
-}
-
-async function clientConfig(options: ResolvedWebhookOptions): Promise<ClientConfig> {
-  if (options.kubeconfig || options.context) {
-    return await loadClientConfig({
-      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-      ...(options.context ? { context: options.context } : {}),
-    });
-  }
-  return await inClusterConfig();
 }
 
 async function issueServing(shared: SharedCa, options: ResolvedWebhookOptions) {
