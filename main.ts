@@ -237,6 +237,23 @@ export function buildProgram(io: ProgramIo): Command {
       (await import("./src/cli/hub_agent_commands.ts")).agentCommand(options)
     );
 
+  program
+    .command("kubeconfig")
+    .description(
+      "write a kubeconfig with a context per member cluster that goes through the hub, using the " +
+        "bearer credentials (token, tokenFile or exec plugin) of your host context",
+    )
+    .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
+    .option("--hub-ca-file <file>", "the hub's CA certificate")
+    .option("--clusters <a,b>", "member clusters (default: the Cluster objects on the host)")
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "host context (default: current)")
+    .option("--prefix <text>", "prefix for the context names")
+    .option("-o, --output <file>", "write to this file (mode 600) instead of stdout")
+    .action(async (options) =>
+      (await import("./src/cli/kubeconfig_command.ts")).kubeconfigCommand(options, io)
+    );
+
   return program;
 }
 

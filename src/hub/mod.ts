@@ -11,3 +11,4 @@ export * from "./hub_handler.ts";
 export * from "./cluster_status.ts";
 export * from "./hub_options.ts";
 export * from "./run_hub.ts";
+export * from "./member_kubeconfig.ts";

@@ -9,7 +9,11 @@ export interface KubeconfigEntry {
   server: string;
   caPem?: string;
   tlsServerName?: string;
-  user: { token: string } | { certPem: string; keyPem: string } | { exec: Record<string, unknown> };
+  user:
+    | { token: string }
+    | { tokenFile: string }
+    | { certPem: string; keyPem: string }
+    | { exec: Record<string, unknown> };
   namespace?: string;
 }
 
@@ -42,6 +46,7 @@ export function renderKubeconfig(entries: KubeconfigEntry[], currentContext?: st
 
 function userFields(user: KubeconfigEntry["user"]): Record<string, unknown> {
   if ("token" in user) return { token: user.token };
+  if ("tokenFile" in user) return { tokenFile: user.tokenFile };
   if ("exec" in user) return { exec: user.exec };
   return {
     "client-certificate-data": encodeBase64(user.certPem),

@@ -19,6 +19,7 @@ import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 
 const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 e2eTest(
   "kubectl reaches a member through the hub as itself; host RBAC gates it; agent tokens are enforced",
@@ -180,17 +181,37 @@ e2eTest(
         `--user=system:serviceaccount:${users}:alice`,
       ]);
 
+      // Each user's kubeconfig for the member comes from `mca kubeconfig`, from their host token.
       const kubeconfigFor = async (user: string) => {
         const token = (await kubectlOk(host, ["create", "token", user, "-n", users])).trim();
-        return await dir.write(
-          `${user}.kubeconfig`,
+        const hostConfig = await dir.write(
+          `${user}-host.kubeconfig`,
           renderKubeconfig([{
-            name: member,
-            server: `${hub.url}/clusters/${member}`,
-            caPem: hub.caPem,
+            name: "host",
+            server: host.url,
+            caPem: host.caPem,
             user: { token },
           }]),
         );
+        const output = `${dir.path}/${user}.kubeconfig`;
+        const result = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "--quiet",
+            MAIN,
+            "kubeconfig",
+            `--hub=${hub.url}`,
+            `--hub-ca-file=${hubCaFile}`,
+            `--kubeconfig=${hostConfig}`,
+            `--clusters=${member}`,
+            `--output=${output}`,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assertEquals(result.code, 0, new TextDecoder().decode(result.stderr));
+        return output;
       };
       const alice = await kubeconfigFor("alice");
       const bob = await kubeconfigFor("bob");
