@@ -204,7 +204,7 @@ export function buildProgram(io: ProgramIo): Command {
       (await import("./src/cli/hub_agent_commands.ts")).hubCommand(options)
     );
 
-  program
+  const agent = program
     .command("agent")
     .description(
       "the member-side agent: dials the hub, verifies it against a pinned CA, and serves tunnelled " +
@@ -233,8 +233,48 @@ export function buildProgram(io: ProgramIo): Command {
       new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
     )
     .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .enablePositionalOptions()
     .action(async (options) =>
       (await import("./src/cli/hub_agent_commands.ts")).agentCommand(options)
+    );
+
+  const installFlags = (command: Command) =>
+    command
+      .option("--hub <url>", "the hub as the agents reach it")
+      .option("--cluster <name>", "the member's name on the hub")
+      .option("--agent-namespace <ns>", "namespace of the agent in the member", "mca-agent")
+      .option("--image <image>", "agent image (default: this release's image)")
+      .option("--replicas <n>", "agent replicas (several spread load and fail over)", "2");
+  installFlags(
+    agent
+      .command("install")
+      .description(
+        "register a member with the hub (Cluster object, token hash) and apply the agent to the member; " +
+          "waits until the hub reports it connected; running it again changes nothing",
+      ),
+  )
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "host context")
+    .option(
+      "--member-kubeconfig <file>",
+      "kubeconfig with the member context (default: --kubeconfig)",
+    )
+    .option("--member-context <name>", "member context")
+    .option("--hub-namespace <ns>", "the hub's namespace on the host", "mca-system")
+    .option("--wait <duration>", 'how long to wait for "Connected" ("0": do not wait)', "2m")
+    .option("--dry-run", "print the member manifests instead of applying anything")
+    .option("--hub-ca-file <file>", "the hub CA, for --dry-run")
+    .action(async (options) =>
+      (await import("./src/cli/agent_install_command.ts")).agentInstallCommand(options, io)
+    );
+  installFlags(
+    agent.command("manifest").description(
+      "print the member manifests (for GitOps; the token is a placeholder)",
+    ),
+  )
+    .option("--hub-ca-file <file>", "the hub's CA certificate")
+    .action(async (options) =>
+      (await import("./src/cli/agent_install_command.ts")).agentManifestCommand(options, io)
     );
 
   program

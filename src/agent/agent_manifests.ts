@@ -1,0 +1,113 @@
+/** The objects `mca agent install` puts in a member cluster (pure). */
+import { MCA_VERSION } from "../version.ts";
+
+/** What the manifests depend on. */
+export interface AgentManifestOptions {
+  cluster: string;
+  hubUrl: string;
+  namespace: string;
+  image?: string;
+  replicas?: number;
+  /** Secret contents; omitted in `--dry-run` output where the token must not be printed. */
+  token?: string;
+  hubCaPem: string;
+  hubCaPin: string;
+}
+
+/** The name of the agent's objects in the member. */
+export const AGENT_NAME = "mca-agent";
+
+/** Namespace, ServiceAccount, impersonation-only RBAC, Secret and Deployment, in apply order. */
+export function agentManifests(options: AgentManifestOptions): Record<string, unknown>[] {
+  const labels = { "app.kubernetes.io/name": AGENT_NAME, "app.kubernetes.io/part-of": "mca" };
+  const ns = options.namespace;
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: AGENT_NAME, namespace: ns, labels },
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: `${AGENT_NAME}-impersonator`, labels },
+      // Only impersonation: every request runs as its caller, and the member's RBAC decides.
+      // ("userextras/*" would miss extras whose key holds a "/", such as credential-id.)
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["users", "groups", "serviceaccounts"],
+          verbs: ["impersonate"],
+        },
+        { apiGroups: ["authentication.k8s.io"], resources: ["*"], verbs: ["impersonate"] },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `${AGENT_NAME}-impersonator`, labels },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: `${AGENT_NAME}-impersonator`,
+      },
+      subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace: ns }],
+    },
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: AGENT_NAME, namespace: ns, labels },
+      type: "Opaque",
+      stringData: {
+        ...(options.token ? { token: options.token } : { token: "<set by mca agent install>" }),
+        "hub-ca.crt": options.hubCaPem,
+        "hub-ca-pin": options.hubCaPin,
+      },
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: AGENT_NAME, namespace: ns, labels },
+      spec: {
+        replicas: options.replicas ?? 2,
+        selector: { matchLabels: { "app.kubernetes.io/name": AGENT_NAME } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: AGENT_NAME,
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+              name: "agent",
+              image: options.image ?? `ghcr.io/mca-k8s/mca:v${MCA_VERSION}`,
+              args: [
+                "agent",
+                `--hub=${options.hubUrl}`,
+                `--cluster=${options.cluster}`,
+                "--token-file=/var/run/secrets/mca/agent/token",
+                "--hub-ca-file=/var/run/secrets/mca/agent/hub-ca.crt",
+                `--hub-ca-pin=${options.hubCaPin}`,
+              ],
+              ports: [{ name: "health", containerPort: 8081 }],
+              readinessProbe: { httpGet: { path: "/readyz", port: 8081 }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: "/healthz", port: 8081 }, periodSeconds: 10 },
+              resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
+              volumeMounts: [{
+                name: "agent",
+                mountPath: "/var/run/secrets/mca/agent",
+                readOnly: true,
+              }],
+            }],
+            terminationGracePeriodSeconds: 45,
+            volumes: [{ name: "agent", secret: { secretName: AGENT_NAME } }],
+          },
+        },
+      },
+    },
+  ];
+}

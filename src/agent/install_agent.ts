@@ -1,0 +1,169 @@
+/**
+ * `mca agent install`: registers a member with the hub (Cluster object and token hash on the
+ * host), applies the agent to the member, and waits until the hub reports it connected.
+ * Running it again changes nothing: the token is kept while the member still holds it.
+ */
+import { KubeApiError, type KubeClient, resourcePath } from "../kube/mod.ts";
+import { computeCaPin } from "../pki/mod.ts";
+import { waitFor } from "../testenv/wait_for.ts";
+import {
+  AGENT_TOKEN_LABEL,
+  agentTokenSecretName,
+  hashToken,
+  newAgentToken,
+  registeredTokenHash,
+  TOKEN_HASH_KEY,
+} from "../hub/agent_tokens.ts";
+import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
+
+/** Inputs of an install. */
+export interface InstallAgentOptions {
+  cluster: string;
+  hubUrl: string;
+  /** The hub's namespace on the host (CA Secret, token hashes). */
+  hubNamespace: string;
+  hubCaSecret?: string;
+  agentNamespace: string;
+  image?: string;
+  replicas?: number;
+  /** Wait for the Connected condition this long; 0 skips waiting. */
+  waitMs: number;
+  progress: (message: string) => void;
+}
+
+/** What changed. */
+export interface InstallResult {
+  tokenChanged: boolean;
+  applied: string[];
+}
+
+const FIELD_MANAGER = "mca-agent-install";
+
+/** Installs or updates the agent of one member cluster. */
+export async function installAgent(
+  host: KubeClient,
+  member: KubeClient,
+  options: InstallAgentOptions,
+): Promise<InstallResult> {
+  const { cluster } = options;
+  options.progress(`Registering cluster "${cluster}" on the host`);
+  await host.patch(
+    `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
+    {
+      apiVersion: "mca.k8s.io/v1alpha1",
+      kind: "Cluster",
+      metadata: { name: cluster },
+    },
+    "apply",
+    { fieldManager: FIELD_MANAGER, force: true },
+  ).catch((error) => {
+    if (error instanceof KubeApiError && error.code === 404) {
+      throw new Error(
+        "The Cluster CRD (clusters.mca.k8s.io) is missing on the host: install the hub first",
+      );
+    }
+    throw error;
+  });
+  const caSecret = await host.get<{ data?: Record<string, string> }>(
+    `/api/v1/namespaces/${options.hubNamespace}/secrets/${options.hubCaSecret ?? "mca-hub-ca"}`,
+  ).catch(() => undefined);
+  const hubCaPem = caSecret?.data?.["ca.crt"] ? atob(caSecret.data["ca.crt"]) : undefined;
+  if (!hubCaPem) {
+    throw new Error(
+      `The hub's CA Secret was not found in namespace "${options.hubNamespace}": is the hub running there?`,
+    );
+  }
+  const hubCaPin = await computeCaPin(hubCaPem);
+
+  // Keep the token the member already has if the host still accepts it.
+  const existing = await member.get<{ data?: Record<string, string> }>(
+    `/api/v1/namespaces/${options.agentNamespace}/secrets/${AGENT_NAME}`,
+  ).catch(() => undefined);
+  const existingToken = existing?.data?.token ? atob(existing.data.token) : undefined;
+  const registered = await registeredTokenHash(host, options.hubNamespace, cluster);
+  const keep = existingToken !== undefined && registered !== undefined &&
+    (await hashToken(existingToken)) === registered;
+  const token = keep ? existingToken! : newAgentToken();
+  if (!keep) {
+    options.progress(
+      "Creating a new agent token (its hash is stored on the host, the token only in the member)",
+    );
+    await host.patch(
+      `/api/v1/namespaces/${options.hubNamespace}/secrets/${agentTokenSecretName(cluster)}`,
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: agentTokenSecretName(cluster),
+          namespace: options.hubNamespace,
+          labels: { [AGENT_TOKEN_LABEL]: "true" },
+        },
+        data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
+      },
+      "apply",
+      { fieldManager: FIELD_MANAGER, force: true },
+    );
+  }
+
+  const applied: string[] = [];
+  const manifests = agentManifests({
+    cluster,
+    hubUrl: options.hubUrl,
+    namespace: options.agentNamespace,
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.replicas ? { replicas: options.replicas } : {}),
+    token,
+    hubCaPem,
+    hubCaPin,
+  });
+  for (const manifest of manifests) {
+    const { apiVersion, kind, metadata } = manifest as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace?: string };
+    };
+    const [group, version] = apiVersion.includes("/")
+      ? apiVersion.split("/") as [string, string]
+      : ["", apiVersion];
+    const resource = `${kind.toLowerCase()}s`;
+    options.progress(
+      `Applying ${kind} ${
+        metadata.namespace ? `${metadata.namespace}/` : ""
+      }${metadata.name} to the member`,
+    );
+    await member.patch(
+      resourcePath({
+        ...(group ? { group } : {}),
+        version,
+        resource,
+        ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+        name: metadata.name,
+      }),
+      manifest,
+      "apply",
+      { fieldManager: FIELD_MANAGER, force: true },
+    );
+    applied.push(`${kind}/${metadata.name}`);
+  }
+  if (options.waitMs > 0) {
+    options.progress(
+      `Waiting up to ${
+        Math.round(options.waitMs / 1000)
+      } s for the hub to report "${cluster}" connected`,
+    );
+    await waitFor(async () => {
+      const object = await host.get<
+        { status?: { conditions?: { type: string; status: string }[] } }
+      >(
+        `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
+      );
+      return object.status?.conditions?.some((c) => c.type === "Connected" && c.status === "True");
+    }, {
+      timeoutMs: options.waitMs,
+      intervalMs: 1_000,
+      description: `cluster "${cluster}" to connect`,
+    });
+    options.progress(`Cluster "${cluster}" is connected`);
+  }
+  return { tokenChanged: !keep, applied };
+}

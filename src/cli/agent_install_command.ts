@@ -1,0 +1,89 @@
+/** `mca agent install` and `mca agent manifest`. */
+import { stringify } from "yaml";
+import { agentManifests, installAgent } from "../agent/mod.ts";
+import { createKubeClient, createKubeTransport, loadClientConfig } from "../kube/mod.ts";
+import { computeCaPin } from "../pki/mod.ts";
+import { parseDuration } from "./duration.ts";
+import { UsageError } from "./run_program.ts";
+
+/** Flags of both commands. */
+export interface AgentInstallOptions {
+  hub?: string;
+  cluster?: string;
+  kubeconfig?: string;
+  context?: string;
+  memberKubeconfig?: string;
+  memberContext?: string;
+  hubNamespace?: string;
+  agentNamespace?: string;
+  image?: string;
+  replicas?: string;
+  wait?: string;
+  dryRun?: boolean;
+  hubCaFile?: string;
+}
+
+/** Registers the member and applies the agent, with progress on stderr. */
+export async function agentInstallCommand(
+  options: AgentInstallOptions,
+  io: { stdout(text: string): void; stderr(text: string): void },
+): Promise<void> {
+  if (!options.hub) {
+    throw new UsageError("--hub is required, e.g. --hub https://hub.example.com:9443");
+  }
+  if (!options.cluster) throw new UsageError("--cluster is required: the member's name on the hub");
+  if (options.dryRun) return await agentManifestCommand(options, io);
+  const waitMs = options.wait === "0" ? 0 : parseDuration(options.wait ?? "2m", "--wait");
+  const clientFor = async (kubeconfig?: string, context?: string) =>
+    createKubeClient(createKubeTransport(
+      await loadClientConfig({
+        ...(kubeconfig ? { kubeconfig } : {}),
+        ...(context ? { context } : {}),
+      }),
+    ));
+  const host = await clientFor(options.kubeconfig, options.context);
+  const member = await clientFor(
+    options.memberKubeconfig ?? options.kubeconfig,
+    options.memberContext,
+  );
+  try {
+    const result = await installAgent(host, member, {
+      cluster: options.cluster,
+      hubUrl: options.hub,
+      hubNamespace: options.hubNamespace ?? "mca-system",
+      agentNamespace: options.agentNamespace ?? "mca-agent",
+      ...(options.image ? { image: options.image } : {}),
+      ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+      waitMs,
+      progress: (message) => io.stderr(`${message}\n`),
+    });
+    io.stderr(
+      `Done: ${result.applied.length} objects applied; token ${
+        result.tokenChanged ? "created" : "unchanged"
+      }\n`,
+    );
+  } finally {
+    host.transport.close();
+    member.transport.close();
+  }
+}
+
+/** Prints the member manifests (for GitOps); the token is a placeholder, never printed. */
+export async function agentManifestCommand(
+  options: AgentInstallOptions,
+  io: { stdout(text: string): void },
+): Promise<void> {
+  if (!options.hub || !options.cluster) throw new UsageError("--hub and --cluster are required");
+  if (!options.hubCaFile) throw new UsageError("--hub-ca-file is required to print the manifests");
+  const hubCaPem = await Deno.readTextFile(options.hubCaFile);
+  const manifests = agentManifests({
+    cluster: options.cluster,
+    hubUrl: options.hub,
+    namespace: options.agentNamespace ?? "mca-agent",
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+    hubCaPem,
+    hubCaPin: await computeCaPin(hubCaPem),
+  });
+  io.stdout(manifests.map((m) => stringify(m, { lineWidth: 0 })).join("---\n"));
+}

@@ -1,0 +1,161 @@
+/** `mca agent install`: registration on the host, the agent's objects on the member, idempotence. */
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { agentTokenSecretName, hashToken, resolveHubOptions, runHub } from "../../src/hub/mod.ts";
+import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+
+const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+async function mca(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+e2eTest(
+  "mca agent install registers the member, applies the agent, is idempotent, and waits for Connected",
+  async (env) => {
+    const host = env.cluster("host");
+    const west = env.cluster("west");
+    await using dir = await tempDir();
+    const hubNamespace = uniqueName("mca-hub");
+    const agentNamespace = uniqueName("mca-agent");
+    const member = uniqueName("west");
+    await kubectlOk(host, ["apply", "-f", CRD]);
+    await kubectlOk(host, [
+      "wait",
+      "--for=condition=Established",
+      "crd/clusters.mca.k8s.io",
+      "--timeout=30s",
+    ]);
+    await kubectlOk(host, ["create", "namespace", hubNamespace]);
+    const hub = await runHub(
+      resolveHubOptions({
+        namespace: hubNamespace,
+        listen: "127.0.0.1:0",
+        dnsNames: "localhost",
+        ipAddresses: "127.0.0.1",
+        kubeconfig: host.kubeconfigPath,
+      }),
+      { logger: silentLogger },
+    );
+    try {
+      const install = (extra: string[] = []) =>
+        mca([
+          "agent",
+          "install",
+          `--hub=${hub.url}`,
+          `--cluster=${member}`,
+          `--kubeconfig=${host.kubeconfigPath}`,
+          `--member-kubeconfig=${west.kubeconfigPath}`,
+          `--hub-namespace=${hubNamespace}`,
+          `--agent-namespace=${agentNamespace}`,
+          ...extra,
+        ]);
+      const first = await install(["--wait=0"]);
+      assertEquals(first.code, 0, first.stderr);
+      assertStringIncludes(first.stderr, `Registering cluster "${member}" on the host`);
+      assertStringIncludes(first.stderr, "token created");
+      for (const kind of ["serviceaccount", "secret", "deployment"]) {
+        await kubectlOk(west, ["get", kind, "mca-agent", "-n", agentNamespace]);
+      }
+      await kubectlOk(west, ["get", "clusterrole", "mca-agent-impersonator"]);
+      const memberSecret = JSON.parse(
+        await kubectlOk(west, ["get", "secret", "mca-agent", "-n", agentNamespace, "-o", "json"]),
+      );
+      const token = atob(memberSecret.data.token);
+      const hostSecret = JSON.parse(
+        await kubectlOk(host, [
+          "get",
+          "secret",
+          agentTokenSecretName(member),
+          "-n",
+          hubNamespace,
+          "-o",
+          "json",
+        ]),
+      );
+      assertEquals(atob(hostSecret.data["token-sha256"]), await hashToken(token));
+      assert(!JSON.stringify(hostSecret).includes(token), "the host keeps only the hash");
+
+      // Again: nothing changes.
+      const second = await install(["--wait=0"]);
+      assertEquals(second.code, 0, second.stderr);
+      assertStringIncludes(second.stderr, "token unchanged");
+      const after = JSON.parse(
+        await kubectlOk(west, ["get", "secret", "mca-agent", "-n", agentNamespace, "-o", "json"]),
+      );
+      assertEquals(after.metadata.resourceVersion, memberSecret.metadata.resourceVersion);
+
+      // No kubelet runs the Deployment here: run the agent as it would, from what install put in the member.
+      const agentToken =
+        (await kubectlOk(west, ["create", "token", "mca-agent", "-n", agentNamespace])).trim();
+      const memberKubeconfig = await dir.write(
+        "member",
+        renderKubeconfig([{
+          name: "m",
+          server: west.url,
+          caPem: west.caPem,
+          user: { token: agentToken },
+        }]),
+      );
+      const hubCaFile = await dir.write("hub-ca.crt", atob(memberSecret.data["hub-ca.crt"]));
+      const tokenFile = await dir.write("token", token);
+      const agent = await runAgent(
+        resolveAgentOptions({
+          hub: hub.url,
+          cluster: member,
+          tokenFile,
+          hubCaFile,
+          hubCaPin: atob(memberSecret.data["hub-ca-pin"]),
+          memberKubeconfig,
+          healthListen: "",
+        }),
+        { logger: silentLogger },
+      );
+      try {
+        const third = await install(["--wait=30s"]);
+        assertEquals(third.code, 0, third.stderr);
+        assertStringIncludes(third.stderr, `Cluster "${member}" is connected`);
+        // The agent's ServiceAccount may impersonate, and nothing else.
+        const canList = await kubectl(west, [
+          "auth",
+          "can-i",
+          "list",
+          "pods",
+          `--as=system:serviceaccount:${agentNamespace}:mca-agent`,
+        ]);
+        assertEquals(canList.stdout.trim(), "no");
+      } finally {
+        await agent.stop(0);
+      }
+
+      const printed = await mca([
+        "agent",
+        "manifest",
+        `--hub=${hub.url}`,
+        `--cluster=${member}`,
+        `--hub-ca-file=${hubCaFile}`,
+      ]);
+      assertEquals(printed.code, 0, printed.stderr);
+      assertStringIncludes(printed.stdout, "kind: Deployment");
+      assertStringIncludes(printed.stdout, "token: <set by mca agent install>");
+      assert(!printed.stdout.includes(token));
+    } finally {
+      await hub.stop();
+    }
+  },
+);
