@@ -47,7 +47,7 @@ export function createAgentHandler(
         const upstream = await member.request({
           method: req.method ?? "GET",
           path: req.url ?? "/",
-          headers: forwardedHeaders(req.headers, { upgrade: false, keepImpersonation: true }),
+          headers: forwardedHeaders(req, { upgrade: false, keepImpersonation: true }),
           ...(body ? { body } : {}),
           signal: abort.signal,
         });
@@ -70,7 +70,7 @@ export function createAgentHandler(
         const result = await member.upgrade({
           method: req.method ?? "GET",
           path: req.url ?? "/",
-          headers: forwardedHeaders(req.headers, { upgrade: true, keepImpersonation: true }),
+          headers: forwardedHeaders(req, { upgrade: true, keepImpersonation: true }),
         });
         const code = result.response.statusCode ?? 502;
         socket.write(

@@ -9,6 +9,8 @@ export interface AgentSession {
   tokenHash: string;
   memberVersion: string;
   connectedAt: Date;
+  /** Streams opened to this agent (requests it carried). */
+  streams: number;
 }
 
 /** Registry of connected agents. */
@@ -45,7 +47,9 @@ export class AgentSessions {
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[(start + i) % agents.length]!;
       try {
-        return { stream: await agent.session.open(), agent };
+        const stream = await agent.session.open();
+        agent.streams++;
+        return { stream, agent };
       } catch {
         // That agent is going away: the next one serves.
       }

@@ -97,7 +97,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     }
     // The caller's own credentials never reach the member; the agent impersonates the caller.
     const headers = {
-      ...forwardedHeaders(req.headers, { upgrade: req.headers.upgrade !== undefined }),
+      ...forwardedHeaders(req, { upgrade: req.headers.upgrade !== undefined }),
       ...impersonationHeaders({
         user: access.user.username,
         ...(access.user.uid ? { uid: access.user.uid } : {}),
@@ -128,6 +128,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         tokenHash: registered,
         memberVersion: String(req.headers[MEMBER_VERSION_HEADER] ?? ""),
         connectedAt: new Date(),
+        streams: 0,
         session: new YamuxSession(websocketDuplex(ws), {
           client: false,
           keepAliveIntervalMs: 15_000,

@@ -1,5 +1,5 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
@@ -70,27 +70,32 @@ export async function readBody(
 
 /**
  * The caller's headers minus hop-by-hop ones, credentials and (unless kept, for the agent,
- * which receives the hub's) impersonation; upgrades keep their handshake.
+ * which receives the hub's) impersonation; upgrades keep their handshake. Read from the raw
+ * headers: node joins repeated headers with ", ", which would merge several Impersonate-Group
+ * values into one group.
  */
 export function forwardedHeaders(
-  headers: IncomingHttpHeaders,
+  req: Pick<IncomingMessage, "rawHeaders" | "headers">,
   options: { upgrade: boolean; keepImpersonation?: boolean },
 ): Record<string, string | string[]> {
-  const upgrade = options.upgrade;
   const result: Record<string, string | string[]> = {};
-  const connectionTokens = String(headers.connection ?? "").toLowerCase().split(",").map((t) =>
+  const connectionTokens = String(req.headers.connection ?? "").toLowerCase().split(",").map((t) =>
     t.trim()
   );
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || (name.startsWith("impersonate-") && !options.keepImpersonation)) {
-      continue;
-    }
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name.startsWith("impersonate-") && !options.keepImpersonation) continue;
     if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name)) continue;
-    result[name] = value;
+    const previous = result[name];
+    result[name] = previous === undefined
+      ? value
+      : [...(Array.isArray(previous) ? previous : [previous]), value];
   }
-  if (upgrade) {
+  if (options.upgrade) {
     result.connection = "Upgrade";
-    result.upgrade = String(headers.upgrade);
+    result.upgrade = String(req.headers.upgrade);
   }
   return result;
 }

@@ -186,7 +186,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           upstreamResponse = await upstream.request({
             method: req.method ?? "GET",
             path: url.pathname + url.search,
-            headers: forwardedHeaders(req.headers, { upgrade: false }),
+            headers: forwardedHeaders(req, { upgrade: false }),
             ...(body ? { body } : {}),
             signal: abort.signal,
           });
@@ -274,7 +274,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         const result = await upstream.upgrade({
           method: req.method ?? "GET",
           path: url.pathname + url.search,
-          headers: forwardedHeaders(req.headers, { upgrade: true }),
+          headers: forwardedHeaders(req, { upgrade: true }),
         });
         const code = result.response.statusCode ?? 502;
         deps.logger.debug("upgrade", {

@@ -1,0 +1,178 @@
+/**
+ * A hub on the host test cluster and the means to connect agents for a member: the Cluster
+ * CRD, a registered agent token, and the member's impersonation-only ServiceAccount.
+ */
+import {
+  type ResolvedHubOptions,
+  resolveHubOptions,
+  runHub,
+  type RunningHub,
+} from "../../src/hub/mod.ts";
+import {
+  AGENT_TOKEN_LABEL,
+  agentTokenSecretName,
+  hashToken,
+  newAgentToken,
+  TOKEN_HASH_KEY,
+} from "../../src/hub/mod.ts";
+import { resolveAgentOptions, runAgent, type RunningAgent } from "../../src/agent/mod.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+import { computeCaPin } from "../../src/pki/mod.ts";
+import { type TestCluster, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";
+
+const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
+
+/** A hub and how to attach agents to it. */
+export interface HubFixture {
+  hub: RunningHub;
+  hubOptions: ResolvedHubOptions;
+  hubCaFile: string;
+  /** Registers a member (token hash on the host) and gives it an impersonating ServiceAccount. */
+  registerMember(
+    member: TestCluster,
+    options?: { name?: string; memberKubeconfig?: string },
+  ): Promise<string>;
+  /** Starts an agent for a registered member. */
+  startAgent(name: string): Promise<RunningAgent>;
+  /** Restarts the hub on the same port (its CA is kept in the Secret). */
+  restartHub(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a hub in its own namespace on the host. */
+export async function startHubFixture(env: TestEnv, dir: string): Promise<HubFixture> {
+  const host = env.cluster("host");
+  await kubectlOk(host, ["apply", "-f", CRD]);
+  await kubectlOk(host, [
+    "wait",
+    "--for=condition=Established",
+    "crd/clusters.mca.k8s.io",
+    "--timeout=30s",
+  ]);
+  const namespace = uniqueName("mca-hub");
+  await kubectlOk(host, ["create", "namespace", namespace]);
+  let hub = await runHub(
+    resolveHubOptions({
+      namespace,
+      listen: "127.0.0.1:0",
+      dnsNames: "localhost",
+      ipAddresses: "127.0.0.1",
+      kubeconfig: host.kubeconfigPath,
+    }),
+    { logger: silentLogger },
+  );
+  // Restarts keep the port, so that agents find the hub again.
+  const hubOptions = resolveHubOptions({
+    namespace,
+    listen: `127.0.0.1:${hub.port}`,
+    dnsNames: "localhost",
+    ipAddresses: "127.0.0.1",
+    kubeconfig: host.kubeconfigPath,
+  });
+  const hubCaFile = `${dir}/hub-ca.crt`;
+  await Deno.writeTextFile(hubCaFile, hub.caPem);
+  const pin = await computeCaPin(hub.caPem);
+  const members = new Map<string, { tokenFile: string; memberKubeconfig: string }>();
+  const agents: RunningAgent[] = [];
+  const fixture: HubFixture = {
+    get hub() {
+      return hub;
+    },
+    hubOptions,
+    hubCaFile,
+    async registerMember(member, options = {}) {
+      const name = options.name ?? uniqueName(member.name);
+      await waitFor(async () =>
+        (await kubectl(host, ["apply", "-f", "-"], {
+          stdin: JSON.stringify({
+            apiVersion: "mca.k8s.io/v1alpha1",
+            kind: "Cluster",
+            metadata: { name },
+          }),
+        })).code === 0, { description: "the Cluster kind to be served" });
+      const token = newAgentToken();
+      await host.client.create(`/api/v1/namespaces/${namespace}/secrets`, {
+        metadata: { name: agentTokenSecretName(name), labels: { [AGENT_TOKEN_LABEL]: "true" } },
+        data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
+      });
+      const tokenFile = `${dir}/${name}.token`;
+      await Deno.writeTextFile(tokenFile, token);
+      let memberKubeconfig = options.memberKubeconfig;
+      if (!memberKubeconfig) {
+        const agentNs = uniqueName("mca-agent");
+        await kubectlOk(member, ["create", "namespace", agentNs]);
+        await kubectlOk(member, ["create", "serviceaccount", "mca-agent", "-n", agentNs]);
+        await kubectlOk(member, ["apply", "-f", "-"], {
+          stdin: JSON.stringify({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: `${agentNs}-impersonate` },
+            rules: [
+              {
+                apiGroups: [""],
+                resources: ["users", "groups", "serviceaccounts"],
+                verbs: ["impersonate"],
+              },
+              { apiGroups: ["authentication.k8s.io"], resources: ["*"], verbs: ["impersonate"] },
+            ],
+          }),
+        });
+        await kubectlOk(member, [
+          "create",
+          "clusterrolebinding",
+          `${agentNs}-impersonate`,
+          `--clusterrole=${agentNs}-impersonate`,
+          `--serviceaccount=${agentNs}:mca-agent`,
+        ]);
+        const memberToken = (await kubectlOk(member, [
+          "create",
+          "token",
+          "mca-agent",
+          "-n",
+          agentNs,
+          "--duration=1h",
+        ])).trim();
+        memberKubeconfig = `${dir}/${name}.member.kubeconfig`;
+        await Deno.writeTextFile(
+          memberKubeconfig,
+          renderKubeconfig([{
+            name: "member",
+            server: member.url,
+            caPem: member.caPem,
+            user: { token: memberToken },
+          }]),
+        );
+      }
+      members.set(name, { tokenFile, memberKubeconfig });
+      return name;
+    },
+    async startAgent(name) {
+      const member = members.get(name)!;
+      const agent = await runAgent(
+        resolveAgentOptions({
+          hub: `https://127.0.0.1:${hub.port}`,
+          cluster: name,
+          tokenFile: member.tokenFile,
+          hubCaFile,
+          hubCaPin: pin,
+          memberKubeconfig: member.memberKubeconfig,
+          healthListen: "",
+        }),
+        { logger: silentLogger },
+      );
+      agents.push(agent);
+      return agent;
+    },
+    async restartHub() {
+      await hub.stop();
+      hub = await runHub(hubOptions, { logger: silentLogger });
+    },
+    async stop() {
+      await Promise.all(agents.map((agent) => agent.stop(0)));
+      await hub.stop();
+    },
+  };
+  return fixture;
+}

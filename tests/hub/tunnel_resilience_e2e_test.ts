@@ -1,0 +1,167 @@
+/** The tunnel under stress: two agents and failover, a hub restart, a stalled stream, an upgrade. */
+import { assert, assertEquals } from "../_utils/assert.ts";
+import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { startHubFixture } from "../_utils/hub_fixture.ts";
+import { startKubeletStandIn } from "../_utils/kubelet_standin.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
+import { waitFor } from "../../src/testenv/mod.ts";
+
+e2eTest(
+  "two agents share the traffic, one can die without errors, and a hub restart is survived",
+  async (env) => {
+    const east = env.cluster("east");
+    const host = env.cluster("host");
+    await using dir = await tempDir();
+    const fixture = await startHubFixture(env, dir.path);
+    try {
+      const member = await fixture.registerMember(east);
+      const first = await fixture.startAgent(member);
+      const second = await fixture.startAgent(member);
+      await waitFor(() => fixture.hub.sessions.agents(member).length === 2, {
+        description: "both agents to connect",
+      });
+      const get = async () => {
+        const response = await fetch(
+          `${fixture.hub.url}/clusters/${member}/api/v1/namespaces/default`,
+          {
+            headers: { Authorization: `Bearer ${host.adminToken}` },
+            client: Deno.createHttpClient({ caCerts: [fixture.hub.caPem] }),
+          },
+        );
+        const body = await response.text();
+        if (response.status !== 200) console.log("DEBUG", response.status, body.slice(0, 400));
+        return response.status;
+      };
+      for (let i = 0; i < 10; i++) assertEquals(await get(), 200);
+      const [a, b] = fixture.hub.sessions.agents(member);
+      assert(
+        a!.streams > 0 && b!.streams > 0,
+        `both agents carry requests (${a!.streams}, ${b!.streams})`,
+      );
+
+      // One agent goes away: every following request still succeeds.
+      await first.stop(0);
+      await waitFor(() => fixture.hub.sessions.agents(member).length === 1, {
+        description: "the hub to notice",
+      });
+      for (let i = 0; i < 10; i++) assertEquals(await get(), 200);
+
+      // The hub restarts: the remaining agent reconnects on its own.
+      await fixture.restartHub();
+      await waitFor(
+        () => second.isConnected() && fixture.hub.sessions.agents(member).length === 1,
+        {
+          timeoutMs: 60_000,
+          description: "the agent to reconnect to the new hub",
+        },
+      );
+      assertEquals(await get(), 200);
+    } finally {
+      await fixture.stop();
+    }
+  },
+);
+
+e2eTest(
+  "a watch through the tunnel delivers events promptly while another stream is stalled",
+  async (env) => {
+    const east = env.cluster("east");
+    const host = env.cluster("host");
+    await using dir = await tempDir();
+    const fixture = await startHubFixture(env, dir.path);
+    try {
+      const member = await fixture.registerMember(east);
+      await fixture.startAgent(member);
+      await waitFor(() => fixture.hub.sessions.agents(member).length === 1, {
+        description: "the agent to connect",
+      });
+      const ns = uniqueName("stall");
+      await kubectlOk(east, ["create", "namespace", ns]);
+      // Enough data that an unread answer fills its stream's window (256 KiB) and stops there.
+      const items = Array.from({ length: 80 }, (_, i) => ({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `big-${i}`, namespace: ns },
+        data: { blob: "x".repeat(8 * 1024) },
+      }));
+      await kubectlOk(east, ["apply", "-f", "-"], {
+        stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+      });
+      const client = Deno.createHttpClient({ caCerts: [fixture.hub.caPem] });
+      const headers = { Authorization: `Bearer ${host.adminToken}` };
+      const base = `${fixture.hub.url}/clusters/${member}/api/v1/namespaces/${ns}/configmaps`;
+      const stalled = await fetch(base, { headers, client });
+      assertEquals(stalled.status, 200); // its body is left unread
+      const controller = new AbortController();
+      const watch = await fetch(`${base}?watch=1&fieldSelector=metadata.name%3Dfresh`, {
+        headers,
+        client,
+        signal: controller.signal,
+      });
+      const reader = watch.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const started = Date.now();
+      await kubectlOk(east, ["create", "configmap", "fresh", "-n", ns]);
+      let text = "";
+      while (!text.includes('"ADDED"')) text += (await reader.read()).value ?? "";
+      assert(Date.now() - started < 5_000, "the event arrived promptly");
+      controller.abort();
+      await reader.cancel().catch(() => {});
+      await stalled.body?.cancel();
+      client.close();
+    } finally {
+      await fixture.stop();
+    }
+  },
+);
+
+e2eTest("a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel", async (env) => {
+  const host = env.cluster("host");
+  await using dir = await tempDir();
+  const fixture = await startHubFixture(env, dir.path);
+  const kubelet = await startKubeletStandIn(dir.path);
+  try {
+    // A member whose "API server" is the stand-in kubelet, so that exec really upgrades.
+    const member = await fixture.registerMember(env.cluster("west"), {
+      memberKubeconfig: kubelet.kubeconfigPath,
+    });
+    await fixture.startAgent(member);
+    await waitFor(() => fixture.hub.sessions.agents(member).length === 1, {
+      description: "the agent to connect",
+    });
+    const socket = new WebSocket(
+      `${
+        fixture.hub.url.replace("https", "wss")
+      }/clusters/${member}/api/v1/namespaces/default/pods/p/exec?command=cat&stdin=true&stdout=true`,
+      {
+        protocols: ["v5.channel.k8s.io"],
+        headers: { Authorization: `Bearer ${host.adminToken}` },
+        client: Deno.createHttpClient({ caCerts: [fixture.hub.caPem] }),
+      } as unknown as string[],
+    );
+    socket.binaryType = "arraybuffer";
+    const received: string[] = [];
+    const echoed = new Promise<void>((resolve, reject) => {
+      socket.onmessage = (event) => {
+        received.push(
+          new TextDecoder().decode(new Uint8Array(event.data as ArrayBuffer).subarray(1)),
+        );
+        if (received.join("").includes("through the tunnel")) resolve();
+      };
+      socket.onerror = () => reject(new Error("WebSocket error"));
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error("the upgrade failed"));
+    });
+    assertEquals(socket.protocol, "v5.channel.k8s.io");
+    socket.send(new Uint8Array([0, ...new TextEncoder().encode("through the tunnel")]));
+    await echoed;
+    const closed = new Promise((resolve) => socket.onclose = resolve);
+    socket.close();
+    await closed;
+    assertEquals(kubelet.upgrades.at(-1)?.protocol, "v5.channel.k8s.io");
+  } finally {
+    await kubelet.close();
+    await fixture.stop();
+  }
+});
