@@ -1,6 +1,7 @@
 // Wrapper module that builds kube-apiserver 1.34.10 from the Go module proxy.
 // k8s.io/kubernetes points its staging modules at local paths; here each one is replaced
-// by its published v0.34.x release instead. Regenerate with scripts/testenv/update-wrappers.sh.
+// by its published v0.34.x release instead. To move to another release, change the versions
+// here and in src/testenv/versions.ts, then run "go mod tidy" in this folder.
 module mca.local/testenv/kube-apiserver
 
 go 1.24.0
