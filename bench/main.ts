@@ -3,6 +3,7 @@ import { type BenchResult, formatTable } from "./_report.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { startupBench } from "./startup_bench.ts";
 import { testenvBench } from "./testenv_bench.ts";
+import { tunnelBench } from "./tunnel_bench.ts";
 import { webhookBench } from "./webhook_bench.ts";
 
 const only = Deno.args[0];
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<BenchResult | BenchResult[]>][] = [
   ["testenv", testenvBench],
   ["webhook", webhookBench],
   ["proxy", proxyBench],
+  ["tunnel", tunnelBench],
 ];
 if (only && !benches.some(([name]) => name === only)) {
   console.error(

@@ -51,6 +51,7 @@ export function createAgentHandler(
           ...(body ? { body } : {}),
           signal: abort.signal,
         });
+        logger.debug("request", { method: req.method, path: req.url, code: upstream.statusCode });
         res.writeHead(
           upstream.statusCode ?? 502,
           upstream.statusMessage ?? "",

@@ -112,11 +112,19 @@ export async function runAgent(
       });
       ws.once("error", reject);
     });
+    // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
+    // would hold each burst's tail for the peer's delayed ACK (~40 ms).
+    (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
+      true,
+    );
     return new YamuxSession(websocketDuplex(ws), {
       client: true,
       keepAliveIntervalMs: 15_000,
       keepAliveTimeoutMs: 10_000,
-      onStream: (stream) => server.emit("connection", nodeDuplexOf(stream)),
+      onStream: (stream) => {
+        logger.debug("tunnel stream opened", { stream: stream.id });
+        server.emit("connection", nodeDuplexOf(stream));
+      },
     });
   };
 

@@ -55,8 +55,16 @@ function requestThroughTunnel(
   headers: Record<string, string | string[]>,
   stream: YamuxStream,
 ): http.ClientRequest {
+  // One stream carries one request: "close" makes the agent end the stream after answering,
+  // so the response always ends here too and a keep-alive client can send its next request.
+  const oneShot = headers.upgrade ? headers : { ...headers, connection: "close" };
   return http.request(
-    { method, path, headers, createConnection: () => nodeDuplexOf(stream) } as http.RequestOptions,
+    {
+      method,
+      path,
+      headers: oneShot,
+      createConnection: () => nodeDuplexOf(stream),
+    } as http.RequestOptions,
   );
 }
 
@@ -178,13 +186,23 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
           opened.stream,
         );
         outgoing.on("response", (response) => {
+          deps.logger.debug("request", {
+            cluster: target.cluster,
+            path: target.path,
+            user: routed.user,
+            code: response.statusCode,
+          });
           requests.inc({ cluster: target.cluster, code: String(response.statusCode) });
+          // One request per client connection: node:http on Deno 2.9 left the next request on a
+          // keep-alive connection unanswered when a tunnelled response finished late (its
+          // bytes sent, its "finish" not yet seen). Clients reconnect; nothing hangs.
           res.writeHead(
             response.statusCode ?? 502,
             response.statusMessage ?? "",
-            responseHeaders(response, target.cluster),
+            { ...responseHeaders(response, target.cluster), connection: "close" },
           );
-          res.flushHeaders();
+          // Streams (watch, logs -f) get their headers at once; other answers go out as they come.
+          if (/[?&](watch=(1|true)|follow=true)/.test(target.path)) res.flushHeaders();
           response.pipe(res);
         });
         outgoing.on("error", (error) => {

@@ -32,7 +32,8 @@ export async function waitFor<T>(
       if (value !== undefined && value !== false) return value;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      lastError = error;
+      // A real error says more than the deadline cutting the last attempt short.
+      if (!(error instanceof DeadlineError) || lastError === undefined) lastError = error;
     }
     if (Date.now() >= deadline) {
       const what = options.description ?? "condition";
@@ -62,4 +63,10 @@ function withDeadline<T>(
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   });
+}
+
+class DeadlineError extends Error {
+  constructor() {
+    super("the attempt did not finish before the deadline");
+  }
 }

@@ -17,7 +17,7 @@ import {
 } from "../../src/hub/mod.ts";
 import { resolveAgentOptions, runAgent, type RunningAgent } from "../../src/agent/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
+import { type Logger, silentLogger } from "../../src/log/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
 import { type TestCluster, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
 import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";
@@ -42,7 +42,11 @@ export interface HubFixture {
 }
 
 /** Starts a hub in its own namespace on the host. */
-export async function startHubFixture(env: TestEnv, dir: string): Promise<HubFixture> {
+export async function startHubFixture(
+  env: TestEnv,
+  dir: string,
+  logger: Logger = silentLogger,
+): Promise<HubFixture> {
   const host = env.cluster("host");
   await kubectlOk(host, ["apply", "-f", CRD]);
   await kubectlOk(host, [
@@ -61,7 +65,7 @@ export async function startHubFixture(env: TestEnv, dir: string): Promise<HubFix
       ipAddresses: "127.0.0.1",
       kubeconfig: host.kubeconfigPath,
     }),
-    { logger: silentLogger },
+    { logger },
   );
   // Restarts keep the port, so that agents find the hub again.
   const hubOptions = resolveHubOptions({
@@ -167,7 +171,7 @@ export async function startHubFixture(env: TestEnv, dir: string): Promise<HubFix
     },
     async restartHub() {
       await hub.stop();
-      hub = await runHub(hubOptions, { logger: silentLogger });
+      hub = await runHub(hubOptions, { logger });
     },
     async stop() {
       await Promise.all(agents.map((agent) => agent.stop(0)));

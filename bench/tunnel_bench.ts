@@ -1,0 +1,300 @@
+/**
+ * The tunnel side by side in one run: direct access to a member's API server, mca (hub +
+ * agent, wss + yamux, TLS both hops), and rancher/remotedialer (the peer, built from the Go
+ * module proxy, plain ws) — small GET latency, a large LIST's throughput, 1000 concurrent
+ * streams on one agent, and the hub's memory per idle agent. jpillora/chisel, the other peer
+ * the issue names, is not available from our Go module proxy (403).
+ */
+import { join } from "node:path";
+import {
+  AGENT_TOKEN_LABEL,
+  agentTokenSecretName,
+  hashToken,
+  newAgentToken,
+  TOKEN_HASH_KEY,
+} from "../src/hub/mod.ts";
+import { renderKubeconfig } from "../src/kube/mod.ts";
+import { computeCaPin } from "../src/pki/mod.ts";
+import {
+  freePort,
+  type ManagedProcess,
+  startManagedProcess,
+  startTestEnv,
+  waitFor,
+} from "../src/testenv/mod.ts";
+import { kubectlOk } from "../tests/_utils/e2e.ts";
+import { startMca } from "../tests/_utils/mca_process.ts";
+import { guardedPid, rssMiB } from "./_process_memory.ts";
+import type { BenchResult, Row } from "./_report.ts";
+import { runWrk } from "./_wrk.ts";
+
+const SECONDS = Number(Deno.env.get("MCA_BENCH_SECONDS") ?? 5);
+const IDLE_AGENTS = Number(Deno.env.get("MCA_BENCH_IDLE_AGENTS") ?? 200);
+const CRD = new URL("../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
+
+async function buildPeer(): Promise<string> {
+  const cache = join(
+    Deno.env.get("XDG_CACHE_HOME") || join(Deno.env.get("HOME") ?? "/tmp", ".cache"),
+    "mca",
+    "bench",
+  );
+  await Deno.mkdir(cache, { recursive: true });
+  const binary = join(cache, "remotedialer");
+  const output = await new Deno.Command("go", {
+    args: ["build", "-o", binary, "."],
+    cwd: new URL("./peers/remotedialer/", import.meta.url).pathname,
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(
+      `Building the remotedialer peer failed: ${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  return binary;
+}
+
+async function waitForLine(process: ManagedProcess, text: string): Promise<void> {
+  await waitFor(async () => (await process.tail(50)).includes(text), {
+    description: `"${text}" from ${process.name}`,
+  });
+}
+
+/** Runs the tunnel benchmark. */
+export async function tunnelBench(): Promise<BenchResult[]> {
+  const dir = await Deno.makeTempDir({ prefix: "mca-bench-tunnel-" });
+  const env = await startTestEnv({ clusters: ["host", "member"] });
+  const processes: ManagedProcess[] = [];
+  try {
+    const host = env.cluster("host");
+    const member = env.cluster("member");
+    const hubNs = "mca-bench";
+    await kubectlOk(host, ["apply", "-f", CRD]);
+    await kubectlOk(host, [
+      "wait",
+      "--for=condition=Established",
+      "crd/clusters.mca.k8s.io",
+      "--timeout=30s",
+    ]);
+    await kubectlOk(host, ["create", "namespace", hubNs]);
+    await waitFor(() =>
+      host.client.create("/apis/mca.k8s.io/v1alpha1/clusters", {
+        apiVersion: "mca.k8s.io/v1alpha1",
+        kind: "Cluster",
+        metadata: { name: "member" },
+      }).then(() => true)
+    );
+    const token = newAgentToken();
+    await host.client.create(`/api/v1/namespaces/${hubNs}/secrets`, {
+      metadata: { name: agentTokenSecretName("member"), labels: { [AGENT_TOKEN_LABEL]: "true" } },
+      data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
+    });
+    const tokenFile = `${dir}/agent-token`;
+    await Deno.writeTextFile(tokenFile, token);
+    // The agent impersonates; this member's admin group is what the caller (host admin) carries.
+    const memberKubeconfig = `${dir}/member.kubeconfig`;
+    await Deno.writeTextFile(
+      memberKubeconfig,
+      renderKubeconfig([{
+        name: "m",
+        server: member.url,
+        caPem: member.caPem,
+        user: { token: member.adminToken },
+      }]),
+    );
+
+    // Data: one small object and a LIST of about 16 MB.
+    await member.client.create("/api/v1/namespaces", { metadata: { name: "bench" } });
+    await member.client.create("/api/v1/namespaces/bench/configmaps", {
+      metadata: { name: "small" },
+      data: { a: "1" },
+    });
+    for (let i = 0; i < 2000; i += 100) {
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, j) =>
+            member.client.create("/api/v1/namespaces/bench/configmaps", {
+              metadata: { name: `big-${i + j}`, labels: { set: "big" } },
+              data: { blob: "x".repeat(8 * 1024) },
+            }),
+        ),
+      );
+    }
+
+    const hubPort = freePort();
+    const hub = await startMca([
+      "hub",
+      `--kubeconfig=${host.kubeconfigPath}`,
+      `--namespace=${hubNs}`,
+      `--listen=127.0.0.1:${hubPort}`,
+      "--ip-addresses=127.0.0.1",
+      "--dns-names=localhost",
+      "--log-level=warn",
+    ], { dir, name: "hub", env: { DENO_V8_FLAGS: "--max-semi-space-size=4" } });
+    processes.push(hub);
+    const caSecret = await waitFor(
+      () =>
+        host.client.get<{ data: Record<string, string> }>(
+          `/api/v1/namespaces/${hubNs}/secrets/mca-hub-ca`,
+        ).catch(() => undefined),
+      { description: "the hub's CA" },
+    );
+    const hubCaPem = atob(caSecret.data["ca.crt"]!);
+    const hubClient = Deno.createHttpClient({ caCerts: [hubCaPem] });
+    await waitFor(
+      async () =>
+        (await fetch(`https://127.0.0.1:${hubPort}/healthz`, { client: hubClient }).then((r) =>
+          r.text()
+        )) === "ok",
+      {
+        description: "the hub to listen",
+      },
+    );
+    hubClient.close();
+    const hubCaFile = `${dir}/hub-ca.crt`;
+    await Deno.writeTextFile(hubCaFile, hubCaPem);
+    const agent = await startMca([
+      "agent",
+      `--hub=https://127.0.0.1:${hubPort}`,
+      "--cluster=member",
+      `--token-file=${tokenFile}`,
+      `--hub-ca-file=${hubCaFile}`,
+      `--hub-ca-pin=${await computeCaPin(hubCaPem)}`,
+      `--member-kubeconfig=${memberKubeconfig}`,
+      "--health-listen=",
+      "--log-format=text",
+    ], { dir, name: "agent" });
+    processes.push(agent);
+    await waitForLine(agent, "connected to the hub");
+
+    const peer = await buildPeer();
+    const memberCa = `${dir}/member-ca.crt`;
+    await Deno.writeTextFile(memberCa, member.caPem);
+    const peerPort = freePort();
+    const peerServer = await startManagedProcess("remotedialer-server", peer, [
+      "server",
+      `127.0.0.1:${peerPort}`,
+      member.url,
+      memberCa,
+      member.adminToken,
+    ], { logPath: `${dir}/peer-server.log` });
+    processes.push(peerServer);
+    await waitForLine(peerServer, "listening");
+    const peerClient = await startManagedProcess("remotedialer-client", peer, [
+      "client",
+      `ws://127.0.0.1:${peerPort}/connect`,
+    ], { logPath: `${dir}/peer-client.log` });
+    processes.push(peerClient);
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${peerPort}/version`).then((r) => r.status, () => 0)) ===
+          200,
+      { description: "the peer tunnel" },
+    );
+
+    const targets = [
+      { name: "direct", base: member.url, headers: [`Authorization: Bearer ${member.adminToken}`] },
+      {
+        name: "mca hub + agent",
+        base: `https://127.0.0.1:${hubPort}/clusters/member`,
+        headers: [`Authorization: Bearer ${host.adminToken}`],
+      },
+      { name: "remotedialer (peer)", base: `http://127.0.0.1:${peerPort}`, headers: [] },
+    ];
+    const listPath = "/api/v1/namespaces/bench/configmaps?labelSelector=set%3Dbig";
+    const listBytes = (await (await fetch(`${member.url}${listPath}`, {
+      headers: { Authorization: `Bearer ${member.adminToken}` },
+      client: Deno.createHttpClient({ caCerts: [member.caPem] }),
+    })).arrayBuffer()).byteLength;
+    const small: Row[] = [];
+    const large: Row[] = [];
+    const many: Row[] = [];
+    for (const target of targets) {
+      const s = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+        connections: 16,
+        seconds: SECONDS,
+        headers: target.headers,
+      });
+      small.push({
+        name: `${target.name}${s.errors ? ` (${s.errors} errors)` : ""}`,
+        values: { "req/s": s.requestsPerSecond, "p50 ms": s.p50Ms, "p99 ms": s.p99Ms },
+      });
+      const l = await runWrk(`${target.base}${listPath}`, {
+        connections: 2,
+        seconds: SECONDS * 2,
+        headers: target.headers,
+      });
+      large.push({
+        name: `${target.name}${l.errors ? ` (${l.errors} errors)` : ""}`,
+        values: { "MB/s": (l.requestsPerSecond * listBytes) / 1e6, "p50 ms": l.p50Ms },
+      });
+      const m = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+        connections: 1000,
+        seconds: SECONDS,
+        headers: target.headers,
+      });
+      many.push({
+        name: target.name,
+        values: { "req/s": m.requestsPerSecond, "p99 ms": m.p99Ms, errors: m.errors },
+      });
+    }
+
+    // Hub memory per idle agent: N more sessions for the same cluster.
+    const hubPid = guardedPid(hub.pid) ?? hub.pid;
+    const before = rssMiB(hubPid);
+    const idle = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("./tunnel/idle_agents.ts", import.meta.url).pathname,
+        `https://127.0.0.1:${hubPort}`,
+        hubCaFile,
+        "member",
+        tokenFile,
+        String(IDLE_AGENTS),
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = idle.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let line = "";
+    while (!line.includes("connected")) line += (await reader.read()).value ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the hub settle before reading its memory
+    const after = rssMiB(hubPid);
+    await idle.stdin.close();
+    await reader.cancel();
+    await idle.status;
+
+    return [
+      { title: "small GET through the tunnel, 16 connections", rows: small, ratios: true },
+      {
+        title: `LIST of ${(listBytes / 1e6).toFixed(1)} MB, 2 connections`,
+        rows: large,
+        ratios: true,
+      },
+      {
+        title: "1000 concurrent streams on one agent (small GET, 1000 connections)",
+        rows: many,
+        ratios: false,
+      },
+      {
+        title: `hub memory, ${IDLE_AGENTS} idle agents`,
+        rows: [{
+          name: "hub RSS",
+          values: {
+            "before MiB": before,
+            "after MiB": after,
+            "KiB per agent": ((after - before) * 1024) / IDLE_AGENTS,
+          },
+        }],
+        ratios: false,
+      },
+    ];
+  } finally {
+    for (const process of processes.reverse()) await process.stop(2_000);
+    await env.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
