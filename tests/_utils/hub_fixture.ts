@@ -15,14 +15,27 @@ import {
   newAgentToken,
   TOKEN_HASH_KEY,
 } from "../../src/hub/mod.ts";
-import { resolveAgentOptions, runAgent, type RunningAgent } from "../../src/agent/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { type Logger, silentLogger } from "../../src/log/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
-import { type TestCluster, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import {
+  type ManagedProcess,
+  type TestCluster,
+  type TestEnv,
+  waitFor,
+} from "../../src/testenv/mod.ts";
+import { startMca } from "./mca_process.ts";
 import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";
 
 const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
+
+/** An agent process. */
+export interface FixtureAgent {
+  process: ManagedProcess;
+  /** How many times it has connected to the hub so far (from its log). */
+  connections(): Promise<number>;
+  stop(): Promise<void>;
+}
 
 /** A hub and how to attach agents to it. */
 export interface HubFixture {
@@ -34,8 +47,8 @@ export interface HubFixture {
     member: TestCluster,
     options?: { name?: string; memberKubeconfig?: string },
   ): Promise<string>;
-  /** Starts an agent for a registered member. */
-  startAgent(name: string): Promise<RunningAgent>;
+  /** Starts an `mca agent` process for a registered member. */
+  startAgent(name: string): Promise<FixtureAgent>;
   /** Restarts the hub on the same port (its CA is kept in the Secret). */
   restartHub(): Promise<void>;
   stop(): Promise<void>;
@@ -79,7 +92,7 @@ export async function startHubFixture(
   await Deno.writeTextFile(hubCaFile, hub.caPem);
   const pin = await computeCaPin(hub.caPem);
   const members = new Map<string, { tokenFile: string; memberKubeconfig: string }>();
-  const agents: RunningAgent[] = [];
+  const agents: FixtureAgent[] = [];
   const fixture: HubFixture = {
     get hub() {
       return hub;
@@ -153,19 +166,30 @@ export async function startHubFixture(
       return name;
     },
     async startAgent(name) {
+      // A real `mca agent` process: a keep-alive bug showed only with hub and agent apart.
       const member = members.get(name)!;
-      const agent = await runAgent(
-        resolveAgentOptions({
-          hub: `https://127.0.0.1:${hub.port}`,
-          cluster: name,
-          tokenFile: member.tokenFile,
-          hubCaFile,
-          hubCaPin: pin,
-          memberKubeconfig: member.memberKubeconfig,
-          healthListen: "",
-        }),
-        { logger: silentLogger },
-      );
+      const process = await startMca([
+        "agent",
+        `--hub=https://127.0.0.1:${hub.port}`,
+        `--cluster=${name}`,
+        `--token-file=${member.tokenFile}`,
+        `--hub-ca-file=${hubCaFile}`,
+        `--hub-ca-pin=${pin}`,
+        `--member-kubeconfig=${member.memberKubeconfig}`,
+        "--health-listen=",
+        "--log-format=text",
+      ], { dir, name: `agent-${name}` });
+      let connections = 0;
+      const agent: FixtureAgent = {
+        process,
+        async connections() {
+          const log = await process.tail(1000);
+          connections =
+            log.split("\n").filter((line) => line.includes("connected to the hub")).length;
+          return connections;
+        },
+        stop: () => process.stop(),
+      };
       agents.push(agent);
       return agent;
     },
@@ -174,7 +198,7 @@ export async function startHubFixture(
       hub = await runHub(hubOptions, { logger });
     },
     async stop() {
-      await Promise.all(agents.map((agent) => agent.stop(0)));
+      await Promise.all(agents.map((agent) => agent.stop()));
       await hub.stop();
     },
   };
