@@ -192,6 +192,14 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .option("--ip-addresses <a,b>", "IP addresses of the serving certificate")
     .option(
+      "--replica-id <name>",
+      "this replica's name among several hub replicas (default: $POD_NAME)",
+    )
+    .option(
+      "--peer-url <url>",
+      "how other replicas reach this one (default: https://$POD_IP:<listen port>)",
+    )
+    .option(
       "--kubeconfig <file>",
       "kubeconfig of the host cluster instead of the in-cluster service account",
     )

@@ -12,8 +12,11 @@ import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import {
   forwardedHeaders,
+  hasBody,
   rawHeaderLines,
+  readBody,
   responseHeaders,
+  type Upstream,
   writeSocketStatus,
   writeStatus,
 } from "../proxy/mod.ts";
@@ -28,7 +31,7 @@ import { YamuxSession, type YamuxStream } from "../tunnel/yamux/mod.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
 import { parseClusterTarget } from "./cluster_path.ts";
-import type { UserAccess } from "./user_access.ts";
+import type { UserAccess, UserInfo } from "./user_access.ts";
 
 /** What the hub's handlers need. */
 export interface HubHandlerDeps {
@@ -40,7 +43,15 @@ export interface HubHandlerDeps {
   isReady: () => boolean;
   metrics: MetricsRegistry;
   logger: Logger;
+  /** Another replica holding an agent of the cluster, and how to reach it (mutual TLS). */
+  findPeer?: (cluster: string) => Promise<string | undefined>;
+  peerUpstream?: (peerUrl: string) => Upstream;
+  /** True when the request came from another hub replica (its client certificate). */
+  isPeer?: (req: IncomingMessage) => boolean;
 }
+
+/** Header carrying the identity a replica already checked, accepted only from replicas. */
+export const FORWARDED_IDENTITY_HEADER = "x-mca-forwarded-identity";
 
 /** Request and upgrade handlers for the hub's server. */
 export interface HubHandler {
@@ -68,6 +79,105 @@ function requestThroughTunnel(
   );
 }
 
+type Routed =
+  | {
+    kind: "agent";
+    target: { cluster: string; path: string };
+    opened: { stream: YamuxStream; agent: AgentSession };
+    headers: Record<string, string | string[]>;
+    user: string;
+  }
+  | {
+    kind: "peer";
+    target: { cluster: string; path: string };
+    upstream: Upstream;
+    headers: Record<string, string | string[]>;
+    user: string;
+  };
+
+/** The identity a replica forwarded, checked for shape. */
+function parseIdentity(text: string): UserInfo | undefined {
+  try {
+    const value = JSON.parse(text) as UserInfo;
+    if (typeof value.username !== "string" || !value.username) return undefined;
+    if (value.groups !== undefined && !Array.isArray(value.groups)) return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends a request to the replica that holds the cluster's agent and relays its answer. */
+async function forwardToPeer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routed: Extract<Routed, { kind: "peer" }>,
+): Promise<void> {
+  const body = hasBody(req) ? await readBody(req, 64 * 1024 * 1024) : undefined;
+  if (body === "too-large") {
+    return writeStatus(res, 413, "The request body is too large to forward");
+  }
+  const abort = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  try {
+    const response = await routed.upstream.request({
+      method: req.method ?? "GET",
+      path: `/clusters/${routed.target.cluster}${routed.target.path}`,
+      headers: routed.headers,
+      ...(body ? { body } : {}),
+      signal: abort.signal,
+    });
+    res.writeHead(response.statusCode ?? 502, response.statusMessage ?? "", {
+      ...responseHeaders(response, routed.target.cluster),
+      connection: "close",
+    });
+    if (/[?&](watch=(1|true)|follow=true)/.test(routed.target.path)) res.flushHeaders();
+    response.pipe(res);
+  } catch (error) {
+    writeStatus(
+      res,
+      503,
+      `Cluster "${routed.target.cluster}": the replica holding its agent failed: ${
+        (error as Error).message
+      }`,
+    );
+  }
+}
+
+/** Carries an upgrade through the replica that holds the cluster's agent. */
+async function upgradeThroughPeer(
+  socket: Duplex,
+  head: Uint8Array,
+  req: IncomingMessage,
+  routed: Extract<Routed, { kind: "peer" }>,
+): Promise<void> {
+  const result = await routed.upstream.upgrade({
+    method: req.method ?? "GET",
+    path: `/clusters/${routed.target.cluster}${routed.target.path}`,
+    headers: routed.headers,
+  });
+  socket.write(
+    `HTTP/1.1 ${result.response.statusCode} ${result.response.statusMessage ?? ""}\r\n${
+      rawHeaderLines(result.response, routed.target.cluster, result.upgraded)
+    }\r\n`,
+  );
+  if (!result.upgraded) return void result.response.pipe(socket);
+  if (result.head.length > 0) socket.write(result.head);
+  if (head.length > 0) result.socket.write(head);
+  result.socket.pipe(socket);
+  socket.pipe(result.socket);
+  const close = () => {
+    socket.destroy();
+    result.socket.destroy();
+  };
+  for (const end of [socket, result.socket]) {
+    end.once("close", close);
+    end.once("error", close);
+  }
+}
+
 /** Creates the handlers. */
 export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   const requests = deps.metrics.counter(
@@ -82,38 +192,69 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   });
 
   /** Authenticates, authorizes and picks an agent stream; answers the error itself. */
+  /** Authenticates (or trusts a replica's check), authorizes, and picks an agent stream or a peer replica. */
   const route = async (
     req: IncomingMessage,
     fail: (code: number, message: string) => void,
-  ) => {
+  ): Promise<Routed | undefined> => {
     const target = parseClusterTarget(req.url ?? "/");
-    if (!target) return fail(404, `Not found: ${String(req.url).split("?")[0]}`);
-    if (target instanceof Error) return fail(400, target.message);
-    const access = await deps.access.check(
-      req.headers.authorization,
-      target.cluster,
-      req.method ?? "GET",
-    );
-    if (!access.allowed) {
-      requests.inc({ cluster: target.cluster, code: String(access.code) });
-      return fail(access.code, access.message);
+    if (!target) return void fail(404, `Not found: ${String(req.url).split("?")[0]}`);
+    if (target instanceof Error) return void fail(400, target.message);
+    const forwarded = req.headers[FORWARDED_IDENTITY_HEADER];
+    let user: UserInfo;
+    if (forwarded !== undefined) {
+      // Only a replica may vouch for a caller; anyone else sending this header is refused.
+      const identity = deps.isPeer?.(req) ? parseIdentity(String(forwarded)) : undefined;
+      if (!identity) {
+        return void fail(
+          401,
+          "Unauthorized: forwarded identities are accepted only from hub replicas",
+        );
+      }
+      user = identity;
+    } else {
+      const access = await deps.access.check(
+        req.headers.authorization,
+        target.cluster,
+        req.method ?? "GET",
+      );
+      if (!access.allowed) {
+        requests.inc({ cluster: target.cluster, code: String(access.code) });
+        return void fail(access.code, access.message);
+      }
+      user = access.user;
     }
+    const upgrade = req.headers.upgrade !== undefined;
+    const incoming = forwardedHeaders(req, { upgrade });
+    delete incoming[FORWARDED_IDENTITY_HEADER];
     const opened = await deps.sessions.openStream(target.cluster);
-    if (!opened) {
-      requests.inc({ cluster: target.cluster, code: "503" });
-      return fail(503, `Cluster "${target.cluster}" has no connected agent`);
+    if (opened) {
+      // The caller's own credentials never reach the member; the agent impersonates the caller.
+      const headers = {
+        ...incoming,
+        ...impersonationHeaders({
+          user: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          ...(user.groups ? { groups: user.groups } : {}),
+          ...(user.extra ? { extra: user.extra } : {}),
+        }),
+      };
+      return { kind: "agent", target, opened, headers, user: user.username };
     }
-    // The caller's own credentials never reach the member; the agent impersonates the caller.
-    const headers = {
-      ...forwardedHeaders(req, { upgrade: req.headers.upgrade !== undefined }),
-      ...impersonationHeaders({
-        user: access.user.username,
-        ...(access.user.uid ? { uid: access.user.uid } : {}),
-        ...(access.user.groups ? { groups: access.user.groups } : {}),
-        ...(access.user.extra ? { extra: access.user.extra } : {}),
-      }),
-    };
-    return { target, opened, headers, user: access.user.username };
+    // One hop at most: a forwarded request is never forwarded again.
+    const peerUrl = forwarded === undefined ? await deps.findPeer?.(target.cluster) : undefined;
+    if (peerUrl && deps.peerUpstream) {
+      const headers = { ...incoming, [FORWARDED_IDENTITY_HEADER]: JSON.stringify(user) };
+      return {
+        kind: "peer",
+        target,
+        upstream: deps.peerUpstream(peerUrl),
+        headers,
+        user: user.username,
+      };
+    }
+    requests.inc({ cluster: target.cluster, code: "503" });
+    return void fail(503, `Cluster "${target.cluster}" has no connected agent`);
   };
 
   const acceptAgent = async (req: IncomingMessage, socket: Duplex, head: Uint8Array) => {
@@ -178,6 +319,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       (async () => {
         const routed = await route(req, (code, message) => writeStatus(res, code, message));
         if (!routed) return;
+        if (routed.kind === "peer") return await forwardToPeer(req, res, routed);
         const { target, opened, headers } = routed;
         const outgoing = requestThroughTunnel(
           req.method ?? "GET",
@@ -233,6 +375,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
           (code, message) => writeSocketStatus(socket, code, message),
         );
         if (!routed) return;
+        if (routed.kind === "peer") return await upgradeThroughPeer(socket, head, req, routed);
         const { target, opened, headers } = routed;
         const outgoing = requestThroughTunnel(
           req.method ?? "GET",

@@ -13,6 +13,10 @@ export interface HubOptions {
   ipAddresses?: string;
   kubeconfig?: string;
   context?: string;
+  /** This replica's name among the hub's replicas (default: $POD_NAME). */
+  replicaId?: string;
+  /** How other replicas reach this one, https://ip:port (default: $POD_IP and the listen port). */
+  peerUrl?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
 }
@@ -26,6 +30,8 @@ export interface ResolvedHubOptions {
   ipAddresses: string[];
   kubeconfig?: string;
   context?: string;
+  /** Set when this hub runs as one of several replicas. */
+  replica?: { id: string; peerUrl: string };
   logLevel: LogLevel;
   logFormat: "json" | "text";
 }
@@ -44,12 +50,27 @@ export function resolveHubOptions(
     `mca-hub.${namespace}.svc`,
     `mca-hub.${namespace}.svc.cluster.local`,
   ];
+  const listen = parseListenAddress(options.listen ?? "0.0.0.0:9443", "--listen");
+  const replicaId = options.replicaId ?? env("POD_NAME");
+  const podIp = env("POD_IP");
+  const peerUrl = options.peerUrl ??
+    (podIp ? `https://${podIp.includes(":") ? `[${podIp}]` : podIp}:${listen.port}` : undefined);
+  if (peerUrl && !peerUrl.startsWith("https://")) {
+    throw new Error(`Invalid --peer-url "${peerUrl}": replicas talk over https`);
+  }
+  const ipAddresses = list(options.ipAddresses);
+  // Other replicas call this one by its peer address: the certificate must name it.
+  const peerHost = peerUrl ? new URL(peerUrl).hostname.replace(/^\[|\]$/g, "") : undefined;
+  if (peerHost && /^[\d.]+$|:/.test(peerHost) && !ipAddresses.includes(peerHost)) {
+    ipAddresses.push(peerHost);
+  }
   return {
-    listen: parseListenAddress(options.listen ?? "0.0.0.0:9443", "--listen"),
+    listen,
     namespace,
     caSecret: options.caSecret ?? "mca-hub-ca",
     dnsNames,
-    ipAddresses: list(options.ipAddresses),
+    ipAddresses,
+    ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl } } : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
     logLevel: options.logLevel ?? "info",

@@ -12,3 +12,4 @@ export * from "./cluster_status.ts";
 export * from "./hub_options.ts";
 export * from "./run_hub.ts";
 export * from "./member_kubeconfig.ts";
+export * from "./hub_replicas.ts";

@@ -17,6 +17,12 @@ import { writeClusterStatus } from "./cluster_status.ts";
 import { createHubHandler } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
 import { UserAccess } from "./user_access.ts";
+import { startReplicaDirectory } from "./hub_replicas.ts";
+import type { TLSSocket } from "node:tls";
+import { createUpstream, type Upstream } from "../proxy/mod.ts";
+
+/** Common name of the client certificate hub replicas present to each other. */
+export const PEER_COMMON_NAME = "mca-hub-peer";
 
 /** A running hub. */
 export interface RunningHub {
@@ -47,21 +53,74 @@ export async function runHub(
     ipAddresses: options.ipAddresses,
     validityDays: 365,
   });
+  // Replicas prove themselves to each other with a client certificate of the shared CA.
+  const peerCertificate = await issueCertificate(shared.ca, {
+    commonName: PEER_COMMON_NAME,
+    usages: ["client"],
+    validityDays: 365,
+  });
   const sessions = new AgentSessions();
   const metrics = createMetricsRegistry();
+  const directory = options.replica
+    ? startReplicaDirectory(client, {
+      namespace: options.namespace,
+      replicaId: options.replica.id,
+      peerUrl: options.replica.peerUrl,
+      clusters: () => sessions.clusters().filter((c) => sessions.agents(c).length > 0),
+      logger,
+    })
+    : undefined;
+  const peers = new Map<string, Upstream>();
   const handler = createHubHandler({
     sessions,
     access: new UserAccess(client),
     tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
-    onAgentChange: (cluster) => void writeClusterStatus(client, sessions, cluster, logger),
+    onAgentChange: (cluster) => {
+      directory?.update();
+      void writeClusterStatus(client, sessions, cluster, logger);
+    },
+    ...(directory
+      ? {
+        findPeer: (cluster: string) => directory.findPeer(cluster),
+        peerUpstream: (peerUrl: string) => {
+          let upstream = peers.get(peerUrl);
+          if (!upstream) {
+            upstream = createUpstream(`hub replica ${peerUrl}`, {
+              server: peerUrl,
+              tls: {
+                caPem: shared.bundlePem,
+                certPem: peerCertificate.certificatePem,
+                keyPem: peerCertificate.privateKeyPem,
+                insecureSkipVerify: false,
+              },
+              disableCompression: false,
+              credentials: { type: "none" },
+              namespace: options.namespace,
+              source: `hub replica ${peerUrl}`,
+            }, { logger });
+            peers.set(peerUrl, upstream);
+          }
+          return upstream;
+        },
+      }
+      : {}),
+    isPeer: (req) => {
+      const socket = req.socket as TLSSocket;
+      return socket.authorized === true &&
+        socket.getPeerCertificate()?.subject?.CN === PEER_COMMON_NAME;
+    },
     isReady: () => true,
     metrics,
     logger,
   });
-  const server = https.createServer(
-    { cert: serving.certificatePem, key: serving.privateKeyPem },
-    handler.handleRequest,
-  );
+  const server = https.createServer({
+    cert: serving.certificatePem,
+    key: serving.privateKeyPem,
+    // Asked, not required: users and agents present tokens; only replicas present certificates.
+    ca: shared.bundlePem,
+    requestCert: true,
+    rejectUnauthorized: false,
+  }, handler.handleRequest);
   server.on("upgrade", handler.handleUpgrade);
   server.on("secureConnection", (socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
@@ -88,6 +147,8 @@ export async function runHub(
     sessions,
     async stop() {
       clearInterval(heartbeat);
+      await directory?.stop();
+      for (const peer of peers.values()) peer.close();
       stopping.abort();
       await watching;
       for (const cluster of sessions.clusters()) {

@@ -1,0 +1,98 @@
+/**
+ * Hub replicas behind one Service: each publishes a Lease `mca-hub-<replica>` in the hub's
+ * namespace naming its peer URL and the clusters whose agents it holds, renewed every 10 s.
+ * A replica without a session for a cluster forwards the request, in one hop, to one that has.
+ */
+import type { KubeClient } from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+
+/** Label on replica Leases. */
+export const REPLICA_LABEL = "mca.k8s.io/hub-replica";
+const PEER_URL = "mca.k8s.io/peer-url";
+const CLUSTERS = "mca.k8s.io/clusters";
+const LEASE_SECONDS = 30;
+
+type Lease = {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+};
+
+/** Publishing this replica, and finding others. */
+export interface ReplicaDirectory {
+  /** Says now that this replica's clusters changed. */
+  update(): void;
+  /** The peer URL of another live replica holding the cluster, if any. */
+  findPeer(cluster: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Starts publishing; `clusters` is read at each renewal. */
+export function startReplicaDirectory(
+  client: KubeClient,
+  options: {
+    namespace: string;
+    replicaId: string;
+    peerUrl: string;
+    clusters: () => string[];
+    logger: Logger;
+  },
+): ReplicaDirectory {
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
+  const name = `mca-hub-${options.replicaId}`;
+  const publish = async () => {
+    try {
+      await client.patch(
+        `${path}/${name}`,
+        {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: {
+            name,
+            namespace: options.namespace,
+            labels: { [REPLICA_LABEL]: "true" },
+            annotations: { [PEER_URL]: options.peerUrl, [CLUSTERS]: options.clusters().join(",") },
+          },
+          spec: {
+            holderIdentity: options.replicaId,
+            leaseDurationSeconds: LEASE_SECONDS,
+            renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z"),
+          },
+        },
+        "apply",
+        { fieldManager: "mca-hub", force: true },
+      );
+    } catch (error) {
+      options.logger.warn("cannot publish this hub replica", { error: (error as Error).message });
+    }
+  };
+  let publishing = publish();
+  const timer = setInterval(() => publishing = publishing.then(publish), 10_000);
+  let cache: { at: number; leases: Lease[] } | undefined;
+  return {
+    update() {
+      publishing = publishing.then(publish);
+    },
+    async findPeer(cluster) {
+      if (!cache || Date.now() - cache.at > 2_000) {
+        const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
+        cache = { at: Date.now(), leases: list.items };
+      }
+      const now = Date.now();
+      const live = cache.leases.filter((lease) => {
+        const renewed = Date.parse(lease.spec?.renewTime ?? "");
+        const ttl = (lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS) * 1000;
+        return lease.spec?.holderIdentity !== options.replicaId && renewed + ttl > now;
+      });
+      const holder = live.find((lease) =>
+        (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").includes(cluster)
+      );
+      if (!holder) cache = undefined; // a newer view may know more next time
+      return holder?.metadata.annotations?.[PEER_URL];
+    },
+    async stop() {
+      clearInterval(timer);
+      await publishing;
+      await client.delete(`${path}/${name}`).catch(() => {});
+    },
+  };
+}
