@@ -20,8 +20,8 @@ const PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 const STDOUT = 1;
 const ERROR = 3;
 
-/** Starts the stand-in; `greeting` is written on stdout of every exec. */
-export async function startKubeletStandIn(
+/** Serves the stand-in in this process; `greeting` is written on stdout of every exec. */
+export async function serveKubeletStandIn(
   dir: string,
   greeting = "hello from the stand-in kubelet\n",
 ): Promise<KubeletStandIn> {
@@ -37,6 +37,7 @@ export async function startKubeletStandIn(
     },
     (request) => {
       const url = new URL(request.url);
+      if (url.pathname === "/_upgrades") return Response.json(upgrades);
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return Response.json({
           kind: "Status",
@@ -90,4 +91,48 @@ export async function startKubeletStandIn(
     }]),
   );
   return { url, kubeconfigPath, upgrades, close: () => server.shutdown() };
+}
+
+/** A stand-in running in its own process, so that its answers never wait on the test's event loop. */
+export interface KubeletStandInProcess {
+  url: string;
+  kubeconfigPath: string;
+  /** The upgrades it accepted so far. */
+  upgrades(): Promise<{ path: string; protocol: string }[]>;
+  close(): Promise<void>;
+}
+
+/** Starts the stand-in as a child process and waits until it listens. */
+export async function startKubeletStandIn(dir: string): Promise<KubeletStandInProcess> {
+  const { startManagedProcess, waitFor } = await import("../../src/testenv/mod.ts");
+  const process = await startManagedProcess("kubelet-standin", Deno.execPath(), [
+    "run",
+    "--allow-all",
+    "--quiet",
+    new URL("./kubelet_standin_main.ts", import.meta.url).pathname,
+    dir,
+  ], { logPath: `${dir}/kubelet-standin-${crypto.randomUUID().slice(0, 6)}.log` });
+  const line = await waitFor(
+    async () => /standin (\S+) (\S+)/.exec(await process.tail(5)) ?? undefined,
+    {
+      description: "the stand-in kubelet",
+    },
+  );
+  const [, url, kubeconfigPath] = line as unknown as [string, string, string];
+  const caPem = atob(
+    /certificate-authority-data: (\S+)/.exec(await Deno.readTextFile(kubeconfigPath))![1]!,
+  );
+  return {
+    url,
+    kubeconfigPath,
+    async upgrades() {
+      const client = Deno.createHttpClient({ caCerts: [caPem] });
+      try {
+        return await (await fetch(`${url}/_upgrades`, { client })).json();
+      } finally {
+        client.close();
+      }
+    },
+    close: () => process.stop(),
+  };
 }

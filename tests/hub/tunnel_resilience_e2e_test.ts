@@ -175,7 +175,7 @@ e2eTest("a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel", asyn
     const closed = new Promise((resolve) => socket.onclose = resolve);
     socket.close();
     await closed;
-    assertEquals(kubelet.upgrades.at(-1)?.protocol, "v5.channel.k8s.io");
+    assertEquals((await kubelet.upgrades()).at(-1)?.protocol, "v5.channel.k8s.io");
   } finally {
     await kubelet.close();
     await fixture.stop();

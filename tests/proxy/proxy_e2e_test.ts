@@ -5,7 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { type KubeletStandIn, startKubeletStandIn } from "../_utils/kubelet_standin.ts";
+import { type KubeletStandInProcess, startKubeletStandIn } from "../_utils/kubelet_standin.ts";
 import {
   clientGoBinary,
   PYTHON_CLIENT,
@@ -18,7 +18,7 @@ import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 interface Fixture {
   proxy: SidecarProxy;
-  kubelet: KubeletStandIn;
+  kubelet: KubeletStandInProcess;
   dir: string;
   /** A namespace that exists in host, east and west. */
   namespace: string;
@@ -340,7 +340,7 @@ e2eTest(
     assertEquals(result.stderr, "");
     assertEquals(result.stdout, "hello from the stand-in kubelet\n");
     assertEquals(result.code, 0);
-    const upgrade = kubelet.upgrades.at(-1)!;
+    const upgrade = (await kubelet.upgrades()).at(-1)!;
     assertStringIncludes(upgrade.path, `/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec`);
     assertEquals(upgrade.protocol, "v5.channel.k8s.io");
 
