@@ -167,19 +167,33 @@ export function createUpstream(
   return {
     name,
     async request(request) {
-      const { req, used } = await open(request, false);
-      const response = withTimeout(
-        req,
-        request.signal,
-        new Promise<IncomingMessage>((resolve, reject) => {
-          req.once("response", resolve);
-          req.once("error", (error) => reject(new UpstreamUnavailableError(name, error.message)));
-        }),
-      );
-      req.end(request.body);
-      const result = await response;
-      if (result.statusCode === 401) credentials.invalidate(used);
-      return result;
+      const send = async () => {
+        const { req, used } = await open(request, false);
+        const response = withTimeout(
+          req,
+          request.signal,
+          new Promise<IncomingMessage>((resolve, reject) => {
+            req.once("response", resolve);
+            req.once("error", (error) => reject(new UpstreamUnavailableError(name, error.message)));
+          }),
+        );
+        req.end(request.body);
+        return { result: await response, used };
+      };
+      const first = await send();
+      if (first.result.statusCode !== 401) return first.result;
+      // A rotated token (a projected service-account token, an exec plugin's) is picked up
+      // here: the request is sent once more if the provider now has other credentials. The
+      // body is in memory, so resending is safe.
+      credentials.invalidate(first.used);
+      const next = await credentials.get();
+      if (next.authorization === first.used.authorization && next.certPem === first.used.certPem) {
+        return first.result;
+      }
+      first.result.resume();
+      const second = await send();
+      if (second.result.statusCode === 401) credentials.invalidate(second.used);
+      return second.result;
     },
     async upgrade(request) {
       const { req } = await open(request, true);
