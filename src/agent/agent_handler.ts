@@ -12,6 +12,7 @@ import {
   rawHeaderLines,
   readBody,
   responseHeaders,
+  spliceSockets,
   type Upstream,
   UpstreamUnavailableError,
   writeSocketStatus,
@@ -85,16 +86,7 @@ export function createAgentHandler(
         }
         if (result.head.length > 0) socket.write(result.head);
         if (head.length > 0) result.socket.write(head);
-        result.socket.pipe(socket);
-        socket.pipe(result.socket);
-        const close = () => {
-          socket.destroy();
-          result.socket.destroy();
-        };
-        for (const end of [socket, result.socket]) {
-          end.once("close", close);
-          end.once("error", close);
-        }
+        spliceSockets(socket, result.socket);
       })().catch((error) => {
         const unavailable = error instanceof UpstreamUnavailableError;
         writeSocketStatus(socket, unavailable ? 503 : 500, (error as Error).message);

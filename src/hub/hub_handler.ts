@@ -16,6 +16,7 @@ import {
   rawHeaderLines,
   readBody,
   responseHeaders,
+  spliceSockets,
   type Upstream,
   writeSocketStatus,
   writeStatus,
@@ -166,16 +167,7 @@ async function upgradeThroughPeer(
   if (!result.upgraded) return void result.response.pipe(socket);
   if (result.head.length > 0) socket.write(result.head);
   if (head.length > 0) result.socket.write(head);
-  result.socket.pipe(socket);
-  socket.pipe(result.socket);
-  const close = () => {
-    socket.destroy();
-    result.socket.destroy();
-  };
-  for (const end of [socket, result.socket]) {
-    end.once("close", close);
-    end.once("error", close);
-  }
+  spliceSockets(socket, result.socket);
 }
 
 /** Creates the handlers. */
@@ -391,16 +383,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
           );
           if (upstreamHead.length > 0) socket.write(upstreamHead);
           if (head.length > 0) upstream.write(head);
-          upstream.pipe(socket);
-          socket.pipe(upstream);
-          const close = () => {
-            socket.destroy();
-            upstream.destroy();
-          };
-          for (const end of [socket, upstream]) {
-            end.once("close", close);
-            end.once("error", close);
-          }
+          spliceSockets(socket, upstream);
         });
         outgoing.on("response", (response) => {
           socket.write(

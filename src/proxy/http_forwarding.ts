@@ -1,5 +1,6 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
 import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
@@ -129,4 +130,18 @@ export function rawHeaderLines(
   if (!upgraded) lines.push("connection: close");
   lines.push(`${CLUSTER_HEADER}: ${cluster}`);
   return lines.map((line) => line + "\r\n").join("");
+}
+
+/** Joins two upgraded connections byte for byte; when either ends or fails, both are closed. */
+export function spliceSockets(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  const close = () => {
+    a.destroy();
+    b.destroy();
+  };
+  for (const end of [a, b]) {
+    end.once("close", close);
+    end.once("error", close);
+  }
 }

@@ -20,6 +20,7 @@ import {
   rawHeaderLines,
   readBody,
   responseHeaders,
+  spliceSockets,
   splitTarget,
 } from "./http_forwarding.ts";
 import { writeSocketStatus, writeStatus } from "./status_response.ts";
@@ -296,16 +297,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         const upstreamSocket = result.socket;
         if (result.head.length > 0) socket.write(result.head);
         if (head.length > 0) upstreamSocket.write(head);
-        upstreamSocket.pipe(socket);
-        socket.pipe(upstreamSocket);
-        const close = () => {
-          socket.destroy();
-          upstreamSocket.destroy();
-        };
-        socket.once("close", close);
-        upstreamSocket.once("close", close);
-        socket.once("error", close);
-        upstreamSocket.once("error", close);
+        spliceSockets(socket, upstreamSocket);
         socket.once("close", () => deps.metrics.openUpgrades.dec({ cluster: decision.cluster }));
       })().catch((error) => {
         const unavailable = error instanceof UpstreamUnavailableError;
