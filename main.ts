@@ -196,8 +196,13 @@ export function buildProgram(io: ProgramIo): Command {
       "this replica's name among several hub replicas (default: $POD_NAME)",
     )
     .option(
+      "--peer-listen <host:port>",
+      "listener for other replicas; mutual TLS is required there",
+      "0.0.0.0:9444",
+    )
+    .option(
       "--peer-url <url>",
-      "how other replicas reach this one (default: https://$POD_IP:<listen port>)",
+      "how other replicas reach this one (default: https://$POD_IP:<peer port>)",
     )
     .option(
       "--kubeconfig <file>",

@@ -15,7 +15,9 @@ export interface HubOptions {
   context?: string;
   /** This replica's name among the hub's replicas (default: $POD_NAME). */
   replicaId?: string;
-  /** How other replicas reach this one, https://ip:port (default: $POD_IP and the listen port). */
+  /** Listener for other replicas only (mutual TLS required); default 0.0.0.0:9444. */
+  peerListen?: string;
+  /** How other replicas reach this one, https://ip:port (default: $POD_IP and the peer port). */
   peerUrl?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
@@ -31,7 +33,7 @@ export interface ResolvedHubOptions {
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
-  replica?: { id: string; peerUrl: string };
+  replica?: { id: string; peerUrl: string; listen: { hostname: string; port: number } };
   logLevel: LogLevel;
   logFormat: "json" | "text";
 }
@@ -53,8 +55,11 @@ export function resolveHubOptions(
   const listen = parseListenAddress(options.listen ?? "0.0.0.0:9443", "--listen");
   const replicaId = options.replicaId ?? env("POD_NAME");
   const podIp = env("POD_IP");
+  const peerListen = parseListenAddress(options.peerListen ?? "0.0.0.0:9444", "--peer-listen");
   const peerUrl = options.peerUrl ??
-    (podIp ? `https://${podIp.includes(":") ? `[${podIp}]` : podIp}:${listen.port}` : undefined);
+    (podIp
+      ? `https://${podIp.includes(":") ? `[${podIp}]` : podIp}:${peerListen.port}`
+      : undefined);
   if (peerUrl && !peerUrl.startsWith("https://")) {
     throw new Error(`Invalid --peer-url "${peerUrl}": replicas talk over https`);
   }
@@ -70,7 +75,7 @@ export function resolveHubOptions(
     caSecret: options.caSecret ?? "mca-hub-ca",
     dnsNames,
     ipAddresses,
-    ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl } } : {}),
+    ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
     logLevel: options.logLevel ?? "info",

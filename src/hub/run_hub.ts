@@ -14,7 +14,7 @@ import { ensureSharedCa } from "../webhook/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
-import { createHubHandler } from "./hub_handler.ts";
+import { createHubHandler, type HubHandler } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
 import { UserAccess } from "./user_access.ts";
 import { startReplicaDirectory } from "./hub_replicas.ts";
@@ -113,20 +113,24 @@ export async function runHub(
     metrics,
     logger,
   });
-  const server = https.createServer({
-    cert: serving.certificatePem,
-    key: serving.privateKeyPem,
-    // Asked, not required: users and agents present tokens; only replicas present certificates.
-    ca: shared.bundlePem,
-    requestCert: true,
-    rejectUnauthorized: false,
-  }, handler.handleRequest);
-  server.on("upgrade", handler.handleUpgrade);
-  server.on("secureConnection", (socket) => socket.setNoDelay(true));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.listen.port, options.listen.hostname, () => resolve());
-  });
+  const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
+  const server = await listenHttps(
+    https.createServer(tls, handler.handleRequest),
+    options.listen,
+    handler,
+  );
+  // Replicas talk to each other on a listener of their own, where a client certificate of the
+  // shared CA is required; the public listener never asks for one.
+  const peerServer = options.replica
+    ? await listenHttps(
+      https.createServer(
+        { ...tls, ca: shared.bundlePem, requestCert: true },
+        handler.handleRequest,
+      ),
+      options.replica.listen,
+      handler,
+    )
+    : undefined;
   const port = (server.address() as AddressInfo).port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -154,11 +158,29 @@ export async function runHub(
       for (const cluster of sessions.clusters()) {
         await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
       }
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const listener of [server, peerServer]) {
+        if (!listener) continue;
+        listener.closeAllConnections();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      }
       client.transport.close();
     },
   };
+}
+
+/** Starts a hub listener with the hub's handlers. */
+async function listenHttps(
+  server: https.Server,
+  address: { hostname: string; port: number },
+  handler: Pick<HubHandler, "handleUpgrade">,
+): Promise<https.Server> {
+  server.on("upgrade", handler.handleUpgrade);
+  server.on("secureConnection", (socket) => socket.setNoDelay(true));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address.port, address.hostname, () => resolve());
+  });
+  return server;
 }
 
 async function watchAgentTokens(

@@ -18,7 +18,7 @@ e2eTest(
     await fixture.hub.stop();
     const portA = fixture.hub.port;
     const portB = freePort();
-    const replica = (id: string, port: number) =>
+    const replica = (id: string, port: number, peerPort = freePort()) =>
       runHub(
         resolveHubOptions({
           namespace,
@@ -27,7 +27,9 @@ e2eTest(
           ipAddresses: "127.0.0.1",
           kubeconfig: host.kubeconfigPath,
           replicaId: id,
-          peerUrl: `https://127.0.0.1:${port}`,
+          // Replicas reach each other on their own listener (mutual TLS).
+          peerListen: `127.0.0.1:${peerPort}`,
+          peerUrl: `https://127.0.0.1:${peerPort}`,
         }),
         { logger: silentLogger },
       );
