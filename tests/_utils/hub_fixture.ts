@@ -47,6 +47,8 @@ export interface HubFixture {
     member: TestCluster,
     options?: { name?: string; memberKubeconfig?: string },
   ): Promise<string>;
+  /** The agent token file and the impersonating member kubeconfig of a registered member. */
+  memberFiles(name: string): { tokenFile: string; memberKubeconfig: string };
   /** Starts an `mca agent` process for a registered member. */
   startAgent(name: string): Promise<FixtureAgent>;
   /** Restarts the hub on the same port (its CA is kept in the Secret). */
@@ -164,6 +166,11 @@ export async function startHubFixture(
       }
       members.set(name, { tokenFile, memberKubeconfig });
       return name;
+    },
+    memberFiles(name) {
+      const files = members.get(name);
+      if (!files) throw new Error(`Member "${name}" is not registered`);
+      return files;
     },
     async startAgent(name) {
       // A real `mca agent` process: a keep-alive bug showed only with hub and agent apart.

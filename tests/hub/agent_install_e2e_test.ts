@@ -3,11 +3,11 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { agentTokenSecretName, hashToken, resolveHubOptions, runHub } from "../../src/hub/mod.ts";
+import { agentTokenSecretName, hashToken } from "../../src/hub/mod.ts";
+import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 
-const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 async function mca(args: string[]) {
@@ -31,27 +31,11 @@ e2eTest(
     const host = env.cluster("host");
     const west = env.cluster("west");
     await using dir = await tempDir();
-    const hubNamespace = uniqueName("mca-hub");
+    const fixture = await startHubFixture(env, dir.path);
+    const hub = fixture.hub;
+    const hubNamespace = fixture.hubOptions.namespace;
     const agentNamespace = uniqueName("mca-agent");
     const member = uniqueName("west");
-    await kubectlOk(host, ["apply", "-f", CRD]);
-    await kubectlOk(host, [
-      "wait",
-      "--for=condition=Established",
-      "crd/clusters.mca.k8s.io",
-      "--timeout=30s",
-    ]);
-    await kubectlOk(host, ["create", "namespace", hubNamespace]);
-    const hub = await runHub(
-      resolveHubOptions({
-        namespace: hubNamespace,
-        listen: "127.0.0.1:0",
-        dnsNames: "localhost",
-        ipAddresses: "127.0.0.1",
-        kubeconfig: host.kubeconfigPath,
-      }),
-      { logger: silentLogger },
-    );
     try {
       const install = (extra: string[] = []) =>
         mca([
@@ -155,7 +139,7 @@ e2eTest(
       assertStringIncludes(printed.stdout, "token: <set by mca agent install>");
       assert(!printed.stdout.includes(token));
     } finally {
-      await hub.stop();
+      await fixture.stop();
     }
   },
 );

@@ -6,19 +6,11 @@ import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
-import {
-  AGENT_TOKEN_LABEL,
-  agentTokenSecretName,
-  hashToken,
-  newAgentToken,
-  resolveHubOptions,
-  runHub,
-  TOKEN_HASH_KEY,
-} from "../../src/hub/mod.ts";
+import { agentTokenSecretName, newAgentToken } from "../../src/hub/mod.ts";
+import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 
-const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 e2eTest(
@@ -27,84 +19,14 @@ e2eTest(
     const host = env.cluster("host");
     const east = env.cluster("east");
     await using dir = await tempDir();
-    const hubNamespace = uniqueName("mca-hub");
-    const member = uniqueName("member");
-
-    // Host: the Cluster registry and a registered agent token (stored only as a hash).
-    await kubectlOk(host, ["apply", "-f", CRD]);
-    await kubectlOk(host, [
-      "wait",
-      "--for=condition=Established",
-      "crd/clusters.mca.k8s.io",
-      "--timeout=30s",
-    ]);
-    await kubectlOk(host, ["create", "namespace", hubNamespace]);
-    await waitFor(async () =>
-      (await kubectl(host, ["apply", "-f", "-"], {
-        stdin: JSON.stringify({
-          apiVersion: "mca.k8s.io/v1alpha1",
-          kind: "Cluster",
-          metadata: { name: member },
-        }),
-      })).code === 0, { description: "the Cluster kind to be served" });
-    const agentToken = newAgentToken();
-    await host.client.create(`/api/v1/namespaces/${hubNamespace}/secrets`, {
-      metadata: { name: agentTokenSecretName(member), labels: { [AGENT_TOKEN_LABEL]: "true" } },
-      data: { [TOKEN_HASH_KEY]: btoa(await hashToken(agentToken)) },
-    });
-
-    // Member: the agent's ServiceAccount may only impersonate.
-    const agentNs = uniqueName("mca-agent");
-    await kubectlOk(east, ["create", "namespace", agentNs]);
-    await kubectlOk(east, ["create", "serviceaccount", "mca-agent", "-n", agentNs]);
-    await kubectlOk(east, ["apply", "-f", "-"], {
-      stdin: JSON.stringify({
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        metadata: { name: `${agentNs}-impersonate` },
-        rules: [
-          {
-            apiGroups: [""],
-            resources: ["users", "groups", "serviceaccounts"],
-            verbs: ["impersonate"],
-          },
-          // RBAC's "userextras/*" does not match extras with a "/" in their key (credential-id): "*" does.
-          { apiGroups: ["authentication.k8s.io"], resources: ["*"], verbs: ["impersonate"] },
-        ],
-      }),
-    });
-    await kubectlOk(east, [
-      "create",
-      "clusterrolebinding",
-      `${agentNs}-impersonate`,
-      `--clusterrole=${agentNs}-impersonate`,
-      `--serviceaccount=${agentNs}:mca-agent`,
-    ]);
-    const agentMemberToken =
-      (await kubectlOk(east, ["create", "token", "mca-agent", "-n", agentNs, "--duration=1h"]))
-        .trim();
-    const memberKubeconfig = await dir.write(
-      "member.kubeconfig",
-      renderKubeconfig([{
-        name: "member",
-        server: east.url,
-        caPem: east.caPem,
-        user: { token: agentMemberToken },
-      }]),
-    );
-
-    const hub = await runHub(
-      resolveHubOptions({
-        namespace: hubNamespace,
-        listen: "127.0.0.1:0",
-        dnsNames: "localhost",
-        ipAddresses: "127.0.0.1",
-        kubeconfig: host.kubeconfigPath,
-      }),
-      { logger: silentLogger },
-    );
-    const hubCaFile = await dir.write("hub-ca.crt", hub.caPem);
-    const tokenFile = await dir.write("agent-token", agentToken);
+    // Host: the Cluster registry and a registered agent token (stored only as a hash); member:
+    // an agent ServiceAccount that may only impersonate.
+    const fixture = await startHubFixture(env, dir.path);
+    const hub = fixture.hub;
+    const hubNamespace = fixture.hubOptions.namespace;
+    const member = await fixture.registerMember(east);
+    const { tokenFile, memberKubeconfig } = fixture.memberFiles(member);
+    const hubCaFile = fixture.hubCaFile;
     const pin = await computeCaPin(hub.caPem);
     const agentOptions = (token: string) =>
       resolveAgentOptions({
@@ -298,7 +220,7 @@ routes:
       assert(Date.now() - started < 5_000);
     } finally {
       await agent.stop(0);
-      await hub.stop();
+      await fixture.stop();
     }
   },
 );
