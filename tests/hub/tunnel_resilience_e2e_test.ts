@@ -2,6 +2,7 @@
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
+import { execEcho } from "../_utils/exec_echo.ts";
 import { startKubeletStandIn } from "../_utils/kubelet_standin.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
@@ -144,37 +145,16 @@ e2eTest("a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel", asyn
     await waitFor(() => fixture.hub.sessions.agents(member).length === 1, {
       description: "the agent to connect",
     });
-    const socket = new WebSocket(
-      `${
-        fixture.hub.url.replace("https", "wss")
-      }/clusters/${member}/api/v1/namespaces/default/pods/p/exec?command=cat&stdin=true&stdout=true`,
+    const exec = await execEcho(
+      `${fixture.hub.url}/clusters/${member}/api/v1/namespaces/default/pods/p/exec?command=cat&stdin=true&stdout=true`,
       {
-        protocols: ["v5.channel.k8s.io"],
-        headers: { Authorization: `Bearer ${host.adminToken}` },
-        client: Deno.createHttpClient({ caCerts: [fixture.hub.caPem] }),
-      } as unknown as string[],
+        token: host.adminToken,
+        caPem: fixture.hub.caPem,
+        protocol: "v5.channel.k8s.io",
+        text: "through the tunnel",
+      },
     );
-    socket.binaryType = "arraybuffer";
-    const received: string[] = [];
-    const echoed = new Promise<void>((resolve, reject) => {
-      socket.onmessage = (event) => {
-        received.push(
-          new TextDecoder().decode(new Uint8Array(event.data as ArrayBuffer).subarray(1)),
-        );
-        if (received.join("").includes("through the tunnel")) resolve();
-      };
-      socket.onerror = () => reject(new Error("WebSocket error"));
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = () => reject(new Error("the upgrade failed"));
-    });
-    assertEquals(socket.protocol, "v5.channel.k8s.io");
-    socket.send(new Uint8Array([0, ...new TextEncoder().encode("through the tunnel")]));
-    await echoed;
-    const closed = new Promise((resolve) => socket.onclose = resolve);
-    socket.close();
-    await closed;
+    assertEquals(exec.protocol, "v5.channel.k8s.io");
     assertEquals((await kubelet.upgrades()).at(-1)?.protocol, "v5.channel.k8s.io");
   } finally {
     await kubelet.close();

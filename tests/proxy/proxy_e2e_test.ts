@@ -5,6 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { execEcho } from "../_utils/exec_echo.ts";
 import { type KubeletStandInProcess, startKubeletStandIn } from "../_utils/kubelet_standin.ts";
 import {
   clientGoBinary,
@@ -345,36 +346,12 @@ e2eTest(
     assertEquals(upgrade.protocol, "v5.channel.k8s.io");
 
     // A raw WebSocket client: stdin is echoed back on stdout through both hops.
-    const socket = new WebSocket(
-      `${
-        proxy.url.replace("https", "wss")
-      }/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec?command=cat&stdin=true&stdout=true`,
-      {
-        protocols: ["v4.channel.k8s.io"],
-        headers: { Authorization: `Bearer ${proxy.token}` },
-        client: Deno.createHttpClient({ caCerts: [proxy.caPem] }),
-      } as unknown as string[],
+    const exec = await execEcho(
+      `${proxy.url}/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec?command=cat&stdin=true&stdout=true`,
+      { token: proxy.token, caPem: proxy.caPem, protocol: "v4.channel.k8s.io", text: "ping" },
     );
-    socket.binaryType = "arraybuffer";
-    const received: string[] = [];
-    const echoed = new Promise<void>((resolve, reject) => {
-      socket.onmessage = (event) => {
-        received.push(
-          new TextDecoder().decode(new Uint8Array(event.data as ArrayBuffer).subarray(1)),
-        );
-        if (received.join("").includes("ping")) resolve();
-      };
-      socket.onerror = (event) =>
-        reject(new Error(`WebSocket error: ${(event as ErrorEvent).message}`));
-    });
-    await new Promise<void>((resolve) => socket.onopen = () => resolve());
-    assertEquals(socket.protocol, "v4.channel.k8s.io");
-    socket.send(new Uint8Array([0, ...new TextEncoder().encode("ping")]));
-    await echoed;
-    const closed = new Promise((resolve) => socket.onclose = resolve);
-    socket.close();
-    await closed;
-    assertStringIncludes(received.join(""), "ping");
+    assertEquals(exec.protocol, "v4.channel.k8s.io");
+    assertStringIncludes(exec.received, "ping");
   },
 );
 
