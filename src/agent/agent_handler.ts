@@ -1,96 +1,148 @@
 /**
- * What the agent does with each tunnelled request: send it to its own API server with its own
- * credentials, keeping the Impersonate-* headers the hub set after checking the caller (the
- * agent's ServiceAccount may only impersonate), and stream the answer back.
+ * What the agent does with each tunnel stream: read the hub's request head, send the request
+ * to its own API server with its own credentials, keeping the Impersonate-* headers the hub set
+ * after checking the caller (the agent's ServiceAccount may only impersonate), and stream the
+ * answer back on the same stream.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { IncomingMessage } from "node:http";
 import type { Logger } from "../log/mod.ts";
 import {
-  forwardedHeaders,
-  hasBody,
-  rawHeaderLines,
-  readBody,
-  responseHeaders,
+  CLUSTER_HEADER,
+  isDroppedRequestHeader,
+  isDroppedResponseHeader,
+  proxyStatus,
   spliceSockets,
   type Upstream,
   UpstreamUnavailableError,
-  writeSocketStatus,
-  writeStatus,
 } from "../proxy/mod.ts";
-
-/** Request and upgrade handlers for the agent's tunnel-side HTTP server. */
-export interface AgentHandler {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
-}
+import {
+  bodyChunks,
+  encodeHead,
+  headersFromRaw,
+  readHead,
+  readWholeBody,
+  type TunnelHeaders,
+  type TunnelRequestHead,
+} from "../tunnel/exchange.ts";
+import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
+import type { YamuxStream } from "../tunnel/yamux/mod.ts";
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Creates the handlers for one member cluster. */
+type Writer = WritableStreamDefaultWriter<Uint8Array>;
+
+/** Serves one stream the hub opened; never throws. */
+export type AgentHandler = (stream: YamuxStream) => Promise<void>;
+
+/** The request headers the member receives: the hub's, minus hop-by-hop ones and credentials. */
+function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): TunnelHeaders {
+  const result: TunnelHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isDroppedRequestHeader(name.toLowerCase())) result[name.toLowerCase()] = value;
+  }
+  if (upgrade) {
+    result.connection = "Upgrade";
+    result.upgrade = upgrade;
+  }
+  return result;
+}
+
+function answerHeaders(response: IncomingMessage, cluster: string, upgraded: boolean) {
+  const headers = headersFromRaw(
+    response.rawHeaders,
+    (name) => !upgraded && isDroppedResponseHeader(name),
+  );
+  headers[CLUSTER_HEADER] = cluster;
+  return headers;
+}
+
+async function writeStatusHead(writer: Writer, code: number, message: string, cluster: string) {
+  const body = new TextEncoder().encode(JSON.stringify(proxyStatus(code, message)));
+  await writer.write(encodeHead({
+    status: code,
+    statusText: "",
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(body.length),
+      [CLUSTER_HEADER]: cluster,
+    },
+  }));
+  await writer.write(body);
+  await writer.close();
+}
+
+/** Creates the stream handler for one member cluster. */
 export function createAgentHandler(
   member: Upstream,
   cluster: string,
   logger: Logger,
 ): AgentHandler {
-  return {
-    handleRequest(req, res) {
-      (async () => {
-        const body = hasBody(req) ? await readBody(req, MAX_BODY_BYTES) : undefined;
-        if (body === "too-large") {
-          writeStatus(res, 413, `The request body is larger than ${MAX_BODY_BYTES} bytes`, cluster);
-          return;
-        }
-        const abort = new AbortController();
-        res.once("close", () => {
-          if (!res.writableFinished) abort.abort();
-        });
-        const upstream = await member.request({
-          method: req.method ?? "GET",
-          path: req.url ?? "/",
-          headers: forwardedHeaders(req, { upgrade: false, keepImpersonation: true }),
-          ...(body ? { body } : {}),
-          signal: abort.signal,
-        });
-        logger.debug("request", { method: req.method, path: req.url, code: upstream.statusCode });
-        res.writeHead(
-          upstream.statusCode ?? 502,
-          upstream.statusMessage ?? "",
-          responseHeaders(upstream, cluster),
-        );
-        res.flushHeaders();
-        upstream.pipe(res);
-        upstream.once("error", () => res.destroy());
-      })().catch((error) => {
-        const unavailable = error instanceof UpstreamUnavailableError;
-        logger.warn("member request failed", { path: req.url, error: (error as Error).message });
-        writeStatus(res, unavailable ? 503 : 500, (error as Error).message, cluster);
-      });
-    },
-    handleUpgrade(req, socket, head) {
-      (async () => {
-        const result = await member.upgrade({
-          method: req.method ?? "GET",
-          path: req.url ?? "/",
-          headers: forwardedHeaders(req, { upgrade: true, keepImpersonation: true }),
-        });
-        const code = result.response.statusCode ?? 502;
-        socket.write(
-          `HTTP/1.1 ${code} ${result.response.statusMessage ?? ""}\r\n${
-            rawHeaderLines(result.response, cluster, result.upgraded)
-          }\r\n`,
-        );
+  return async (stream) => {
+    const reader = stream.readable.getReader();
+    const writer = stream.writable.getWriter();
+    let answered = false;
+    const abort = new AbortController();
+    try {
+      const { head, rest } = await readHead<TunnelRequestHead>(reader, "request");
+      const upgrade = head.headers.upgrade;
+      const request = {
+        method: head.method,
+        path: head.path,
+        headers: memberHeaders(head.headers, upgrade === undefined ? undefined : String(upgrade)),
+      };
+      if (upgrade !== undefined) {
+        const result = await member.upgrade(request);
+        answered = true;
+        await writer.write(encodeHead({
+          status: result.response.statusCode ?? 502,
+          statusText: result.response.statusMessage ?? "",
+          headers: answerHeaders(result.response, cluster, result.upgraded),
+        }));
         if (!result.upgraded) {
-          result.response.pipe(socket);
+          for await (const chunk of result.response) await writer.write(chunk);
+          await writer.close();
           return;
         }
-        if (result.head.length > 0) socket.write(result.head);
-        if (head.length > 0) result.socket.write(head);
-        spliceSockets(socket, result.socket);
-      })().catch((error) => {
-        const unavailable = error instanceof UpstreamUnavailableError;
-        writeSocketStatus(socket, unavailable ? 503 : 500, (error as Error).message);
+        if (result.head.length > 0) await writer.write(result.head);
+        if (rest.length > 0) result.socket.write(rest);
+        reader.releaseLock();
+        writer.releaseLock();
+        spliceSockets(nodeDuplexOf(stream), result.socket);
+        return;
+      }
+      const body = await readWholeBody(bodyChunks(reader, rest), MAX_BODY_BYTES);
+      if (body === "too-large") {
+        answered = true;
+        await writeStatusHead(
+          writer,
+          413,
+          `The request body is larger than ${MAX_BODY_BYTES} bytes`,
+          cluster,
+        );
+        return;
+      }
+      const upstream = await member.request({
+        ...request,
+        ...(body.length > 0 ? { body } : {}),
+        signal: abort.signal,
       });
-    },
+      logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
+      answered = true;
+      await writer.write(encodeHead({
+        status: upstream.statusCode ?? 502,
+        statusText: upstream.statusMessage ?? "",
+        headers: answerHeaders(upstream, cluster, false),
+      }));
+      for await (const chunk of upstream as AsyncIterable<Uint8Array>) await writer.write(chunk);
+      await writer.close();
+    } catch (error) {
+      // The hub went away mid-answer (the stream was reset), or the member failed.
+      abort.abort();
+      if (answered) return void stream.reset();
+      const unavailable = error instanceof UpstreamUnavailableError;
+      logger.warn("member request failed", { error: (error as Error).message });
+      await writeStatusHead(writer, unavailable ? 503 : 500, (error as Error).message, cluster)
+        .catch(() => stream.reset());
+    }
   };
 }

@@ -3,14 +3,12 @@
  * yamux streams against its own API server, reconnects with backoff and jitter, and is ready
  * only while connected.
  */
-import http from "node:http";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { createUpstream } from "../proxy/mod.ts";
-import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
 import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
 import { YamuxSession } from "../tunnel/yamux/mod.ts";
 import { MCA_VERSION } from "../version.ts";
@@ -52,9 +50,7 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const member = createUpstream(options.cluster, memberConfig, { logger });
-  const handler = createAgentHandler(member, options.cluster, logger);
-  const server = http.createServer(handler.handleRequest);
-  server.on("upgrade", handler.handleUpgrade);
+  const serveStream = createAgentHandler(member, options.cluster, logger);
   const agentId = crypto.randomUUID();
   let session: YamuxSession | undefined;
   let stopping = false;
@@ -104,6 +100,9 @@ export async function runAgent(
       },
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
+      // Masking protects plaintext intermediaries from browser-made frames; inside TLS it only
+      // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
+      generateMask: (mask: Uint8Array) => void mask.fill(0),
     });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -123,7 +122,7 @@ export async function runAgent(
       keepAliveTimeoutMs: 10_000,
       onStream: (stream) => {
         logger.debug("tunnel stream opened", { stream: stream.id });
-        server.emit("connection", nodeDuplexOf(stream));
+        void serveStream(stream);
       },
     });
   };
@@ -175,7 +174,6 @@ export async function runAgent(
       }
       await loop;
       await health?.shutdown();
-      server.close();
       member.close();
     },
   };

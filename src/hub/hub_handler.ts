@@ -3,7 +3,7 @@
  * sidecars call `/clusters/<name>/...`, which is authenticated and authorized on the host and
  * sent through one of the cluster's agents as the caller (impersonation).
  */
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocketServer } from "ws";
@@ -26,9 +26,9 @@ import {
   AGENT_ID_HEADER,
   MEMBER_VERSION_HEADER,
 } from "../agent/run_agent.ts";
-import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
 import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
 import { YamuxSession, type YamuxStream } from "../tunnel/yamux/mod.ts";
+import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
 import { parseClusterTarget } from "./cluster_path.ts";
@@ -58,26 +58,6 @@ export const FORWARDED_IDENTITY_HEADER = "x-mca-forwarded-identity";
 export interface HubHandler {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
-}
-
-/** An HTTP/1.1 request written on a yamux stream to the agent (one stream per request). */
-function requestThroughTunnel(
-  method: string,
-  path: string,
-  headers: Record<string, string | string[]>,
-  stream: YamuxStream,
-): http.ClientRequest {
-  // One stream carries one request: "close" makes the agent end the stream after answering,
-  // so the response always ends here too and a keep-alive client can send its next request.
-  const oneShot = headers.upgrade ? headers : { ...headers, connection: "close" };
-  return http.request(
-    {
-      method,
-      path,
-      headers: oneShot,
-      createConnection: () => nodeDuplexOf(stream),
-    } as http.RequestOptions,
-  );
 }
 
 type Routed =
@@ -313,45 +293,25 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         if (!routed) return;
         if (routed.kind === "peer") return await forwardToPeer(req, res, routed);
         const { target, opened, headers } = routed;
-        const outgoing = requestThroughTunnel(
-          req.method ?? "GET",
-          target.path,
-          headers,
-          opened.stream,
-        );
-        outgoing.on("response", (response) => {
+        const request = { method: req.method ?? "GET", path: target.path, headers };
+        await relayThroughAgent(req, res, opened.stream, request, (head) => {
           deps.logger.debug("request", {
             cluster: target.cluster,
             path: target.path,
             user: routed.user,
-            code: response.statusCode,
+            code: head.status,
           });
-          requests.inc({ cluster: target.cluster, code: String(response.statusCode) });
-          // One request per client connection: node:http on Deno 2.9 left the next request on a
-          // keep-alive connection unanswered when a tunnelled response finished late (its
-          // bytes sent, its "finish" not yet seen). Clients reconnect; nothing hangs.
-          res.writeHead(
-            response.statusCode ?? 502,
-            response.statusMessage ?? "",
-            { ...responseHeaders(response, target.cluster), connection: "close" },
-          );
-          // Streams (watch, logs -f) get their headers at once; other answers go out as they come.
-          if (/[?&](watch=(1|true)|follow=true)/.test(target.path)) res.flushHeaders();
-          response.pipe(res);
-        });
-        outgoing.on("error", (error) => {
+          requests.inc({ cluster: target.cluster, code: String(head.status) });
+        }).catch((error) => {
+          opened.stream.reset();
           requests.inc({ cluster: target.cluster, code: "503" });
           writeStatus(
             res,
             503,
-            `Cluster "${target.cluster}": the tunnel failed: ${error.message}`,
+            `Cluster "${target.cluster}": the tunnel failed: ${(error as Error).message}`,
             target.cluster,
           );
         });
-        res.once("close", () => {
-          if (!res.writableFinished) outgoing.destroy();
-        });
-        req.pipe(outgoing);
       })().catch((error) => {
         deps.logger.error("hub request failed", { path, error: (error as Error).message });
         writeStatus(res, 500, `The hub failed: ${(error as Error).message}`);
@@ -369,40 +329,15 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         if (!routed) return;
         if (routed.kind === "peer") return await upgradeThroughPeer(socket, head, req, routed);
         const { target, opened, headers } = routed;
-        const outgoing = requestThroughTunnel(
-          req.method ?? "GET",
-          target.path,
-          headers,
-          opened.stream,
-        );
-        outgoing.on("upgrade", (response, upstream, upstreamHead) => {
-          socket.write(
-            `HTTP/1.1 ${response.statusCode} ${response.statusMessage ?? ""}\r\n${
-              rawHeaderLines(response, target.cluster, true)
-            }\r\n`,
+        const request = { method: req.method ?? "GET", path: target.path, headers };
+        await upgradeThroughAgent(socket, head, opened.stream, request).catch((error) => {
+          opened.stream.reset();
+          writeSocketStatus(
+            socket,
+            503,
+            `Cluster "${target.cluster}": the tunnel failed: ${(error as Error).message}`,
           );
-          if (upstreamHead.length > 0) socket.write(upstreamHead);
-          if (head.length > 0) upstream.write(head);
-          spliceSockets(socket, upstream);
         });
-        outgoing.on("response", (response) => {
-          socket.write(
-            `HTTP/1.1 ${response.statusCode} ${response.statusMessage ?? ""}\r\n${
-              rawHeaderLines(response, target.cluster, false)
-            }\r\n`,
-          );
-          response.pipe(socket);
-        });
-        outgoing.on(
-          "error",
-          (error) =>
-            writeSocketStatus(
-              socket,
-              503,
-              `Cluster "${target.cluster}": the tunnel failed: ${error.message}`,
-            ),
-        );
-        outgoing.end();
       })().catch((error) =>
         writeSocketStatus(socket, 500, `The hub failed: ${(error as Error).message}`)
       );

@@ -24,6 +24,16 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   "transfer-encoding",
   "proxy-connection",
 ]);
+/** True for headers that never travel upstream (hop-by-hop ones and the caller's credentials). */
+export function isDroppedRequestHeader(lowerName: string): boolean {
+  return DROPPED_REQUEST_HEADERS.has(lowerName);
+}
+
+/** True for hop-by-hop response headers. */
+export function isDroppedResponseHeader(lowerName: string): boolean {
+  return DROPPED_RESPONSE_HEADERS.has(lowerName);
+}
+
 /** Path and query of a request target, without the cost of a full URL parse on every request. */
 export function splitTarget(
   target: string,

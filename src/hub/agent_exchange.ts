@@ -1,0 +1,107 @@
+/**
+ * The hub's half of one tunnelled exchange (see tunnel/exchange.ts): the caller's request goes
+ * onto an agent stream as a head plus body, the member's answer comes back and is relayed to the
+ * caller as it arrives.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { spliceSockets } from "../proxy/mod.ts";
+import {
+  bodyChunks,
+  encodeHead,
+  headerLines,
+  readHead,
+  type TunnelHeaders,
+  type TunnelResponseHead,
+} from "../tunnel/exchange.ts";
+import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
+import type { YamuxStream } from "../tunnel/yamux/mod.ts";
+
+/** A request for the member, as the hub prepared it (identity already impersonated). */
+export interface AgentRequest {
+  method: string;
+  path: string;
+  headers: TunnelHeaders;
+}
+
+/** Resolves when the writable can take more, or the response is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
+}
+
+/**
+ * Sends the request through the stream and relays the answer. Rejects only before the answer's
+ * head arrived (the caller then answers with a Status); later failures cut the response.
+ */
+export async function relayThroughAgent(
+  req: IncomingMessage,
+  res: ServerResponse,
+  stream: YamuxStream,
+  request: AgentRequest,
+  onHead: (head: TunnelResponseHead) => void,
+): Promise<void> {
+  const reader = stream.readable.getReader();
+  const writer = stream.writable.getWriter();
+  res.once("close", () => {
+    if (!res.writableFinished) reader.cancel().catch(() => {});
+  });
+  await writer.write(encodeHead(request));
+  // The body goes up while the answer may already come down (a member can refuse early).
+  const sent = (async () => {
+    for await (const chunk of req as AsyncIterable<Uint8Array>) await writer.write(chunk);
+    await writer.close();
+  })().catch(() => stream.reset());
+  const { head, rest } = await readHead<TunnelResponseHead>(reader, "response");
+  onHead(head);
+  res.writeHead(head.status, head.statusText, head.headers);
+  // Streams (watch, logs -f) get their headers at once; other answers go out with their body.
+  if (/[?&](watch=(1|true)|follow=true)/.test(request.path)) res.flushHeaders();
+  try {
+    for await (const chunk of bodyChunks(reader, rest)) {
+      if (!res.write(chunk)) await drained(res);
+      if (res.destroyed) return;
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
+  await sent;
+}
+
+/** Sends an upgrade request through the stream; on 101 both sides are joined byte for byte. */
+export async function upgradeThroughAgent(
+  socket: Duplex,
+  head: Uint8Array,
+  stream: YamuxStream,
+  request: AgentRequest,
+): Promise<void> {
+  const reader = stream.readable.getReader();
+  const writer = stream.writable.getWriter();
+  await writer.write(encodeHead(request));
+  const { head: answer, rest } = await readHead<TunnelResponseHead>(reader, "response");
+  const upgraded = answer.status === 101;
+  socket.write(
+    `HTTP/1.1 ${answer.status} ${answer.statusText}\r\n${headerLines(answer.headers)}${
+      upgraded ? "" : "connection: close\r\n"
+    }\r\n`,
+  );
+  if (rest.length > 0) socket.write(rest);
+  if (!upgraded) {
+    await writer.close().catch(() => {});
+    for await (const chunk of bodyChunks(reader, new Uint8Array())) socket.write(chunk);
+    socket.end();
+    return;
+  }
+  if (head.length > 0) await writer.write(head);
+  reader.releaseLock();
+  writer.releaseLock();
+  spliceSockets(socket, nodeDuplexOf(stream));
+}
