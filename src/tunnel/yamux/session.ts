@@ -30,7 +30,8 @@ export class YamuxSession implements StreamHost {
   #streams = new Map<number, YamuxStream>();
   #nextId: number;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #writing: Promise<void> = Promise.resolve();
+  #outbox: Outgoing[] = [];
+  #flushing: Promise<void> | undefined;
   #pings = new Map<number, (rtt: number) => void>();
   #nextPing = 1;
   #ended: Error | undefined;
@@ -96,8 +97,8 @@ export class YamuxSession implements StreamHost {
   async close(): Promise<void> {
     if (this.#ended) return;
     await this.send(FrameType.GoAway, 0, 0, GoAwayCode.Normal).catch(() => {});
+    await this.#flushing;
     this.#end(new Error("yamux: the session was closed"));
-    await this.#writing.catch(() => {});
     await this.#writer.close().catch(() => {});
   }
 
@@ -112,11 +113,27 @@ export class YamuxSession implements StreamHost {
     const frame = typeof lengthOrPayload === "number"
       ? encodeFrame({ type, flags, streamId, length: lengthOrPayload })
       : encodeFrame({ type, flags, streamId, length: lengthOrPayload.length }, lengthOrPayload);
-    const written = this.#writing.then(() => this.#writer.write(frame));
-    this.#writing = written.catch((error) =>
-      this.#end(error instanceof Error ? error : new Error(String(error)))
-    );
-    return written;
+    return new Promise((resolve, reject) => {
+      this.#outbox.push({ frame, resolve, reject });
+      // Frames queued in the same turn (a response head and its body, window updates of
+      // several streams) go out as one write: fewer WebSocket messages, TLS records, syscalls.
+      this.#flushing ??= Promise.resolve().then(() => this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#outbox.length > 0) {
+      const batch = takeBatch(this.#outbox);
+      try {
+        await this.#writer.write(batch.bytes);
+        for (const item of batch.items) item.resolve();
+      } catch (error) {
+        const ended = error instanceof Error ? error : new Error(String(error));
+        for (const item of [...batch.items, ...this.#outbox.splice(0)]) item.reject(ended);
+        this.#end(ended);
+      }
+    }
+    this.#flushing = undefined;
   }
 
   /** Forgets a finished stream (StreamHost). */
@@ -204,6 +221,37 @@ export class YamuxSession implements StreamHost {
     this.#writer.abort(this.#ended).catch(() => {});
     this.#finish(error);
   }
+}
+
+/** A frame waiting for the connection, and who waits for it. */
+interface Outgoing {
+  frame: Uint8Array;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+// One write carries up to this much; a larger frame goes alone rather than being copied.
+const BATCH_BYTES = 64 * 1024;
+
+/** Takes the next frames that fit one write, at least one, and joins them. */
+function takeBatch(outbox: Outgoing[]): { bytes: Uint8Array; items: Outgoing[] } {
+  let count = 0;
+  let size = 0;
+  while (
+    count < outbox.length && (count === 0 || size + outbox[count]!.frame.length <= BATCH_BYTES)
+  ) {
+    size += outbox[count]!.frame.length;
+    count++;
+  }
+  const items = outbox.splice(0, count);
+  if (items.length === 1) return { bytes: items[0]!.frame, items };
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const item of items) {
+    bytes.set(item.frame, offset);
+    offset += item.frame.length;
+  }
+  return { bytes, items };
 }
 
 /** Bytes received but not yet parsed, without copying every chunk into one buffer. */
