@@ -257,7 +257,12 @@ export function buildProgram(io: ProgramIo): Command {
       .option("--cluster <name>", "the member's name on the hub")
       .option("--agent-namespace <ns>", "namespace of the agent in the member", "mca-agent")
       .option("--image <image>", "agent image (default: this release's image)")
-      .option("--replicas <n>", "agent replicas (several spread load and fail over)", "2");
+      .option("--replicas <n>", "agent replicas (several spread load and fail over)", "2")
+      .option(
+        "--act-as-agent <clusterrole>",
+        "opt-in, Kopilot-style: requests run as the agent's ServiceAccount bound to this " +
+          "ClusterRole instead of as their caller (sets the Cluster's spec.identity)",
+      );
   installFlags(
     agent
       .command("install")

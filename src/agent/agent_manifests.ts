@@ -12,6 +12,11 @@ export interface AgentManifestOptions {
   token?: string;
   hubCaPem: string;
   hubCaPin: string;
+  /**
+   * Only for a Cluster whose requests run as the agent itself (identity AgentServiceAccount):
+   * the ClusterRole the agent acts with. Without it the agent may only impersonate.
+   */
+  agentClusterRole?: string;
 }
 
 /** The name of the agent's objects in the member. */
@@ -54,6 +59,20 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       },
       subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace: ns }],
     },
+    ...(options.agentClusterRole
+      ? [{
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: `${AGENT_NAME}-acts-as-itself`, labels },
+        // The explicit opt-in: every caller the hub lets through acts with this role.
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: options.agentClusterRole,
+        },
+        subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace: ns }],
+      }]
+      : []),
     {
       apiVersion: "v1",
       kind: "Secret",

@@ -26,6 +26,11 @@ export interface InstallAgentOptions {
   agentNamespace: string;
   image?: string;
   replicas?: number;
+  /**
+   * Set only to run every request as the agent (Kopilot's model): the Cluster gets
+   * `spec.identity: AgentServiceAccount` and the agent is bound to this ClusterRole.
+   */
+  agentClusterRole?: string;
   /** Wait for the Connected condition this long; 0 skips waiting. */
   waitMs: number;
   progress: (message: string) => void;
@@ -53,6 +58,7 @@ export async function installAgent(
       apiVersion: "mca.k8s.io/v1alpha1",
       kind: "Cluster",
       metadata: { name: cluster },
+      spec: { identity: options.agentClusterRole ? "AgentServiceAccount" : "Impersonate" },
     },
     "apply",
     { fieldManager: FIELD_MANAGER, force: true },
@@ -112,6 +118,7 @@ export async function installAgent(
     namespace: options.agentNamespace,
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: options.replicas } : {}),
+    ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
     token,
     hubCaPem,
     hubCaPin,
@@ -144,6 +151,16 @@ export async function installAgent(
       { fieldManager: FIELD_MANAGER, force: true },
     );
     applied.push(`${kind}/${metadata.name}`);
+  }
+  if (!options.agentClusterRole) {
+    // Back to impersonation: the agent must not keep the rights of an earlier opt-in.
+    const binding =
+      `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${AGENT_NAME}-acts-as-itself`;
+    const removed = await member.delete(binding).then(() => true, (error) => {
+      if (error instanceof KubeApiError && error.code === 404) return false;
+      throw error;
+    });
+    if (removed) options.progress(`Removed ClusterRoleBinding ${AGENT_NAME}-acts-as-itself`);
   }
   if (options.waitMs > 0) {
     options.progress(

@@ -21,6 +21,7 @@ export interface AgentInstallOptions {
   wait?: string;
   dryRun?: boolean;
   hubCaFile?: string;
+  actAsAgent?: string;
 }
 
 /** Registers the member and applies the agent, with progress on stderr. */
@@ -54,6 +55,7 @@ export async function agentInstallCommand(
       agentNamespace: options.agentNamespace ?? "mca-agent",
       ...(options.image ? { image: options.image } : {}),
       ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+      ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
       waitMs,
       progress: (message) => io.stderr(`${message}\n`),
     });
@@ -82,6 +84,7 @@ export async function agentManifestCommand(
     namespace: options.agentNamespace ?? "mca-agent",
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+    ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
     hubCaPem,
     hubCaPin: await computeCaPin(hubCaPem),
   });

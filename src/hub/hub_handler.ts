@@ -32,16 +32,20 @@ import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
 import { parseClusterTarget } from "./cluster_path.ts";
+import type { ClusterIdentity } from "./cluster_identity.ts";
 import type { UserAccess, UserInfo } from "./user_access.ts";
 
 /** What the hub's handlers need. */
 export interface HubHandlerDeps {
   sessions: AgentSessions;
   access: UserAccess;
+  /** The cluster's identity mode (default: every request impersonates its caller). */
+  identityOf?: (cluster: string) => Promise<ClusterIdentity>;
   /** The registered token hash of a cluster's agents. */
   tokenHash: (cluster: string) => Promise<string | undefined>;
   onAgentChange: (cluster: string) => void;
-  isReady: () => boolean;
+  /** Why the hub is not ready, or undefined when it is. */
+  notReady: () => string | undefined;
   metrics: MetricsRegistry;
   logger: Logger;
   /** Another replica holding an agent of the cluster, and how to reach it (mutual TLS). */
@@ -201,8 +205,10 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     delete incoming[FORWARDED_IDENTITY_HEADER];
     const opened = await deps.sessions.openStream(target.cluster);
     if (opened) {
-      // The caller's own credentials never reach the member; the agent impersonates the caller.
-      const headers = {
+      // The caller's own credentials never reach the member; the agent impersonates the caller,
+      // unless the Cluster explicitly chose to have requests run as the agent itself.
+      const asAgent = (await deps.identityOf?.(target.cluster)) === "AgentServiceAccount";
+      const headers = asAgent ? incoming : {
         ...incoming,
         ...impersonationHeaders({
           user: user.username,
@@ -281,8 +287,9 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/healthz") return void res.end("ok");
       if (path === "/readyz") {
-        res.writeHead(deps.isReady() ? 200 : 503);
-        return void res.end(deps.isReady() ? "ok" : "not ready");
+        const reason = deps.notReady();
+        res.writeHead(reason ? 503 : 200);
+        return void res.end(reason ? `not ready: ${reason}` : "ok");
       }
       if (path === "/metrics") {
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });

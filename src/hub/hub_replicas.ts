@@ -23,6 +23,8 @@ export interface ReplicaDirectory {
   update(): void;
   /** The peer URL of another live replica holding the cluster, if any. */
   findPeer(cluster: string): Promise<string | undefined>;
+  /** True while this replica's Lease is current (other replicas can find it). */
+  isPublished(): boolean;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function startReplicaDirectory(
 ): ReplicaDirectory {
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
   const name = `mca-hub-${options.replicaId}`;
+  let publishedAt = 0;
   const publish = async () => {
     try {
       await client.patch(
@@ -61,6 +64,7 @@ export function startReplicaDirectory(
         "apply",
         { fieldManager: "mca-hub", force: true },
       );
+      publishedAt = Date.now();
     } catch (error) {
       options.logger.warn("cannot publish this hub replica", { error: (error as Error).message });
     }
@@ -72,6 +76,7 @@ export function startReplicaDirectory(
     update() {
       publishing = publishing.then(publish);
     },
+    isPublished: () => Date.now() - publishedAt < LEASE_SECONDS * 1000,
     async findPeer(cluster) {
       if (!cache || Date.now() - cache.at > 2_000) {
         const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });

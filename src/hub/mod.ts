@@ -13,3 +13,4 @@ export * from "./hub_options.ts";
 export * from "./run_hub.ts";
 export * from "./member_kubeconfig.ts";
 export * from "./hub_replicas.ts";
+export * from "./cluster_identity.ts";

@@ -13,6 +13,7 @@ import { issueCertificate } from "../pki/mod.ts";
 import { ensureSharedCa } from "../webhook/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
+import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
 import { createHubHandler, type HubHandler } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
@@ -71,9 +72,12 @@ export async function runHub(
     })
     : undefined;
   const peers = new Map<string, Upstream>();
+  let tokensFollowed = false;
+  const identities = new ClusterIdentities(client);
   const handler = createHubHandler({
     sessions,
     access: new UserAccess(client),
+    identityOf: (cluster) => identities.of(cluster),
     tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
     onAgentChange: (cluster) => {
       directory?.update();
@@ -109,7 +113,14 @@ export async function runHub(
       return socket.authorized === true &&
         socket.getPeerCertificate()?.subject?.CN === PEER_COMMON_NAME;
     },
-    isReady: () => true,
+    // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
+    // with replicas, while its Lease lets the others find it.
+    notReady: () =>
+      !tokensFollowed
+        ? "cannot follow the agent tokens on the host (see the log)"
+        : directory && !directory.isPublished()
+        ? "cannot publish this replica's Lease on the host (see the log)"
+        : undefined,
     metrics,
     logger,
   });
@@ -137,7 +148,14 @@ export async function runHub(
 
   const stopping = new AbortController();
   // Rotated or deleted agent tokens close the sessions that used them.
-  const watching = watchAgentTokens(client, options.namespace, sessions, logger, stopping.signal);
+  const watching = watchAgentTokens(
+    client,
+    options.namespace,
+    sessions,
+    logger,
+    stopping.signal,
+    (followed) => tokensFollowed = followed,
+  );
   const heartbeat = setInterval(() => {
     for (const cluster of sessions.clusters()) {
       void writeClusterStatus(client, sessions, cluster, logger);
@@ -189,11 +207,13 @@ async function watchAgentTokens(
   sessions: AgentSessions,
   logger: Logger,
   signal: AbortSignal,
+  onFollowing: (following: boolean) => void,
 ): Promise<void> {
   const path = `/api/v1/namespaces/${namespace}/secrets`;
   while (!signal.aborted) {
     try {
       const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
+      onFollowing(true);
       for await (
         const event of client.watch<{ metadata?: { name?: string } }>(path, {
           labelSelector: AGENT_TOKEN_LABEL,
@@ -216,6 +236,7 @@ async function watchAgentTokens(
       }
     } catch (error) {
       if (signal.aborted) return;
+      onFollowing(false);
       logger.warn("watching agent tokens failed; retrying", { error: (error as Error).message });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }

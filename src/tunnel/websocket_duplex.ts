@@ -40,8 +40,9 @@ export function websocketDuplex(ws: WebSocket): Duplex {
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       return new Promise<void>((resolve, reject) => {
-        const done = (error?: Error) => (error ? reject(error) : resolve());
-        ws.send(chunk, { binary: true }, ws.bufferedAmount > HIGH_WATER ? done : undefined);
+        // Always ask to be told when this chunk is out: deciding before the send missed the
+        // chunk that crossed the mark, and that write then never finished (a stalled tunnel).
+        ws.send(chunk, { binary: true }, (error?: Error) => (error ? reject(error) : resolve()));
         if (ws.bufferedAmount <= HIGH_WATER) resolve();
       });
     },

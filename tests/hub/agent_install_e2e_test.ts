@@ -123,6 +123,36 @@ e2eTest(
           `--as=system:serviceaccount:${agentNamespace}:mca-agent`,
         ]);
         assertEquals(canList.stdout.trim(), "no");
+
+        // The Kopilot-style opt-in: the Cluster says so, and the agent gets the chosen role;
+        // installing again without it takes both back.
+        const role = uniqueName("pod-reader");
+        await kubectlOk(west, ["create", "clusterrole", role, "--verb=list", "--resource=pods"]);
+        const agentCan = async () =>
+          (await kubectl(west, [
+            "auth",
+            "can-i",
+            "list",
+            "pods",
+            `--as=system:serviceaccount:${agentNamespace}:mca-agent`,
+          ])).stdout.trim();
+        const identity = async () =>
+          (await kubectlOk(host, [
+            "get",
+            "clusters.mca.k8s.io",
+            member,
+            "-o",
+            "jsonpath={.spec.identity}",
+          ])).trim();
+        const optIn = await install(["--wait=0", `--act-as-agent=${role}`]);
+        assertEquals(optIn.code, 0, optIn.stderr);
+        assertEquals(await identity(), "AgentServiceAccount");
+        assertEquals(await agentCan(), "yes");
+        const optOut = await install(["--wait=0"]);
+        assertEquals(optOut.code, 0, optOut.stderr);
+        assertStringIncludes(optOut.stderr, "Removed ClusterRoleBinding mca-agent-acts-as-itself");
+        assertEquals(await identity(), "Impersonate");
+        assertEquals(await agentCan(), "no");
       } finally {
         await agent.stop(0);
       }

@@ -189,6 +189,32 @@ routes:
         await proxy.stop();
       }
 
+      // Kopilot's model only as an explicit opt-in on the Cluster: requests then run as the
+      // agent's ServiceAccount (here impersonation-only, so the member refuses the read).
+      const whoami = async () =>
+        (await kubectlOk(alice, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]))
+          .trim();
+      assertEquals(await whoami(), `system:serviceaccount:${users}:alice`);
+      const setIdentity = (identity: string) =>
+        kubectlOk(host, [
+          "patch",
+          "clusters.mca.k8s.io",
+          member,
+          "--type=merge",
+          `--patch={"spec":{"identity":"${identity}"}}`,
+        ]);
+      await setIdentity("AgentServiceAccount");
+      await waitFor(async () => (await whoami()).endsWith(":mca-agent"), {
+        description: "requests to run as the agent",
+      });
+      const asAgent = await kubectl(alice, ["get", "configmaps", "-n", "shop"]);
+      assertEquals(asAgent.code, 1);
+      assertStringIncludes(asAgent.stderr, ':mca-agent" cannot list resource "configmaps"');
+      await setIdentity("Impersonate");
+      await waitFor(async () => (await whoami()) === `system:serviceaccount:${users}:alice`, {
+        description: "requests to run as their caller again",
+      });
+
       // A wrong token is refused.
       const wrongTokenFile = await dir.write("wrong-token", newAgentToken());
       const impostor = await runAgent(agentOptions(wrongTokenFile), { logger: silentLogger });

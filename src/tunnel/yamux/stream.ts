@@ -16,6 +16,11 @@ export interface StreamHost {
 
 // Large writes are cut into frames of at most this size, so that other streams get turns.
 const MAX_FRAME = 64 * 1024;
+// A reader that takes half its window this fast is a bulk transfer: its window doubles, up to
+// MAX_WINDOW, so that the round trip of window updates does not cap throughput (the
+// bandwidth-delay product). A reader that stops never grows, so it holds at most 256 KiB.
+const GROW_WITHIN_MS = 50;
+const MAX_WINDOW = 4 * 1024 * 1024;
 
 /** A bidirectional stream; `readable` ends when the peer closes its side, `writable.close()` closes ours. */
 export class YamuxStream {
@@ -24,6 +29,8 @@ export class YamuxStream {
   #sendWindow = INITIAL_WINDOW;
   #recvWindow = INITIAL_WINDOW;
   #unacknowledged = 0;
+  #capacity = INITIAL_WINDOW;
+  #lastUpdate = performance.now();
   #queue: Uint8Array[] = [];
   #wakeReader: (() => void) | undefined;
   #wakeWriter: (() => void) | undefined;
@@ -126,8 +133,14 @@ export class YamuxStream {
   /** Returns window to the peer once the reader took half of it: a slow reader slows only its own stream. */
   async #consumed(length: number): Promise<void> {
     this.#unacknowledged += length;
-    if (this.#unacknowledged < INITIAL_WINDOW / 2) return;
-    const delta = this.#unacknowledged;
+    if (this.#unacknowledged < this.#capacity / 2) return;
+    let delta = this.#unacknowledged;
+    const now = performance.now();
+    if (now - this.#lastUpdate < GROW_WITHIN_MS && this.#capacity < MAX_WINDOW) {
+      delta += this.#capacity;
+      this.#capacity *= 2;
+    }
+    this.#lastUpdate = now;
     this.#unacknowledged = 0;
     this.#recvWindow += delta;
     await this.host.send(FrameType.WindowUpdate, 0, this.id, delta).catch(() => {});

@@ -1,0 +1,77 @@
+/** The hub is ready only while it can follow agent tokens on the host (revocations must work). */
+import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
+import { resolveHubOptions, runHub } from "../../src/hub/mod.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+import { waitFor } from "../../src/testenv/mod.ts";
+import { startHubFixture } from "../_utils/hub_fixture.ts";
+
+async function readyz(url: string, caPem: string) {
+  const client = Deno.createHttpClient({ caCerts: [caPem] });
+  try {
+    const response = await fetch(`${url}/readyz`, { client });
+    return { status: response.status, text: await response.text() };
+  } finally {
+    client.close();
+  }
+}
+
+e2eTest("the hub reports ready only while it follows agent tokens on the host", async (env) => {
+  const host = env.cluster("host");
+  await using dir = await tempDir();
+  const fixture = await startHubFixture(env, dir.path);
+  try {
+    await waitFor(async () => (await readyz(fixture.hub.url, fixture.hub.caPem)).status === 200, {
+      description: "the hub to be ready",
+    });
+  } finally {
+    await fixture.stop();
+  }
+
+  // A hub whose host identity may keep its CA but not list Secrets cannot see revocations.
+  const namespace = uniqueName("mca-hub-blind");
+  await kubectlOk(host, ["create", "namespace", namespace]);
+  await kubectlOk(host, ["create", "serviceaccount", "hub", "-n", namespace]);
+  await kubectlOk(host, [
+    "create",
+    "role",
+    "ca-only",
+    "-n",
+    namespace,
+    "--verb=get,create,update,patch",
+    "--resource=secrets",
+  ]);
+  await kubectlOk(host, [
+    "create",
+    "rolebinding",
+    "ca-only",
+    "-n",
+    namespace,
+    "--role=ca-only",
+    `--serviceaccount=${namespace}:hub`,
+  ]);
+  const token = (await kubectlOk(host, ["create", "token", "hub", "-n", namespace])).trim();
+  const kubeconfig = await dir.write(
+    "blind.kubeconfig",
+    renderKubeconfig([{ name: "host", server: host.url, caPem: host.caPem, user: { token } }]),
+  );
+  const hub = await runHub(
+    resolveHubOptions({
+      namespace,
+      listen: "127.0.0.1:0",
+      dnsNames: "localhost",
+      ipAddresses: "127.0.0.1",
+      kubeconfig,
+    }),
+    { logger: silentLogger },
+  );
+  try {
+    const answer = await readyz(hub.url, hub.caPem);
+    assertEquals(answer.status, 503);
+    assertStringIncludes(answer.text, "cannot follow the agent tokens on the host");
+  } finally {
+    await hub.stop();
+  }
+});
