@@ -47,6 +47,11 @@ export function explainRoute(config: ProxyConfig, request: ExplainRequest): stri
       } that has the object (asked in parallel; several is a 409)`,
       `because:  ${decision.reason}`,
     );
+  } else if (decision.type === "merge") {
+    lines.push(
+      `clusters: ${decision.clusters.join(", ")} (answers merged)`,
+      `because:  ${decision.reason}`,
+    );
   } else {
     lines.push(`refused:  HTTP ${decision.code}: ${decision.message}`);
   }

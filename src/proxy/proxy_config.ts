@@ -30,7 +30,7 @@ export interface Route {
   match: RouteMatch;
   /** Where matching requests go. */
   cluster: string;
-  /** For reads, the clusters whose answers are merged (merged reads come with a later release). */
+  /** LIST and WATCH requests matching this route are sent to all of these, answers merged. */
   clusters?: string[];
 }
 

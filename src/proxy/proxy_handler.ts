@@ -14,6 +14,8 @@ import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
 import { decideRoute } from "./route.ts";
+import { serveMergedList, serveMergedWatch } from "./merge/merged_read.ts";
+import { unmergeBody } from "./merge/unmerge_body.ts";
 import {
   forwardedHeaders,
   hasBody,
@@ -65,7 +67,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     info: RequestInfo,
     headers: IncomingHttpHeaders,
     body: BodyMetadata | undefined,
-  ): Promise<{ cluster: string; reason: string } | { code: number; message: string }> => {
+  ): Promise<
+    | { cluster: string; reason: string }
+    | { code: number; message: string }
+    | { merge: string[]; reason: string }
+  > => {
     const config = deps.config();
     const decision = decideRoute(config, {
       info,
@@ -74,6 +80,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     });
     if (decision.type === "reject") return decision;
     if (decision.type === "cluster") return decision;
+    if (decision.type === "merge") return { merge: decision.clusters, reason: decision.reason };
     const key = OwnerIndex.key(info);
     const known = deps.index.get(key);
     if (known && decision.candidates.includes(known)) {
@@ -171,6 +178,12 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           writeStatus(res, decision.code, decision.message);
           return;
         }
+        if ("merge" in decision) {
+          count(decision.merge.join(","), 200);
+          deps.logger.debug("merged read", { path: url.pathname, reason: decision.reason });
+          const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
+          return await serve(req, res, url.pathname, url.searchParams, decision.merge, deps);
+        }
         const upstream = deps.upstream(decision.cluster);
         if (!upstream) {
           count(decision.cluster, 503);
@@ -188,7 +201,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
             method: req.method ?? "GET",
             path: url.pathname + url.search,
             headers: forwardedHeaders(req, { upgrade: false }),
-            ...(body ? { body } : {}),
+            ...(body
+              ? { body: unmergeBody(body, req.headers["content-type"], decision.cluster) }
+              : {}),
             signal: abort.signal,
           });
         } catch (error) {
@@ -265,6 +280,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         const decision = await target(info, req.headers, undefined);
         if ("code" in decision) {
           writeSocketStatus(socket, decision.code, decision.message);
+          return;
+        }
+        if ("merge" in decision) {
+          writeSocketStatus(socket, 400, "An upgrade cannot be sent to several clusters");
           return;
         }
         const upstream = deps.upstream(decision.cluster);

@@ -23,6 +23,7 @@ export interface RoutableRequest {
 export type RouteDecision =
   | { type: "cluster"; cluster: string; reason: string; route?: string }
   | { type: "lookup"; candidates: string[]; reason: string }
+  | { type: "merge"; clusters: string[]; reason: string; route: string }
   | { type: "reject"; code: number; message: string };
 
 // Requests that must never be split: one leader election, one identity (DESIGN.md §4).
@@ -61,6 +62,15 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
     }
     return { type: "cluster", cluster: pin, reason: `pinned by the label ${CLUSTER_LABEL}` };
   }
+  // An object read through a merged LIST or WATCH says where it came from; it goes back there.
+  const source = request.body?.annotations[CLUSTER_LABEL];
+  if (source !== undefined && !homeOnly && config.clusters[source]) {
+    return {
+      type: "cluster",
+      cluster: source,
+      reason: `the object came from a merged read of "${source}" (annotation ${CLUSTER_LABEL})`,
+    };
+  }
   // Home-only requests follow only rules that name their resource explicitly.
   const routes = homeOnly
     ? config.routes.filter((route) =>
@@ -75,6 +85,17 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
     if (result === "unknown") {
       unknownRoutes.push(route.name);
       continue;
+    }
+    if (
+      unknownRoutes.length === 0 && route.clusters && route.clusters.length > 1 &&
+      (info.verb === "list" || info.verb === "watch")
+    ) {
+      return {
+        type: "merge",
+        clusters: route.clusters,
+        reason: `route "${route.name}" merges reads of ${route.clusters.join(", ")}`,
+        route: route.name,
+      };
     }
     if (unknownRoutes.length === 0) {
       return {

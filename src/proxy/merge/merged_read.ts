@@ -1,0 +1,291 @@
+/**
+ * Merged reads (I/O edge): a LIST fans out to the route's clusters and comes back as one list;
+ * a WATCH opens one upstream watch per cluster and interleaves their events. See
+ * merge_objects.ts for how answers are combined and merged_version.ts for the versions.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../../log/mod.ts";
+import { forwardedHeaders } from "../http_forwarding.ts";
+import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";
+import type { Upstream } from "../upstream.ts";
+import { decodeContinue, encodeContinue, type MergedContinue } from "./continue_token.ts";
+import {
+  type ClusterAnswer,
+  combineAnswers,
+  endsInitialEvents,
+  type KubeObject,
+  translateEvent,
+  type WatchEvent,
+  withoutInitialEventsEnd,
+} from "./merge_objects.ts";
+import { decodeMergedVersion, isMergedVersion, type VersionVector } from "./merged_version.ts";
+
+/** What a merged read needs. */
+export interface MergedReadDeps {
+  upstream: (cluster: string) => Upstream | undefined;
+  logger: Logger;
+}
+
+/** A merged read that cannot be served: becomes a Status with this code. */
+class MergeError extends Error {
+  constructor(readonly code: number, message: string, readonly status?: KubeObject) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, clusters: string[]): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-cache, private",
+    [CLUSTER_HEADER]: clusters.join(","),
+  });
+  res.end(text);
+}
+
+async function readJson(response: IncomingMessage): Promise<KubeObject> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of response as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** The query for one cluster: the client's, with that cluster's own version (if any) and extras. */
+function clusterQuery(
+  params: URLSearchParams,
+  version: string | undefined,
+  extra: Record<string, string>,
+): string {
+  const query = new URLSearchParams(params);
+  for (const name of ["continue", "limit", "resourceVersion"]) query.delete(name);
+  if (version !== undefined) query.set("resourceVersion", version);
+  for (const [name, value] of Object.entries(extra)) query.set(name, value);
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The version a cluster starts from: its part of a merged version, or the client's plain one ("0"). */
+function startVersion(
+  params: URLSearchParams,
+  versions: VersionVector | undefined,
+  cluster: string,
+): string | undefined {
+  if (versions) return versions[cluster];
+  return params.get("resourceVersion") ?? undefined;
+}
+
+/** The client's resourceVersion as a vector when it is a merged one. */
+function givenVersions(params: URLSearchParams): VersionVector | undefined {
+  const given = params.get("resourceVersion");
+  if (!given || !isMergedVersion(given)) return undefined;
+  try {
+    return decodeMergedVersion(given);
+  } catch (error) {
+    throw new MergeError(400, (error as Error).message);
+  }
+}
+
+/** Upstream headers: the client's, asking for JSON (or a JSON Table) without compression. */
+function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]> {
+  const headers = forwardedHeaders(req, { upgrade: false });
+  const table = /as=Table/.test(String(req.headers.accept ?? ""));
+  headers.accept = table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+  delete headers["accept-encoding"];
+  return headers;
+}
+
+async function askCluster(
+  deps: MergedReadDeps,
+  cluster: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
+  const upstream = deps.upstream(cluster);
+  if (!upstream) throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
+  try {
+    return await upstream.request({ method: "GET", path, headers, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
+  }
+}
+
+/** A cluster's error answer, relayed with its code and the cluster named in the message. */
+async function clusterFailure(cluster: string, response: IncomingMessage): Promise<MergeError> {
+  const code = response.statusCode ?? 502;
+  const status = await readJson(response).catch(() => undefined);
+  const message = (status as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
+  return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
+}
+
+/** Serves a merged LIST (with `limit`/`continue` pagination over the clusters in order). */
+export async function serveMergedList(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  params: URLSearchParams,
+  clusters: string[],
+  deps: MergedReadDeps,
+): Promise<void> {
+  try {
+    const headers = upstreamHeaders(req);
+    const limit = Number(params.get("limit") ?? 0);
+    const continued = params.get("continue");
+    if (!limit && !continued) {
+      // Everything at once, in parallel.
+      const versions = givenVersions(params);
+      const answers = await Promise.all(clusters.map(async (cluster) => {
+        const response = await askCluster(
+          deps,
+          cluster,
+          pathname + clusterQuery(params, startVersion(params, versions, cluster), {}),
+          headers,
+        );
+        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+        return { cluster, body: await readJson(response) } as ClusterAnswer;
+      }));
+      const merged: VersionVector = {};
+      for (const { cluster, body } of answers) {
+        merged[cluster] = body.metadata?.resourceVersion ?? "";
+      }
+      return sendJson(res, 200, combineAnswers(answers, merged, undefined), clusters);
+    }
+    // One page: walk the clusters in order from where the token says, until the page is full.
+    let position: MergedContinue;
+    try {
+      position = continued
+        ? decodeContinue(continued, clusters.length)
+        : { index: 0, token: "", versions: {} };
+    } catch (error) {
+      throw new MergeError(400, (error as Error).message);
+    }
+    const versions = continued ? undefined : givenVersions(params);
+    const answers: ClusterAnswer[] = [];
+    let remaining = limit || Number.MAX_SAFE_INTEGER;
+    let next: MergedContinue | undefined = position;
+    while (next && remaining > 0) {
+      const cluster: string = clusters[next.index]!;
+      const extra: Record<string, string> = { limit: String(remaining) };
+      if (next.token) extra.continue = next.token;
+      // A cluster's own continue token carries its version; a new cluster of a continued walk
+      // is listed as it is now.
+      const version = next.token || continued ? undefined : startVersion(params, versions, cluster);
+      const response = await askCluster(
+        deps,
+        cluster,
+        pathname + clusterQuery(params, version, extra),
+        headers,
+      );
+      if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+      const body = await readJson(response) as ClusterAnswer["body"];
+      answers.push({ cluster, body });
+      const got = body.items?.length ?? body.rows?.length ?? 0;
+      remaining -= got;
+      const seen: VersionVector = {
+        ...next.versions,
+        [cluster]: next.versions[cluster] ?? body.metadata?.resourceVersion ?? "",
+      };
+      const own = body.metadata?.continue;
+      if (own) next = { index: next.index, token: own, versions: seen };
+      else if (next.index + 1 < clusters.length) {
+        next = { index: next.index + 1, token: "", versions: seen };
+      } else {
+        position = { ...next, versions: seen };
+        next = undefined;
+      }
+    }
+    const vector = next ? next.versions : position.versions;
+    const combined = combineAnswers(answers, vector, next ? encodeContinue(next) : undefined);
+    return sendJson(res, 200, combined, clusters);
+  } catch (error) {
+    return failMerged(res, error, clusters, deps);
+  }
+}
+
+function failMerged(
+  res: ServerResponse,
+  error: unknown,
+  clusters: string[],
+  deps: MergedReadDeps,
+): void {
+  const code = error instanceof MergeError ? error.code : 500;
+  const message = (error as Error).message;
+  deps.logger.warn("merged read failed", { clusters, code, error: message });
+  if (res.headersSent) return void res.destroy();
+  const status = error instanceof MergeError && error.status?.kind === "Status"
+    ? { ...error.status, message }
+    : proxyStatus(code, message);
+  sendJson(res, code, status, clusters);
+}
+
+/**
+ * Serves a merged WATCH: one upstream watch per cluster, each from its part of the merged
+ * version; events are rewritten and interleaved as they arrive. Any cluster's error (a 410
+ * included) or end ends the merged watch, so the client re-lists or re-watches as usual.
+ */
+export async function serveMergedWatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  params: URLSearchParams,
+  clusters: string[],
+  deps: MergedReadDeps,
+): Promise<void> {
+  const abort = new AbortController();
+  res.once("close", () => abort.abort());
+  try {
+    const headers = upstreamHeaders(req);
+    const versions: VersionVector = { ...givenVersions(params) };
+    const watchList = params.get("sendInitialEvents") === "true";
+    const responses = await Promise.all(clusters.map(async (cluster) => {
+      const response = await askCluster(
+        deps,
+        cluster,
+        pathname +
+          clusterQuery(params, startVersion(params, givenVersions(params), cluster), {
+            watch: "true",
+          }),
+        headers,
+        abort.signal,
+      );
+      if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+      return { cluster, response };
+    }));
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "cache-control": "no-cache, private",
+      [CLUSTER_HEADER]: clusters.join(","),
+    });
+    res.flushHeaders();
+    const initialDone = new Set<string>();
+    const emit = (event: WatchEvent) => res.write(JSON.stringify(event) + "\n");
+    await Promise.race(responses.map(async ({ cluster, response }) => {
+      let pending = "";
+      for await (const chunk of response as AsyncIterable<Uint8Array>) {
+        pending += Buffer.from(chunk).toString("utf8");
+        let newline: number;
+        while ((newline = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as WatchEvent;
+          const merged = translateEvent(event, cluster, versions);
+          if (watchList && endsInitialEvents(event)) {
+            initialDone.add(cluster);
+            // The initial phase ends once, after every cluster's initial events.
+            emit(initialDone.size === clusters.length ? merged : withoutInitialEventsEnd(merged));
+            continue;
+          }
+          emit(merged);
+          if (event.type === "ERROR") return;
+        }
+      }
+    }));
+    res.end();
+  } catch (error) {
+    if (abort.signal.aborted && res.destroyed) return;
+    failMerged(res, error, clusters, deps);
+  } finally {
+    abort.abort();
+  }
+}

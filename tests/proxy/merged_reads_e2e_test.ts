@@ -1,0 +1,193 @@
+/** Merged reads through `mca proxy` against three real API servers (home = host, east, west). */
+import { KubeConfig, makeInformer, type V1ConfigMap } from "@kubernetes/client-node";
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
+import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
+import { kubectlPath, waitFor } from "../../src/testenv/mod.ts";
+
+e2eTest(
+  "merged LIST, WATCH, Table and informers see every cluster; writes go back to the source",
+  async (env) => {
+    await using dir = await tempDir();
+    const clusters = ["host", "east", "west"].map((name) => env.cluster(name));
+    const proxy = await startSidecarProxy(
+      env,
+      dir.path,
+      `
+clusters:
+  east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
+  west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
+routes:
+- name: configmaps-everywhere
+  match: {resources: [configmaps]}
+  clusters: [home, east, west]
+`,
+    );
+    try {
+      const ns = uniqueName("merged");
+      for (const cluster of clusters) {
+        await kubectlOk(cluster, ["create", "namespace", ns]);
+        await kubectlOk(cluster, ["create", "configmap", `from-${cluster.name}`, "-n", ns]);
+      }
+      const home = "home";
+      const nameOf = (cluster: string) => cluster === home ? "host" : cluster;
+
+      // kubectl's table output: every cluster's objects, with their cluster.
+      const table = await kubectlOk(proxy.kubeconfigPath, ["get", "configmaps", "-n", ns]);
+      for (const [cluster, name] of [["home", "host"], ["east", "east"], ["west", "west"]]) {
+        assert(
+          new RegExp(`from-${name}\\s+${cluster}\\s`).test(table),
+          `the table shows from-${name} in ${cluster}:\n${table}`,
+        );
+      }
+      assertStringIncludes(table, "CLUSTER");
+
+      // JSON: each item names its source; the list carries a merged version.
+      const list = JSON.parse(
+        await kubectlOk(proxy.kubeconfigPath, ["get", "configmaps", "-n", ns, "-o", "json"]),
+      );
+      const sources = list.items.map((
+        item: { metadata: { name: string; annotations: Record<string, string> } },
+      ) => `${item.metadata.name}@${item.metadata.annotations["mca.k8s.io/cluster"]}`).sort();
+      assertEquals(sources.filter((s: string) => s.startsWith("from-")), [
+        "from-east@east",
+        "from-host@home",
+        "from-west@west",
+      ]);
+      // (kubectl prints a List of its own; the proxy's answer carries the merged version.)
+      const client = Deno.createHttpClient({ caCerts: [proxy.caPem] });
+      const raw = await fetch(`${proxy.url}/api/v1/namespaces/${ns}/configmaps`, {
+        headers: { Authorization: `Bearer ${proxy.token}` },
+        client,
+      }).then((r) => r.json());
+      client.close();
+      assert(
+        String(raw.metadata.resourceVersion).startsWith("mca1."),
+        raw.metadata.resourceVersion,
+      );
+
+      // An update of an object from the merged list lands in its own cluster, without our marks.
+      const fromWest = list.items.find((i: { metadata: { name: string } }) =>
+        i.metadata.name === "from-west"
+      );
+      fromWest.data = { updated: "yes" };
+      await kubectlOk(proxy.kubeconfigPath, ["replace", "-f", "-"], {
+        stdin: JSON.stringify(fromWest),
+      });
+      const stored = JSON.parse(
+        await kubectlOk(env.cluster("west"), [
+          "get",
+          "configmap",
+          "from-west",
+          "-n",
+          ns,
+          "-o",
+          "json",
+        ]),
+      );
+      assertEquals(stored.data, { updated: "yes" });
+      assertEquals(stored.metadata.annotations?.["mca.k8s.io/cluster"], undefined);
+
+      // A watch through the proxy sees creates in any cluster promptly.
+      const watcher = new Deno.Command(await kubectlPath(), {
+        args: [
+          `--kubeconfig=${proxy.kubeconfigPath}`,
+          "get",
+          "configmaps",
+          "-n",
+          ns,
+          "--watch",
+          "-o",
+          "name",
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      let seen = "";
+      const reading = (async () => {
+        for await (const text of watcher.stdout.pipeThrough(new TextDecoderStream())) seen += text;
+      })();
+      try {
+        await waitFor(() => seen.includes("configmap/from-west"), {
+          description: "the watch's initial list",
+        });
+        for (const cluster of clusters) {
+          await kubectlOk(cluster, ["create", "configmap", `late-${cluster.name}`, "-n", ns]);
+          await waitFor(() => seen.includes(`configmap/late-${cluster.name}`), {
+            timeoutMs: 5_000,
+            description: `the watch to show late-${cluster.name}`,
+          });
+        }
+      } finally {
+        watcher.kill();
+        await watcher.status;
+        await reading;
+      }
+
+      // A client-node informer converges to the union, and sees updates and deletes.
+      const config = new KubeConfig();
+      config.loadFromFile(proxy.kubeconfigPath);
+      const { CoreV1Api } = await import("@kubernetes/client-node");
+      const core = config.makeApiClient(CoreV1Api);
+      const informer = makeInformer<V1ConfigMap>(
+        config,
+        `/api/v1/namespaces/${ns}/configmaps`,
+        () => core.listNamespacedConfigMap({ namespace: ns }),
+      );
+      await informer.start();
+      try {
+        const names = () =>
+          informer.list().map((cm) =>
+            `${cm.metadata?.name}@${cm.metadata?.annotations?.["mca.k8s.io/cluster"]}`
+          ).sort();
+        await waitFor(() => names().filter((n) => n.startsWith("late-")).length === 3, {
+          description: "the informer to hold every cluster's objects",
+        });
+        await kubectlOk(env.cluster("east"), ["delete", "configmap", "late-east", "-n", ns]);
+        await kubectlOk(env.cluster("host"), ["label", "configmap", "late-host", "-n", ns, "x=1"]);
+        await waitFor(
+          () =>
+            !names().includes("late-east@east") &&
+            informer.list().some((cm) =>
+              cm.metadata?.name === "late-host" && cm.metadata.labels?.x === "1"
+            ),
+          { description: "the informer to see the delete in east and the update in host" },
+        );
+      } finally {
+        await informer.stop();
+      }
+
+      // Pagination over 3 × 500 objects returns each object exactly once.
+      const bulk = uniqueName("bulk");
+      await Promise.all(clusters.map(async (cluster) => {
+        await kubectlOk(cluster, ["create", "namespace", bulk]);
+        for (let i = 0; i < 500; i += 50) {
+          await Promise.all(
+            Array.from(
+              { length: 50 },
+              (_, j) =>
+                cluster.client.create(`/api/v1/namespaces/${bulk}/configmaps`, {
+                  metadata: { name: `cm-${nameOf(cluster.name)}-${i + j}` },
+                }),
+            ),
+          );
+        }
+      }));
+      const paged = await kubectlOk(proxy.kubeconfigPath, [
+        "get",
+        "configmaps",
+        "-n",
+        bulk,
+        "--chunk-size=170",
+        "-o",
+        'jsonpath={range .items[*]}{.metadata.name}@{.metadata.annotations.mca\\.k8s\\.io/cluster}{"\\n"}{end}',
+      ]);
+      const rows = paged.trim().split("\n").filter((row) => row.startsWith("cm-"));
+      assertEquals(rows.length, 1500);
+      assertEquals(new Set(rows).size, 1500);
+    } finally {
+      await proxy.stop();
+    }
+  },
+);
