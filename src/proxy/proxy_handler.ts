@@ -180,7 +180,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         }
         if ("merge" in decision) {
           count(decision.merge.join(","), 200);
-          deps.logger.debug("merged read", { path: url.pathname, reason: decision.reason });
+          deps.logger.debug("merged read", {
+            verb: info.verb,
+            path: url.pathname,
+            reason: decision.reason,
+          });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
           return await serve(req, res, url.pathname, url.searchParams, decision.merge, deps);
         }

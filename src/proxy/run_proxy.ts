@@ -5,8 +5,8 @@ import { basename, dirname } from "node:path";
 import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
-import { createCertificateAuthority, issueCertificate } from "../pki/mod.ts";
-import { randomToken, writeAppCredentials } from "./app_credentials.ts";
+import { issueCertificate } from "../pki/mod.ts";
+import { loadOrCreateAppIdentity, writeAppCredentials } from "./app_credentials.ts";
 import {
   buildUpstreams,
   type ClusterUpstreams,
@@ -45,8 +45,8 @@ export async function runProxy(
   let clusters: ClusterUpstreams = await buildUpstreams(config, { inCluster, logger });
   const registry = createMetricsRegistry();
   const metrics = createProxyMetrics(registry);
-  const token = randomToken();
-  const ca = await createCertificateAuthority({ commonName: "mca-proxy-ca", validityDays: 3650 });
+  const { token, ca, reused } = await loadOrCreateAppIdentity(options.appCredentialsDir);
+  if (reused) logger.info("kept the token and CA of an earlier run in this pod");
   const serving = await issueCertificate(ca, {
     commonName: "mca-proxy",
     dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],

@@ -25,6 +25,8 @@ export interface SidecarProxy {
   serviceAccountDir: string;
   /** Replaces the pod's token with a new one bound to the named Secret (rotation). */
   rotateToken(boundSecret: string): Promise<void>;
+  /** Stops the proxy and starts it again on the same port and folders (a container restart). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,31 +72,36 @@ export async function startSidecarProxy(
   const port = freePort();
   const healthPort = freePort();
   const appDir = `${dir}/app`;
-  const process = await startMca([
-    "proxy",
-    `--listen=127.0.0.1:${port}`,
-    `--health-listen=127.0.0.1:${healthPort}`,
-    `--config=${configPath}`,
-    `--app-credentials-dir=${appDir}`,
-    `--service-account-dir=${serviceAccountDir}`,
-    "--log-format=text",
-  ], {
-    dir,
-    name: "proxy",
-    env: {
-      KUBERNETES_SERVICE_HOST: "127.0.0.1",
-      KUBERNETES_SERVICE_PORT: new URL(host.url).port,
-      MCA_POD_NAMESPACE: namespace,
-    },
-  });
   const healthUrl = `http://127.0.0.1:${healthPort}`;
-  await waitFor(async () => {
-    const response = await fetch(`${healthUrl}/readyz`);
-    await response.body?.cancel();
-    return response.ok;
-  }, { description: "the proxy to be ready" }).catch(async (error) => {
-    throw new Error(`${error.message}\n${await process.tail()}`);
-  });
+  const launch = async () => {
+    const started = await startMca([
+      "proxy",
+      `--listen=127.0.0.1:${port}`,
+      `--health-listen=127.0.0.1:${healthPort}`,
+      `--config=${configPath}`,
+      `--app-credentials-dir=${appDir}`,
+      `--service-account-dir=${serviceAccountDir}`,
+      "--log-format=text",
+      "--log-level=debug",
+    ], {
+      dir,
+      name: "proxy",
+      env: {
+        KUBERNETES_SERVICE_HOST: "127.0.0.1",
+        KUBERNETES_SERVICE_PORT: new URL(host.url).port,
+        MCA_POD_NAMESPACE: namespace,
+      },
+    });
+    await waitFor(async () => {
+      const response = await fetch(`${healthUrl}/readyz`);
+      await response.body?.cancel();
+      return response.ok;
+    }, { description: "the proxy to be ready" }).catch(async (error) => {
+      throw new Error(`${error.message}\n${await started.tail()}`);
+    });
+    return started;
+  };
+  let process = await launch();
   const token = await Deno.readTextFile(`${appDir}/token`);
   const caPem = await Deno.readTextFile(`${appDir}/ca.crt`);
   const url = `https://127.0.0.1:${port}`;
@@ -104,7 +111,9 @@ export async function startSidecarProxy(
     renderKubeconfig([{ name: "proxy", server: url, caPem, user: { token }, namespace }]),
   );
   return {
-    process,
+    get process() {
+      return process;
+    },
     url,
     port,
     healthUrl,
@@ -115,6 +124,10 @@ export async function startSidecarProxy(
     namespace,
     serviceAccountDir,
     rotateToken,
+    async restart() {
+      await process.stop();
+      process = await launch();
+    },
     stop: () => process.stop(),
   };
 }

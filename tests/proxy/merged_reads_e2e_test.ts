@@ -43,7 +43,17 @@ routes:
       }
       assertStringIncludes(table, "CLUSTER");
 
-      // JSON: each item names its source; the list carries a merged version.
+      // The same name in two clusters is shown twice, with a warning for name-keyed clients.
+    const twins = uniqueName("twins");
+    for (const cluster of [env.cluster("east"), env.cluster("west")]) {
+      await kubectlOk(cluster, ["create", "namespace", twins]);
+      await kubectlOk(cluster, ["create", "configmap", "twin", "-n", twins]);
+    }
+    const twinTable = await kubectl(proxy.kubeconfigPath, ["get", "configmaps", "-n", twins]);
+    assertEquals(twinTable.stdout.match(/^twin\s/gm)?.length, 2, twinTable.stdout);
+    assertStringIncludes(twinTable.stderr, `${twins}/twin in east, west`);
+
+    // JSON: each item names its source; the list carries a merged version.
       const list = JSON.parse(
         await kubectlOk(proxy.kubeconfigPath, ["get", "configmaps", "-n", ns, "-o", "json"]),
       );

@@ -14,6 +14,7 @@ import {
   combineAnswers,
   endsInitialEvents,
   type KubeObject,
+  sameNamesAcrossClusters,
   translateEvent,
   type WatchEvent,
   withoutInitialEventsEnd,
@@ -33,8 +34,23 @@ class MergeError extends Error {
   }
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, clusters: string[]): void {
+function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  clusters: string[],
+  answers: ClusterAnswer[] = [],
+): void {
   const text = JSON.stringify(body);
+  const clashes = sameNamesAcrossClusters(answers);
+  if (clashes.length > 0) {
+    res.setHeader(
+      "warning",
+      `299 - "${clashes.length} object name(s) exist in several clusters (${
+        clashes.slice(0, 3).join("; ")
+      }): clients that key objects by namespace/name keep only one of each"`,
+    );
+  }
   res.writeHead(code, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
@@ -148,7 +164,7 @@ export async function serveMergedList(
       for (const { cluster, body } of answers) {
         merged[cluster] = body.metadata?.resourceVersion ?? "";
       }
-      return sendJson(res, 200, combineAnswers(answers, merged, undefined), clusters);
+      return sendJson(res, 200, combineAnswers(answers, merged, undefined), clusters, answers);
     }
     // One page: walk the clusters in order from where the token says, until the page is full.
     let position: MergedContinue;
@@ -196,7 +212,7 @@ export async function serveMergedList(
     }
     const vector = next ? next.versions : position.versions;
     const combined = combineAnswers(answers, vector, next ? encodeContinue(next) : undefined);
-    return sendJson(res, 200, combined, clusters);
+    return sendJson(res, 200, combined, clusters, answers);
   } catch (error) {
     return failMerged(res, error, clusters, deps);
   }
@@ -277,7 +293,15 @@ export async function serveMergedWatch(
             continue;
           }
           emit(merged);
-          if (event.type === "ERROR") return;
+          if (event.type === "ERROR") {
+            // A 410 here makes the client relist, as it would against one cluster.
+            deps.logger.info("merged watch ended by a cluster's error", {
+              cluster,
+              code: (event.object as { code?: number }).code,
+              reason: (event.object as { reason?: string }).reason,
+            });
+            return;
+          }
         }
       }
     }));

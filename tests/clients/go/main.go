@@ -5,6 +5,9 @@
 //	get NS NAME              print the ConfigMap's data as JSON
 //	list NS                  print the names of the ConfigMaps, one per line
 //	watch NS                 print "TYPE NAME" for each event until stdin closes
+//	inform NS                run a SharedInformerFactory informer on ConfigMaps; after every
+//	                         change print "state name@cluster=value ..." (sorted); print
+//	                         "watch-error ..." when its watch fails; stop when stdin closes
 package main
 
 import (
@@ -13,11 +16,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -71,6 +79,8 @@ func main() {
 				fmt.Println(event.Type, cm.Name)
 			}
 		}
+	case "inform":
+		inform(client, os.Args[3])
 	default:
 		fail("unknown command " + os.Args[2])
 	}
@@ -85,4 +95,39 @@ func check(err error) {
 func fail(message string) {
 	fmt.Fprintln(os.Stderr, message)
 	os.Exit(1)
+}
+
+// inform prints the informer's whole view after each change: what a controller would see.
+func inform(client kubernetes.Interface, namespace string) {
+	factory := informers.NewSharedInformerFactoryWithOptions(client, time.Hour,
+		informers.WithNamespace(namespace))
+	informer := factory.Core().V1().ConfigMaps().Informer()
+	var mu sync.Mutex
+	show := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		var names []string
+		for _, item := range informer.GetStore().List() {
+			cm := item.(*corev1.ConfigMap)
+			names = append(names, fmt.Sprintf("%s@%s=%s", cm.Name,
+				cm.Annotations["mca.k8s.io/cluster"], cm.Data["v"]))
+		}
+		sort.Strings(names)
+		fmt.Println("state " + strings.Join(names, " "))
+	}
+	check(informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		fmt.Println("watch-error " + strings.ReplaceAll(err.Error(), "\n", " "))
+	}))
+	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { show() },
+		UpdateFunc: func(any, any) { show() },
+		DeleteFunc: func(any) { show() },
+	})
+	check(err)
+	stop := make(chan struct{})
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	show()
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	close(stop)
 }
