@@ -32,6 +32,8 @@ export interface Route {
   cluster: string;
   /** LIST and WATCH requests matching this route are sent to all of these, answers merged. */
   clusters?: string[];
+  /** Merged reads answer from the clusters that work, with a Warning naming the others. */
+  degraded?: boolean;
 }
 
 /** A checked configuration. */
@@ -125,7 +127,7 @@ export function parseProxyConfig(
     const field = `routes[${index}]`;
     const route = object(value, field, fail);
     for (const key of Object.keys(route)) {
-      if (!["name", "match", "cluster", "clusters"].includes(key)) {
+      if (!["name", "match", "cluster", "clusters", "degraded"].includes(key)) {
         fail(`${field}: unknown field "${key}"`);
       }
     }
@@ -141,6 +143,9 @@ export function parseProxyConfig(
       match: routeMatch(object(route.match ?? {}, `${field}.match`, fail), `${field}.match`, fail),
       cluster: known_(cluster ?? set![0]!, `${field}.cluster`),
       ...(set ? { clusters: set } : {}),
+      ...(route.degraded === undefined
+        ? {}
+        : { degraded: bool(route.degraded, `${field}.degraded`, fail) }),
     };
   });
   return { home, default: defaultCluster, clusters, routes };
@@ -283,4 +288,9 @@ function duration(value: unknown, field: string, fail: (m: string) => never): nu
   } catch (error) {
     return fail((error as Error).message);
   }
+}
+
+function bool(value: unknown, field: string, fail: (message: string) => never): boolean {
+  if (typeof value !== "boolean") fail(`${field} must be true or false`);
+  return value as boolean;
 }

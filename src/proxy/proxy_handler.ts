@@ -70,7 +70,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   ): Promise<
     | { cluster: string; reason: string }
     | { code: number; message: string }
-    | { merge: string[]; reason: string }
+    | { merge: string[]; reason: string; degraded: boolean }
   > => {
     const config = deps.config();
     const decision = decideRoute(config, {
@@ -80,7 +80,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     });
     if (decision.type === "reject") return decision;
     if (decision.type === "cluster") return decision;
-    if (decision.type === "merge") return { merge: decision.clusters, reason: decision.reason };
+    if (decision.type === "merge") {
+      return { merge: decision.clusters, reason: decision.reason, degraded: decision.degraded };
+    }
     const key = OwnerIndex.key(info);
     const known = deps.index.get(key);
     if (known && decision.candidates.includes(known)) {
@@ -186,7 +188,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
             reason: decision.reason,
           });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
-          return await serve(req, res, url.pathname, url.searchParams, decision.merge, deps);
+          const options = { clusters: decision.merge, degraded: decision.degraded };
+          return await serve(req, res, url.pathname, url.searchParams, options, deps);
         }
         const upstream = deps.upstream(decision.cluster);
         if (!upstream) {

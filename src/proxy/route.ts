@@ -23,7 +23,7 @@ export interface RoutableRequest {
 export type RouteDecision =
   | { type: "cluster"; cluster: string; reason: string; route?: string }
   | { type: "lookup"; candidates: string[]; reason: string }
-  | { type: "merge"; clusters: string[]; reason: string; route: string }
+  | { type: "merge"; clusters: string[]; reason: string; route: string; degraded: boolean }
   | { type: "reject"; code: number; message: string };
 
 // Requests that must never be split: one leader election, one identity (DESIGN.md §4).
@@ -95,6 +95,7 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
         clusters: route.clusters,
         reason: `route "${route.name}" merges reads of ${route.clusters.join(", ")}`,
         route: route.name,
+        degraded: route.degraded ?? false,
       };
     }
     if (unknownRoutes.length === 0) {

@@ -4,12 +4,22 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { kubectlPath, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, kubectlPath, waitFor } from "../../src/testenv/mod.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 e2eTest(
   "merged LIST, WATCH, Table and informers see every cluster; writes go back to the source",
   async (env) => {
     await using dir = await tempDir();
+    // A cluster nobody listens for: the port was free a moment ago.
+    const down = await dir.write(
+      "down.kubeconfig",
+      renderKubeconfig([{
+        name: "down",
+        server: `https://127.0.0.1:${freePort()}`,
+        user: { token: "x" },
+      }]),
+    );
     const clusters = ["host", "east", "west"].map((name) => env.cluster(name));
     const proxy = await startSidecarProxy(
       env,
@@ -18,10 +28,18 @@ e2eTest(
 clusters:
   east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
   west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
+  down: {kubeconfig: ${down}, context: down, timeout: 2s}
 routes:
 - name: configmaps-everywhere
   match: {resources: [configmaps]}
   clusters: [home, east, west]
+- name: secrets-strict
+  match: {resources: [secrets]}
+  clusters: [east, down]
+- name: services-degraded
+  match: {resources: [services]}
+  clusters: [east, down]
+  degraded: true
 `,
     );
     try {
@@ -44,16 +62,24 @@ routes:
       assertStringIncludes(table, "CLUSTER");
 
       // The same name in two clusters is shown twice, with a warning for name-keyed clients.
-    const twins = uniqueName("twins");
-    for (const cluster of [env.cluster("east"), env.cluster("west")]) {
-      await kubectlOk(cluster, ["create", "namespace", twins]);
-      await kubectlOk(cluster, ["create", "configmap", "twin", "-n", twins]);
-    }
-    const twinTable = await kubectl(proxy.kubeconfigPath, ["get", "configmaps", "-n", twins]);
-    assertEquals(twinTable.stdout.match(/^twin\s/gm)?.length, 2, twinTable.stdout);
-    assertStringIncludes(twinTable.stderr, `${twins}/twin in east, west`);
+      const twins = uniqueName("twins");
+      for (const cluster of [env.cluster("east"), env.cluster("west")]) {
+        await kubectlOk(cluster, ["create", "namespace", twins]);
+        await kubectlOk(cluster, ["create", "configmap", "twin", "-n", twins]);
+      }
+      const twinTable = await kubectl(proxy.kubeconfigPath, ["get", "configmaps", "-n", twins]);
+      assertEquals(twinTable.stdout.match(/^twin\s/gm)?.length, 2, twinTable.stdout);
+      assertStringIncludes(twinTable.stderr, `${twins}/twin in east, west`);
 
-    // JSON: each item names its source; the list carries a merged version.
+      // A cluster that fails fails the merged read, named; a degraded route answers without it.
+      const strict = await kubectl(proxy.kubeconfigPath, ["get", "secrets", "-n", ns]);
+      assertEquals(strict.code, 1);
+      assertStringIncludes(strict.stderr, 'Cluster "down"');
+      const degraded = await kubectl(proxy.kubeconfigPath, ["get", "services", "-n", ns]);
+      assertEquals(degraded.code, 0, degraded.stderr);
+      assertStringIncludes(degraded.stderr, "answered without down");
+
+      // JSON: each item names its source; the list carries a merged version.
       const list = JSON.parse(
         await kubectlOk(proxy.kubeconfigPath, ["get", "configmaps", "-n", ns, "-o", "json"]),
       );

@@ -27,6 +27,40 @@ export interface MergedReadDeps {
   logger: Logger;
 }
 
+/** How one merged read behaves. */
+export interface MergedReadOptions {
+  clusters: string[];
+  /** Answer from the clusters that work (with a Warning naming the others) instead of failing. */
+  degraded: boolean;
+}
+
+/** Clusters a degraded read left out, and why. */
+type Missing = Map<string, string>;
+
+/** True when a degraded read may leave the cluster out (an expired version never is). */
+function skippable(error: unknown, options: MergedReadOptions): boolean {
+  return options.degraded && !(error instanceof MergeError && error.code === 410);
+}
+
+function warnings(clashes: string[], missing: Missing): string[] {
+  const result: string[] = [];
+  if (missing.size > 0) {
+    result.push(
+      `299 - "answered without ${
+        [...missing].map(([cluster, why]) => `${cluster} (${why.replaceAll('"', "'")})`).join(", ")
+      }"`,
+    );
+  }
+  if (clashes.length > 0) {
+    result.push(
+      `299 - "${clashes.length} object name(s) exist in several clusters (${
+        clashes.slice(0, 3).join("; ")
+      }): clients that key objects by namespace/name keep only one of each"`,
+    );
+  }
+  return result;
+}
+
 /** A merged read that cannot be served: becomes a Status with this code. */
 class MergeError extends Error {
   constructor(readonly code: number, message: string, readonly status?: KubeObject) {
@@ -40,17 +74,11 @@ function sendJson(
   body: unknown,
   clusters: string[],
   answers: ClusterAnswer[] = [],
+  missing: Missing = new Map(),
 ): void {
   const text = JSON.stringify(body);
-  const clashes = sameNamesAcrossClusters(answers);
-  if (clashes.length > 0) {
-    res.setHeader(
-      "warning",
-      `299 - "${clashes.length} object name(s) exist in several clusters (${
-        clashes.slice(0, 3).join("; ")
-      }): clients that key objects by namespace/name keep only one of each"`,
-    );
-  }
+  const warning = warnings(sameNamesAcrossClusters(answers), missing);
+  if (warning.length > 0) res.setHeader("warning", warning);
   res.writeHead(code, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
@@ -140,9 +168,11 @@ export async function serveMergedList(
   res: ServerResponse,
   pathname: string,
   params: URLSearchParams,
-  clusters: string[],
+  options: MergedReadOptions,
   deps: MergedReadDeps,
 ): Promise<void> {
+  const { clusters } = options;
+  const missing: Missing = new Map();
   try {
     const headers = upstreamHeaders(req);
     const limit = Number(params.get("limit") ?? 0);
@@ -150,21 +180,36 @@ export async function serveMergedList(
     if (!limit && !continued) {
       // Everything at once, in parallel.
       const versions = givenVersions(params);
-      const answers = await Promise.all(clusters.map(async (cluster) => {
-        const response = await askCluster(
-          deps,
-          cluster,
-          pathname + clusterQuery(params, startVersion(params, versions, cluster), {}),
-          headers,
-        );
-        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-        return { cluster, body: await readJson(response) } as ClusterAnswer;
+      const answered = await Promise.all(clusters.map(async (cluster) => {
+        try {
+          const response = await askCluster(
+            deps,
+            cluster,
+            pathname + clusterQuery(params, startVersion(params, versions, cluster), {}),
+            headers,
+          );
+          if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+          return { cluster, body: await readJson(response) } as ClusterAnswer;
+        } catch (error) {
+          if (!skippable(error, options)) throw error;
+          missing.set(cluster, (error as Error).message);
+          return undefined;
+        }
       }));
+      const answers = answered.filter((a): a is ClusterAnswer => a !== undefined);
+      if (answers.length === 0) throw new MergeError(503, "No cluster of the merged read answered");
       const merged: VersionVector = {};
       for (const { cluster, body } of answers) {
         merged[cluster] = body.metadata?.resourceVersion ?? "";
       }
-      return sendJson(res, 200, combineAnswers(answers, merged, undefined), clusters, answers);
+      return sendJson(
+        res,
+        200,
+        combineAnswers(answers, merged, undefined),
+        clusters,
+        answers,
+        missing,
+      );
     }
     // One page: walk the clusters in order from where the token says, until the page is full.
     let position: MergedContinue;
@@ -186,14 +231,21 @@ export async function serveMergedList(
       // A cluster's own continue token carries its version; a new cluster of a continued walk
       // is listed as it is now.
       const version = next.token || continued ? undefined : startVersion(params, versions, cluster);
-      const response = await askCluster(
-        deps,
-        cluster,
-        pathname + clusterQuery(params, version, extra),
-        headers,
-      );
-      if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-      const body = await readJson(response) as ClusterAnswer["body"];
+      let body: ClusterAnswer["body"];
+      try {
+        const response = await askCluster(
+          deps,
+          cluster,
+          pathname + clusterQuery(params, version, extra),
+          headers,
+        );
+        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+        body = await readJson(response) as ClusterAnswer["body"];
+      } catch (error) {
+        if (!skippable(error, options)) throw error;
+        missing.set(cluster, (error as Error).message);
+        body = { items: [] };
+      }
       answers.push({ cluster, body });
       const got = body.items?.length ?? body.rows?.length ?? 0;
       remaining -= got;
@@ -212,7 +264,7 @@ export async function serveMergedList(
     }
     const vector = next ? next.versions : position.versions;
     const combined = combineAnswers(answers, vector, next ? encodeContinue(next) : undefined);
-    return sendJson(res, 200, combined, clusters, answers);
+    return sendJson(res, 200, combined, clusters, answers, missing);
   } catch (error) {
     return failMerged(res, error, clusters, deps);
   }
@@ -244,29 +296,43 @@ export async function serveMergedWatch(
   res: ServerResponse,
   pathname: string,
   params: URLSearchParams,
-  clusters: string[],
+  options: MergedReadOptions,
   deps: MergedReadDeps,
 ): Promise<void> {
+  const missing: Missing = new Map();
   const abort = new AbortController();
   res.once("close", () => abort.abort());
   try {
     const headers = upstreamHeaders(req);
     const versions: VersionVector = { ...givenVersions(params) };
     const watchList = params.get("sendInitialEvents") === "true";
-    const responses = await Promise.all(clusters.map(async (cluster) => {
-      const response = await askCluster(
-        deps,
-        cluster,
-        pathname +
-          clusterQuery(params, startVersion(params, givenVersions(params), cluster), {
-            watch: "true",
-          }),
-        headers,
-        abort.signal,
-      );
-      if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-      return { cluster, response };
+    const opened = await Promise.all(options.clusters.map(async (cluster) => {
+      try {
+        const response = await askCluster(
+          deps,
+          cluster,
+          pathname +
+            clusterQuery(params, startVersion(params, givenVersions(params), cluster), {
+              watch: "true",
+            }),
+          headers,
+          abort.signal,
+        );
+        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+        return { cluster, response };
+      } catch (error) {
+        if (!skippable(error, options)) throw error;
+        missing.set(cluster, (error as Error).message);
+        return undefined;
+      }
     }));
+    const responses = opened.filter((o) => o !== undefined);
+    if (responses.length === 0) {
+      throw new MergeError(503, "No cluster of the merged watch answered");
+    }
+    const clusters = responses.map((o) => o.cluster);
+    const warning = warnings([], missing);
+    if (warning.length > 0) res.setHeader("warning", warning);
     res.writeHead(200, {
       "content-type": "application/json",
       "cache-control": "no-cache, private",
@@ -308,7 +374,7 @@ export async function serveMergedWatch(
     res.end();
   } catch (error) {
     if (abort.signal.aborted && res.destroyed) return;
-    failMerged(res, error, clusters, deps);
+    failMerged(res, error, options.clusters, deps);
   } finally {
     abort.abort();
   }
