@@ -93,6 +93,7 @@ routes:
       ]);
       // (kubectl prints a List of its own; the proxy's answer carries the merged version.)
       const client = Deno.createHttpClient({ caCerts: [proxy.caPem] });
+      const watchClient = Deno.createHttpClient({ caCerts: [proxy.caPem] });
       const raw = await fetch(`${proxy.url}/api/v1/namespaces/${ns}/configmaps`, {
         headers: { Authorization: `Bearer ${proxy.token}` },
         client,
@@ -102,6 +103,29 @@ routes:
         String(raw.metadata.resourceVersion).startsWith("mca1."),
         raw.metadata.resourceVersion,
       );
+
+      // Watch-list: the initial phase ends once, after every cluster's initial objects.
+      const watchList = await fetch(
+        `${proxy.url}/api/v1/namespaces/${ns}/configmaps?watch=true&sendInitialEvents=true&` +
+          "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan",
+        { headers: { Authorization: `Bearer ${proxy.token}` }, client: watchClient },
+      );
+      const events: { type: string; object: { metadata: Record<string, unknown> } }[] = [];
+      let buffered = "";
+      const decoder = new TextDecoder();
+      for await (const chunk of watchList.body!) {
+        buffered += decoder.decode(chunk, { stream: true });
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        events.push(...lines.filter(Boolean).map((line) => JSON.parse(line)));
+        if (events.some((e) => isInitialEnd(e))) break;
+      }
+      await watchList.body!.cancel().catch(() => {});
+    watchClient.close();
+      const ends = events.filter(isInitialEnd);
+      assertEquals(ends.length, 1);
+      const before = events.slice(0, events.indexOf(ends[0]!)).map((e) => e.object.metadata.name);
+      for (const name of ["from-host", "from-east", "from-west"]) assert(before.includes(name));
 
       // An update of an object from the merged list lands in its own cluster, without our marks.
       const fromWest = list.items.find((i: { metadata: { name: string } }) =>
@@ -227,3 +251,8 @@ routes:
     }
   },
 );
+
+function isInitialEnd(event: { type: string; object: { metadata: Record<string, unknown> } }) {
+  const annotations = event.object.metadata.annotations as Record<string, string> | undefined;
+  return event.type === "BOOKMARK" && annotations?.["k8s.io/initial-events-end"] === "true";
+}
