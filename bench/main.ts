@@ -1,5 +1,6 @@
 /** `deno task bench [name]`: the benchmarks, side by side, with ratios to the first row where they mean something. */
 import { type BenchResult, formatTable } from "./_report.ts";
+import { mergedBench } from "./merged_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { startupBench } from "./startup_bench.ts";
 import { testenvBench } from "./testenv_bench.ts";
@@ -13,6 +14,7 @@ const benches: [string, () => Promise<BenchResult | BenchResult[]>][] = [
   ["webhook", webhookBench],
   ["proxy", proxyBench],
   ["tunnel", tunnelBench],
+  ["merged", mergedBench],
 ];
 if (only && !benches.some(([name]) => name === only)) {
   console.error(
