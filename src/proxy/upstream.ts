@@ -11,9 +11,11 @@ import {
   type ClientConfig,
   clientPair,
   createCredentialProvider,
+  createKubeTransport,
   type CredentialProvider,
   type Credentials,
   impersonationHeaders,
+  type KubeTransport,
 } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { silentLogger } from "../log/mod.ts";
@@ -35,6 +37,14 @@ export interface Upstream {
   request(request: UpstreamRequest): Promise<IncomingMessage>;
   /** An upgraded connection (exec, attach, port-forward), once the upstream switched protocols. */
   upgrade(request: UpstreamRequest): Promise<UpgradeResult>;
+  /**
+   * A GET whose whole answer the proxy consumes itself (merged lists): through fetch, whose
+   * TLS and body reading run outside JavaScript, with the same credentials.
+   */
+  read(
+    path: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: Uint8Array }>;
   close(): void;
 }
 
@@ -84,6 +94,7 @@ export function createUpstream(
   const prefix = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 10_000;
   const agents = new Map<string, http.Agent>();
+  let transport: KubeTransport | undefined;
 
   const agentFor = (used: Credentials): http.Agent => {
     const pair = clientPair(config, used);
@@ -212,9 +223,29 @@ export function createUpstream(
       req.end();
       return await result;
     },
+    async read(path, headers) {
+      transport ??= createKubeTransport(config, { logger, credentials });
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), timeoutMs);
+      try {
+        const response = await transport.fetch(path, { headers, signal: abort.signal });
+        clearTimeout(timer);
+        return { status: response.status, body: new Uint8Array(await response.arrayBuffer()) };
+      } catch (error) {
+        throw new UpstreamUnavailableError(
+          name,
+          abort.signal.aborted
+            ? `no response within ${timeoutMs / 1000} s`
+            : (error as Error).message,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     close() {
       for (const agent of agents.values()) agent.destroy();
       agents.clear();
+      transport?.close();
     },
   };
 }

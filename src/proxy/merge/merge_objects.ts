@@ -131,15 +131,10 @@ export function withoutInitialEventsEnd(event: WatchEvent): WatchEvent {
  * Objects with the same namespace and name in several clusters, as "ns/name in a, b": clients
  * that key their caches by namespace/name (informers) can hold only one of them.
  */
-export function sameNamesAcrossClusters(answers: ClusterAnswer[]): string[] {
+export function sameNamesAcrossClusters(lists: { cluster: string; names: string[] }[]): string[] {
   const where = new Map<string, Set<string>>();
-  for (const { cluster, body } of answers) {
-    const objects = body.items ?? (body.rows ?? []).map((row) => row.object ?? {});
-    for (const object of objects) {
-      const { namespace, name } = (object.metadata ?? {}) as { namespace?: string; name?: string };
-      const key = namespace ? `${namespace}/${name}` : String(name);
-      where.set(key, (where.get(key) ?? new Set()).add(cluster));
-    }
+  for (const { cluster, names } of lists) {
+    for (const key of names) where.set(key, (where.get(key) ?? new Set()).add(cluster));
   }
   return [...where].filter(([, clusters]) => clusters.size > 1).map(([key, clusters]) =>
     `${key} in ${[...clusters].join(", ")}`

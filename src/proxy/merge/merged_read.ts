@@ -19,7 +19,13 @@ import {
   type WatchEvent,
   withoutInitialEventsEnd,
 } from "./merge_objects.ts";
-import { decodeMergedVersion, isMergedVersion, type VersionVector } from "./merged_version.ts";
+import {
+  decodeMergedVersion,
+  encodeMergedVersion,
+  isMergedVersion,
+  type VersionVector,
+} from "./merged_version.ts";
+import { joinSplicedLists, type SplicedList, spliceList } from "./list_splice.ts";
 
 /** What a merged read needs. */
 export interface MergedReadDeps {
@@ -68,17 +74,8 @@ class MergeError extends Error {
   }
 }
 
-function sendJson(
-  res: ServerResponse,
-  code: number,
-  body: unknown,
-  clusters: string[],
-  answers: ClusterAnswer[] = [],
-  missing: Missing = new Map(),
-): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, clusters: string[]): void {
   const text = JSON.stringify(body);
-  const warning = warnings(sameNamesAcrossClusters(answers), missing);
-  if (warning.length > 0) res.setHeader("warning", warning);
   res.writeHead(code, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
@@ -132,8 +129,9 @@ function givenVersions(params: URLSearchParams): VersionVector | undefined {
 /** Upstream headers: the client's, asking for JSON (or a JSON Table) without compression. */
 function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const headers = forwardedHeaders(req, { upgrade: false });
-  const table = /as=Table/.test(String(req.headers.accept ?? ""));
-  headers.accept = table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+  headers.accept = wantsTable(req)
+    ? "application/json;as=Table;v=v1;g=meta.k8s.io"
+    : "application/json";
   delete headers["accept-encoding"];
   return headers;
 }
@@ -152,6 +150,18 @@ async function askCluster(
   } catch (error) {
     throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
   }
+}
+
+/** A cluster's error answer (read whole), relayed with its code and the cluster named. */
+function failureOf(cluster: string, code: number, body: Uint8Array): MergeError {
+  let status: KubeObject | undefined;
+  try {
+    status = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    status = undefined;
+  }
+  const message = (status as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
+  return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
 }
 
 /** A cluster's error answer, relayed with its code and the cluster named in the message. */
@@ -173,43 +183,46 @@ export async function serveMergedList(
 ): Promise<void> {
   const { clusters } = options;
   const missing: Missing = new Map();
+  const table = wantsTable(req);
+  /** One cluster's answer, or nothing when a degraded read leaves the cluster out. */
+  const headers = Object.fromEntries(
+    Object.entries(upstreamHeaders(req)).map(([name, value]) => [name, String(value)]),
+  );
+  const ask = async (cluster: string, query: string): Promise<Answer | undefined> => {
+    try {
+      const upstream = deps.upstream(cluster);
+      if (!upstream) {
+        throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
+      }
+      const { status, body } = await upstream.read(pathname + query, headers).catch((error) => {
+        throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
+      });
+      if (status !== 200) throw failureOf(cluster, status, body);
+      return readAnswer(cluster, body, table);
+    } catch (error) {
+      if (!skippable(error, options)) throw error;
+      missing.set(cluster, (error as Error).message);
+      return undefined;
+    }
+  };
   try {
-    const headers = upstreamHeaders(req);
     const limit = Number(params.get("limit") ?? 0);
     const continued = params.get("continue");
     if (!limit && !continued) {
       // Everything at once, in parallel.
       const versions = givenVersions(params);
-      const answered = await Promise.all(clusters.map(async (cluster) => {
-        try {
-          const response = await askCluster(
-            deps,
-            cluster,
-            pathname + clusterQuery(params, startVersion(params, versions, cluster), {}),
-            headers,
-          );
-          if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-          return { cluster, body: await readJson(response) } as ClusterAnswer;
-        } catch (error) {
-          if (!skippable(error, options)) throw error;
-          missing.set(cluster, (error as Error).message);
-          return undefined;
-        }
-      }));
-      const answers = answered.filter((a): a is ClusterAnswer => a !== undefined);
+      const answered = await Promise.all(
+        clusters.map((cluster) =>
+          ask(cluster, clusterQuery(params, startVersion(params, versions, cluster), {}))
+        ),
+      );
+      const answers = answered.filter((a): a is Answer => a !== undefined);
       if (answers.length === 0) throw new MergeError(503, "No cluster of the merged read answered");
       const merged: VersionVector = {};
-      for (const { cluster, body } of answers) {
-        merged[cluster] = body.metadata?.resourceVersion ?? "";
+      for (const answer of answers) {
+        merged[answer.cluster] = answer.envelope.metadata?.resourceVersion ?? "";
       }
-      return sendJson(
-        res,
-        200,
-        combineAnswers(answers, merged, undefined),
-        clusters,
-        answers,
-        missing,
-      );
+      return sendAnswers(res, answers, merged, undefined, clusters, missing);
     }
     // One page: walk the clusters in order from where the token says, until the page is full.
     let position: MergedContinue;
@@ -221,7 +234,7 @@ export async function serveMergedList(
       throw new MergeError(400, (error as Error).message);
     }
     const versions = continued ? undefined : givenVersions(params);
-    const answers: ClusterAnswer[] = [];
+    const answers: Answer[] = [];
     let remaining = limit || Number.MAX_SAFE_INTEGER;
     let next: MergedContinue | undefined = position;
     while (next && remaining > 0) {
@@ -231,29 +244,14 @@ export async function serveMergedList(
       // A cluster's own continue token carries its version; a new cluster of a continued walk
       // is listed as it is now.
       const version = next.token || continued ? undefined : startVersion(params, versions, cluster);
-      let body: ClusterAnswer["body"];
-      try {
-        const response = await askCluster(
-          deps,
-          cluster,
-          pathname + clusterQuery(params, version, extra),
-          headers,
-        );
-        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-        body = await readJson(response) as ClusterAnswer["body"];
-      } catch (error) {
-        if (!skippable(error, options)) throw error;
-        missing.set(cluster, (error as Error).message);
-        body = { items: [] };
-      }
-      answers.push({ cluster, body });
-      const got = body.items?.length ?? body.rows?.length ?? 0;
-      remaining -= got;
+      const answer = await ask(cluster, clusterQuery(params, version, extra));
+      if (answer) answers.push(answer);
+      remaining -= answer?.names.length ?? 0;
       const seen: VersionVector = {
         ...next.versions,
-        [cluster]: next.versions[cluster] ?? body.metadata?.resourceVersion ?? "",
+        [cluster]: next.versions[cluster] ?? answer?.envelope.metadata?.resourceVersion ?? "",
       };
-      const own = body.metadata?.continue;
+      const own = answer?.envelope.metadata?.continue;
       if (own) next = { index: next.index, token: own, versions: seen };
       else if (next.index + 1 < clusters.length) {
         next = { index: next.index + 1, token: "", versions: seen };
@@ -263,11 +261,65 @@ export async function serveMergedList(
       }
     }
     const vector = next ? next.versions : position.versions;
-    const combined = combineAnswers(answers, vector, next ? encodeContinue(next) : undefined);
-    return sendJson(res, 200, combined, clusters, answers, missing);
+    const token = next ? encodeContinue(next) : undefined;
+    return sendAnswers(res, answers, vector, token, clusters, missing);
   } catch (error) {
     return failMerged(res, error, clusters, deps);
   }
+}
+
+/** One cluster's list: spliced bytes (lists) or a parsed Table (kubectl's small answers). */
+interface Answer {
+  cluster: string;
+  envelope: KubeObject;
+  names: string[];
+  spliced?: SplicedList;
+  table?: ClusterAnswer["body"];
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(String(req.headers.accept ?? ""));
+}
+
+function readAnswer(cluster: string, bytes: Uint8Array, table: boolean): Answer {
+  if (!table) {
+    const spliced = spliceList(bytes, cluster);
+    return { cluster, envelope: spliced.envelope, names: spliced.names, spliced };
+  }
+  const body = JSON.parse(new TextDecoder().decode(bytes)) as ClusterAnswer["body"];
+  const names = (body.rows ?? []).map((row) => {
+    const metadata = (row.object?.metadata ?? {}) as { namespace?: string; name?: string };
+    return metadata.namespace ? `${metadata.namespace}/${metadata.name}` : String(metadata.name);
+  });
+  return { cluster, envelope: body, names, table: body };
+}
+
+function sendAnswers(
+  res: ServerResponse,
+  answers: Answer[],
+  versions: VersionVector,
+  continueToken: string | undefined,
+  clusters: string[],
+  missing: Missing,
+): void {
+  const warning = warnings(sameNamesAcrossClusters(answers), missing);
+  if (warning.length > 0) res.setHeader("warning", warning);
+  if (answers.some((answer) => answer.table)) {
+    const tables = answers.map(({ cluster, table }) => ({ cluster, body: table ?? {} }));
+    return sendJson(res, 200, combineAnswers(tables, versions, continueToken), clusters);
+  }
+  const metadata = {
+    resourceVersion: encodeMergedVersion(versions),
+    ...(continueToken ? { continue: continueToken } : {}),
+  };
+  const body = joinSplicedLists(answers.map((answer) => answer.spliced!), metadata);
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": body.length,
+    "cache-control": "no-cache, private",
+    [CLUSTER_HEADER]: clusters.join(","),
+  });
+  res.end(body);
 }
 
 function failMerged(
