@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { spliceSockets } from "../proxy/mod.ts";
+import { relayBody, spliceSockets } from "../proxy/mod.ts";
 import {
   bodyChunks,
   encodeHead,
@@ -22,19 +22,6 @@ export interface AgentRequest {
   method: string;
   path: string;
   headers: TunnelHeaders;
-}
-
-/** Resolves when the writable can take more, or the response is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
 }
 
 /**
@@ -64,15 +51,7 @@ export async function relayThroughAgent(
   res.writeHead(head.status, head.statusText, head.headers);
   // Streams (watch, logs -f) get their headers at once; other answers go out with their body.
   if (/[?&](watch=(1|true)|follow=true)/.test(request.path)) res.flushHeaders();
-  try {
-    for await (const chunk of bodyChunks(reader, rest)) {
-      if (!res.write(chunk)) await drained(res);
-      if (res.destroyed) return;
-    }
-    res.end();
-  } catch {
-    res.destroy();
-  }
+  await relayBody(bodyChunks(reader, rest), res, head.headers["content-length"] !== undefined);
   await sent;
 }
 

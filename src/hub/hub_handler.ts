@@ -15,6 +15,7 @@ import {
   hasBody,
   rawHeaderLines,
   readBody,
+  relayBody,
   responseHeaders,
   spliceSockets,
   type Upstream,
@@ -119,7 +120,7 @@ async function forwardToPeer(
       connection: "close",
     });
     if (/[?&](watch=(1|true)|follow=true)/.test(routed.target.path)) res.flushHeaders();
-    response.pipe(res);
+    await relayBody(response, res, response.headers["content-length"] !== undefined);
   } catch (error) {
     writeStatus(
       res,

@@ -1,5 +1,5 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
@@ -153,5 +153,47 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
   for (const end of [a, b]) {
     end.once("close", close);
     end.once("error", close);
+  }
+}
+
+/** Resolves when the response can take more, or is gone. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
+}
+
+/**
+ * Copies a body to the client as it arrives, then ends the response. Deno 2.9's TLS socket
+ * never calls back for an empty write, and `end()` of a response with a Content-Length writes
+ * exactly that once the last chunk is out: "finish" never came, and the next request on that
+ * keep-alive connection waited forever (kubectl hung after a large answer; `pipe` does the
+ * same). So such a response holds its latest chunk back and sends it with `end(chunk)`;
+ * chunked responses (watches, logs) write each chunk at once, as their end is not empty.
+ */
+export async function relayBody(
+  source: AsyncIterable<Uint8Array> & { destroy?(): void },
+  res: ServerResponse,
+  hasContentLength: boolean,
+): Promise<void> {
+  const holdBack = hasContentLength;
+  let held: Uint8Array | undefined;
+  try {
+    for await (const chunk of source) {
+      if (chunk.length === 0) continue;
+      const out = holdBack ? held : chunk;
+      held = holdBack ? chunk : undefined;
+      if (out && !res.write(out)) await drained(res);
+      if (res.destroyed) return source.destroy?.();
+    }
+    res.end(held);
+  } catch {
+    res.destroy();
   }
 }

@@ -21,6 +21,7 @@ import {
   hasBody,
   rawHeaderLines,
   readBody,
+  relayBody,
   responseHeaders,
   spliceSockets,
   splitTarget,
@@ -250,8 +251,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           deps.metrics.openWatches.inc({ cluster: decision.cluster });
           res.once("close", () => deps.metrics.openWatches.dec({ cluster: decision.cluster }));
         }
-        upstreamResponse.pipe(res);
-        upstreamResponse.once("error", () => res.destroy());
+        await relayBody(
+          upstreamResponse,
+          res,
+          upstreamResponse.headers["content-length"] !== undefined,
+        );
       })().catch((error) => {
         deps.logger.error("proxy request failed", {
           path: url.pathname,

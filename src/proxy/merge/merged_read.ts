@@ -85,12 +85,6 @@ function sendJson(res: ServerResponse, code: number, body: unknown, clusters: st
   res.end(text);
 }
 
-async function readJson(response: IncomingMessage): Promise<KubeObject> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of response as AsyncIterable<Uint8Array>) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
 /** The query for one cluster: the client's, with that cluster's own version (if any) and extras. */
 function clusterQuery(
   params: URLSearchParams,
@@ -166,10 +160,9 @@ function failureOf(cluster: string, code: number, body: Uint8Array): MergeError 
 
 /** A cluster's error answer, relayed with its code and the cluster named in the message. */
 async function clusterFailure(cluster: string, response: IncomingMessage): Promise<MergeError> {
-  const code = response.statusCode ?? 502;
-  const status = await readJson(response).catch(() => undefined);
-  const message = (status as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
-  return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of response as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return failureOf(cluster, response.statusCode ?? 502, Buffer.concat(chunks));
 }
 
 /** Serves a merged LIST (with `limit`/`continue` pagination over the clusters in order). */
@@ -184,10 +177,10 @@ export async function serveMergedList(
   const { clusters } = options;
   const missing: Missing = new Map();
   const table = wantsTable(req);
-  /** One cluster's answer, or nothing when a degraded read leaves the cluster out. */
   const headers = Object.fromEntries(
     Object.entries(upstreamHeaders(req)).map(([name, value]) => [name, String(value)]),
   );
+  /** One cluster's answer, or nothing when a degraded read leaves the cluster out. */
   const ask = async (cluster: string, query: string): Promise<Answer | undefined> => {
     try {
       const upstream = deps.upstream(cluster);
