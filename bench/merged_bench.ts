@@ -64,11 +64,14 @@ routes:
       await cluster.client.create("/api/v1/namespaces", { metadata: { name: "bench" } });
       for (let i = 0; i < OBJECTS; i += 100) {
         await Promise.all(
-          Array.from({ length: Math.min(100, OBJECTS - i) }, (_, j) =>
-            cluster.client.create("/api/v1/namespaces/bench/configmaps", {
-              metadata: { name: `${cluster.name}-${i + j}`, labels: { app: "bench" } },
-              data: { value: "x".repeat(512) },
-            })),
+          Array.from(
+            { length: Math.min(100, OBJECTS - i) },
+            (_, j) =>
+              cluster.client.create("/api/v1/namespaces/bench/configmaps", {
+                metadata: { name: `${cluster.name}-${i + j}`, labels: { app: "bench" } },
+                data: { value: "x".repeat(512) },
+              }),
+          ),
         );
       }
     }

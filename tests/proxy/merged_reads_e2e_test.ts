@@ -121,7 +121,7 @@ routes:
         if (events.some((e) => isInitialEnd(e))) break;
       }
       await watchList.body!.cancel().catch(() => {});
-    watchClient.close();
+      watchClient.close();
       const ends = events.filter(isInitialEnd);
       assertEquals(ends.length, 1);
       const before = events.slice(0, events.indexOf(ends[0]!)).map((e) => e.object.metadata.name);
