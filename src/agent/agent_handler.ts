@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
+  headersFromRaw,
   isDroppedRequestHeader,
   isDroppedResponseHeader,
   proxyStatus,
@@ -18,7 +19,6 @@ import {
 import {
   bodyChunks,
   encodeHead,
-  headersFromRaw,
   readHead,
   readWholeBody,
   type TunnelHeaders,

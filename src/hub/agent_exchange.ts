@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { relayBody, spliceSockets } from "../proxy/mod.ts";
+import { isStreamingTarget, relayBody, spliceSockets } from "../proxy/mod.ts";
 import {
   bodyChunks,
   encodeHead,
@@ -50,7 +50,7 @@ export async function relayThroughAgent(
   onHead(head);
   res.writeHead(head.status, head.statusText, head.headers);
   // Streams (watch, logs -f) get their headers at once; other answers go out with their body.
-  if (/[?&](watch=(1|true)|follow=true)/.test(request.path)) res.flushHeaders();
+  if (isStreamingTarget(request.path)) res.flushHeaders();
   await relayBody(bodyChunks(reader, rest), res, head.headers["content-length"] !== undefined);
   await sent;
 }

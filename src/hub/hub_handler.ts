@@ -13,6 +13,7 @@ import type { MetricsRegistry } from "../metrics/mod.ts";
 import {
   forwardedHeaders,
   hasBody,
+  isStreamingTarget,
   rawHeaderLines,
   readBody,
   relayBody,
@@ -119,7 +120,7 @@ async function forwardToPeer(
       ...responseHeaders(response, routed.target.cluster),
       connection: "close",
     });
-    if (/[?&](watch=(1|true)|follow=true)/.test(routed.target.path)) res.flushHeaders();
+    if (isStreamingTarget(routed.target.path)) res.flushHeaders();
     await relayBody(response, res, response.headers["content-length"] !== undefined);
   } catch (error) {
     writeStatus(

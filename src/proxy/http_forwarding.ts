@@ -89,24 +89,36 @@ export function forwardedHeaders(
   req: Pick<IncomingMessage, "rawHeaders" | "headers">,
   options: { upgrade: boolean; keepImpersonation?: boolean },
 ): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
   const connectionTokens = String(req.headers.connection ?? "").toLowerCase().split(",").map((t) =>
     t.trim()
   );
-  const raw = req.rawHeaders;
+  const result = headersFromRaw(
+    req.rawHeaders,
+    (name) =>
+      (name.startsWith("impersonate-") && !options.keepImpersonation) ||
+      DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name),
+  );
+  if (options.upgrade) {
+    result.connection = "Upgrade";
+    result.upgrade = String(req.headers.upgrade);
+  }
+  return result;
+}
+
+/** Headers from node's raw list (names lowercased), repeated names kept as arrays, some dropped. */
+export function headersFromRaw(
+  raw: string[],
+  drop: (lowerName: string) => boolean,
+): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    if (drop(name)) continue;
     const value = raw[i + 1]!;
-    if (name.startsWith("impersonate-") && !options.keepImpersonation) continue;
-    if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name)) continue;
     const previous = result[name];
     result[name] = previous === undefined
       ? value
       : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  if (options.upgrade) {
-    result.connection = "Upgrade";
-    result.upgrade = String(req.headers.upgrade);
   }
   return result;
 }
@@ -154,6 +166,11 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
     end.once("close", close);
     end.once("error", close);
   }
+}
+
+/** True for requests whose answer is a stream (watch, logs -f): its headers go out at once. */
+export function isStreamingTarget(target: string): boolean {
+  return /[?&](watch=(1|true)|follow=true)/.test(target);
 }
 
 /** Resolves when the response can take more, or is gone. */

@@ -136,18 +136,3 @@ export function headerLines(headers: TunnelHeaders): string {
   }
   return text;
 }
-
-/** Headers from node's raw list, repeated names kept as arrays, some names dropped. */
-export function headersFromRaw(raw: string[], drop: (lowerName: string) => boolean): TunnelHeaders {
-  const result: TunnelHeaders = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (drop(name)) continue;
-    const value = raw[i + 1]!;
-    const previous = result[name];
-    result[name] = previous === undefined
-      ? value
-      : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  return result;
-}

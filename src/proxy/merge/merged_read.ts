@@ -130,6 +130,28 @@ function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]
   return headers;
 }
 
+function upstreamOf(deps: MergedReadDeps, cluster: string): Upstream {
+  const upstream = deps.upstream(cluster);
+  if (!upstream) throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
+  return upstream;
+}
+
+/** The work's result, or undefined (the cluster noted as missing) when a degraded read may skip it. */
+async function unlessSkipped<T>(
+  cluster: string,
+  options: MergedReadOptions,
+  missing: Missing,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!skippable(error, options)) throw error;
+    missing.set(cluster, (error as Error).message);
+    return undefined;
+  }
+}
+
 async function askCluster(
   deps: MergedReadDeps,
   cluster: string,
@@ -137,8 +159,7 @@ async function askCluster(
   headers: Record<string, string | string[]>,
   signal?: AbortSignal,
 ): Promise<IncomingMessage> {
-  const upstream = deps.upstream(cluster);
-  if (!upstream) throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
+  const upstream = upstreamOf(deps, cluster);
   try {
     return await upstream.request({ method: "GET", path, headers, ...(signal ? { signal } : {}) });
   } catch (error) {
@@ -181,23 +202,15 @@ export async function serveMergedList(
     Object.entries(upstreamHeaders(req)).map(([name, value]) => [name, String(value)]),
   );
   /** One cluster's answer, or nothing when a degraded read leaves the cluster out. */
-  const ask = async (cluster: string, query: string): Promise<Answer | undefined> => {
-    try {
-      const upstream = deps.upstream(cluster);
-      if (!upstream) {
-        throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
-      }
-      const { status, body } = await upstream.read(pathname + query, headers).catch((error) => {
-        throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
-      });
+  const ask = (cluster: string, query: string): Promise<Answer | undefined> =>
+    unlessSkipped(cluster, options, missing, async () => {
+      const { status, body } = await upstreamOf(deps, cluster).read(pathname + query, headers)
+        .catch((error) => {
+          throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
+        });
       if (status !== 200) throw failureOf(cluster, status, body);
       return readAnswer(cluster, body, table);
-    } catch (error) {
-      if (!skippable(error, options)) throw error;
-      missing.set(cluster, (error as Error).message);
-      return undefined;
-    }
-  };
+    });
   try {
     const limit = Number(params.get("limit") ?? 0);
     const continued = params.get("continue");
@@ -349,28 +362,21 @@ export async function serveMergedWatch(
   res.once("close", () => abort.abort());
   try {
     const headers = upstreamHeaders(req);
-    const versions: VersionVector = { ...givenVersions(params) };
+    const given = givenVersions(params);
+    const versions: VersionVector = { ...given };
     const watchList = params.get("sendInitialEvents") === "true";
-    const opened = await Promise.all(options.clusters.map(async (cluster) => {
-      try {
-        const response = await askCluster(
-          deps,
-          cluster,
-          pathname +
-            clusterQuery(params, startVersion(params, givenVersions(params), cluster), {
-              watch: "true",
-            }),
-          headers,
-          abort.signal,
-        );
-        if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
-        return { cluster, response };
-      } catch (error) {
-        if (!skippable(error, options)) throw error;
-        missing.set(cluster, (error as Error).message);
-        return undefined;
-      }
-    }));
+    const opened = await Promise.all(
+      options.clusters.map((cluster) =>
+        unlessSkipped(cluster, options, missing, async () => {
+          const query = clusterQuery(params, startVersion(params, given, cluster), {
+            watch: "true",
+          });
+          const response = await askCluster(deps, cluster, pathname + query, headers, abort.signal);
+          if (response.statusCode !== 200) throw await clusterFailure(cluster, response);
+          return { cluster, response };
+        })
+      ),
+    );
     const responses = opened.filter((o) => o !== undefined);
     if (responses.length === 0) {
       throw new MergeError(503, "No cluster of the merged watch answered");
