@@ -109,7 +109,7 @@ export function parseProxyConfig(
     clusters[name] = clusterSpec(
       object(value ?? {}, `clusters.${name}`, fail),
       `clusters.${name}`,
-      fail,
+      { fail, relativeTo: source },
     );
   }
   const home = optionalString(root.home, "home", fail) ?? Object.keys(predefined)[0] ?? "home";
@@ -154,7 +154,7 @@ export function parseProxyConfig(
 function clusterSpec(
   value: Record<string, unknown>,
   field: string,
-  fail: (m: string) => never,
+  { fail, relativeTo }: { fail: (m: string) => never; relativeTo: string },
 ): ClusterSpec {
   const timeoutMs = value.timeout === undefined
     ? 10_000
@@ -168,7 +168,10 @@ function clusterSpec(
     return { type: "inCluster", timeoutMs };
   }
   if (value.kubeconfig !== undefined) {
-    const kubeconfig = string(value.kubeconfig, `${field}.kubeconfig`, fail);
+    const kubeconfig = besideFile(
+      relativeTo,
+      string(value.kubeconfig, `${field}.kubeconfig`, fail),
+    );
     const context = optionalString(value.context, `${field}.context`, fail);
     return { type: "kubeconfig", kubeconfig, ...(context ? { context } : {}), timeoutMs };
   }
@@ -180,9 +183,19 @@ function clusterSpec(
     type: "hub",
     hub,
     cluster: string(value.cluster, `${field}.cluster`, fail),
-    ...(caFile ? { caFile } : {}),
+    ...(caFile ? { caFile: besideFile(relativeTo, caFile) } : {}),
     timeoutMs,
   };
+}
+
+/**
+ * A relative path in the config is relative to the config file's folder, as kubeconfig does it:
+ * a ConfigMap can then carry a CA or kubeconfig next to `config.yaml` wherever it is mounted.
+ */
+function besideFile(configPath: string, path: string): string {
+  if (path.startsWith("/")) return path;
+  const slash = configPath.lastIndexOf("/");
+  return slash < 0 ? path : `${configPath.slice(0, slash + 1)}${path}`;
 }
 
 function routeMatch(

@@ -178,6 +178,36 @@ for (const [text, message] of badConfigs) {
   });
 }
 
+Deno.test("parseProxyConfig() reads relative kubeconfig and caFile paths beside the config file", () => {
+  const config = parseProxyConfig(
+    [
+      "clusters:",
+      "  east: {kubeconfig: kubeconfigs/east, context: east}",
+      "  west: {kubeconfig: /abs/west}",
+      "  far: {via: hub, hub: https://hub, cluster: far, caFile: hub-ca.crt}",
+    ].join("\n"),
+    "/etc/mca/proxy/config.yaml",
+  );
+  assertEquals(config.clusters.east, {
+    type: "kubeconfig",
+    kubeconfig: "/etc/mca/proxy/kubeconfigs/east",
+    context: "east",
+    timeoutMs: 10_000,
+  });
+  assertEquals(config.clusters.west, {
+    type: "kubeconfig",
+    kubeconfig: "/abs/west",
+    timeoutMs: 10_000,
+  });
+  assertEquals(config.clusters.far, {
+    type: "hub",
+    hub: "https://hub",
+    cluster: "far",
+    caFile: "/etc/mca/proxy/hub-ca.crt",
+    timeoutMs: 10_000,
+  });
+});
+
 Deno.test("explainRoute() says which rule and cluster, in plain words", () => {
   const text = explainRoute(CONFIG, {
     method: "POST",
