@@ -3,7 +3,7 @@
  * host), applies the agent to the member, and waits until the hub reports it connected.
  * Running it again changes nothing: the token is kept while the member still holds it.
  */
-import { KubeApiError, type KubeClient, resourcePath } from "../kube/mod.ts";
+import { KubeApiError, type KubeClient, type ManifestHead, manifestPath } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { waitFor } from "../testenv/wait_for.ts";
 import {
@@ -124,28 +124,15 @@ export async function installAgent(
     hubCaPin,
   });
   for (const manifest of manifests) {
-    const { apiVersion, kind, metadata } = manifest as {
-      apiVersion: string;
-      kind: string;
-      metadata: { name: string; namespace?: string };
-    };
-    const [group, version] = apiVersion.includes("/")
-      ? apiVersion.split("/") as [string, string]
-      : ["", apiVersion];
-    const resource = `${kind.toLowerCase()}s`;
+    const typed = manifest as unknown as ManifestHead;
+    const { kind, metadata } = typed;
     options.progress(
       `Applying ${kind} ${
         metadata.namespace ? `${metadata.namespace}/` : ""
       }${metadata.name} to the member`,
     );
     await member.patch(
-      resourcePath({
-        ...(group ? { group } : {}),
-        version,
-        resource,
-        ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
-        name: metadata.name,
-      }),
+      manifestPath(typed),
       manifest,
       "apply",
       { fieldManager: FIELD_MANAGER, force: true },

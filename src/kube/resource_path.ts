@@ -34,3 +34,25 @@ export function parseApiVersion(apiVersion: string): { group: string; version: s
     ? { group: "", version: apiVersion }
     : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
+
+/** What identifies the object of a manifest. */
+export interface ManifestHead {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+/**
+ * The path of the object a manifest describes, for a server-side apply. The plural is the
+ * lowercased kind plus "s", which holds for the built-in kinds mca applies (not for e.g. Ingress).
+ */
+export function manifestPath(manifest: ManifestHead): string {
+  const { group, version } = parseApiVersion(manifest.apiVersion);
+  return resourcePath({
+    ...(group ? { group } : {}),
+    version,
+    resource: `${manifest.kind.toLowerCase()}s`,
+    ...(manifest.metadata.namespace ? { namespace: manifest.metadata.namespace } : {}),
+    name: manifest.metadata.name,
+  });
+}

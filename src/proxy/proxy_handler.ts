@@ -186,6 +186,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           deps.logger.debug("merged read", {
             verb: info.verb,
             path: url.pathname,
+            clusters: decision.merge,
             reason: decision.reason,
           });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
@@ -235,6 +236,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         deps.logger.debug("request", {
           verb: info.verb,
           path: url.pathname,
+          // A create's object is named only in its body.
+          ...(metadata?.name && !info.name ? { name: metadata.name } : {}),
           cluster: decision.cluster,
           reason: decision.reason,
           code,

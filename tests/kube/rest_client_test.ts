@@ -7,6 +7,7 @@ import {
   createKubeClient,
   createKubeTransport,
   KubeApiError,
+  manifestPath,
   parseApiVersion,
   resourcePath,
 } from "../../src/kube/mod.ts";
@@ -40,6 +41,21 @@ Deno.test("resourcePath() builds core, group, namespaced and subresource paths",
   );
   assertEquals(parseApiVersion("apps/v1"), { group: "apps", version: "v1" });
   assertEquals(parseApiVersion("v1"), { group: "", version: "v1" });
+});
+
+Deno.test("manifestPath() finds the object of a namespaced or cluster-scoped manifest", () => {
+  assertEquals(
+    manifestPath({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "n" } }),
+    "/api/v1/namespaces/n/configmaps/a",
+  );
+  assertEquals(
+    manifestPath({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "r" },
+    }),
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles/r",
+  );
 });
 
 Deno.test("createKubeClient() sends each verb with the right method, query and content type", async () => {
