@@ -1,5 +1,6 @@
 /** Where the test control-plane binaries live, and how they are built from the Go module proxy. */
 import { join } from "node:path";
+import { buildGoProgram, type BuildProgress, hasGo } from "./go_build.ts";
 import { ETCD_VERSION, KUBERNETES_VERSION } from "./versions.ts";
 
 /** Paths of the two binaries. */
@@ -49,9 +50,6 @@ export async function findBinaries(options: BinaryDirOptions = {}): Promise<Test
   }
   return binaries;
 }
-
-/** Progress callback of the build. */
-export type BuildProgress = (message: string) => void;
 
 /** Options of buildBinaries. */
 export interface BuildOptions extends BinaryDirOptions {
@@ -116,30 +114,14 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
     ) {
       continue;
     }
-    const started = Date.now();
-    progress(
-      `Building ${build.name} ${build.version} from the Go module proxy (the first build takes minutes)...`,
-    );
-    const output = join(dir, build.name);
-    const child = new Deno.Command("go", {
-      args: ["build", "-trimpath", "-ldflags", build.ldflags, "-o", `${output}.tmp`, build.pkg],
-      cwd: join(wrappers, build.module),
-      env: { CGO_ENABLED: "0" },
-      stdout: "inherit",
-      stderr: "piped",
-    }).spawn();
-    const result = await child.output();
-    if (!result.success) {
-      const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-20).join(
-        "\n",
-      );
-      throw new Error(
-        `Building ${build.name} failed (go build exited with ${result.code}):\n${stderr}`,
-      );
-    }
-    // Renamed only when complete, so that an interrupted build is never mistaken for a binary.
-    await Deno.rename(`${output}.tmp`, output);
-    progress(`Built ${build.name} in ${Math.round((Date.now() - started) / 1000)} s: ${output}`);
+    await buildGoProgram({
+      name: build.name,
+      version: build.version,
+      pkg: build.pkg,
+      moduleDir: join(wrappers, build.module),
+      ldflags: build.ldflags,
+      output: join(dir, build.name),
+    }, { onProgress: progress });
   }
   return await findBinaries(options);
 }
@@ -176,16 +158,7 @@ async function onPath(command: string): Promise<boolean> {
 }
 
 async function requireGo(): Promise<void> {
-  try {
-    const result = await new Deno.Command("go", {
-      args: ["version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (result.success) return;
-  } catch {
-    // Not installed: reported below.
-  }
+  if (await hasGo()) return;
   throw new Error(
     "Building the test control plane needs the Go toolchain (1.24+), which was not found on PATH. " +
       "Install it from https://go.dev/dl, or set MCA_TESTENV_BIN to a folder with kube-apiserver and etcd binaries",

@@ -1,0 +1,327 @@
+/**
+ * charts/mca: helm lint, kubeconform -strict against the Kubernetes 1.34 schemas, server-side
+ * dry-run on a real API server, and agreement with the binary (webhook configuration, flags,
+ * image, CRD) and with the chart's own documentation.
+ */
+import { isMap, parse, parseDocument, type YAMLMap } from "yaml";
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { buildProgram } from "../../main.ts";
+import { DEFAULT_IMAGE } from "../../src/inject/mod.ts";
+import { MCA_VERSION } from "../../src/version.ts";
+import { webhookConfiguration } from "../../src/webhook/mod.ts";
+import {
+  ALL_OPTIONS,
+  CHART_CRD,
+  CHART_DIR,
+  chartTools,
+  DEPLOY_CRD,
+  describeProblems,
+  helmTemplate,
+  kubeconform,
+  type Manifest,
+  parseManifests,
+  run,
+  VALUE_SETS,
+} from "./_chart.ts";
+
+type Container = { name: string; image: string; args: string[] };
+type PodTemplate = { spec: { template: { spec: { containers: Container[] } } } };
+
+function find(manifests: Manifest[], kind: string, component?: string): Manifest[] {
+  return manifests.filter((m) =>
+    m.kind === kind &&
+    (component === undefined || m.metadata.labels?.["app.kubernetes.io/component"] === component)
+  );
+}
+
+function container(manifests: Manifest[], component: string): Container {
+  const [deployment] = find(manifests, "Deployment", component);
+  assert(deployment, `no ${component} Deployment rendered`);
+  return (deployment as unknown as PodTemplate).spec.template.spec.containers[0]!;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  return args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+Deno.test("the chart's Cluster CRD is deploy/crds' file, byte for byte", async () => {
+  assertEquals(
+    await Deno.readTextFile(CHART_CRD),
+    await Deno.readTextFile(DEPLOY_CRD),
+    `charts/mca/crds/ and deploy/crds/ differ: copy deploy/crds/clusters.mca.k8s.io.yaml over the chart's`,
+  );
+});
+
+Deno.test("Chart.yaml's appVersion is mca's version, and the default image is the binary's", async () => {
+  const chart = parse(await Deno.readTextFile(`${CHART_DIR}/Chart.yaml`));
+  assertEquals(chart.appVersion, MCA_VERSION);
+  const manifests = parseManifests(await helmTemplate({}));
+  for (const component of ["webhook", "hub"]) {
+    assertEquals(container(manifests, component).image, DEFAULT_IMAGE);
+  }
+});
+
+/** Keys of values.yaml with their comment; maps with free-form keys (labels...) are leaves. */
+function documentedValues(map: YAMLMap, path: string[] = []) {
+  const out: { key: string; comment: string | undefined; value: unknown }[] = [];
+  map.items.forEach((pair, index) => {
+    const key = String((pair.key as { value: unknown }).value);
+    // The comment above a map's first key belongs to the map node in the yaml library.
+    const comment = (pair.key as { commentBefore?: string }).commentBefore ??
+      (index === 0 ? map.commentBefore ?? undefined : undefined);
+    const value = pair.value;
+    const nested = isMap(value) && value.items.length > 0 &&
+      value.items.every((item) =>
+        /^[a-zA-Z]\w*$/.test(String((item.key as { value: unknown }).value))
+      );
+    if (nested) {
+      out.push({ key: [...path, key].join("."), comment, value: undefined });
+      out.push(...documentedValues(value, [...path, key]));
+    } else {
+      out.push({
+        key: [...path, key].join("."),
+        comment,
+        value: (value as { toJSON(): unknown }).toJSON(),
+      });
+    }
+  });
+  return out;
+}
+
+Deno.test("every value in values.yaml has a comment, and a row with its default in the chart README", async () => {
+  const document = parseDocument(await Deno.readTextFile(`${CHART_DIR}/values.yaml`));
+  const values = documentedValues(document.contents as YAMLMap);
+  const undocumented = values.filter((value) => !value.comment?.trim()).map((value) => value.key);
+  assertEquals(undocumented, [], "values.yaml keys without a comment above them");
+
+  const readme = await Deno.readTextFile(`${CHART_DIR}/README.md`);
+  const rows = new Map(
+    [...readme.matchAll(/^\| `([^`]+)` +\| `([^`]*)` +\| [^|]+\|$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  const leaves = values.filter((value) => value.value !== undefined);
+  assertEquals(
+    [...rows.keys()].sort(),
+    leaves.map((value) => value.key).sort(),
+    "README values table rows vs values.yaml",
+  );
+  for (const leaf of leaves) {
+    assertEquals(
+      parse(rows.get(leaf.key)!) ?? "",
+      leaf.value,
+      `README default of "${leaf.key}" differs from values.yaml`,
+    );
+  }
+});
+
+Deno.test("helm lint --strict passes with each value set", async () => {
+  const { helm } = await chartTools();
+  for (const [name, values] of Object.entries(VALUE_SETS)) {
+    const file = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      await Deno.writeTextFile(file, JSON.stringify(values));
+      const result = await run(helm, ["lint", "--strict", CHART_DIR, `--values=${file}`]);
+      assertEquals(result.code, 0, `helm lint with ${name}:\n${result.stdout}${result.stderr}`);
+      assertStringIncludes(result.stdout, "1 chart(s) linted, 0 chart(s) failed");
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+});
+
+Deno.test("helm template renders only objects that kubeconform -strict accepts, with each value set", async () => {
+  for (const [name, values] of Object.entries(VALUE_SETS)) {
+    const rendered = await helmTemplate(values, { includeCrds: true });
+    const report = await kubeconform(rendered);
+    const objects = parseManifests(rendered).length;
+    assertEquals(report.resources.length, objects, `${name}: kubeconform saw every object`);
+    assertEquals(
+      report.summary,
+      { valid: objects, invalid: 0, errors: 0, skipped: 0 },
+      `${name}:\n${describeProblems(report)}`,
+    );
+  }
+});
+
+Deno.test("every option renders what it promises", async () => {
+  const manifests = parseManifests(await helmTemplate(ALL_OPTIONS));
+  const count = (kind: string) => manifests.filter((m) => m.kind === kind).length;
+  assertEquals(
+    Object.fromEntries(
+      ["Deployment", "Service", "PodDisruptionBudget", "Ingress", "MutatingWebhookConfiguration"]
+        .map((kind) => [kind, count(kind)]),
+    ),
+    {
+      Deployment: 2,
+      Service: 2,
+      PodDisruptionBudget: 2,
+      Ingress: 1,
+      MutatingWebhookConfiguration: 1,
+    },
+  );
+  const [service] = find(manifests, "Service", "hub") as unknown as {
+    spec: { type: string; ports: Record<string, unknown>[] };
+  }[];
+  assertEquals(service!.spec.type, "NodePort");
+  assertEquals(service!.spec.ports[0], {
+    name: "https",
+    port: 8443,
+    targetPort: "https",
+    protocol: "TCP",
+    nodePort: 30443,
+  });
+  const [ingress] = find(manifests, "Ingress") as unknown as {
+    metadata: { annotations: Record<string, string> };
+    spec: { ingressClassName: string; tls?: unknown; rules: { host: string }[] };
+  }[];
+  assertEquals(
+    ingress!.metadata.annotations["nginx.ingress.kubernetes.io/ssl-passthrough"],
+    "true",
+  );
+  assertEquals(ingress!.spec.tls, undefined, "a passthrough Ingress must not terminate TLS");
+  assertEquals(ingress!.spec.rules[0]!.host, "mca-hub.example.com");
+  for (const component of ["webhook", "hub"]) {
+    const [deployment] = find(manifests, "Deployment", component) as unknown as {
+      spec: { template: { spec: { priorityClassName: string } } };
+    }[];
+    assertEquals(deployment!.spec.template.spec.priorityClassName, "mca-critical");
+  }
+  const hub = container(manifests, "hub");
+  assertEquals(
+    flag(hub.args, "dns-names")!.split(","),
+    [
+      "mca-all-hub",
+      "mca-all-hub.mca-system",
+      "mca-all-hub.mca-system.svc",
+      "mca-all-hub.mca-system.svc.corp.internal",
+      "mca-hub.example.com",
+      "hub.example.org",
+    ],
+  );
+  assertEquals(flag(hub.args, "ip-addresses"), "203.0.113.10,2001:db8::10");
+});
+
+Deno.test("each component runs only with its PodDisruptionBudget when it has several replicas", async () => {
+  const single = parseManifests(await helmTemplate(VALUE_SETS["one webhook replica and no hub"]!));
+  assertEquals(find(single, "PodDisruptionBudget"), []);
+  assertEquals(find(single, "Deployment", "hub"), []);
+  const hubOnly = parseManifests(await helmTemplate(VALUE_SETS["the hub alone"]!));
+  assertEquals(find(hubOnly, "MutatingWebhookConfiguration"), []);
+  assertEquals(find(hubOnly, "PodDisruptionBudget").map((m) => m.metadata.name), ["mca-hub"]);
+});
+
+Deno.test("kubeconform with the generated schemas refuses an unknown field, a wrong type and an unknown kind", async () => {
+  const manifests = parseManifests(await helmTemplate({}));
+  const deployment = structuredClone(find(manifests, "Deployment", "hub")[0]!) as unknown as {
+    spec: { replicas: unknown; template: { spec: { containers: Record<string, unknown>[] } } };
+  };
+  deployment.spec.template.spec.containers[0]!.imagePullPolicyy = "Always";
+  const wrongType = structuredClone(find(manifests, "Service", "hub")[0]!) as unknown as {
+    spec: { ports: { port: unknown }[] };
+  };
+  wrongType.spec.ports[0]!.port = "four-four-three";
+  const unknownKind = { apiVersion: "mca.k8s.io/v1alpha1", kind: "Hub", metadata: { name: "x" } };
+  const badCluster = {
+    apiVersion: "mca.k8s.io/v1alpha1",
+    kind: "Cluster",
+    metadata: { name: "bad" },
+    spec: { identity: "Root" },
+  };
+  const goodCluster = {
+    ...badCluster,
+    metadata: { name: "good" },
+    spec: { identity: "Impersonate" },
+  };
+  const report = await kubeconform(
+    [deployment, wrongType, unknownKind, badCluster, goodCluster].map((m) => JSON.stringify(m))
+      .join("\n---\n"),
+  );
+  // kubeconform validates in parallel: its report is in no particular order.
+  const byObject = new Map(report.resources.map((r) => [`${r.kind}/${r.name}`, r]));
+  assertEquals(
+    Object.fromEntries([...byObject].map(([key, r]) => [key, r.status])),
+    {
+      "Deployment/mca-hub": "statusInvalid",
+      "Service/mca-hub": "statusInvalid",
+      "Hub/x": "statusError",
+      "Cluster/bad": "statusInvalid",
+      "Cluster/good": "statusValid",
+    },
+  );
+  assertStringIncludes(byObject.get("Deployment/mca-hub")!.msg, "imagePullPolicyy");
+  assertStringIncludes(byObject.get("Service/mca-hub")!.msg, "/spec/ports/0/port");
+  assertStringIncludes(byObject.get("Hub/x")!.msg, "could not find schema for Hub");
+});
+
+Deno.test("the rendered MutatingWebhookConfiguration is the one mca webhook registers, minus the caBundle", async () => {
+  for (const [values, namespace] of [[{}, "mca-system"], [ALL_OPTIONS, "platform"]] as const) {
+    const manifests = parseManifests(await helmTemplate(values, { namespace }));
+    const [rendered] = find(manifests, "MutatingWebhookConfiguration") as unknown as {
+      metadata: { name: string; labels: Record<string, string> };
+      webhooks: unknown[];
+    }[];
+    const args = container(manifests, "webhook").args;
+    const fromBinary = webhookConfiguration({
+      name: flag(args, "configuration-name")!,
+      namespace,
+      endpoint: {
+        service: {
+          namespace: flag(args, "namespace")!,
+          name: flag(args, "service-name")!,
+          port: Number(flag(args, "service-port")),
+        },
+      },
+      caBundlePem: "",
+      failurePolicy: flag(args, "failure-policy") as "Fail" | "Ignore",
+    }) as { metadata: { name: string }; webhooks: { clientConfig: { caBundle?: string } }[] };
+    for (const webhook of fromBinary.webhooks) delete webhook.clientConfig.caBundle;
+    assertEquals(rendered!.metadata.name, fromBinary.metadata.name);
+    assertEquals(rendered!.webhooks, fromBinary.webhooks);
+    // The webhook rewrites only configurations labelled as its own; Helm's label keeps it to the caBundle.
+    assertEquals(rendered!.metadata.labels["app.kubernetes.io/managed-by"], "Helm");
+  }
+});
+
+Deno.test("the chart passes only flags that mca has, and the webhook gives sidecars its own image", async () => {
+  const program = buildProgram({ stdout: () => {}, stderr: () => {} });
+  const known = (command: string) =>
+    new Set(program.commands.find((c) => c.name() === command)!.options.map((o) => o.long));
+  for (const [name, values] of Object.entries(VALUE_SETS)) {
+    const manifests = parseManifests(await helmTemplate(values));
+    for (const component of ["webhook", "hub"]) {
+      if (find(manifests, "Deployment", component).length === 0) continue;
+      const { args, image } = container(manifests, component);
+      assertEquals(args[0], component);
+      const unknown = args.slice(1).map((arg) => arg.split("=")[0]).filter((f) =>
+        !known(component).has(f)
+      );
+      assertEquals(unknown, [], `${name}: flags unknown to "mca ${component}"`);
+      if (component === "webhook") assertEquals(flag(args, "image"), image, name);
+    }
+  }
+});
+
+e2eTest(
+  "kubectl apply --dry-run=server accepts every value set on a real API server",
+  async (env) => {
+    const host = env.cluster("host");
+    const namespace = uniqueName("mca-chart-dry");
+    await kubectlOk(host, ["create", "namespace", namespace]);
+    // Custom resources need their CRD for real; the chart's objects are only dry-run.
+    await kubectlOk(host, ["apply", "-f", CHART_CRD]);
+    for (const [name, values] of Object.entries(VALUE_SETS)) {
+      const rendered = await helmTemplate(values, { namespace, release: "mca" });
+      const output = await kubectlOk(host, [
+        "apply",
+        "--dry-run=server",
+        "--validate=strict",
+        "-f",
+        "-",
+      ], { stdin: rendered });
+      const applied = output.trim().split("\n").filter((line) =>
+        /(created|configured) \(server dry run\)$/.test(line)
+      );
+      assertEquals(applied.length, parseManifests(rendered).length, `${name}:\n${output}`);
+    }
+  },
+);
