@@ -116,10 +116,11 @@ async function forwardToPeer(
       ...(body ? { body } : {}),
       signal: abort.signal,
     });
-    res.writeHead(response.statusCode ?? 502, response.statusMessage ?? "", {
-      ...responseHeaders(response, routed.target.cluster),
-      connection: "close",
-    });
+    res.writeHead(
+      response.statusCode ?? 502,
+      response.statusMessage ?? "",
+      responseHeaders(response, routed.target.cluster),
+    );
     if (isStreamingTarget(routed.target.path)) res.flushHeaders();
     await relayBody(response, res, response.headers["content-length"] !== undefined);
   } catch (error) {

@@ -1,13 +1,9 @@
 /**
  * A hub on the host test cluster and the means to connect agents for a member: the Cluster
- * CRD, a registered agent token, and the member's impersonation-only ServiceAccount.
+ * CRD, a registered agent token, and the member's impersonation-only ServiceAccount. Hub and
+ * agents are real `mca` processes (a keep-alive bug once showed only with them apart), so tests
+ * see what an operator sees: logs, `/metrics`, the Cluster's status.
  */
-import {
-  type ResolvedHubOptions,
-  resolveHubOptions,
-  runHub,
-  type RunningHub,
-} from "../../src/hub/mod.ts";
 import {
   AGENT_TOKEN_LABEL,
   agentTokenSecretName,
@@ -16,7 +12,6 @@ import {
   TOKEN_HASH_KEY,
 } from "../../src/hub/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { type Logger, silentLogger } from "../../src/log/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
 import {
   type ManagedProcess,
@@ -24,6 +19,7 @@ import {
   type TestEnv,
   waitFor,
 } from "../../src/testenv/mod.ts";
+import { type HubProcess, startHubProcess } from "./hub_process.ts";
 import { startMca } from "./mca_process.ts";
 import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";
 
@@ -34,13 +30,17 @@ export interface FixtureAgent {
   process: ManagedProcess;
   /** How many times it has connected to the hub so far (from its log). */
   connections(): Promise<number>;
+  /** How many tunnelled requests it has served so far (from its debug log). */
+  requests(): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** A hub and how to attach agents to it. */
+/** A hub process and how to attach agents to it. */
 export interface HubFixture {
-  hub: RunningHub;
-  hubOptions: ResolvedHubOptions;
+  /** The current hub process (a new one after `restartHub()`). */
+  hub: HubProcess;
+  /** The hub's namespace on the host: its CA Secret and the agent tokens' hashes. */
+  namespace: string;
   hubCaFile: string;
   /** Registers a member (token hash on the host) and gives it an impersonating ServiceAccount. */
   registerMember(
@@ -49,18 +49,18 @@ export interface HubFixture {
   ): Promise<string>;
   /** The agent token file and the impersonating member kubeconfig of a registered member. */
   memberFiles(name: string): { tokenFile: string; memberKubeconfig: string };
-  /** Starts an `mca agent` process for a registered member. */
-  startAgent(name: string): Promise<FixtureAgent>;
-  /** Restarts the hub on the same port (its CA is kept in the Secret). */
+  /** Starts an `mca agent` process for a registered member (with another token file if given). */
+  startAgent(name: string, options?: { tokenFile?: string }): Promise<FixtureAgent>;
+  /** Restarts the hub process on the same port(s) (its CA is kept in the Secret). */
   restartHub(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a hub in its own namespace on the host. */
+/** Starts a hub process in its own namespace on the host, optionally as a named replica. */
 export async function startHubFixture(
   env: TestEnv,
   dir: string,
-  logger: Logger = silentLogger,
+  options: { replicaId?: string } = {},
 ): Promise<HubFixture> {
   const host = env.cluster("host");
   await kubectlOk(host, ["apply", "-f", CRD]);
@@ -72,23 +72,9 @@ export async function startHubFixture(
   ]);
   const namespace = uniqueName("mca-hub");
   await kubectlOk(host, ["create", "namespace", namespace]);
-  let hub = await runHub(
-    resolveHubOptions({
-      namespace,
-      listen: "127.0.0.1:0",
-      dnsNames: "localhost",
-      ipAddresses: "127.0.0.1",
-      kubeconfig: host.kubeconfigPath,
-    }),
-    { logger },
-  );
-  // Restarts keep the port, so that agents find the hub again.
-  const hubOptions = resolveHubOptions({
+  let hub = await startHubProcess(host, dir, {
     namespace,
-    listen: `127.0.0.1:${hub.port}`,
-    dnsNames: "localhost",
-    ipAddresses: "127.0.0.1",
-    kubeconfig: host.kubeconfigPath,
+    ...(options.replicaId ? { replica: { id: options.replicaId } } : {}),
   });
   const hubCaFile = `${dir}/hub-ca.crt`;
   await Deno.writeTextFile(hubCaFile, hub.caPem);
@@ -99,7 +85,7 @@ export async function startHubFixture(
     get hub() {
       return hub;
     },
-    hubOptions,
+    namespace,
     hubCaFile,
     async registerMember(member, options = {}) {
       const name = options.name ?? uniqueName(member.name);
@@ -172,29 +158,30 @@ export async function startHubFixture(
       if (!files) throw new Error(`Member "${name}" is not registered`);
       return files;
     },
-    async startAgent(name) {
-      // A real `mca agent` process: a keep-alive bug showed only with hub and agent apart.
-      const member = members.get(name)!;
+    async startAgent(name, agentOptions = {}) {
+      const member = fixture.memberFiles(name);
       const process = await startMca([
         "agent",
+        // The port survives hub restarts, so agents find the hub again.
         `--hub=https://127.0.0.1:${hub.port}`,
         `--cluster=${name}`,
-        `--token-file=${member.tokenFile}`,
+        `--token-file=${agentOptions.tokenFile ?? member.tokenFile}`,
         `--hub-ca-file=${hubCaFile}`,
         `--hub-ca-pin=${pin}`,
         `--member-kubeconfig=${member.memberKubeconfig}`,
         "--health-listen=",
         "--log-format=text",
+        // Every served request leaves a line: tests count them per agent.
+        "--log-level=debug",
       ], { dir, name: `agent-${name}` });
-      let connections = 0;
+      const lines = async (start: string) =>
+        (await Deno.readTextFile(process.logPath)).split("\n").filter((line) =>
+          line.startsWith(start)
+        ).length;
       const agent: FixtureAgent = {
         process,
-        async connections() {
-          const log = await process.tail(1000);
-          connections =
-            log.split("\n").filter((line) => line.includes("connected to the hub")).length;
-          return connections;
-        },
+        connections: () => lines("INFO connected to the hub "),
+        requests: () => lines("DEBUG request "),
         stop: () => process.stop(),
       };
       agents.push(agent);
@@ -202,7 +189,15 @@ export async function startHubFixture(
     },
     async restartHub() {
       await hub.stop();
-      hub = await runHub(hubOptions, { logger });
+      hub = await startHubProcess(host, dir, {
+        namespace,
+        port: hub.port,
+        ...(options.replicaId
+          ? {
+            replica: { id: options.replicaId, ...(hub.peerPort ? { peerPort: hub.peerPort } : {}) },
+          }
+          : {}),
+      });
     },
     async stop() {
       await Promise.all(agents.map((agent) => agent.stop()));

@@ -5,8 +5,7 @@ import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { agentTokenSecretName, hashToken } from "../../src/hub/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
-import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
+import { startMca } from "../_utils/mca_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -33,7 +32,7 @@ e2eTest(
     await using dir = await tempDir();
     const fixture = await startHubFixture(env, dir.path);
     const hub = fixture.hub;
-    const hubNamespace = fixture.hubOptions.namespace;
+    const hubNamespace = fixture.namespace;
     const agentNamespace = uniqueName("mca-agent");
     const member = uniqueName("west");
     try {
@@ -98,18 +97,17 @@ e2eTest(
       );
       const hubCaFile = await dir.write("hub-ca.crt", atob(memberSecret.data["hub-ca.crt"]));
       const tokenFile = await dir.write("token", token);
-      const agent = await runAgent(
-        resolveAgentOptions({
-          hub: hub.url,
-          cluster: member,
-          tokenFile,
-          hubCaFile,
-          hubCaPin: atob(memberSecret.data["hub-ca-pin"]),
-          memberKubeconfig,
-          healthListen: "",
-        }),
-        { logger: silentLogger },
-      );
+      const agent = await startMca([
+        "agent",
+        `--hub=${hub.url}`,
+        `--cluster=${member}`,
+        `--token-file=${tokenFile}`,
+        `--hub-ca-file=${hubCaFile}`,
+        `--hub-ca-pin=${atob(memberSecret.data["hub-ca-pin"])}`,
+        `--member-kubeconfig=${memberKubeconfig}`,
+        "--health-listen=",
+        "--log-format=text",
+      ], { dir: dir.path, name: "agent" });
       try {
         const third = await install(["--wait=30s"]);
         assertEquals(third.code, 0, third.stderr);
@@ -154,7 +152,7 @@ e2eTest(
         assertEquals(await identity(), "Impersonate");
         assertEquals(await agentCan(), "no");
       } finally {
-        await agent.stop(0);
+        await agent.stop();
       }
 
       const printed = await mca([

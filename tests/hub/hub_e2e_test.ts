@@ -4,12 +4,9 @@ import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { computeCaPin } from "../../src/pki/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 import { agentTokenSecretName, newAgentToken } from "../../src/hub/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
-import { resolveAgentOptions, runAgent } from "../../src/agent/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -20,29 +17,17 @@ e2eTest(
     const east = env.cluster("east");
     await using dir = await tempDir();
     // Host: the Cluster registry and a registered agent token (stored only as a hash); member:
-    // an agent ServiceAccount that may only impersonate.
+    // an agent ServiceAccount that may only impersonate. Hub and agent run as `mca` processes.
     const fixture = await startHubFixture(env, dir.path);
     const hub = fixture.hub;
-    const hubNamespace = fixture.hubOptions.namespace;
     const member = await fixture.registerMember(east);
-    const { tokenFile, memberKubeconfig } = fixture.memberFiles(member);
     const hubCaFile = fixture.hubCaFile;
-    const pin = await computeCaPin(hub.caPem);
-    const agentOptions = (token: string) =>
-      resolveAgentOptions({
-        hub: hub.url,
-        cluster: member,
-        tokenFile: token,
-        hubCaFile,
-        hubCaPin: pin,
-        healthListen: "",
-        memberKubeconfig,
-      });
-    const agent = await runAgent(agentOptions(tokenFile), { logger: silentLogger });
     try {
-      await waitFor(() => agent.isConnected() && hub.sessions.agents(member).length === 1, {
-        description: "the agent to connect",
-      });
+      const agent = await fixture.startAgent(member);
+      await waitFor(
+        async () => (await agent.connections()) === 1 && (await hub.agents(member)) === 1,
+        { description: "the agent to connect" },
+      );
       await waitFor(async () => {
         const cluster = await host.client.get<
           {
@@ -217,7 +202,7 @@ routes:
 
       // A wrong token is refused.
       const wrongTokenFile = await dir.write("wrong-token", newAgentToken());
-      const impostor = await runAgent(agentOptions(wrongTokenFile), { logger: silentLogger });
+      const impostor = await fixture.startAgent(member, { tokenFile: wrongTokenFile });
       const refused = await fetch(`${hub.url}/connect`, {
         headers: {
           Authorization: "Bearer wrong",
@@ -228,15 +213,20 @@ routes:
         client: Deno.createHttpClient({ caCerts: [hub.caPem] }),
       }).catch(() => undefined);
       await refused?.body?.cancel();
-      assert(!impostor.isConnected());
-      assertEquals(hub.sessions.agents(member).length, 1);
-      await impostor.stop(0);
+      await waitFor(
+        async () =>
+          (await impostor.process.tail(100)).includes("the hub refused the connection: HTTP 401"),
+        { description: "the hub to refuse the impostor" },
+      );
+      assertEquals(await impostor.connections(), 0);
+      assertEquals(await hub.agents(member), 1);
+      await impostor.stop();
 
       // Deleting the registered token closes the live session; requests then fail fast.
       await host.client.delete(
-        `/api/v1/namespaces/${hubNamespace}/secrets/${agentTokenSecretName(member)}`,
+        `/api/v1/namespaces/${fixture.namespace}/secrets/${agentTokenSecretName(member)}`,
       );
-      await waitFor(() => hub.sessions.agents(member).length === 0, {
+      await waitFor(async () => (await hub.agents(member)) === 0, {
         description: "the session to close",
       });
       const started = Date.now();
@@ -245,7 +235,6 @@ routes:
       assertStringIncludes(unavailable.stderr, "has no connected agent");
       assert(Date.now() - started < 5_000);
     } finally {
-      await agent.stop(0);
       await fixture.stop();
     }
   },

@@ -2,11 +2,10 @@
 import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { resolveHubOptions, runHub } from "../../src/hub/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
+import { startHubProcess } from "../_utils/hub_process.ts";
 
 async function readyz(url: string, caPem: string) {
   const client = Deno.createHttpClient({ caCerts: [caPem] });
@@ -57,17 +56,17 @@ e2eTest("the hub reports ready only while it follows agent tokens on the host", 
     "blind.kubeconfig",
     renderKubeconfig([{ name: "host", server: host.url, caPem: host.caPem, user: { token } }]),
   );
-  const hub = await runHub(
-    resolveHubOptions({
-      namespace,
-      listen: "127.0.0.1:0",
-      dnsNames: "localhost",
-      ipAddresses: "127.0.0.1",
-      kubeconfig,
-    }),
-    { logger: silentLogger },
-  );
+  // It never gets ready: wait only for its listener, then for its first failed attempt to list.
+  const hub = await startHubProcess(host, dir.path, {
+    namespace,
+    kubeconfig,
+    waitUntil: "listening",
+  });
   try {
+    await waitFor(
+      async () => (await hub.process.tail(100)).includes("watching agent tokens failed"),
+      { description: "the hub to try to follow the agent tokens" },
+    );
     const answer = await readyz(hub.url, hub.caPem);
     assertEquals(answer.status, 503);
     assertStringIncludes(answer.text, "cannot follow the agent tokens on the host");
