@@ -34,6 +34,13 @@ export async function agentInstallCommand(
   }
   if (!options.cluster) throw new UsageError("--cluster is required: the member's name on the hub");
   if (options.dryRun) return await agentManifestCommand(options, io);
+  if (!options.memberKubeconfig && !options.memberContext) {
+    // Both default to the host's kubeconfig and context: the agent would land on the host.
+    throw new UsageError(
+      "Name the member cluster with --member-context or --member-kubeconfig " +
+        "(without them the agent would be installed in the host cluster)",
+    );
+  }
   const waitMs = options.wait === "0" ? 0 : parseDuration(options.wait ?? "2m", "--wait");
   const clientFor = async (kubeconfig?: string, context?: string) =>
     createKubeClient(createKubeTransport(

@@ -42,6 +42,10 @@ const usageErrors: [string[], string][] = [
   [["version", "--bad"], "Unknown option '--bad'"],
   [["version", "-o", "yaml"], "argument 'yaml' is invalid. Allowed choices are text, json"],
   [["version", "extra"], "Too many arguments for 'version'"],
+  [
+    ["agent", "install", "--hub=https://hub:9443", "--cluster=east"],
+    "Name the member cluster with --member-context or --member-kubeconfig",
+  ],
 ];
 
 for (const [args, message] of usageErrors) {

@@ -29,8 +29,7 @@ e2eTest(
             client: Deno.createHttpClient({ caCerts: [fixture.hub.caPem] }),
           },
         );
-        const body = await response.text();
-        if (response.status !== 200) console.log("DEBUG", response.status, body.slice(0, 400));
+        await response.body?.cancel();
         return response.status;
       };
       for (let i = 0; i < 10; i++) assertEquals(await get(), 200);
