@@ -6,7 +6,7 @@
  *   --exit       stop after the story (CI and tests)
  *   --dir <dir>  working folder (default .cache/demo; emptied at start)
  */
-import { killAllTestEnvs } from "../src/testenv/mod.ts";
+import { stopOnSignal } from "./_until_interrupted.ts";
 import { runDemo } from "./demo/run_demo.ts";
 
 const args = [...Deno.args];
@@ -48,19 +48,7 @@ Everything keeps running. Look around with kubectl:
 Logs: ${dir}/*.log and ${dir}/*/*.log
 Press Ctrl-C to stop and clean up.`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) {
-    killAllTestEnvs();
-    Deno.exit(130);
-  }
-  stopping = true;
-  console.error("\nStopping...");
-  await demo.stop();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
+stopOnSignal(() => demo.stop());
 
 // The folder is the demo's alone: emptied only if an earlier demo made it (marker file).
 async function resetDir(path: string) {

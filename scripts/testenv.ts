@@ -2,7 +2,8 @@
  * `deno task testenv`: starts host, east and west clusters, writes one kubeconfig with a
  * context per cluster, and keeps them running until Ctrl-C.
  */
-import { killAllTestEnvs, startTestEnv } from "../src/testenv/mod.ts";
+import { startTestEnv } from "../src/testenv/mod.ts";
+import { stopOnSignal } from "./_until_interrupted.ts";
 
 const kubeconfig = `${Deno.cwd()}/.cache/testenv/kubeconfig`;
 const env = await startTestEnv({ build: true, onProgress: (message) => console.error(message) });
@@ -22,17 +23,7 @@ Use them with kubectl:
 No controllers or kubelets run here: pods stay Pending (see src/testenv/README.md).
 Press Ctrl-C to stop and clean up.`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) {
-    killAllTestEnvs();
-    Deno.exit(130);
-  }
-  stopping = true;
-  console.error("\nStopping...");
+stopOnSignal(async () => {
   await env.stop();
   await Deno.remove(kubeconfig).catch(() => {});
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
+});

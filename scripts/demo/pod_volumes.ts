@@ -70,10 +70,13 @@ export async function makePodVolumes(
     await Deno.mkdir(target, { recursive: true });
     dirs.set(volume.name, target);
     if (volume.configMap) {
-      await writeKeys(target, await configMapData(client, namespace, volume.configMap));
+      await writeKeys(target, await objectData(client, namespace, "configmaps", volume.configMap));
     } else if (volume.secret) {
       const { secretName, ...rest } = volume.secret;
-      await writeKeys(target, await secretData(client, namespace, { name: secretName, ...rest }));
+      await writeKeys(
+        target,
+        await objectData(client, namespace, "secrets", { name: secretName, ...rest }),
+      );
     } else if (volume.projected) {
       for (const source of volume.projected.sources) {
         if (source.serviceAccountToken) {
@@ -87,10 +90,13 @@ export async function makePodVolumes(
           timers.push(setInterval(() => renew().catch(() => {}), lifeMs * 0.8));
         }
         if (source.configMap) {
-          await writeKeys(target, await configMapData(client, namespace, source.configMap));
+          await writeKeys(
+            target,
+            await objectData(client, namespace, "configmaps", source.configMap),
+          );
         }
         if (source.secret) {
-          await writeKeys(target, await secretData(client, namespace, source.secret));
+          await writeKeys(target, await objectData(client, namespace, "secrets", source.secret));
         }
         for (const item of source.downwardAPI?.items ?? []) {
           await writeFileAtomic(`${target}/${item.path}`, podField(pod, item.fieldRef?.fieldPath));
@@ -118,33 +124,22 @@ export function podField(pod: PodSpecLite, fieldPath = ""): string {
   }
 }
 
-async function configMapData(
+// A ConfigMap's data, or a Secret's decoded, limited to `items` when given.
+async function objectData(
   client: KubeClient,
   namespace: string,
+  kind: "configmaps" | "secrets",
   source: { name: string; items?: KeyItems; optional?: boolean },
 ): Promise<Record<string, string>> {
   const object = await getOptional<{ data?: Record<string, string> }>(
     client,
-    `/api/v1/namespaces/${namespace}/configmaps/${source.name}`,
+    `/api/v1/namespaces/${namespace}/${kind}/${source.name}`,
     source.optional,
   );
-  return pickItems(object?.data ?? {}, source.items);
-}
-
-async function secretData(
-  client: KubeClient,
-  namespace: string,
-  source: { name: string; items?: KeyItems; optional?: boolean },
-): Promise<Record<string, string>> {
-  const object = await getOptional<{ data?: Record<string, string> }>(
-    client,
-    `/api/v1/namespaces/${namespace}/secrets/${source.name}`,
-    source.optional,
-  );
-  const data = Object.fromEntries(
-    Object.entries(object?.data ?? {}).map(([key, value]) => [key, atob(value)]),
-  );
-  return pickItems(data, source.items);
+  const data = Object.entries(object?.data ?? {}).map((
+    [key, value],
+  ) => [key, kind === "secrets" ? atob(value) : value]);
+  return pickItems(Object.fromEntries(data), source.items);
 }
 
 async function getOptional<T>(

@@ -2,6 +2,7 @@
  * End-to-end test helpers: one set of real clusters (host, east, west) shared by every test
  * in the run, started on first use and torn down when the test process exits.
  */
+import { type CommandResult, runCommand } from "./run_command.ts";
 import {
   killAllTestEnvs,
   kubectlPath,
@@ -46,11 +47,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Result of a kubectl run. */
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KubectlResult = CommandResult;
 
 /** Runs the real kubectl against one cluster (its own kubeconfig) or any kubeconfig file. */
 export async function kubectl(
@@ -59,25 +56,7 @@ export async function kubectl(
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<KubectlResult> {
   const kubeconfig = typeof target === "string" ? target : target.kubeconfigPath;
-  const child = new Deno.Command(await kubectlPath(), {
-    args: [`--kubeconfig=${kubeconfig}`, ...args],
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    ...(options.env ? { env: options.env } : {}),
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return await runCommand(await kubectlPath(), [`--kubeconfig=${kubeconfig}`, ...args], options);
 }
 
 /** Runs kubectl and fails with its stderr unless it succeeds; returns stdout. */

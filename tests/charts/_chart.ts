@@ -2,6 +2,7 @@
  * Running the chart tools against charts/mca: helm (lint, template, install) and kubeconform
  * with the generated Kubernetes schemas plus the Cluster CRD's.
  */
+import { type CommandResult, runCommand } from "../_utils/run_command.ts";
 import { parse, parseAllDocuments } from "yaml";
 import {
   type ChartTools,
@@ -26,12 +27,8 @@ export type Manifest = {
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
 } & Record<string, unknown>;
 
-/** Output of one tool run. */
-export interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** Exit code and output of a tool run. */
+export type ToolResult = CommandResult;
 
 let tools: Promise<ChartTools> | undefined;
 
@@ -47,24 +44,7 @@ export async function run(
   args: string[],
   options: { stdin?: string } = {},
 ): Promise<ToolResult> {
-  const child = new Deno.Command(command, {
-    args,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return await runCommand(command, args, options);
 }
 
 /** Runs a tool and fails with its output unless it succeeds; returns stdout. */
