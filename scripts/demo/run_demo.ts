@@ -14,7 +14,8 @@ import {
   memberAppObjects,
 } from "./demo_objects.ts";
 import { type LocalPod, runPodLocally } from "./local_pod.ts";
-import { mcaEntrypoint, runMca, startMcaProcess, waitForHttps } from "./mca_processes.ts";
+import { runMca, waitForHttps } from "./mca_processes.ts";
+import { mcaCommand, startMca } from "../../tests/_utils/mca_process.ts";
 import type { PodSpecLite } from "./pod_volumes.ts";
 import { requestsFromSidecarLog } from "./sidecar_story.ts";
 import { applyObject, startTunnel } from "./start_tunnel.ts";
@@ -56,14 +57,14 @@ export async function runDemo(
     heading("Starting the webhook (mca webhook) and registering it with the host");
     const host = env.cluster("host");
     const webhookPort = freePort();
-    const webhook = await startMcaProcess("webhook", [
+    const webhook = await startMca([
       "webhook",
       `--kubeconfig=${host.kubeconfigPath}`,
       "--namespace=mca-system",
       `--listen=127.0.0.1:${webhookPort}`,
       `--url=https://127.0.0.1:${webhookPort}`,
       "--log-format=text",
-    ], dir);
+    ], { dir });
     stops.push(() => webhook.stop());
     const webhookCa = await waitFor(async () => {
       const config = await host.client.get<
@@ -113,7 +114,7 @@ export async function runDemo(
       dir,
       entrypointOf: (image) =>
         image.startsWith("ghcr.io/mca-k8s/mca:")
-          ? mcaEntrypoint()
+          ? mcaCommand()
           : image.startsWith("registry.example/inventory:")
           ? [Deno.execPath(), "run", "--allow-all", "--quiet", SAMPLE_APP]
           : undefined,

@@ -9,16 +9,12 @@ import {
   manifestPath,
   renderKubeconfig,
 } from "../../src/kube/mod.ts";
-import {
-  freePort,
-  type ManagedProcess,
-  type TestCluster,
-  type TestEnv,
-  waitFor,
-} from "../../src/testenv/mod.ts";
+import { freePort, type TestCluster, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
 import { podFromTemplate } from "./demo_objects.ts";
 import { type LocalPod, runPodLocally } from "./local_pod.ts";
-import { mcaEntrypoint, runMca, startMcaProcess, waitForHttps } from "./mca_processes.ts";
+import { runMca } from "./mca_processes.ts";
+import { mcaCommand } from "../../tests/_utils/mca_process.ts";
+import { startHubProcess } from "../../tests/_utils/hub_process.ts";
 import type { PodSpecLite } from "./pod_volumes.ts";
 
 const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
@@ -29,7 +25,6 @@ export interface Tunnel {
   hubUrl: string;
   hubCaPem: string;
   hubCaFile: string;
-  hub: ManagedProcess;
   agents: LocalPod[];
   stop(): Promise<void>;
 }
@@ -49,33 +44,17 @@ export async function startTunnel(
   await waitFor(() => host.client.list("/apis/mca.k8s.io/v1alpha1/clusters"), {
     description: "the Cluster CRD to be served",
   });
-  const port = freePort();
-  const hubUrl = `https://127.0.0.1:${port}`;
-  const hub = await startMcaProcess("hub", [
-    "hub",
-    `--kubeconfig=${host.kubeconfigPath}`,
-    `--namespace=${HUB_NAMESPACE}`,
-    `--listen=127.0.0.1:${port}`,
-    "--dns-names=localhost",
-    "--ip-addresses=127.0.0.1",
-    "--log-format=text",
-  ], options.dir);
+  const hub = await startHubProcess(host, options.dir, { namespace: HUB_NAMESPACE });
+  const hubUrl = hub.url;
   const agents: LocalPod[] = [];
   const stop = async () => {
     await Promise.all(agents.map((agent) => agent.stop()));
     await hub.stop();
   };
   try {
-    const hubCaPem = await waitFor(async () => {
-      const secret = await host.client.get<{ data?: Record<string, string> }>(
-        `/api/v1/namespaces/${HUB_NAMESPACE}/secrets/mca-hub-ca`,
-      );
-      return secret.data?.["ca.crt"] ? atob(secret.data["ca.crt"]) : undefined;
-    }, { timeoutMs: 60_000, description: "the hub to create its CA" });
-    await waitForHttps(`${hubUrl}/readyz`, hubCaPem, "the hub to be ready", hub);
-    options.say(`The hub listens on ${hubUrl} (log: ${hub.logPath})`);
+    options.say(`The hub listens on ${hubUrl} (log: ${hub.process.logPath})`);
     const hubCaFile = `${options.dir}/hub-ca.crt`;
-    await Deno.writeTextFile(hubCaFile, hubCaPem);
+    await Deno.writeTextFile(hubCaFile, hub.caPem);
 
     for (const name of options.members) {
       const member = env.cluster(name);
@@ -103,7 +82,7 @@ export async function startTunnel(
         `${name}: its agent dialled out to the hub; Cluster "${name}" on the host is Connected`,
       );
     }
-    return { hubUrl, hubCaPem, hubCaFile, hub, agents, stop };
+    return { hubUrl, hubCaPem: hub.caPem, hubCaFile, agents, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -131,7 +110,7 @@ async function runAgentPod(member: TestCluster, dir: string): Promise<LocalPod> 
   return await runPodLocally(pod, {
     cluster: member,
     dir: `${dir}/${member.name}`,
-    entrypointOf: (image) => image.startsWith("ghcr.io/mca-k8s/mca:") ? mcaEntrypoint() : undefined,
+    entrypointOf: (image) => image.startsWith("ghcr.io/mca-k8s/mca:") ? mcaCommand() : undefined,
     localArgs(_container, root) {
       // In a pod the agent finds its member through the mounted service account at a fixed
       // path; here that path is under the container's root, so it gets a kubeconfig naming it.

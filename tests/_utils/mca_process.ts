@@ -3,19 +3,19 @@ import { type ManagedProcess, startManagedProcess } from "../../src/testenv/mod.
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/** The command line that runs `mca` from source (what the image's entrypoint is, here). */
+export function mcaCommand(): string[] {
+  return [Deno.execPath(), "run", "--allow-all", "--quiet", MAIN];
+}
+
 /** Starts `mca <args>` with its output in a log file under `dir`. */
 export async function startMca(
   args: string[],
   options: { dir: string; name?: string; env?: Record<string, string> },
 ): Promise<ManagedProcess> {
   const name = options.name ?? args[0] ?? "mca";
-  return await startManagedProcess(name, Deno.execPath(), [
-    "run",
-    "--allow-all",
-    "--quiet",
-    MAIN,
-    ...args,
-  ], {
+  const [command, ...rest] = mcaCommand();
+  return await startManagedProcess(name, command!, [...rest, ...args], {
     logPath: `${options.dir}/${name}-${crypto.randomUUID().slice(0, 6)}.log`,
     ...(options.env ? { env: options.env } : {}),
   });
