@@ -26,6 +26,7 @@ import {
   type VersionVector,
 } from "./merged_version.ts";
 import { joinSplicedLists, type SplicedList, spliceList } from "./list_splice.ts";
+import { encodeBody } from "./response_encoding.ts";
 
 /** What a merged read needs. */
 export interface MergedReadDeps {
@@ -74,15 +75,33 @@ class MergeError extends Error {
   }
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, clusters: string[]): void {
-  const text = JSON.stringify(body);
+/** Sends JSON bytes, gzipped as kube-apiserver would when large and the client accepts it. */
+function sendBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  bytes: Uint8Array,
+  clusters: string[],
+): void {
+  const { body, encoding } = encodeBody(bytes, req.headers["accept-encoding"]);
   res.writeHead(code, {
     "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
+    "content-length": body.length,
     "cache-control": "no-cache, private",
+    ...(encoding ? { "content-encoding": encoding, vary: "Accept-Encoding" } : {}),
     [CLUSTER_HEADER]: clusters.join(","),
   });
-  res.end(text);
+  res.end(body);
+}
+
+function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  clusters: string[],
+): void {
+  sendBytes(req, res, code, new TextEncoder().encode(JSON.stringify(body)), clusters);
 }
 
 /** The query for one cluster: the client's, with that cluster's own version (if any) and extras. */
@@ -228,7 +247,7 @@ export async function serveMergedList(
       for (const answer of answers) {
         merged[answer.cluster] = answer.envelope.metadata?.resourceVersion ?? "";
       }
-      return sendAnswers(res, answers, merged, undefined, clusters, missing);
+      return sendAnswers(req, res, answers, merged, undefined, clusters, missing);
     }
     // One page: walk the clusters in order from where the token says, until the page is full.
     let position: MergedContinue;
@@ -268,9 +287,9 @@ export async function serveMergedList(
     }
     const vector = next ? next.versions : position.versions;
     const token = next ? encodeContinue(next) : undefined;
-    return sendAnswers(res, answers, vector, token, clusters, missing);
+    return sendAnswers(req, res, answers, vector, token, clusters, missing);
   } catch (error) {
-    return failMerged(res, error, clusters, deps);
+    return failMerged(req, res, error, clusters, deps);
   }
 }
 
@@ -301,6 +320,7 @@ function readAnswer(cluster: string, bytes: Uint8Array, table: boolean): Answer 
 }
 
 function sendAnswers(
+  req: IncomingMessage,
   res: ServerResponse,
   answers: Answer[],
   versions: VersionVector,
@@ -312,23 +332,18 @@ function sendAnswers(
   if (warning.length > 0) res.setHeader("warning", warning);
   if (answers.some((answer) => answer.table)) {
     const tables = answers.map(({ cluster, table }) => ({ cluster, body: table ?? {} }));
-    return sendJson(res, 200, combineAnswers(tables, versions, continueToken), clusters);
+    return sendJson(req, res, 200, combineAnswers(tables, versions, continueToken), clusters);
   }
   const metadata = {
     resourceVersion: encodeMergedVersion(versions),
     ...(continueToken ? { continue: continueToken } : {}),
   };
   const body = joinSplicedLists(answers.map((answer) => answer.spliced!), metadata);
-  res.writeHead(200, {
-    "content-type": "application/json",
-    "content-length": body.length,
-    "cache-control": "no-cache, private",
-    [CLUSTER_HEADER]: clusters.join(","),
-  });
-  res.end(body);
+  sendBytes(req, res, 200, body, clusters);
 }
 
 function failMerged(
+  req: IncomingMessage,
   res: ServerResponse,
   error: unknown,
   clusters: string[],
@@ -341,7 +356,7 @@ function failMerged(
   const status = error instanceof MergeError && error.status?.kind === "Status"
     ? { ...error.status, message }
     : proxyStatus(code, message);
-  sendJson(res, code, status, clusters);
+  sendJson(req, res, code, status, clusters);
 }
 
 /**
@@ -425,7 +440,7 @@ export async function serveMergedWatch(
     res.end();
   } catch (error) {
     if (abort.signal.aborted && res.destroyed) return;
-    failMerged(res, error, options.clusters, deps);
+    failMerged(req, res, error, options.clusters, deps);
   } finally {
     abort.abort();
   }
