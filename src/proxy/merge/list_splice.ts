@@ -2,7 +2,9 @@
  * A LIST answer marked for a merged read without parsing it into objects (pure): one pass over
  * the bytes finds the items, adds the source annotation to each item's metadata, and keeps
  * each item's namespace/name. Parsing and re-serializing megabytes of JSON cost more than the
- * upstream requests themselves; this pass copies bytes instead.
+ * upstream requests themselves; this pass copies bytes instead. The answer may arrive in
+ * chunks: complete items come out as soon as their last byte is in, so a merged list can be
+ * written while the slowest cluster is still answering.
  */
 import type { KubeObject } from "./merge_objects.ts";
 
@@ -17,7 +19,7 @@ export interface SplicedList {
 }
 
 const QUOTE = 34, BACKSLASH = 92, OPEN_OBJECT = 123, CLOSE_OBJECT = 125;
-const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58;
+const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58, COMMA = 44;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const KEYS = {
@@ -27,7 +29,134 @@ const KEYS = {
   name: encoder.encode("name"),
   namespace: encoder.encode("namespace"),
 };
-type Key = keyof typeof KEYS | "other";
+const COMMA_BYTES = encoder.encode(",");
+const NOT_A_LIST = "the answer is not a list with items";
+
+/** Marks a whole JSON list at once; throws on a non-list. */
+export function spliceList(body: Uint8Array, cluster: string): SplicedList {
+  const splicer = new ListSplicer(cluster);
+  const pieces = splicer.push(body);
+  const last = splicer.end();
+  return {
+    envelope: last.envelope,
+    pieces: [
+      ...pieces,
+      ...(pieces.length > 0 && last.pieces.length > 0 ? [COMMA_BYTES] : []),
+      ...last.pieces,
+    ],
+    names: splicer.names,
+  };
+}
+
+/**
+ * Marks a JSON list that arrives in chunks. `push` returns the items completed so far (marked,
+ * comma-separated, or nothing); `end` returns the rest and the list's envelope.
+ */
+export class ListSplicer {
+  /** namespace/name (or name) of each item returned so far. */
+  readonly names: string[] = [];
+  readonly #marks: Marks;
+  #phase: "head" | "items" | "tail" = "head";
+  /** Bytes not scanned yet: the head so far, or the items from an item's start. */
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+  /** An unfinished item is scanned again only once this many bytes wait (no quadratic rescans). */
+  #retryAt = 0;
+  #head: Uint8Array = new Uint8Array();
+  readonly #tail: Uint8Array[] = [];
+
+  constructor(cluster: string) {
+    this.#marks = marksFor(cluster);
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#phase === "tail") {
+      this.#tail.push(chunk);
+      return [];
+    }
+    this.#pending.push(chunk);
+    this.#pendingLength += chunk.length;
+    if (this.#pendingLength < this.#retryAt) return [];
+    return this.#scan();
+  }
+
+  /** The input ended: the last items, and the list without its items. */
+  end(): { pieces: Uint8Array[]; envelope: KubeObject } {
+    const pieces = this.#phase === "tail" ? [] : this.#scan();
+    if (this.#phase !== "tail") throw new Error(NOT_A_LIST);
+    const rest = concat([this.#head, ...this.#tail]);
+    return { pieces, envelope: JSON.parse(decoder.decode(rest)) as KubeObject };
+  }
+
+  #scan(): Uint8Array[] {
+    let bytes = concat(this.#pending);
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (this.#phase === "head") {
+      const at = itemsStart(bytes);
+      if (at < 0) return this.#keep(bytes, false);
+      this.#head = bytes.subarray(0, at);
+      bytes = bytes.subarray(at);
+      this.#phase = "items";
+    }
+    const out: Uint8Array[] = [];
+    let from = 0;
+    for (;;) {
+      let i = from;
+      while (i < bytes.length && (isSpace(bytes[i]!) || bytes[i] === COMMA)) i++;
+      if (i >= bytes.length) break;
+      if (bytes[i] === CLOSE_ARRAY) {
+        this.#tail.push(bytes.subarray(i));
+        this.#phase = "tail";
+        return out;
+      }
+      if (bytes[i] !== OPEN_OBJECT) throw new Error(NOT_A_LIST);
+      const item = markItem(bytes, i, this.#marks);
+      if (!item) break;
+      if (out.length > 0) out.push(COMMA_BYTES);
+      out.push(...item.pieces);
+      this.names.push(item.name);
+      from = item.end;
+    }
+    return this.#keep(bytes.subarray(from), out.length > 0, out);
+  }
+
+  /** Keeps unscanned bytes for the next push; retries after progress, else once they doubled. */
+  #keep(bytes: Uint8Array, progressed: boolean, out: Uint8Array[] = []): Uint8Array[] {
+    if (bytes.length > 0) {
+      this.#pending = [bytes];
+      this.#pendingLength = bytes.length;
+    }
+    this.#retryAt = progressed ? 0 : bytes.length * 2;
+    return out;
+  }
+}
+
+interface Marks {
+  /** `"mca.k8s.io/cluster":"<cluster>"` */
+  entry: Uint8Array;
+  /** `"annotations":{<entry>}` */
+  withAnnotations: Uint8Array;
+}
+
+function marksFor(cluster: string): Marks {
+  const entry = `"mca.k8s.io/cluster":${JSON.stringify(cluster)}`;
+  return {
+    entry: encoder.encode(entry),
+    withAnnotations: encoder.encode(`"annotations":{${entry}}`),
+  };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
 
 function isSpace(byte: number): boolean {
   return byte === 32 || byte === 10 || byte === 13 || byte === 9;
@@ -39,23 +168,10 @@ function nextNonSpace(bytes: Uint8Array, from: number): number {
   return i;
 }
 
-function sameBytes(bytes: Uint8Array, start: number, key: Uint8Array): boolean {
+function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
   for (let j = 0; j < key.length; j++) if (bytes[start + j] !== key[j]) return false;
   return true;
-}
-
-/** The keys that matter at this depth (1: the list, 3: an item, 4: its metadata). */
-function keyOf(bytes: Uint8Array, start: number, end: number, depth: number): Key {
-  const length = end - start;
-  if (depth === 1) return length === 5 && sameBytes(bytes, start, KEYS.items) ? "items" : "other";
-  if (depth === 3) {
-    return length === 8 && sameBytes(bytes, start, KEYS.metadata) ? "metadata" : "other";
-  }
-  if (depth !== 4) return "other";
-  if (length === 4 && sameBytes(bytes, start, KEYS.name)) return "name";
-  if (length === 9 && sameBytes(bytes, start, KEYS.namespace)) return "namespace";
-  if (length === 11 && sameBytes(bytes, start, KEYS.annotations)) return "annotations";
-  return "other";
 }
 
 /** The index of the quote closing the string that starts at `from` (native search, escapes honoured). */
@@ -70,38 +186,72 @@ function closingQuote(bytes: Uint8Array, from: number): number {
   return bytes.length;
 }
 
-/** Marks every item of a JSON list with `"mca.k8s.io/cluster": cluster`; throws on a non-list. */
-export function spliceList(body: Uint8Array, cluster: string): SplicedList {
-  const entry = encoder.encode(`"mca.k8s.io/cluster":${JSON.stringify(cluster)}`);
-  const comma = encoder.encode(",");
-  const withAnnotations = encoder.encode(`"annotations":{${decoder.decode(entry)}}`);
-  const pieces: Uint8Array[] = [];
-  const names: string[] = [];
+/** The index just past `"items":[` at the list's top level; -1 when not in these bytes yet. */
+function itemsStart(bytes: Uint8Array): number {
+  const first = nextNonSpace(bytes, 0);
+  if (first < bytes.length && bytes[first] !== OPEN_OBJECT) throw new Error(NOT_A_LIST);
   let depth = 0;
-  let key: Key = "other";
-  let itemsStart = -1;
-  let itemsEnd = -1;
-  let copiedTo = -1; // bytes of the items copied into pieces up to here
-  let metadataDepth = -1;
+  let itemsKey = false;
+  for (let i = first; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === QUOTE) {
+      const start = i + 1;
+      i = closingQuote(bytes, start);
+      const after = nextNonSpace(bytes, i + 1);
+      if (after >= bytes.length) return -1;
+      itemsKey = depth === 1 && bytes[after] === COLON && isKey(bytes, start, i, KEYS.items);
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+      depth++;
+      if (depth === 2 && byte === OPEN_ARRAY && itemsKey) return i + 1;
+    } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      depth--;
+      if (depth === 0) throw new Error(NOT_A_LIST);
+    }
+  }
+  return -1;
+}
+
+/**
+ * One item starting at `start` (its `{`), marked: the pieces of its bytes with the annotation
+ * inserted, its namespace/name, and the index past it; undefined when it does not end in these
+ * bytes. Depth 1 is the item, 2 its metadata, 3 the annotations.
+ */
+function markItem(
+  bytes: Uint8Array,
+  start: number,
+  marks: Marks,
+): { pieces: Uint8Array[]; name: string; end: number } | undefined {
+  const pieces: Uint8Array[] = [];
+  let copiedTo = start;
+  const insert = (at: number, ...parts: Uint8Array[]) => {
+    pieces.push(bytes.subarray(copiedTo, at), ...parts);
+    copiedTo = at;
+  };
+  let depth = 0;
+  let key: "metadata" | "annotations" | "name" | "namespace" | "other" = "other";
+  let inMetadata = false;
   let metadataHasKeys = false;
   let metadataHasAnnotations = false;
   let name = "";
   let namespace = "";
-  const insert = (at: number, ...parts: Uint8Array[]) => {
-    pieces.push(body.subarray(copiedTo, at), ...parts);
-    copiedTo = at;
-  };
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i]!;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i]!;
     if (byte === QUOTE) {
-      const start = i + 1;
-      i = closingQuote(body, start);
-      const after = nextNonSpace(body, i + 1);
-      if (body[after] === COLON) {
-        key = keyOf(body, start, i, depth);
-        if (depth === metadataDepth) metadataHasKeys = true;
-      } else if (depth === metadataDepth && (key === "name" || key === "namespace")) {
-        const value = JSON.parse(decoder.decode(body.subarray(start - 1, i + 1))) as string;
+      const from = i + 1;
+      i = closingQuote(bytes, from);
+      const after = nextNonSpace(bytes, i + 1);
+      if (after >= bytes.length) return undefined;
+      if (bytes[after] === COLON) {
+        key = "other";
+        if (depth === 1 && isKey(bytes, from, i, KEYS.metadata)) key = "metadata";
+        else if (depth === 2 && inMetadata) {
+          metadataHasKeys = true;
+          if (isKey(bytes, from, i, KEYS.name)) key = "name";
+          else if (isKey(bytes, from, i, KEYS.namespace)) key = "namespace";
+          else if (isKey(bytes, from, i, KEYS.annotations)) key = "annotations";
+        }
+      } else if (depth === 2 && inMetadata && (key === "name" || key === "namespace")) {
+        const value = JSON.parse(decoder.decode(bytes.subarray(from - 1, i + 1))) as string;
         if (key === "name") name = value;
         else namespace = value;
       }
@@ -109,49 +259,32 @@ export function spliceList(body: Uint8Array, cluster: string): SplicedList {
     }
     if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth++;
-      if (depth === 2 && byte === OPEN_ARRAY && key === "items" && itemsStart < 0) {
-        itemsStart = i + 1;
-        copiedTo = itemsStart;
-      } else if (itemsStart >= 0 && itemsEnd < 0) {
-        if (depth === 3 && byte === OPEN_OBJECT) name = namespace = "";
-        if (depth === 4 && byte === OPEN_OBJECT && key === "metadata") {
-          metadataDepth = 4;
-          metadataHasKeys = metadataHasAnnotations = false;
-        } else if (
-          depth === 5 && byte === OPEN_OBJECT && key === "annotations" && metadataDepth === 4
-        ) {
-          metadataHasAnnotations = true;
-          const empty = body[nextNonSpace(body, i + 1)] === CLOSE_OBJECT;
-          insert(i + 1, entry, ...(empty ? [] : [comma]));
-        }
+      if (depth === 2 && byte === OPEN_OBJECT && key === "metadata") {
+        inMetadata = true;
+      } else if (depth === 3 && byte === OPEN_OBJECT && key === "annotations" && inMetadata) {
+        const next = nextNonSpace(bytes, i + 1);
+        if (next >= bytes.length) return undefined;
+        metadataHasAnnotations = true;
+        insert(i + 1, marks.entry, ...(bytes[next] === CLOSE_OBJECT ? [] : [COMMA_BYTES]));
       }
       key = "other";
       continue;
     }
     if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-      if (depth === metadataDepth && byte === CLOSE_OBJECT) {
+      if (depth === 2 && inMetadata) {
         if (!metadataHasAnnotations) {
-          insert(i, ...(metadataHasKeys ? [comma] : []), withAnnotations);
+          insert(i, ...(metadataHasKeys ? [COMMA_BYTES] : []), marks.withAnnotations);
         }
-        metadataDepth = -1;
-      }
-      if (depth === 3 && itemsStart >= 0 && itemsEnd < 0 && byte === CLOSE_OBJECT) {
-        names.push(namespace ? `${namespace}/${name}` : name);
-      }
-      if (depth === 2 && byte === CLOSE_ARRAY && itemsStart >= 0 && itemsEnd < 0) {
-        itemsEnd = i;
-        pieces.push(body.subarray(copiedTo, itemsEnd));
+        inMetadata = false;
       }
       depth--;
+      if (depth === 0) {
+        pieces.push(bytes.subarray(copiedTo, i + 1));
+        return { pieces, name: namespace ? `${namespace}/${name}` : name, end: i + 1 };
+      }
     }
   }
-  if (itemsStart < 0 || itemsEnd < 0) throw new Error("the answer is not a list with items");
-  // The envelope: the list with an empty items array, small enough to parse.
-  const rest = new Uint8Array(itemsStart + (body.length - itemsEnd));
-  rest.set(body.subarray(0, itemsStart));
-  rest.set(body.subarray(itemsEnd), itemsStart);
-  const envelope = JSON.parse(decoder.decode(rest)) as KubeObject;
-  return { envelope, pieces: names.length > 0 ? pieces : [], names };
+  return undefined;
 }
 
 /** The merged list's bytes: the first envelope with the given metadata, every cluster's items. */
