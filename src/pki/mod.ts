@@ -1,5 +1,6 @@
 /**
- * In-memory PKI: CAs, server and client certificates, PEM, and CA pins.
+ * In-memory PKI: CAs, server and client certificates, PEM, CA pins, and renewal of certificates
+ * in use.
  *
  * @module
  */
@@ -8,3 +9,4 @@ export * from "./pem.ts";
 export * from "./certificate_authority.ts";
 export * from "./issue_certificate.ts";
 export * from "./pin.ts";
+export * from "./certificate_renewal.ts";

@@ -10,7 +10,7 @@ import {
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
-import { issueCertificate } from "../pki/mod.ts";
+import { issueCertificate, startCertificateRenewal } from "../pki/mod.ts";
 import { ensureSharedCa, type SharedCa } from "./ca_secret.ts";
 import { keepWebhookConfiguration, syncWebhookConfiguration } from "./configuration_sync.ts";
 import { createWebhookApp } from "./webhook_app.ts";
@@ -43,7 +43,7 @@ export async function runWebhook(
   };
   let shared: SharedCa = await ensureSharedCa(client, caSpec);
   let serving = await issueServing(shared, options);
-  let issuedAt = Date.now();
+  let caChanged = false;
   let ready = false;
   const metrics = createMetricsRegistry();
   const app = createWebhookApp({ inject: options.inject, logger, metrics, isReady: () => ready });
@@ -62,12 +62,12 @@ export async function runWebhook(
     namespace: options.namespace,
   });
 
-  const desired = () =>
+  const desired = (caBundlePem = shared.bundlePem) =>
     webhookConfiguration({
       name: options.configurationName,
       namespace: options.namespace,
       endpoint: options.endpoint,
-      caBundlePem: shared.bundlePem,
+      caBundlePem,
       failurePolicy: options.failurePolicy,
     });
   const stopping = new AbortController();
@@ -77,41 +77,38 @@ export async function runWebhook(
     onSynced: () => ready = true,
   });
 
-  // Renew before expiry: re-read the shared CA (another replica may have rotated it), publish
-  // the bundle first, then switch the serving certificate.
-  const renewEveryMs = Math.max(1_000, Math.min(options.certValidityMs / 3, 3_600_000));
-  let renewing = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = renewing.then(async () => {
+  // Renew before expiry. Each check re-reads the shared CA (another replica may have rotated
+  // it): a new CA is published in the bundle first, then served from.
+  const renewal = startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: serving.certificate.notAfter,
+    mustRenew: async () => {
       const next = await ensureSharedCa(client, caSpec);
-      const caChanged = next.ca.certificatePem !== shared.ca.certificatePem ||
-        next.bundlePem !== shared.bundlePem;
-      const age = Date.now() - issuedAt;
-      if (!caChanged && age < (options.certValidityMs * 2) / 3) return;
+      if (
+        next.ca.certificatePem === shared.ca.certificatePem && next.bundlePem === shared.bundlePem
+      ) return false;
+      await syncWebhookConfiguration(client, desired(next.bundlePem));
       shared = next;
-      if (caChanged) await syncWebhookConfiguration(client, desired());
+      caChanged = true;
+      return true;
+    },
+    renew: async () => {
       serving = await issueServing(shared, options);
-      issuedAt = Date.now();
       server.setSecureContext({ cert: serving.certificatePem, key: serving.privateKeyPem });
-      logger.info("serving certificate renewed", {
-        notAfter: serving.certificate.notAfter.toISOString(),
-        caChanged,
-      });
-    }).catch((error) =>
-      logger.error("certificate renewal failed; retrying later", {
-        error: (error as Error).message,
-      })
-    );
-  }, renewEveryMs);
+      const fields = { caChanged };
+      caChanged = false;
+      return { notAfter: serving.certificate.notAfter, fields };
+    },
+    logger,
+  });
 
   return {
     port,
     bundlePem: () => shared.bundlePem,
     async stop() {
-      clearInterval(timer);
       stopping.abort();
+      await renewal.stop();
       await watching;
-      await renewing;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       client.transport.close();
