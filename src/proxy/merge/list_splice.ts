@@ -174,8 +174,22 @@ function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): 
   return true;
 }
 
-/** The index of the quote closing the string that starts at `from` (native search, escapes honoured). */
+/**
+ * The index of the quote closing the string that starts at `from` (escapes honoured), or the
+ * length when the string does not end in these bytes. Most strings in a list are short keys:
+ * those are walked here, longer ones found with the native search.
+ */
 function closingQuote(bytes: Uint8Array, from: number): number {
+  const stop = Math.min(bytes.length, from + 48);
+  for (let i = from; i < stop; i++) {
+    const byte = bytes[i]!;
+    if (byte === QUOTE) return i;
+    if (byte === BACKSLASH) return escapedClosingQuote(bytes, from);
+  }
+  return escapedClosingQuote(bytes, stop);
+}
+
+function escapedClosingQuote(bytes: Uint8Array, from: number): number {
   let at = bytes.indexOf(QUOTE, from);
   while (at > 0) {
     let backslashes = 0;
