@@ -14,7 +14,8 @@ import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
 import { decideRoute } from "./route.ts";
-import { serveMergedList, serveMergedWatch } from "./merge/merged_read.ts";
+import { serveMergedList } from "./merge/merged_list.ts";
+import { serveMergedWatch } from "./merge/merged_watch.ts";
 import { unmergeBody } from "./merge/unmerge_body.ts";
 import {
   forwardedHeaders,

@@ -1,0 +1,188 @@
+/**
+ * What the merged LIST and WATCH share (I/O edge): their options and errors, the queries and
+ * headers sent to each cluster, and the answers the proxy makes itself.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../../log/mod.ts";
+import { forwardedHeaders } from "../http_forwarding.ts";
+import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";
+import type { Upstream } from "../upstream.ts";
+import type { KubeObject } from "./merge_objects.ts";
+import { decodeMergedVersion, isMergedVersion, type VersionVector } from "./merged_version.ts";
+import { encodeBody } from "./response_encoding.ts";
+
+/** What a merged read needs. */
+export interface MergedReadDeps {
+  upstream: (cluster: string) => Upstream | undefined;
+  logger: Logger;
+}
+
+/** How one merged read behaves. */
+export interface MergedReadOptions {
+  clusters: string[];
+  /** Answer from the clusters that work (with a Warning naming the others) instead of failing. */
+  degraded: boolean;
+}
+
+/** Clusters a degraded read left out, and why. */
+export type Missing = Map<string, string>;
+
+/** True when a degraded read may leave the cluster out (an expired version never is). */
+export function skippable(error: unknown, options: MergedReadOptions): boolean {
+  return options.degraded && !(error instanceof MergeError && error.code === 410);
+}
+
+export function warnings(clashes: string[], missing: Missing): string[] {
+  const result: string[] = [];
+  if (missing.size > 0) {
+    result.push(
+      `299 - "answered without ${
+        [...missing].map(([cluster, why]) => `${cluster} (${why.replaceAll('"', "'")})`).join(", ")
+      }"`,
+    );
+  }
+  if (clashes.length > 0) {
+    result.push(
+      `299 - "${clashes.length} object name(s) exist in several clusters (${
+        clashes.slice(0, 3).join("; ")
+      }): clients that key objects by namespace/name keep only one of each"`,
+    );
+  }
+  return result;
+}
+
+/** A merged read that cannot be served: becomes a Status with this code. */
+export class MergeError extends Error {
+  constructor(readonly code: number, message: string, readonly status?: KubeObject) {
+    super(message);
+  }
+}
+
+/** Sends JSON bytes, gzipped as kube-apiserver would when large and the client accepts it. */
+export function sendBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  bytes: Uint8Array,
+  clusters: string[],
+): void {
+  const { body, encoding } = encodeBody(bytes, req.headers["accept-encoding"]);
+  res.writeHead(code, {
+    "content-type": "application/json",
+    "content-length": body.length,
+    "cache-control": "no-cache, private",
+    ...(encoding ? { "content-encoding": encoding, vary: "Accept-Encoding" } : {}),
+    [CLUSTER_HEADER]: clusters.join(","),
+  });
+  res.end(body);
+}
+
+export function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  clusters: string[],
+): void {
+  sendBytes(req, res, code, new TextEncoder().encode(JSON.stringify(body)), clusters);
+}
+
+/** The query for one cluster: the client's, with that cluster's own version (if any) and extras. */
+export function clusterQuery(
+  params: URLSearchParams,
+  version: string | undefined,
+  extra: Record<string, string>,
+): string {
+  const query = new URLSearchParams(params);
+  for (const name of ["continue", "limit", "resourceVersion"]) query.delete(name);
+  if (version !== undefined) query.set("resourceVersion", version);
+  for (const [name, value] of Object.entries(extra)) query.set(name, value);
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The version a cluster starts from: its part of a merged version, or the client's plain one ("0"). */
+export function startVersion(
+  params: URLSearchParams,
+  versions: VersionVector | undefined,
+  cluster: string,
+): string | undefined {
+  if (versions) return versions[cluster];
+  return params.get("resourceVersion") ?? undefined;
+}
+
+/** The client's resourceVersion as a vector when it is a merged one. */
+export function givenVersions(params: URLSearchParams): VersionVector | undefined {
+  const given = params.get("resourceVersion");
+  if (!given || !isMergedVersion(given)) return undefined;
+  try {
+    return decodeMergedVersion(given);
+  } catch (error) {
+    throw new MergeError(400, (error as Error).message);
+  }
+}
+
+/** Upstream headers: the client's, asking for JSON (or a JSON Table) without compression. */
+export function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]> {
+  const headers = forwardedHeaders(req, { upgrade: false });
+  headers.accept = wantsTable(req)
+    ? "application/json;as=Table;v=v1;g=meta.k8s.io"
+    : "application/json";
+  delete headers["accept-encoding"];
+  return headers;
+}
+
+export function upstreamOf(deps: MergedReadDeps, cluster: string): Upstream {
+  const upstream = deps.upstream(cluster);
+  if (!upstream) throw new MergeError(503, `Cluster "${cluster}" is not available in this proxy`);
+  return upstream;
+}
+
+/** The work's result, or undefined (the cluster noted as missing) when a degraded read may skip it. */
+export async function unlessSkipped<T>(
+  cluster: string,
+  options: MergedReadOptions,
+  missing: Missing,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!skippable(error, options)) throw error;
+    missing.set(cluster, (error as Error).message);
+    return undefined;
+  }
+}
+
+/** A cluster's error answer (read whole), relayed with its code and the cluster named. */
+export function failureOf(cluster: string, code: number, body: Uint8Array): MergeError {
+  let status: KubeObject | undefined;
+  try {
+    status = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    status = undefined;
+  }
+  const message = (status as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
+  return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
+}
+
+export function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(String(req.headers.accept ?? ""));
+}
+
+export function failMerged(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  clusters: string[],
+  deps: MergedReadDeps,
+): void {
+  const code = error instanceof MergeError ? error.code : 500;
+  const message = (error as Error).message;
+  deps.logger.warn("merged read failed", { clusters, code, error: message });
+  if (res.headersSent) return void res.destroy();
+  const status = error instanceof MergeError && error.status?.kind === "Status"
+    ? { ...error.status, message }
+    : proxyStatus(code, message);
+  sendJson(req, res, code, status, clusters);
+}
