@@ -246,6 +246,43 @@ routes:
       const rows = paged.trim().split("\n").filter((row) => row.startsWith("cm-"));
       assertEquals(rows.length, 1500);
       assertEquals(new Set(rows).size, 1500);
+
+      // The whole list at once is large enough to be gzipped, as kube-apiserver would, and
+      // kubectl (client-go) reads it; a client that does not accept gzip gets plain JSON.
+      const whole = JSON.parse(
+        await kubectlOk(proxy.kubeconfigPath, [
+          "get",
+          "configmaps",
+          "-n",
+          bulk,
+          "--chunk-size=0",
+          "-o",
+          "json",
+        ]),
+      );
+      assertEquals(
+        whole.items.filter((i: { metadata: { name: string } }) => i.metadata.name.startsWith("cm-"))
+          .length,
+        1500,
+      );
+      const bulkClient = Deno.createHttpClient({ caCerts: [proxy.caPem] });
+      try {
+        for (const encoding of ["gzip", "identity"]) {
+          const response = await fetch(`${proxy.url}/api/v1/namespaces/${bulk}/configmaps`, {
+            headers: { Authorization: `Bearer ${proxy.token}`, "Accept-Encoding": encoding },
+            client: bulkClient,
+          });
+          assertEquals(
+            response.headers.get("content-encoding"),
+            encoding === "gzip" ? "gzip" : null,
+          );
+          const body = await response.json();
+          assertEquals(body.items.length, 1500);
+          assert(String(body.metadata.resourceVersion).startsWith("mca1."));
+        }
+      } finally {
+        bulkClient.close();
+      }
     } finally {
       await proxy.stop();
     }
