@@ -192,6 +192,11 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .option("--ip-addresses <a,b>", "IP addresses of the serving certificate")
     .option(
+      "--cert-validity <duration>",
+      "serving and replica certificate lifetime; renewed at two thirds",
+      "365d",
+    )
+    .option(
       "--replica-id <name>",
       "this replica's name among several hub replicas (default: $POD_NAME)",
     )

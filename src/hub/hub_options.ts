@@ -1,5 +1,5 @@
 /** Flags of `mca hub` and their resolution (pure). */
-import { parseListenAddress } from "../cli/duration.ts";
+import { parseDuration, parseListenAddress } from "../cli/duration.ts";
 import type { LogLevel } from "../log/mod.ts";
 
 /** What the user may pass. */
@@ -11,6 +11,8 @@ export interface HubOptions {
   dnsNames?: string;
   /** Comma-separated IP addresses for the serving certificate. */
   ipAddresses?: string;
+  /** Lifetime of the serving and peer certificates, e.g. "365d"; renewed at two thirds. */
+  certValidity?: string;
   kubeconfig?: string;
   context?: string;
   /** This replica's name among the hub's replicas (default: $POD_NAME). */
@@ -30,6 +32,8 @@ export interface ResolvedHubOptions {
   caSecret: string;
   dnsNames: string[];
   ipAddresses: string[];
+  /** Lifetime of the serving and peer certificates (the CA is not rotated by the hub). */
+  certValidityMs: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -75,6 +79,7 @@ export function resolveHubOptions(
     caSecret: options.caSecret ?? "mca-hub-ca",
     dnsNames,
     ipAddresses,
+    certValidityMs: parseDuration(options.certValidity ?? "365d", "--cert-validity"),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),

@@ -9,7 +9,12 @@ import {
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
-import { issueCertificate } from "../pki/mod.ts";
+import {
+  type CertificateAuthority,
+  issueCertificate,
+  type IssuedCertificate,
+  startCertificateRenewal,
+} from "../pki/mod.ts";
 import { ensureSharedCa } from "../webhook/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
@@ -24,6 +29,8 @@ import { createUpstream, type Upstream } from "../proxy/mod.ts";
 
 /** Common name of the client certificate hub replicas present to each other. */
 export const PEER_COMMON_NAME = "mca-hub-peer";
+
+const DAY_MS = 86_400_000;
 
 /** A running hub. */
 export interface RunningHub {
@@ -48,18 +55,11 @@ export async function runHub(
     namespace: options.namespace,
     name: options.caSecret,
   });
-  const serving = await issueCertificate(shared.ca, {
-    commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-hub",
-    dnsNames: options.dnsNames,
-    ipAddresses: options.ipAddresses,
-    validityDays: 365,
-  });
+  // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
+  const certificates = hubCertificates(shared.ca, options);
+  const serving = await certificates.serving();
   // Replicas prove themselves to each other with a client certificate of the shared CA.
-  const peerCertificate = await issueCertificate(shared.ca, {
-    commonName: PEER_COMMON_NAME,
-    usages: ["client"],
-    validityDays: 365,
-  });
+  let peerCertificate = await certificates.peer();
   const sessions = new AgentSessions();
   const metrics = createMetricsRegistry();
   const directory = options.replica
@@ -72,6 +72,7 @@ export async function runHub(
     })
     : undefined;
   const peers = new Map<string, Upstream>();
+  let retired: Upstream[] = [];
   let tokensFollowed = false;
   const identities = new ClusterIdentities(client);
   const handler = createHubHandler({
@@ -156,6 +157,31 @@ export async function runHub(
     stopping.signal,
     (followed) => tokensFollowed = followed,
   );
+  const renewal = startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: earliest(serving, peerCertificate),
+    renew: async () => {
+      const nextServing = await certificates.serving();
+      const nextPeer = await certificates.peer();
+      const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
+      server.setSecureContext(tls);
+      // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
+      peerServer?.setSecureContext({ ...tls, ca: shared.bundlePem });
+      peerCertificate = nextPeer;
+      // Upstreams to other replicas hold the old client certificate: drop them so that new
+      // requests connect with the new one. Closing one cuts its requests under way (a forwarded
+      // watch), so the dropped ones are closed only at the next renewal, when their certificate
+      // has ended anyway.
+      for (const upstream of retired) upstream.close();
+      retired = [...peers.values()];
+      peers.clear();
+      return {
+        notAfter: earliest(nextServing, nextPeer),
+        fields: { peerNotAfter: nextPeer.certificate.notAfter.toISOString() },
+      };
+    },
+    logger,
+  });
   const heartbeat = setInterval(() => {
     for (const cluster of sessions.clusters()) {
       void writeClusterStatus(client, sessions, cluster, logger);
@@ -169,8 +195,9 @@ export async function runHub(
     sessions,
     async stop() {
       clearInterval(heartbeat);
+      await renewal.stop();
       await directory?.stop();
-      for (const peer of peers.values()) peer.close();
+      for (const peer of [...peers.values(), ...retired]) peer.close();
       stopping.abort();
       await watching;
       for (const cluster of sessions.clusters()) {
@@ -184,6 +211,29 @@ export async function runHub(
       client.transport.close();
     },
   };
+}
+
+/** Issuers of the hub's serving certificate and of the client certificate replicas present. */
+function hubCertificates(ca: CertificateAuthority, options: ResolvedHubOptions) {
+  const validityDays = options.certValidityMs / DAY_MS;
+  return {
+    serving: () =>
+      issueCertificate(ca, {
+        commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-hub",
+        dnsNames: options.dnsNames,
+        ipAddresses: options.ipAddresses,
+        validityDays,
+      }),
+    peer: () =>
+      issueCertificate(ca, { commonName: PEER_COMMON_NAME, usages: ["client"], validityDays }),
+  };
+}
+
+/** The end of the certificate that ends first. */
+function earliest(a: IssuedCertificate, b: IssuedCertificate): Date {
+  return a.certificate.notAfter < b.certificate.notAfter
+    ? a.certificate.notAfter
+    : b.certificate.notAfter;
 }
 
 /** Starts a hub listener with the hub's handlers. */

@@ -60,7 +60,7 @@ export interface HubFixture {
 export async function startHubFixture(
   env: TestEnv,
   dir: string,
-  options: { replicaId?: string } = {},
+  options: { replicaId?: string; hubArgs?: string[] } = {},
 ): Promise<HubFixture> {
   const host = env.cluster("host");
   await kubectlOk(host, ["apply", "-f", CRD]);
@@ -74,6 +74,7 @@ export async function startHubFixture(
   await kubectlOk(host, ["create", "namespace", namespace]);
   let hub = await startHubProcess(host, dir, {
     namespace,
+    ...(options.hubArgs ? { args: options.hubArgs } : {}),
     ...(options.replicaId ? { replica: { id: options.replicaId } } : {}),
   });
   const hubCaFile = `${dir}/hub-ca.crt`;
@@ -192,6 +193,7 @@ export async function startHubFixture(
       hub = await startHubProcess(host, dir, {
         namespace,
         port: hub.port,
+        ...(options.hubArgs ? { args: options.hubArgs } : {}),
         ...(options.replicaId
           ? {
             replica: { id: options.replicaId, ...(hub.peerPort ? { peerPort: hub.peerPort } : {}) },

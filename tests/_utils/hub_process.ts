@@ -34,6 +34,8 @@ export interface HubProcessOptions {
   replica?: { id: string; peerPort?: number };
   /** What to wait for: "ready" (`/readyz` answers 200, the default) or "listening" (`/healthz`). */
   waitUntil?: "ready" | "listening";
+  /** More flags of `mca hub`, e.g. `--cert-validity=6s`. */
+  args?: string[];
 }
 
 /** The value of a sample in Prometheus text format, 0 when the series is absent. */
@@ -90,6 +92,7 @@ async function startOnce(
         `--peer-url=https://127.0.0.1:${peerPort}`,
       ]
       : []),
+    ...options.args ?? [],
   ], { dir, name: `hub-${options.replica?.id ?? "0"}-${port}` });
   const url = `https://127.0.0.1:${port}`;
   // A hub that exits while we wait ends the wait at once, with its log.

@@ -203,6 +203,7 @@ export const ALL_OPTIONS = {
     caSecretName: "mca-hub-ca-all",
     dnsNames: ["hub.example.org"],
     ipAddresses: ["203.0.113.10", "2001:db8::10"],
+    certValidity: "90d",
     port: 10444,
     peerPort: 10445,
     logLevel: "debug",

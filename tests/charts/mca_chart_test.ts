@@ -199,6 +199,7 @@ Deno.test("every option renders what it promises", async () => {
     ],
   );
   assertEquals(flag(hub.args, "ip-addresses"), "203.0.113.10,2001:db8::10");
+  assertEquals(flag(hub.args, "cert-validity"), "90d");
 });
 
 Deno.test("each component runs only with its PodDisruptionBudget when it has several replicas", async () => {
