@@ -24,6 +24,7 @@ import {
   type TunnelHeaders,
   type TunnelRequestHead,
 } from "../tunnel/exchange.ts";
+import { coalescedChunks } from "../tunnel/coalesced_chunks.ts";
 import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
 import type { YamuxStream } from "../tunnel/yamux/mod.ts";
 
@@ -133,7 +134,7 @@ export function createAgentHandler(
         statusText: upstream.statusMessage ?? "",
         headers: answerHeaders(upstream, cluster, false),
       }));
-      for await (const chunk of upstream as AsyncIterable<Uint8Array>) await writer.write(chunk);
+      for await (const chunk of coalescedChunks(upstream)) await writer.write(chunk);
       await writer.close();
     } catch (error) {
       // The hub went away mid-answer (the stream was reset), or the member failed.
