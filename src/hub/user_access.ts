@@ -2,6 +2,7 @@
  * Who is calling and may they reach a member: TokenReview and SubjectAccessReview on the host
  * (`clusters/proxy` of the named cluster in group mca.k8s.io), each cached for a few seconds.
  */
+import { createHash } from "node:crypto";
 import type { KubeClient } from "../kube/mod.ts";
 
 /** An authenticated caller. */
@@ -68,7 +69,7 @@ export class UserAccess {
   }
 
   async #authenticate(token: string): Promise<UserInfo | undefined> {
-    const key = await sha256(token);
+    const key = sha256(token);
     const cached = this.#tokens.get(key);
     if (cached && cached.until > this.now()) return cached.user;
     const review = await this.host.create<
@@ -112,7 +113,8 @@ export class UserAccess {
   }
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+// Runs on every request: node's synchronous hash takes ~2 µs where crypto.subtle.digest took
+// ~50 µs (an async op) and was the hub's largest cost for a small GET in a CPU profile.
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
