@@ -98,7 +98,7 @@ e2eTest(
       assert(lines.length >= 2, `renewals logged: ${lines.length}`);
       assertStringIncludes(lines[0]!, "INFO serving certificate renewed notAfter=");
       // The hub CA is never renewed: agents pin it.
-      assertEquals(await hubCaOf(host, namespace), hub.caPem);
+      assertEquals((await hubCaSecret(host, namespace)).certPem, hub.caPem);
     } finally {
       await hub.stop();
     }
@@ -141,7 +141,7 @@ e2eTest(
         const peerFirst = await presentedCertificate(a.peerPort!, a.caPem);
         await renewedAfter(a.peerPort!, a.caPem, peerFirst);
         // After the renewal A's peer listener still asks for and checks client certificates.
-        const peer = await peerClient(host, fixture.namespace, a.caPem);
+        const peer = await peerClient(host, fixture.namespace);
         try {
           const asPeer = await fetch(
             `https://127.0.0.1:${a.peerPort}/clusters/${member}/api/v1/namespaces/default`,
@@ -181,31 +181,28 @@ e2eTest(
   },
 );
 
-/** The hub CA in its Secret. */
-async function hubCaOf(host: TestCluster, namespace: string): Promise<string | undefined> {
+/** The hub CA and its key, from the Secret the hub keeps them in. */
+async function hubCaSecret(host: TestCluster, namespace: string) {
   const secret = await host.client.get<{ data?: Record<string, string> }>(
     `/api/v1/namespaces/${namespace}/secrets/mca-hub-ca`,
   );
-  const data = secret.data?.["ca.crt"];
-  return data ? atob(data) : undefined;
+  return {
+    certPem: atob(secret.data?.["ca.crt"] ?? ""),
+    keyPem: atob(secret.data?.["ca.key"] ?? ""),
+  };
 }
 
-/** A client presenting a replica's client certificate, signed by the hub CA from its Secret. */
-async function peerClient(host: TestCluster, namespace: string, caPem: string) {
-  const secret = await host.client.get<{ data: Record<string, string> }>(
-    `/api/v1/namespaces/${namespace}/secrets/mca-hub-ca`,
-  );
-  const ca = await loadCertificateAuthority(
-    atob(secret.data["ca.crt"]!),
-    atob(secret.data["ca.key"]!),
-  );
+/** A client presenting a replica's client certificate, signed by the hub CA. */
+async function peerClient(host: TestCluster, namespace: string) {
+  const { certPem, keyPem } = await hubCaSecret(host, namespace);
+  const ca = await loadCertificateAuthority(certPem, keyPem);
   const certificate = await issueCertificate(ca, {
     commonName: PEER_COMMON_NAME,
     usages: ["client"],
     validityDays: 1,
   });
   return Deno.createHttpClient({
-    caCerts: [caPem],
+    caCerts: [certPem],
     cert: certificate.certificatePem,
     key: certificate.privateKeyPem,
   });
