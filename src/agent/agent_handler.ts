@@ -134,7 +134,7 @@ export function createAgentHandler(
         statusText: upstream.statusMessage ?? "",
         headers: answerHeaders(upstream, cluster, false),
       }));
-      for await (const chunk of coalescedChunks(upstream)) await writer.write(chunk);
+      for await (const chunks of coalescedChunks(upstream)) await stream.writeChunks(chunks);
       await writer.close();
     } catch (error) {
       // The hub went away mid-answer (the stream was reset), or the member failed.

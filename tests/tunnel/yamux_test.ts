@@ -74,6 +74,25 @@ Deno.test("YamuxSession carries 100 concurrent streams of 300 KiB, also when fra
   }
 });
 
+Deno.test("YamuxStream.writeChunks() carries many odd-sized chunks across window waits, bytes intact", async () => {
+  const [a, b] = pipePair();
+  const server = echoServer(b);
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const stream = await client.open();
+  const reading = readAll(stream);
+  // 1.5 MiB in chunks of odd sizes: frames end inside chunks, and the 256 KiB window must be
+  // waited for several times.
+  const chunks = Array.from({ length: 380 }, (_, i) => randomBytes(4093 + (i % 7) * 13));
+  await stream.writeChunks(chunks.slice(0, 3));
+  await stream.writeChunks(chunks.slice(3));
+  await stream.writable.close();
+  const expected = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.length, 0));
+  chunks.reduce((offset, chunk) => (expected.set(chunk, offset), offset + chunk.length), 0);
+  assertEquals(await reading, expected);
+  await client.close();
+  await server.closed;
+});
+
 Deno.test("YamuxSession: a stream nobody reads stalls only itself; one read fast gets a larger window", async () => {
   const [a, b] = pipePair();
   let flooded = 0;

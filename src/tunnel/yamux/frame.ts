@@ -30,14 +30,19 @@ export interface FrameHeader {
 /** Encodes a header, followed by the payload when there is one. */
 export function encodeFrame(header: FrameHeader, payload?: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_SIZE + (payload?.length ?? 0));
-  const view = new DataView(frame.buffer);
+  writeHeader(frame, payload ? { ...header, length: payload.length } : header);
+  if (payload) frame.set(payload, HEADER_SIZE);
+  return frame;
+}
+
+/** Writes a header into the first HEADER_SIZE bytes of `frame` (the payload follows it). */
+export function writeHeader(frame: Uint8Array, header: FrameHeader): void {
+  const view = new DataView(frame.buffer, frame.byteOffset, HEADER_SIZE);
   view.setUint8(0, 0);
   view.setUint8(1, header.type);
   view.setUint16(2, header.flags);
   view.setUint32(4, header.streamId);
-  view.setUint32(8, payload ? payload.length : header.length);
-  if (payload) frame.set(payload, HEADER_SIZE);
-  return frame;
+  view.setUint32(8, header.length);
 }
 
 /** Decodes a header; throws on a version or type this implementation does not know. */

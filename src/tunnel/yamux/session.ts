@@ -109,10 +109,16 @@ export class YamuxSession implements StreamHost {
     streamId: number,
     lengthOrPayload: number | Uint8Array,
   ): Promise<void> {
+    return this.sendFrame(
+      typeof lengthOrPayload === "number"
+        ? encodeFrame({ type, flags, streamId, length: lengthOrPayload })
+        : encodeFrame({ type, flags, streamId, length: lengthOrPayload.length }, lengthOrPayload),
+    );
+  }
+
+  /** Queues an encoded frame (StreamHost). */
+  sendFrame(frame: Uint8Array): Promise<void> {
     if (this.#ended) return Promise.reject(this.#ended);
-    const frame = typeof lengthOrPayload === "number"
-      ? encodeFrame({ type, flags, streamId, length: lengthOrPayload })
-      : encodeFrame({ type, flags, streamId, length: lengthOrPayload.length }, lengthOrPayload);
     return new Promise((resolve, reject) => {
       this.#outbox.push({ frame, resolve, reject });
       // Frames queued in the same turn (a response head and its body, window updates of
@@ -276,8 +282,10 @@ class ByteBuffer {
     if (first.length >= size) {
       const part = first.subarray(0, size);
       this.skip(size);
-      // The payload outlives this buffer: copy it out of the read chunk only when it is a slice.
-      return part.length === first.length ? part : part.slice();
+      // The payload outlives this buffer: a small slice is copied out, so that it does not keep
+      // a large read chunk alive; a payload that is most of its chunk (a data frame in its own
+      // WebSocket message) is used in place, which spares copying bulk data once more.
+      return part.length * 2 >= first.length ? part : part.slice();
     }
     return this.#copy(size, true);
   }

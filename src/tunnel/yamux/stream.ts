@@ -1,5 +1,5 @@
 /** One yamux stream: a readable and a writable with per-stream flow control. */
-import { Flag, FrameType, INITIAL_WINDOW } from "./frame.ts";
+import { Flag, FrameType, HEADER_SIZE, INITIAL_WINDOW, writeHeader } from "./frame.ts";
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -10,6 +10,8 @@ export interface StreamHost {
     streamId: number,
     lengthOrPayload: number | Uint8Array,
   ): Promise<void>;
+  /** Queues a frame already encoded; resolves once it is handed to the connection. */
+  sendFrame(frame: Uint8Array): Promise<void>;
   /** Forgets the stream once both directions are done. */
   release(streamId: number): void;
 }
@@ -146,25 +148,52 @@ export class YamuxStream {
     await this.host.send(FrameType.WindowUpdate, 0, this.id, delta).catch(() => {});
   }
 
-  async #write(chunk: Uint8Array): Promise<void> {
+  /**
+   * Writes chunks as data, in as few frames as the window allows, copying each byte once (into
+   * its frame): for a relay that gathered many small chunks, where joining them first and then
+   * framing them copied the data twice. Use it only between awaited writes of `writable`,
+   * whose order it would otherwise break.
+   */
+  async writeChunks(chunks: readonly Uint8Array[]): Promise<void> {
+    let left = 0;
+    for (const chunk of chunks) left += chunk.length;
+    let index = 0;
     let offset = 0;
-    while (offset < chunk.length) {
+    while (left > 0) {
       if (this.#error) throw this.#error;
+      if (this.#localClosed) throw new Error(`yamux: stream ${this.id} is closed for writing`);
       if (this.#sendWindow === 0) {
         await new Promise<void>((resolve) => this.#wakeWriter = resolve);
         this.#wakeWriter = undefined;
         continue;
       }
-      const size = Math.min(chunk.length - offset, this.#sendWindow, MAX_FRAME);
+      const size = Math.min(left, this.#sendWindow, MAX_FRAME);
+      const frame = new Uint8Array(HEADER_SIZE + size);
+      writeHeader(frame, {
+        type: FrameType.Data,
+        flags: this.#takeOpeningFlag(),
+        streamId: this.id,
+        length: size,
+      });
+      for (let filled = HEADER_SIZE; filled < frame.length;) {
+        const chunk = chunks[index]!;
+        const part = Math.min(chunk.length - offset, frame.length - filled);
+        frame.set(chunk.subarray(offset, offset + part), filled);
+        filled += part;
+        offset += part;
+        if (offset === chunk.length) {
+          index++;
+          offset = 0;
+        }
+      }
       this.#sendWindow -= size;
-      await this.host.send(
-        FrameType.Data,
-        this.#takeOpeningFlag(),
-        this.id,
-        chunk.subarray(offset, offset + size),
-      );
-      offset += size;
+      left -= size;
+      await this.host.sendFrame(frame);
     }
+  }
+
+  #write(chunk: Uint8Array): Promise<void> {
+    return this.writeChunks([chunk]);
   }
 
   async #closeWrite(): Promise<void> {
