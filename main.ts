@@ -284,6 +284,11 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .option("--member-context <name>", "member context")
     .option("--hub-namespace <ns>", "the hub's namespace on the host", "mca-system")
+    .option(
+      "--hub-ca-secret <name>",
+      "the Secret with the hub CA in that namespace (the hub's --ca-secret)",
+      "mca-hub-ca",
+    )
     .option("--wait <duration>", 'how long to wait for "Connected" ("0": do not wait)', "2m")
     .option("--dry-run", "print the member manifests instead of applying anything")
     .option("--hub-ca-file <file>", "the hub CA, for --dry-run")

@@ -51,6 +51,21 @@ export async function installAgent(
   options: InstallAgentOptions,
 ): Promise<InstallResult> {
   const { cluster } = options;
+  // The hub CA first: without it nothing is registered or applied.
+  const caSecretName = options.hubCaSecret ?? "mca-hub-ca";
+  const caSecret = await host.get<{ data?: Record<string, string> }>(
+    `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
+  ).catch((error) => {
+    if (error instanceof KubeApiError && error.code === 404) return undefined;
+    throw error;
+  });
+  const hubCaPem = caSecret?.data?.["ca.crt"] ? atob(caSecret.data["ca.crt"]) : undefined;
+  if (!hubCaPem) {
+    throw new Error(
+      `The hub's CA Secret "${caSecretName}" (with ca.crt) was not found in namespace "${options.hubNamespace}": ` +
+        "is the hub running there? (--hub-namespace, and --hub-ca-secret if the hub runs with another --ca-secret)",
+    );
+  }
   options.progress(`Registering cluster "${cluster}" on the host`);
   await host.patch(
     `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
@@ -70,15 +85,6 @@ export async function installAgent(
     }
     throw error;
   });
-  const caSecret = await host.get<{ data?: Record<string, string> }>(
-    `/api/v1/namespaces/${options.hubNamespace}/secrets/${options.hubCaSecret ?? "mca-hub-ca"}`,
-  ).catch(() => undefined);
-  const hubCaPem = caSecret?.data?.["ca.crt"] ? atob(caSecret.data["ca.crt"]) : undefined;
-  if (!hubCaPem) {
-    throw new Error(
-      `The hub's CA Secret was not found in namespace "${options.hubNamespace}": is the hub running there?`,
-    );
-  }
   const hubCaPin = await computeCaPin(hubCaPem);
 
   // Keep the token the member already has if the host still accepts it.

@@ -15,6 +15,7 @@ export interface AgentInstallOptions {
   memberKubeconfig?: string;
   memberContext?: string;
   hubNamespace?: string;
+  hubCaSecret?: string;
   agentNamespace?: string;
   image?: string;
   replicas?: string;
@@ -59,6 +60,7 @@ export async function agentInstallCommand(
       cluster: options.cluster,
       hubUrl: options.hub,
       hubNamespace: options.hubNamespace ?? "mca-system",
+      ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
       agentNamespace: options.agentNamespace ?? "mca-agent",
       ...(options.image ? { image: options.image } : {}),
       ...(options.replicas ? { replicas: Number(options.replicas) } : {}),

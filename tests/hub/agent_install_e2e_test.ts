@@ -48,7 +48,27 @@ e2eTest(
           `--agent-namespace=${agentNamespace}`,
           ...extra,
         ]);
-      const first = await install(["--wait=0"]);
+      // Without the hub's CA Secret nothing is registered; --hub-ca-secret names another one.
+      const noCa = await install(["--wait=0", "--hub-ca-secret=no-such-secret"]);
+      assertEquals(noCa.code, 1, noCa.stderr);
+      assertStringIncludes(noCa.stderr, `The hub's CA Secret "no-such-secret"`);
+      assertEquals(
+        (await kubectl(host, ["get", "clusters.mca.k8s.io", member])).code,
+        1,
+        "no Cluster object after a failed install",
+      );
+      const caCopy = JSON.parse(
+        await kubectlOk(host, ["get", "secret", "mca-hub-ca", "-n", hubNamespace, "-o", "json"]),
+      );
+      await kubectlOk(host, ["apply", "-f", "-"], {
+        stdin: JSON.stringify({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "hub-ca-copy", namespace: hubNamespace },
+          data: { "ca.crt": caCopy.data["ca.crt"] },
+        }),
+      });
+      const first = await install(["--wait=0", "--hub-ca-secret=hub-ca-copy"]);
       assertEquals(first.code, 0, first.stderr);
       assertStringIncludes(first.stderr, `Registering cluster "${member}" on the host`);
       assertStringIncludes(first.stderr, "token created");
