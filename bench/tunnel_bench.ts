@@ -210,6 +210,12 @@ export async function tunnelBench(): Promise<BenchResult[]> {
     const large: Row[] = [];
     const many: Row[] = [];
     for (const target of targets) {
+      // Warm up first (JIT, connection pools, the hub's auth caches): steady state is measured.
+      await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+        connections: 4,
+        seconds: 2,
+        headers: target.headers,
+      });
       const s = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
         connections: 16,
         seconds: SECONDS,
