@@ -295,8 +295,16 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
         return void res.end(reason ? `not ready: ${reason}` : "ok");
       }
       if (path === "/metrics") {
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-        return void res.end(deps.metrics.render());
+        // The hub listens where agents on the internet reach it: its cluster names and traffic
+        // are shown only to callers the host allows `get` on /metrics (as kube-apiserver does).
+        return void deps.access.checkPath(req.headers.authorization, "/metrics").then(
+          (access) => {
+            if (!access.allowed) return writeStatus(res, access.code, access.message);
+            res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+            res.end(deps.metrics.render());
+          },
+          (error) => writeStatus(res, 503, `Cannot check access: ${(error as Error).message}`),
+        );
       }
       (async () => {
         const routed = await route(req, (code, message) => writeStatus(res, code, message));

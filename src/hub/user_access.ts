@@ -1,6 +1,7 @@
 /**
  * Who is calling and may they reach a member: TokenReview and SubjectAccessReview on the host
- * (`clusters/proxy` of the named cluster in group mca.k8s.io), each cached for a few seconds.
+ * (`clusters/proxy` of the named cluster in group mca.k8s.io; `get` on the path `/metrics` for
+ * the hub's metrics, as kube-apiserver asks), each cached for a few seconds.
  */
 import { createHash } from "node:crypto";
 import type { KubeClient } from "../kube/mod.ts";
@@ -39,10 +40,38 @@ export class UserAccess {
   ) {}
 
   /** Authenticates the bearer token and authorizes `clusters/proxy` for the cluster and method. */
-  async check(
+  check(
     authorization: string | undefined,
     cluster: string,
     method: string,
+  ): Promise<AccessDecision> {
+    const verb = VERBS[method.toUpperCase()] ?? "get";
+    return this.#check(authorization, {
+      attributes: {
+        resourceAttributes: {
+          group: "mca.k8s.io",
+          resource: "clusters",
+          subresource: "proxy",
+          name: cluster,
+          verb,
+        },
+      },
+      denied: (user) =>
+        `Forbidden: user "${user}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
+    });
+  }
+
+  /** Authenticates the bearer token and authorizes `get` on a non-resource path (`/metrics`). */
+  checkPath(authorization: string | undefined, path: string): Promise<AccessDecision> {
+    return this.#check(authorization, {
+      attributes: { nonResourceAttributes: { path, verb: "get" } },
+      denied: (user) => `Forbidden: user "${user}" cannot get path "${path}" on the host`,
+    });
+  }
+
+  async #check(
+    authorization: string | undefined,
+    request: { attributes: Record<string, unknown>; denied: (user: string) => string },
   ): Promise<AccessDecision> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
     if (!token) {
@@ -56,14 +85,8 @@ export class UserAccess {
         message: "Unauthorized: the token was not accepted by the host cluster",
       };
     }
-    const verb = VERBS[method.toUpperCase()] ?? "get";
-    if (!(await this.#authorize(user, cluster, verb))) {
-      return {
-        allowed: false,
-        code: 403,
-        message:
-          `Forbidden: user "${user.username}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
-      };
+    if (!(await this.#authorize(user, request.attributes))) {
+      return { allowed: false, code: 403, message: request.denied(user.username) };
     }
     return { allowed: true, user };
   }
@@ -83,8 +106,8 @@ export class UserAccess {
     return user;
   }
 
-  async #authorize(user: UserInfo, cluster: string, verb: string): Promise<boolean> {
-    const key = JSON.stringify([user.username, user.uid, user.groups, cluster, verb]);
+  async #authorize(user: UserInfo, attributes: Record<string, unknown>): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.uid, user.groups, attributes]);
     const cached = this.#decisions.get(key);
     if (cached && cached.until > this.now()) return cached.allowed;
     const review = await this.host.create<{ status?: { allowed?: boolean } }>(
@@ -97,13 +120,7 @@ export class UserAccess {
           ...(user.uid ? { uid: user.uid } : {}),
           ...(user.groups ? { groups: user.groups } : {}),
           ...(user.extra ? { extra: user.extra } : {}),
-          resourceAttributes: {
-            group: "mca.k8s.io",
-            resource: "clusters",
-            subresource: "proxy",
-            name: cluster,
-            verb,
-          },
+          ...attributes,
         },
       },
     );

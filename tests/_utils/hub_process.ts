@@ -134,7 +134,10 @@ async function startOnce(
     caPem,
     process,
     async agents(cluster) {
-      const response = await fetch(`${url}/metrics`, { client });
+      const response = await fetch(`${url}/metrics`, {
+        headers: { Authorization: `Bearer ${host.adminToken}` },
+        client,
+      });
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new Error(`The hub's /metrics answered ${response.status}`);

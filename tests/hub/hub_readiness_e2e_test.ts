@@ -74,3 +74,51 @@ e2eTest("the hub reports ready only while it follows agent tokens on the host", 
     await hub.stop();
   }
 });
+
+e2eTest("the hub shows /metrics only to callers the host allows get on /metrics", async (env) => {
+  const host = env.cluster("host");
+  await using dir = await tempDir();
+  const fixture = await startHubFixture(env, dir.path);
+  const client = Deno.createHttpClient({ caCerts: [fixture.hub.caPem] });
+  try {
+    const namespace = uniqueName("metrics");
+    await kubectlOk(host, ["create", "namespace", namespace]);
+    const tokenOf = async (name: string) => {
+      await kubectlOk(host, ["create", "serviceaccount", name, "-n", namespace]);
+      return (await kubectlOk(host, ["create", "token", name, "-n", namespace])).trim();
+    };
+    const scraper = await tokenOf("scraper");
+    const stranger = await tokenOf("stranger");
+    await kubectlOk(host, [
+      "create",
+      "clusterrole",
+      `${namespace}-metrics`,
+      "--verb=get",
+      "--non-resource-url=/metrics",
+    ]);
+    await kubectlOk(host, [
+      "create",
+      "clusterrolebinding",
+      `${namespace}-metrics`,
+      `--clusterrole=${namespace}-metrics`,
+      `--serviceaccount=${namespace}:scraper`,
+    ]);
+    const metrics = async (token?: string) => {
+      const response = await fetch(`${fixture.hub.url}/metrics`, {
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        client,
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    assertEquals((await metrics()).status, 401);
+    const denied = await metrics(stranger);
+    assertEquals(denied.status, 403);
+    assertStringIncludes(denied.text, 'cannot get path \\"/metrics\\"');
+    const allowed = await metrics(scraper);
+    assertEquals(allowed.status, 200, allowed.text);
+    assertStringIncludes(allowed.text, "mca_hub_requests_total");
+  } finally {
+    client.close();
+    await fixture.stop();
+  }
+});
