@@ -317,11 +317,5 @@ export function joinSplicedLists(
     first = false;
   }
   parts.push(encoder.encode(head.slice(at)));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(parts);
 }
