@@ -2,6 +2,7 @@
 import { type AgentOptions, resolveAgentOptions, runAgent } from "../agent/mod.ts";
 import { type HubOptions, resolveHubOptions, runHub } from "../hub/mod.ts";
 import { UsageError } from "./run_program.ts";
+import { untilSignal } from "./until_signal.ts";
 
 /** Runs the hub. */
 export async function hubCommand(options: HubOptions): Promise<void> {
@@ -25,16 +26,4 @@ export async function agentCommand(options: AgentOptions): Promise<void> {
   }
   const agent = await runAgent(resolved);
   await untilSignal(() => agent.stop());
-}
-
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const handler = () => {
-      Deno.removeSignalListener("SIGTERM", handler);
-      Deno.removeSignalListener("SIGINT", handler);
-      stop().then(resolve);
-    };
-    Deno.addSignalListener("SIGTERM", handler);
-    Deno.addSignalListener("SIGINT", handler);
-  });
 }

@@ -7,6 +7,7 @@ import {
   runProxy,
 } from "../proxy/mod.ts";
 import { UsageError } from "./run_program.ts";
+import { untilSignal } from "./until_signal.ts";
 
 /** Runs the proxy until SIGTERM or SIGINT. */
 export async function proxyCommand(
@@ -28,15 +29,7 @@ export async function proxyCommand(
           : "Pass --write-kubeconfig FILE for a kubeconfig that uses it.\n"),
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      Deno.removeSignalListener("SIGTERM", stop);
-      Deno.removeSignalListener("SIGINT", stop);
-      proxy.stop().then(resolve);
-    };
-    Deno.addSignalListener("SIGTERM", stop);
-    Deno.addSignalListener("SIGINT", stop);
-  });
+  await untilSignal(() => proxy.stop());
 }
 
 /** Options of `mca proxy explain`. */
