@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
 import {
   type CertificateAuthority,
+  DAY_MS,
   issueCertificate,
   type IssuedCertificate,
   startCertificateRenewal,
@@ -29,8 +30,6 @@ import { createUpstream, type Upstream } from "../proxy/mod.ts";
 
 /** Common name of the client certificate hub replicas present to each other. */
 export const PEER_COMMON_NAME = "mca-hub-peer";
-
-const DAY_MS = 86_400_000;
 
 /** A running hub. */
 export interface RunningHub {

@@ -1,7 +1,8 @@
 /** Helpers shared by CA and leaf certificate generation. */
 
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** Certificate validities are counted in days; options elsewhere are in milliseconds. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The validity window: backdated for clock skew between machines, as kubeadm does. */
 export function validityWindow(

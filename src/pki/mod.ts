@@ -10,3 +10,4 @@ export * from "./certificate_authority.ts";
 export * from "./issue_certificate.ts";
 export * from "./pin.ts";
 export * from "./certificate_renewal.ts";
+export { DAY_MS } from "./_validity.ts";

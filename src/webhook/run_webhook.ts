@@ -10,14 +10,12 @@ import {
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
-import { issueCertificate, startCertificateRenewal } from "../pki/mod.ts";
+import { DAY_MS, issueCertificate, startCertificateRenewal } from "../pki/mod.ts";
 import { ensureSharedCa, type SharedCa } from "./ca_secret.ts";
 import { keepWebhookConfiguration, syncWebhookConfiguration } from "./configuration_sync.ts";
 import { createWebhookApp } from "./webhook_app.ts";
 import { webhookConfiguration } from "./webhook_configuration.ts";
 import type { ResolvedWebhookOptions } from "./webhook_options.ts";
-
-const DAY_MS = 86_400_000;
 
 /** A running webhook, for tests and for the command's signal handling. */
 export interface RunningWebhook {
