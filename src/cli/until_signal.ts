@@ -10,6 +10,7 @@ export function untilSignal(stop: () => Promise<void>): Promise<void> {
     const onSignal = (signal: "SIGTERM" | "SIGINT") => () => {
       if (stopping) {
         if (signal === "SIGINT") Deno.exit(130);
+        console.error("SIGTERM again: still stopping gracefully (SIGINT exits at once)");
         return;
       }
       stopping = true;

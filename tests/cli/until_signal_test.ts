@@ -20,12 +20,13 @@ function startChild() {
     args: ["eval", code],
     stdin: "piped",
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
   let output = "";
-  const reading = (async () => {
-    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) output += text;
-  })();
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) output += text;
+  };
+  const reading = Promise.all([read(child.stdout), read(child.stderr)]);
   return { child, output: () => output, reading };
 }
 
@@ -35,6 +36,8 @@ Deno.test("a second SIGTERM during a graceful stop does not cut it short", async
   child.kill("SIGTERM");
   await waitFor(() => output().includes("stopping"), { description: "the stop to begin" });
   child.kill("SIGTERM");
+  // The second signal is seen while stopping (not after the stop, which would prove nothing).
+  await waitFor(() => output().includes("SIGTERM again"), { description: "the second SIGTERM" });
   // Still alive and stopping: it finishes only when told to.
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode("go\n"));
