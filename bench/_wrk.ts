@@ -13,9 +13,11 @@ export async function runWrk(
   url: string,
   options: { connections?: number; seconds?: number; headers?: string[] } = {},
 ): Promise<WrkResult> {
+  const connections = options.connections ?? 16;
   const args = [
-    "-t2",
-    `-c${options.connections ?? 16}`,
+    // wrk needs at least one connection per thread.
+    `-t${Math.min(2, connections)}`,
+    `-c${connections}`,
     `-d${options.seconds ?? 5}s`,
     "--latency",
     ...(options.headers ?? []).flatMap((header) => ["-H", header]),

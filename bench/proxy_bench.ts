@@ -2,8 +2,12 @@
  * `mca proxy` side by side with direct access and with `kubectl proxy` (the Go peer), against
  * the same backend in one run: a static HTTPS backend (nginx serving fixture JSON, so that the
  * proxies' own cost shows) and a real kube-apiserver. wrk drives a small GET and a 1,000-item
- * LIST at a fixed concurrency; watchers on all three paths time the delivery of the same events;
- * the proxy's resident memory is read idle and under load.
+ * LIST at a fixed concurrency, and the small GET over one connection (the latency a proxy adds
+ * when it is not saturated); watchers on all three paths time the delivery of the same events;
+ * the proxy's resident memory is read idle and under load. Every path presents the same bearer
+ * token to the backend, so the API server does the same authentication work on each. In front
+ * of nginx, minimal pass-through proxies on three Deno stacks (bench/stacks) show the ceiling
+ * any proxy written for Deno reaches on this machine.
  */
 import { SIDECAR_V8_FLAGS } from "../src/inject/mod.ts";
 import { renderKubeconfig } from "../src/kube/mod.ts";
@@ -24,6 +28,7 @@ import { runWrk } from "./_wrk.ts";
 const SECONDS = Number(Deno.env.get("MCA_BENCH_SECONDS") ?? 5);
 const CONNECTIONS = Number(Deno.env.get("MCA_BENCH_CONNECTIONS") ?? 16);
 const ITEMS = 1000;
+const SMALL_GET = "/api/v1/namespaces/bench/configmaps/small";
 
 interface Target {
   name: string;
@@ -59,6 +64,7 @@ export async function startNginx(
       items: Array.from({ length: ITEMS }, (_, i) => configMap(`cm-${i}`, "bench")),
     }),
   );
+  await Deno.writeTextFile(`${dir}/ca.crt`, pki.ca.certificatePem);
   await Deno.writeTextFile(`${dir}/tls.crt`, pki.server.certificatePem);
   await Deno.writeTextFile(`${dir}/tls.key`, pki.server.privateKeyPem);
   const port = freePort();
@@ -93,6 +99,41 @@ http {
     {
       description: "nginx",
     },
+  );
+  client.close();
+  return { url, process };
+}
+
+/** The stacks bench/stacks/pass_through.ts runs, with the names the tables show. */
+const PASS_THROUGH_STACKS = [
+  ["node-node", "pass-through, node:https both sides (mca's stack)"],
+  ["serve-fetch", "pass-through, Deno.serve + fetch"],
+  ["serve-node", "pass-through, Deno.serve + node:https"],
+] as const;
+
+/** A minimal forwarding proxy on one Deno server/client stack, in front of nginx. */
+async function startPassThrough(
+  dir: string,
+  stack: string,
+  upstreamUrl: string,
+): Promise<{ url: string; process: ManagedProcess }> {
+  const port = freePort();
+  const process = await startManagedProcess(`pass-through-${stack}`, Deno.execPath(), [
+    "run",
+    "--allow-all",
+    new URL("./stacks/pass_through.ts", import.meta.url).pathname,
+    stack,
+    String(port),
+    upstreamUrl,
+    `${dir}/ca.crt`,
+    `${dir}/tls.crt`,
+    `${dir}/tls.key`,
+  ], { logPath: `${dir}/pass-through-${stack}.log` });
+  const url = `https://127.0.0.1:${port}`;
+  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/ca.crt`)] });
+  await waitFor(
+    async () => (await fetch(`${url}${SMALL_GET}`, { client })).ok,
+    { description: `pass-through proxy (${stack})` },
   );
   client.close();
   return { url, process };
@@ -164,6 +205,18 @@ export async function proxyBench(): Promise<BenchResult[]> {
     const env = await startTestEnv({ clusters: ["bench"] });
     stops.push(() => env.stop());
     const cluster = env.cluster("bench");
+    // The test kubeconfig authenticates with a client certificate, which kube-apiserver
+    // verifies on every request; wrk can only send a token, so the proxies get the same token.
+    const apiServerConfig = `${dir}/apiserver.kubeconfig`;
+    await Deno.writeTextFile(
+      apiServerConfig,
+      renderKubeconfig([{
+        name: "bench",
+        server: cluster.url,
+        caPem: cluster.caPem,
+        user: { token: cluster.adminToken },
+      }]),
+    );
     await cluster.client.create("/api/v1/namespaces", { metadata: { name: "bench" } });
     await cluster.client.create("/api/v1/namespaces/bench/configmaps", configMap("small", "bench"));
     for (let i = 0; i < ITEMS; i += 50) {
@@ -192,7 +245,7 @@ export async function proxyBench(): Promise<BenchResult[]> {
       },
       {
         name: "kube-apiserver",
-        kubeconfig: cluster.kubeconfigPath,
+        kubeconfig: apiServerConfig,
         context: "bench",
         direct: cluster.url,
         token: cluster.adminToken,
@@ -219,18 +272,27 @@ export async function proxyBench(): Promise<BenchResult[]> {
         },
         { name: "kubectl proxy", url: kubectlProxy.url, headers: [] },
       ];
+      const passThroughs: ManagedProcess[] = [];
+      if (backend.name === "static nginx") {
+        for (const [stack, name] of PASS_THROUGH_STACKS) {
+          const started = await startPassThrough(dir, stack, backend.direct);
+          passThroughs.push(started.process);
+          targets.push({ name, url: started.url, headers: [] });
+        }
+      }
       let loaded = idle;
       for (
-        const [what, path] of [["small GET", "/api/v1/namespaces/bench/configmaps/small"], [
-          `${ITEMS}-item LIST`,
-          "/api/v1/namespaces/bench/configmaps",
-        ]]
+        const [what, path, connections] of [
+          ["small GET", SMALL_GET, CONNECTIONS],
+          [`${ITEMS}-item LIST`, "/api/v1/namespaces/bench/configmaps", CONNECTIONS],
+          ["small GET", SMALL_GET, 1],
+        ] as const
       ) {
         const rows: Row[] = [];
         for (const target of targets) {
           const sampler = setInterval(() => loaded = Math.max(loaded, rssMiB(mcaPid)), 100);
           const result = await runWrk(target.url + path, {
-            connections: CONNECTIONS,
+            connections,
             seconds: SECONDS,
             headers: target.headers,
           });
@@ -245,7 +307,9 @@ export async function proxyBench(): Promise<BenchResult[]> {
           });
         }
         results.push({
-          title: `${what}, ${backend.name}, ${CONNECTIONS} connections`,
+          title: `${what}, ${backend.name}, ${
+            connections === 1 ? "1 connection (latency unloaded)" : `${connections} connections`
+          }`,
           rows,
           ratios: true,
         });
@@ -257,6 +321,7 @@ export async function proxyBench(): Promise<BenchResult[]> {
       if (backend.name === "kube-apiserver") results.push(await watchDelays(cluster, targets));
       await mca.process.stop();
       await kubectlProxy.process.stop();
+      for (const process of passThroughs) await process.stop();
     }
     results.push({ title: "memory", rows: memory, ratios: false });
     return results;
