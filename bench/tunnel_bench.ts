@@ -207,6 +207,7 @@ export async function tunnelBench(): Promise<BenchResult[]> {
       client: Deno.createHttpClient({ caCerts: [member.caPem] }),
     })).arrayBuffer()).byteLength;
     const small: Row[] = [];
+    const unloaded: Row[] = [];
     const large: Row[] = [];
     const many: Row[] = [];
     for (const target of targets) {
@@ -224,6 +225,16 @@ export async function tunnelBench(): Promise<BenchResult[]> {
       small.push({
         name: `${target.name}${s.errors ? ` (${s.errors} errors)` : ""}`,
         values: { "req/s": s.requestsPerSecond, "p50 ms": s.p50Ms, "p99 ms": s.p99Ms },
+      });
+      // One request at a time: the latency the tunnel adds when nothing queues.
+      const one = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+        connections: 1,
+        seconds: SECONDS,
+        headers: target.headers,
+      });
+      unloaded.push({
+        name: `${target.name}${one.errors ? ` (${one.errors} errors)` : ""}`,
+        values: { "p50 ms": one.p50Ms, "p99 ms": one.p99Ms },
       });
       const l = await runWrk(`${target.base}${listPath}`, {
         connections: 2,
@@ -275,6 +286,11 @@ export async function tunnelBench(): Promise<BenchResult[]> {
 
     return [
       { title: "small GET through the tunnel, 16 connections", rows: small, ratios: true },
+      {
+        title: "small GET through the tunnel, 1 connection (latency unloaded)",
+        rows: unloaded,
+        ratios: true,
+      },
       {
         title: `LIST of ${(listBytes / 1e6).toFixed(1)} MB, 2 connections`,
         rows: large,
