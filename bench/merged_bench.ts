@@ -2,8 +2,12 @@
  * Merged reads side by side in one run, against three real API servers: a merged LIST of N
  * objects per cluster through `mca proxy` vs the three direct LISTs done in parallel (the
  * goal: within 1.3x of the slowest of them), and how late a watch event arrives through the
- * merge vs a direct watch.
+ * merge vs a direct watch. Two more rows show the floor of any merge in one JavaScript process:
+ * this process reads the three lists, marks and joins their items as the proxy does (and
+ * gzips them), without serving anything.
  */
+import { joinSplicedLists, spliceList } from "../src/proxy/merge/list_splice.ts";
+import { encodeBody } from "../src/proxy/merge/response_encoding.ts";
 import { startTestEnv, type TestCluster } from "../src/testenv/mod.ts";
 import { startSidecarProxy } from "../tests/_utils/sidecar_proxy.ts";
 import type { BenchResult } from "./_report.ts";
@@ -86,19 +90,32 @@ routes:
         headers: { Authorization: `Bearer ${proxy.token}` },
         client: proxyClient,
       }).then((r) => r.arrayBuffer());
+    const spliceHere = async () => {
+      const bodies = await Promise.all(clusters.map(listDirect));
+      const lists = bodies.map((body, i) => spliceList(new Uint8Array(body), clusters[i]!.name));
+      return joinSplicedLists(lists, { resourceVersion: "1" });
+    };
+    const spliceAndGzipHere = async () => encodeBody(await spliceHere(), "gzip");
     const mergedMs: number[] = [];
     const directMs: number[] = [];
+    const spliceMs: number[] = [];
+    const gzipMs: number[] = [];
     let mergedBytes = 0;
+    const timed = async (work: () => Promise<unknown>) => {
+      const started = performance.now();
+      await work();
+      return performance.now() - started;
+    };
     for (let round = 0; round < ROUNDS + 2; round++) {
-      let started = performance.now();
-      await Promise.all(clusters.map(listDirect));
-      const parallel = performance.now() - started;
-      started = performance.now();
-      mergedBytes = (await listMerged()).byteLength;
-      const merged = performance.now() - started;
+      const parallel = await timed(() => Promise.all(clusters.map(listDirect)));
+      const merged = await timed(async () => mergedBytes = (await listMerged()).byteLength);
+      const spliced = await timed(spliceHere);
+      const gzipped = await timed(spliceAndGzipHere);
       if (round < 2) continue; // warm-up: connections, JIT
       directMs.push(parallel);
       mergedMs.push(merged);
+      spliceMs.push(spliced);
+      gzipMs.push(gzipped);
     }
 
     // Watch delay: one merged watch through the proxy and one direct watch on east.
@@ -140,6 +157,14 @@ routes:
           {
             name: "merged LIST through mca proxy",
             values: { "p50 ms": median(mergedMs), "max ms": Math.max(...mergedMs) },
+          },
+          {
+            name: "floor: 3 direct LISTs + mark and join here",
+            values: { "p50 ms": median(spliceMs), "max ms": Math.max(...spliceMs) },
+          },
+          {
+            name: "floor: ... + gzip here",
+            values: { "p50 ms": median(gzipMs), "max ms": Math.max(...gzipMs) },
           },
         ],
         ratios: true,
