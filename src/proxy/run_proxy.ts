@@ -12,7 +12,7 @@ import {
   type ClusterUpstreams,
   type InClusterSource,
 } from "./cluster_upstreams.ts";
-import { createHealthApp } from "./health_app.ts";
+import { createHealthHandler } from "./health_app.ts";
 import { loadProxyConfig } from "./load_proxy_config.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
@@ -105,8 +105,8 @@ export async function runProxy(
   let ready = true;
   let health: Deno.HttpServer | undefined;
   if (options.healthListen) {
-    const app = createHealthApp({ isReady: () => ready, metrics: registry });
-    health = Deno.serve({ ...options.healthListen, onListen() {} }, app.fetch);
+    const handler = createHealthHandler({ isReady: () => ready, metrics: registry });
+    health = Deno.serve({ ...options.healthListen, onListen() {} }, handler);
   }
   logger.info("proxy listening", {
     url,
