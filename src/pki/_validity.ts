@@ -18,10 +18,3 @@ export function validityWindow(
     notAfter: new Date(from + validityDays * DAY_MS),
   };
 }
-
-/** A random positive 128-bit serial number as hex (RFC 5280 §4.1.2.2). */
-export function randomSerialNumber(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}

@@ -1,17 +1,31 @@
 /** Certificate authorities generated in memory or loaded from PEM. */
-import { x509 } from "./_x509.ts";
+import {
+  basicConstraintsExtension,
+  distinguishedName,
+  KEY_USAGE,
+  keyIdentifier,
+  keyUsageExtension,
+  signCertificate,
+  subjectKeyIdentifierExtension,
+} from "./_certificate_builder.ts";
+import { type Certificate, readCertificate } from "./certificate.ts";
 import {
   generateKeyPair,
   type KeyAlgorithm,
   keyAlgorithmOf,
   keyAlgorithmParams,
 } from "./key_pair.ts";
-import { encodePrivateKeyPem, importPrivateKeyPem, parseCertificatesPem } from "./pem.ts";
-import { randomSerialNumber, validityWindow } from "./_validity.ts";
+import {
+  encodePem,
+  encodePrivateKeyPem,
+  importPrivateKeyPem,
+  parseCertificatesPem,
+} from "./pem.ts";
+import { validityWindow } from "./_validity.ts";
 
 /** A CA able to sign certificates: its certificate and private key, parsed and as PEM. */
 export interface CertificateAuthority {
-  certificate: x509.X509Certificate;
+  certificate: Certificate;
   privateKey: CryptoKey;
   keyAlgorithm: KeyAlgorithm;
   certificatePem: string;
@@ -36,28 +50,29 @@ export async function createCertificateAuthority(
   const keyAlgorithm = options.keyAlgorithm ?? "ecdsa-p256";
   const keys = await generateKeyPair(keyAlgorithm);
   const { notBefore, notAfter } = validityWindow(options.notBefore, options.validityDays ?? 3650);
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerialNumber(),
-    name: [{ CN: [options.commonName ?? "mca-ca"] }],
+  const publicKeyInfo = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  const name = distinguishedName(options.commonName ?? "mca-ca");
+  const der = await signCertificate({
+    issuer: name,
+    subject: name,
     notBefore,
     notAfter,
-    keys,
-    signingAlgorithm: keyAlgorithmParams(keyAlgorithm).sign,
+    publicKeyInfo,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign |
-          x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      basicConstraintsExtension(true),
+      keyUsageExtension([
+        KEY_USAGE.keyCertSign,
+        KEY_USAGE.cRLSign,
+        KEY_USAGE.digitalSignature,
+      ]),
+      subjectKeyIdentifierExtension(await keyIdentifier(publicKeyInfo)),
     ],
-  });
+  }, { privateKey: keys.privateKey, keyAlgorithm });
   return {
-    certificate,
+    certificate: readCertificate(der),
     privateKey: keys.privateKey,
     keyAlgorithm,
-    certificatePem: certificate.toString("pem") + "\n",
+    certificatePem: encodePem(der, "CERTIFICATE"),
     privateKeyPem: await encodePrivateKeyPem(keys.privateKey),
   };
 }
@@ -69,27 +84,44 @@ export async function loadCertificateAuthority(
 ): Promise<CertificateAuthority> {
   const [certificate] = parseCertificatesPem(certificatePem);
   if (!certificate) throw new Error("Cannot load CA: no certificate");
-  const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
-  if (!constraints?.ca) {
+  if (!certificate.isCa) {
     throw new Error(`Cannot load CA: "${certificate.subject}" is not a CA certificate`);
   }
-  const publicKey = await certificate.publicKey.export();
+  const publicKey = await importPublicKey(certificate);
   const keyAlgorithm = keyAlgorithmOf(publicKey);
   const privateKey = await importPrivateKeyPem(privateKeyPem, keyAlgorithm);
-  if (!(await keyMatchesCertificate(privateKey, certificate, keyAlgorithm))) {
+  if (!(await keyMatches(privateKey, publicKey, keyAlgorithm))) {
     throw new Error(`Cannot load CA: the private key does not belong to "${certificate.subject}"`);
   }
   return { certificate, privateKey, keyAlgorithm, certificatePem, privateKeyPem };
 }
 
-async function keyMatchesCertificate(
+async function keyMatches(
   privateKey: CryptoKey,
-  certificate: x509.X509Certificate,
+  publicKey: CryptoKey,
   keyAlgorithm: KeyAlgorithm,
 ): Promise<boolean> {
   const params = keyAlgorithmParams(keyAlgorithm).sign;
   const probe = new TextEncoder().encode("mca key check");
   const signature = await crypto.subtle.sign(params, privateKey, probe);
-  const publicKey = await certificate.publicKey.export();
   return await crypto.subtle.verify(params, publicKey, signature, probe);
+}
+
+// Web Crypto needs the algorithm to import a key: the first one that accepts it tells.
+async function importPublicKey(certificate: Certificate): Promise<CryptoKey> {
+  for (const algorithm of ["ecdsa-p256", "ecdsa-p384", "rsa-2048"] as const) {
+    try {
+      const params = keyAlgorithmParams(algorithm).import;
+      return await crypto.subtle.importKey(
+        "spki",
+        certificate.subjectPublicKeyInfo,
+        params,
+        true,
+        ["verify"],
+      );
+    } catch {
+      // Not this algorithm: try the next.
+    }
+  }
+  throw new Error(`Cannot load CA: the key of "${certificate.subject}" is not ECDSA or RSA`);
 }

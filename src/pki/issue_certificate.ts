@@ -1,9 +1,23 @@
 /** Leaf certificates for servers and clients, signed by a CA in memory. */
-import { x509 } from "./_x509.ts";
+import {
+  authorityKeyIdentifierExtension,
+  basicConstraintsExtension,
+  distinguishedName,
+  extendedKeyUsageExtension,
+  KEY_USAGE,
+  keyIdentifier,
+  keyUsageExtension,
+  signCertificate,
+  subjectAltNameExtension,
+  subjectKeyIdentifierExtension,
+} from "./_certificate_builder.ts";
+import { parseIpAddress } from "./_ip_address.ts";
+import { OID } from "./_oid.ts";
+import { type Certificate, readCertificate } from "./certificate.ts";
 import type { CertificateAuthority } from "./certificate_authority.ts";
-import { generateKeyPair, type KeyAlgorithm, keyAlgorithmParams } from "./key_pair.ts";
-import { encodePrivateKeyPem } from "./pem.ts";
-import { randomSerialNumber, validityWindow } from "./_validity.ts";
+import { generateKeyPair, type KeyAlgorithm } from "./key_pair.ts";
+import { encodePem, encodePrivateKeyPem } from "./pem.ts";
+import { validityWindow } from "./_validity.ts";
 
 /** What a leaf certificate may be used for (extended key usage). */
 export type CertificateUsage = "server" | "client";
@@ -26,15 +40,15 @@ export interface IssueCertificateOptions {
 
 /** A signed leaf certificate with its key, as PEM and parsed. */
 export interface IssuedCertificate {
-  certificate: x509.X509Certificate;
+  certificate: Certificate;
   certificatePem: string;
   privateKeyPem: string;
   privateKey: CryptoKey;
 }
 
 const EXTENDED_USAGE: Record<CertificateUsage, string> = {
-  server: x509.ExtendedKeyUsage.serverAuth,
-  client: x509.ExtendedKeyUsage.clientAuth,
+  server: OID.serverAuth,
+  client: OID.clientAuth,
 };
 
 /** Generates a key pair and a certificate for it signed by the CA. */
@@ -47,56 +61,46 @@ export async function issueCertificate(
   const { notBefore, notAfter } = validityWindow(options.notBefore, options.validityDays ?? 365);
   const caNotAfter = ca.certificate.notAfter;
   const usages = options.usages ?? ["server"];
-  const names = subjectAlternativeNames(options.dnsNames ?? [], options.ipAddresses ?? []);
+  const dnsNames = options.dnsNames ?? [];
+  const ipAddresses = (options.ipAddresses ?? []).map(ipAddressBytes);
   const rsa = keyAlgorithm.startsWith("rsa");
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: subjectName(options.commonName, options.organizations ?? []),
-    issuer: ca.certificate.subjectName,
+  const publicKeyInfo = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  // A CA loaded from PEM names its key in its own SKI, which need not be method 1's hash.
+  const caKeyId = ca.certificate.subjectKeyId ??
+    await keyIdentifier(ca.certificate.subjectPublicKeyInfo);
+  const der = await signCertificate({
+    issuer: ca.certificate.subjectDer,
+    subject: distinguishedName(options.commonName, options.organizations ?? []),
     notBefore,
     // A certificate outliving its CA would be refused by verifiers anyway.
     notAfter: notAfter > caNotAfter ? caNotAfter : notAfter,
-    publicKey: keys.publicKey,
-    signingKey: ca.privateKey,
-    signingAlgorithm: keyAlgorithmParams(ca.keyAlgorithm).sign,
+    publicKeyInfo,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        // RSA key exchange needs keyEncipherment; ECDSA only signs.
-        x509.KeyUsageFlags.digitalSignature | (rsa ? x509.KeyUsageFlags.keyEncipherment : 0),
-        true,
+      basicConstraintsExtension(false),
+      // RSA key exchange needs keyEncipherment; ECDSA only signs.
+      keyUsageExtension(
+        rsa
+          ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment]
+          : [KEY_USAGE.digitalSignature],
       ),
-      new x509.ExtendedKeyUsageExtension(usages.map((usage) => EXTENDED_USAGE[usage])),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.certificate),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      extendedKeyUsageExtension(usages.map((usage) => EXTENDED_USAGE[usage])),
+      subjectKeyIdentifierExtension(await keyIdentifier(publicKeyInfo)),
+      authorityKeyIdentifierExtension(caKeyId),
+      ...(dnsNames.length + ipAddresses.length > 0
+        ? [subjectAltNameExtension(dnsNames, ipAddresses)]
+        : []),
     ],
-  });
+  }, ca);
   return {
-    certificate,
-    certificatePem: certificate.toString("pem") + "\n",
+    certificate: readCertificate(der),
+    certificatePem: encodePem(der, "CERTIFICATE"),
     privateKeyPem: await encodePrivateKeyPem(keys.privateKey),
     privateKey: keys.privateKey,
   };
 }
 
-function subjectName(commonName: string, organizations: string[]): x509.JsonName {
-  // Kubernetes maps every O to a group: one RDN each keeps them separate.
-  return [{ CN: [commonName] }, ...organizations.map((organization) => ({ O: [organization] }))];
-}
-
-function subjectAlternativeNames(dnsNames: string[], ipAddresses: string[]): x509.JsonGeneralNames {
-  for (const ip of ipAddresses) {
-    if (!isIpAddress(ip)) throw new Error(`Invalid IP address for a certificate: "${ip}"`);
-  }
-  return [
-    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
-    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
-  ];
-}
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-
-function isIpAddress(value: string): boolean {
-  return IPV4.test(value) || (value.includes(":") && /^[0-9a-fA-F:.]+$/.test(value));
+function ipAddressBytes(ip: string): Uint8Array {
+  const bytes = parseIpAddress(ip);
+  if (!bytes) throw new Error(`Invalid IP address for a certificate: "${ip}"`);
+  return bytes;
 }

@@ -1,10 +1,12 @@
 /**
  * In-memory PKI: CAs, server and client certificates, PEM, CA pins, and renewal of certificates
- * in use.
+ * in use. Certificates are written and read by a small DER codec on Web Crypto rather than a
+ * general X.509 library, to keep the sidecar (which imports this module) small in memory.
  *
  * @module
  */
 export * from "./key_pair.ts";
+export * from "./certificate.ts";
 export * from "./pem.ts";
 export * from "./certificate_authority.ts";
 export * from "./issue_certificate.ts";

@@ -1,11 +1,18 @@
 /** PEM encoding and decoding of certificates and private keys. */
-import { x509 } from "./_x509.ts";
+import { type Certificate, readCertificate } from "./certificate.ts";
 import { type KeyAlgorithm, keyAlgorithmParams } from "./key_pair.ts";
 
 /** Encodes a private key as PKCS#8 PEM ("PRIVATE KEY"), which Deno, Node and Go all read. */
 export async function encodePrivateKeyPem(key: CryptoKey): Promise<string> {
   const der = await crypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(der, "PRIVATE KEY") + "\n";
+  return encodePem(new Uint8Array(der), "PRIVATE KEY");
+}
+
+/** One PEM block (RFC 7468): base64 in lines of 64 characters, ending with a newline. */
+export function encodePem(der: Uint8Array, label: string): string {
+  const base64 = encodeBase64(der);
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ""].join("\n");
 }
 
 /** Imports a PKCS#8 PEM private key for signing with the given algorithm. */
@@ -48,10 +55,10 @@ export function pemBlocks(pem: string): PemBlock[] {
 }
 
 /** Parses every certificate of a PEM bundle; throws if there is none. */
-export function parseCertificatesPem(pem: string): x509.X509Certificate[] {
+export function parseCertificatesPem(pem: string): Certificate[] {
   const certificates = pemBlocks(pem)
     .filter((block) => block.label === "CERTIFICATE")
-    .map((block) => new x509.X509Certificate(block.der));
+    .map((block) => readCertificate(block.der));
   if (certificates.length === 0) {
     throw new Error("Cannot read certificate: no PEM certificate found");
   }
@@ -64,4 +71,13 @@ function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   } catch {
     throw new Error("Cannot read PEM: the base64 content is invalid");
   }
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  let binary = "";
+  // Chunks keep String.fromCharCode's argument count small.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
 }

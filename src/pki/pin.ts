@@ -1,4 +1,5 @@
 /** CA pins: "sha256:<hex>" of the CA's SubjectPublicKeyInfo, as kubeadm's discovery hash. */
+import type { Certificate } from "./certificate.ts";
 import { parseCertificatesPem } from "./pem.ts";
 
 const PIN = /^sha256:[0-9a-f]{64}$/;
@@ -7,9 +8,7 @@ const PIN = /^sha256:[0-9a-f]{64}$/;
 export async function computeCaPin(certificatePem: string): Promise<string> {
   const [certificate] = parseCertificatesPem(certificatePem);
   if (!certificate) throw new Error("Cannot compute pin: no certificate");
-  const digest = await crypto.subtle.digest("SHA-256", certificate.publicKey.rawData);
-  return "sha256:" +
-    Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await pinOf(certificate);
 }
 
 /** Checks the syntax of a pin; throws a clear error if it is not "sha256:" and 64 hex digits. */
@@ -24,7 +23,12 @@ export function parseCaPin(pin: string): string {
 /** True if any certificate of the PEM bundle matches the pin (CA rotation keeps two). */
 export async function verifyCaPin(certificatePem: string, pin: string): Promise<boolean> {
   const expected = parseCaPin(pin);
-  const pems = parseCertificatesPem(certificatePem).map((c) => c.toString("pem"));
-  const pins = await Promise.all(pems.map((pem) => computeCaPin(pem)));
+  const pins = await Promise.all(parseCertificatesPem(certificatePem).map(pinOf));
   return pins.includes(expected);
+}
+
+async function pinOf(certificate: Certificate): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", certificate.subjectPublicKeyInfo);
+  return "sha256:" +
+    Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

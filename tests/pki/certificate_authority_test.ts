@@ -3,14 +3,12 @@ import {
   createCertificateAuthority,
   issueCertificate,
   loadCertificateAuthority,
-  parseCertificatesPem,
 } from "../../src/pki/mod.ts";
-import { x509 } from "../../src/pki/_x509.ts";
+import { x509 } from "../_utils/x509.ts";
 
 Deno.test("createCertificateAuthority() makes a self-signed ECDSA P-256 CA that may sign", async () => {
   const ca = await createCertificateAuthority({ commonName: "unit-ca", validityDays: 10 });
-  const [certificate] = parseCertificatesPem(ca.certificatePem);
-  assert(certificate);
+  const certificate = new x509.X509Certificate(ca.certificatePem);
   assertEquals(certificate.subject, "CN=unit-ca");
   assertEquals(certificate.issuer, "CN=unit-ca");
   assertEquals((certificate.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
@@ -27,9 +25,10 @@ Deno.test("loadCertificateAuthority() reads PEM back and keeps signing for the s
   const original = await createCertificateAuthority();
   const loaded = await loadCertificateAuthority(original.certificatePem, original.privateKeyPem);
   const leaf = await issueCertificate(loaded, { commonName: "after-reload" });
+  const issuer = new x509.X509Certificate(original.certificate.der);
   assert(
-    await leaf.certificate.verify({
-      publicKey: original.certificate.publicKey,
+    await new x509.X509Certificate(leaf.certificate.der).verify({
+      publicKey: issuer.publicKey,
       signatureOnly: true,
     }),
   );
@@ -59,10 +58,10 @@ Deno.test("loadCertificateAuthority() refuses a key of another CA and a leaf cer
 Deno.test("createCertificateAuthority() supports RSA keys for tools that need them", async () => {
   const ca = await createCertificateAuthority({ keyAlgorithm: "rsa-2048" });
   const leaf = await issueCertificate(ca, { commonName: "rsa-leaf", keyAlgorithm: "rsa-2048" });
-  assertEquals(leaf.certificate.publicKey.algorithm.name, "RSASSA-PKCS1-v1_5");
-  assert(
-    await leaf.certificate.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }),
-  );
+  const certificate = new x509.X509Certificate(leaf.certificate.der);
+  assertEquals(certificate.publicKey.algorithm.name, "RSASSA-PKCS1-v1_5");
+  const issuer = new x509.X509Certificate(ca.certificate.der);
+  assert(await certificate.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
   const reloaded = await loadCertificateAuthority(ca.certificatePem, ca.privateKeyPem);
   assertEquals(reloaded.keyAlgorithm, "rsa-2048");
 });
