@@ -3,6 +3,7 @@
  * here rather than taken from @peculiar/x509, whose module graph costs the sidecar ~10 MiB of
  * resident memory to issue two certificates.
  */
+import { concatBytes } from "../bytes.ts";
 
 /** Universal tags used by certificates. */
 export const TAG = {
@@ -20,17 +21,6 @@ export const TAG = {
   sequence: 0x30,
   set: 0x31,
 } as const;
-
-/** Joins byte arrays. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** A length: one byte below 128, else 0x80 + the count of big-endian length bytes (X.690 §8.1.3). */
 export function derLength(length: number): Uint8Array<ArrayBuffer> {

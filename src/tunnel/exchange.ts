@@ -5,6 +5,7 @@
  * Parsing and chunked encoding twice per request (node:http on both ends) cost more than the
  * rest of the tunnel; this costs one JSON parse per head.
  */
+import { concatBytes } from "../bytes.ts";
 
 /** Headers as they travel: repeated values stay separate (Impersonate-Group, Warning). */
 export type TunnelHeaders = Record<string, string | string[]>;
@@ -65,7 +66,7 @@ export async function readHead<T extends TunnelRequestHead | TunnelResponseHead>
     }
     const { value, done } = await reader.read();
     if (done) throw new Error(`tunnel: the stream ended before the ${kind} head`);
-    buffered = buffered.length === 0 ? value : concat(buffered, value);
+    buffered = buffered.length === 0 ? value : concatBytes([buffered, value]);
   }
 }
 
@@ -84,13 +85,6 @@ function parseHead(bytes: Uint8Array, kind: "request" | "response") {
     : typeof head.status === "number" && typeof head.statusText === "string";
   if (!ok || !headersOk) throw new Error(`tunnel: the ${kind} head is malformed`);
   return head;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The bytes after a head: what readHead left over, then the rest of the stream. */

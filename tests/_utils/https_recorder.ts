@@ -6,6 +6,7 @@
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { concatBytes } from "../../src/bytes.ts";
 import type { TestPki } from "./test_pki.ts";
 
 /** One request as the server saw it. */
@@ -60,7 +61,7 @@ export async function startHttpsRecorder(
         method: req.method ?? "",
         path: req.url ?? "",
         headers: req.headers,
-        body: new TextDecoder().decode(concat(chunks)),
+        body: new TextDecoder().decode(concatBytes(chunks)),
         ...(peer?.subject?.CN ? { clientCommonName: peer.subject.CN } : {}),
         ...(socket.servername ? { serverName: socket.servername } : {}),
       };
@@ -87,14 +88,4 @@ export async function startHttpsRecorder(
         server.close(() => resolve());
       }),
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

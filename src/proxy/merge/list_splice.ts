@@ -6,6 +6,7 @@
  * chunks: complete items come out as soon as their last byte is in, so a merged list can be
  * written while the slowest cluster is still answering.
  */
+import { concatBytes } from "../../bytes.ts";
 import type { KubeObject } from "./merge_objects.ts";
 
 /** One cluster's list, its items marked. */
@@ -147,15 +148,9 @@ function marksFor(cluster: string): Marks {
   };
 }
 
+// A whole answer usually arrives as one part: no copy then.
 function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 function isSpace(byte: number): boolean {
