@@ -3,6 +3,7 @@
  * (@peculiar/x509 and openssl) and verified by openssl.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { opensslSelfSigned } from "../_utils/openssl_certificate.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { x509 } from "../_utils/x509.ts";
@@ -186,18 +187,7 @@ Deno.test("issueCertificate() leaves out subjectAltName when there are no names"
 Deno.test("a leaf issued by a CA loaded from PEM verifies, its AKI is the CA's own SKI", async () => {
   await using dir = await tempDir();
   // An openssl CA whose SKI is not the SHA-1 of its key: the AKI must copy it, not recompute.
-  const made = await runCommand("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${dir.path}/ca.key`,
-    "-out",
-    `${dir.path}/ca.pem`,
+  const made = await opensslSelfSigned(dir.path, [
     "-subj",
     "/CN=openssl-ca/O=elsewhere",
     "-days",
@@ -212,9 +202,8 @@ Deno.test("a leaf issued by a CA loaded from PEM verifies, its AKI is the CA's o
     "-addext",
     "authorityKeyIdentifier=none",
   ]);
-  assertEquals(made.code, 0, made.stderr);
-  const caPem = await Deno.readTextFile(`${dir.path}/ca.pem`);
-  const ca = await loadCertificateAuthority(caPem, await Deno.readTextFile(`${dir.path}/ca.key`));
+  const caPem = made.certificatePem;
+  const ca = await loadCertificateAuthority(caPem, made.privateKeyPem);
   const leaf = await issueCertificate(ca, { commonName: "loaded", dnsNames: ["localhost"] });
   const parsed = new x509.X509Certificate(leaf.certificatePem);
   assertEquals(parsed.issuer, "CN=openssl-ca, O=elsewhere");

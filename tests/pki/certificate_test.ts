@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../_utils/assert.ts";
-import { runCommand } from "../_utils/run_command.ts";
+import { opensslSelfSigned } from "../_utils/openssl_certificate.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { x509 } from "../_utils/x509.ts";
 import { readCertificate } from "../../src/pki/certificate.ts";
@@ -11,23 +11,8 @@ const hex = (bytes: Uint8Array | undefined) =>
 /** A certificate made by openssl, so that the reader is not checked against its own writer. */
 async function opensslCertificate(args: string[]): Promise<Uint8Array<ArrayBuffer>> {
   await using dir = await tempDir();
-  const result = await runCommand("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${dir.path}/key.pem`,
-    "-out",
-    `${dir.path}/cert.pem`,
-    ...args,
-  ]);
-  assertEquals(result.code, 0, result.stderr);
-  const [block] = pemBlocks(await Deno.readTextFile(`${dir.path}/cert.pem`));
-  return block!.der;
+  const { certificatePem } = await opensslSelfSigned(dir.path, args);
+  return pemBlocks(certificatePem)[0]!.der;
 }
 
 Deno.test("readCertificate() reads what openssl wrote: subject, validity, key, SKI, CA flag", async () => {
