@@ -6,8 +6,8 @@
  * when it is not saturated); watchers on all three paths time the delivery of the same events;
  * the proxy's resident memory is read idle and under load. Every path presents the same bearer
  * token to the backend, so the API server does the same authentication work on each. In front
- * of nginx, minimal pass-through proxies on three Deno stacks (bench/stacks) show the ceiling
- * any proxy written for Deno reaches on this machine.
+ * of nginx, minimal pass-through proxies on four Deno stacks (bench/stacks) show the ceiling
+ * a proxy written for Deno reaches on this machine.
  */
 import { SIDECAR_V8_FLAGS } from "../src/inject/mod.ts";
 import { renderKubeconfig } from "../src/kube/mod.ts";
@@ -109,6 +109,7 @@ const PASS_THROUGH_STACKS = [
   ["node-node", "pass-through, node:https both sides (mca's stack)"],
   ["serve-fetch", "pass-through, Deno.serve + fetch"],
   ["serve-node", "pass-through, Deno.serve + node:https"],
+  ["tls-raw", "pass-through, node:tls both sides, own HTTP/1.1"],
 ] as const;
 
 /** A minimal forwarding proxy on one Deno server/client stack, in front of nginx. */

@@ -6,11 +6,13 @@
  *
  * Usage: pass_through.ts STACK PORT UPSTREAM_URL CA_FILE CERT_FILE KEY_FILE; prints "ready".
  * STACK: node-node (node:https server and client, mca's stack), serve-fetch (Deno.serve and
- * fetch), serve-node (Deno.serve and a node:https client).
+ * fetch), serve-node (Deno.serve and a node:https client), tls-raw (node:tls sockets both sides
+ * with a minimal HTTP/1.1 of its own, see tls_raw.ts).
  */
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { serveTlsRaw } from "./tls_raw.ts";
 
 const [stack, port, upstreamUrl, caFile, certFile, keyFile] = Deno.args;
 const ca = await Deno.readTextFile(caFile!);
@@ -74,7 +76,10 @@ switch (stack) {
       });
     });
     break;
+  case "tls-raw":
+    serveTlsRaw({ port: listen.port, upstream, ca, cert, key });
+    break;
   default:
-    console.error(`unknown stack "${stack}" (node-node, serve-fetch, serve-node)`);
+    console.error(`unknown stack "${stack}" (node-node, serve-fetch, serve-node, tls-raw)`);
     Deno.exit(2);
 }
