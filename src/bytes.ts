@@ -10,3 +10,8 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   }
   return out;
 }
+
+/** Lowercase hex of bytes (token digests, CA pins, random tokens). */
+export function toHex(bytes: Uint8Array | ArrayBuffer): string {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}

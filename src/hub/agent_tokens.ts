@@ -2,6 +2,7 @@
  * Agent tokens: created at registration, stored on the host only as a SHA-256 hash in a Secret
  * `mca-agent-<cluster>` (label `mca.k8s.io/agent-token`), sent by the agent in a header.
  */
+import { toHex } from "../bytes.ts";
 import { KubeApiError, type KubeClient } from "../kube/mod.ts";
 
 /** The label that marks agent token Secrets. */
@@ -17,15 +18,12 @@ export function agentTokenSecretName(cluster: string): string {
 /** Hex SHA-256 of a token. */
 export async function hashToken(token: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 /** A new random agent token (32 bytes, hex). */
 export function newAgentToken(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(32)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** The registered hash of a cluster's agent token, or undefined when there is none. */

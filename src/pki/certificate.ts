@@ -1,4 +1,5 @@
 /** Certificates as mca holds them: the DER and the few fields it reads from it. */
+import { toHex } from "../bytes.ts";
 import {
   decodeObjectIdentifier,
   decodeTime,
@@ -102,7 +103,7 @@ function formatName(name: DerElement): string {
       if (!value) throw new Error("Cannot read certificate: invalid name");
       const text = TEXT_TAGS.has(value.tag)
         ? new TextDecoder().decode(value.content).replace(/[,+"\\<>;]/g, "\\$&")
-        : "#" + Array.from(value.encoded, (b) => b.toString(16).padStart(2, "0")).join("");
+        : "#" + toHex(value.encoded);
       return `${SHORT_NAMES[oid] ?? oid}=${text}`;
     }).join("+")
   ).join(", ");

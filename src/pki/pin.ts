@@ -1,4 +1,5 @@
 /** CA pins: "sha256:<hex>" of the CA's SubjectPublicKeyInfo, as kubeadm's discovery hash. */
+import { toHex } from "../bytes.ts";
 import type { Certificate } from "./certificate.ts";
 import { parseCertificatesPem } from "./pem.ts";
 
@@ -29,6 +30,5 @@ export async function verifyCaPin(certificatePem: string, pin: string): Promise<
 
 async function pinOf(certificate: Certificate): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", certificate.subjectPublicKeyInfo);
-  return "sha256:" +
-    Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return "sha256:" + toHex(digest);
 }

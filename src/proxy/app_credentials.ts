@@ -1,4 +1,5 @@
 /** The files the proxy hands to the app containers: its CA, the pod's namespace, and a per-pod token. */
+import { toHex } from "../bytes.ts";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
@@ -14,10 +15,7 @@ export interface AppCredentials {
 
 /** A random token for this pod: 32 bytes, hex. */
 export function randomToken(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(32)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** Writes the three files, each atomically (temp file + rename), so that an app never reads half a file. */

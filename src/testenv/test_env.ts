@@ -11,6 +11,7 @@ import {
   type KubeClient,
   renderKubeconfig,
 } from "../kube/mod.ts";
+import { toHex } from "../bytes.ts";
 import { createCertificateAuthority, issueCertificate } from "../pki/mod.ts";
 import { buildBinaries, findBinaries, type TestenvBinaries } from "./binaries.ts";
 import { startEtcd } from "./_etcd.ts";
@@ -215,8 +216,5 @@ function killAll(): void {
 }
 
 function randomToken(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(24)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(24)));
 }
