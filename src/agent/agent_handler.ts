@@ -48,7 +48,11 @@ function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): Tun
   return result;
 }
 
-function answerHeaders(response: IncomingMessage, cluster: string, upgraded: boolean) {
+function answerHeaders(
+  response: Pick<IncomingMessage, "rawHeaders">,
+  cluster: string,
+  upgraded: boolean,
+) {
   const headers = headersFromRaw(
     response.rawHeaders,
     (name) => !upgraded && isDroppedResponseHeader(name),

@@ -125,7 +125,7 @@ export function headersFromRaw(
 
 /** The upstream's response headers minus hop-by-hop ones, plus the header naming the cluster. */
 export function responseHeaders(
-  response: IncomingMessage,
+  response: Pick<IncomingMessage, "headers">,
   cluster: string,
 ): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {};
@@ -138,7 +138,7 @@ export function responseHeaders(
 
 /** Response header lines for a raw socket (upgrades), with the cluster header. */
 export function rawHeaderLines(
-  response: IncomingMessage,
+  response: Pick<IncomingMessage, "rawHeaders">,
   cluster: string,
   upgraded: boolean,
 ): string {

@@ -28,7 +28,7 @@ import {
   splitTarget,
 } from "./http_forwarding.ts";
 import { writeSocketStatus, writeStatus } from "./status_response.ts";
-import { type Upstream, UpstreamUnavailableError } from "./upstream.ts";
+import { type Upstream, type UpstreamResponse, UpstreamUnavailableError } from "./upstream.ts";
 
 /** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
 export interface ProxyHandlerDeps {
@@ -205,7 +205,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         res.once("close", () => {
           if (!res.writableFinished) abort.abort();
         });
-        let upstreamResponse: IncomingMessage;
+        let upstreamResponse: UpstreamResponse;
         try {
           upstreamResponse = await upstream.request({
             method: req.method ?? "GET",

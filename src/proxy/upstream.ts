@@ -1,12 +1,16 @@
 /**
- * One target cluster as the proxy reaches it: node:https with keep-alive, the cluster's
- * credentials, and raw bytes both ways. Not fetch: Deno's fetch always decodes gzip, and the
- * proxy must pass content encodings through untouched; node:https also gives tls-server-name,
- * an explicit insecure-skip-tls-verify, and HTTP upgrades.
+ * One target cluster as the proxy reaches it: kept-alive HTTP/1.1 connections on node:tls with
+ * the cluster's credentials, and raw bytes both ways. Not fetch: Deno's fetch always decodes
+ * gzip, and the proxy must pass content encodings through untouched; node:tls also gives
+ * tls-server-name and an explicit insecure-skip-tls-verify. Not node:https for requests: its
+ * HTTP client cost more CPU than the TLS under it (bench/stacks); upgrades still use it.
  */
-import http, { type IncomingMessage } from "node:http";
+import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
-import type { Duplex } from "node:stream";
+import net, { isIP } from "node:net";
+import type { Duplex, Readable } from "node:stream";
+import tls from "node:tls";
+import { encodeRequestHead, Http1Pool } from "./http1/http1_pool.ts";
 import {
   type ClientConfig,
   clientPair,
@@ -30,11 +34,19 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
+/** An upstream's answer: its status and headers, and its body as a stream. */
+export type UpstreamResponse = Readable & {
+  readonly statusCode?: number | undefined;
+  readonly statusMessage?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+};
+
 /** A cluster the proxy forwards to. */
 export interface Upstream {
   readonly name: string;
   /** The response, once its headers arrived (or a timeout/connection error). */
-  request(request: UpstreamRequest): Promise<IncomingMessage>;
+  request(request: UpstreamRequest): Promise<UpstreamResponse>;
   /** An upgraded connection (exec, attach, port-forward), once the upstream switched protocols. */
   upgrade(request: UpstreamRequest): Promise<UpgradeResult>;
   /**
@@ -93,33 +105,45 @@ export function createUpstream(
   const secure = base.protocol === "https:";
   const prefix = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const agents = new Map<string, http.Agent>();
+  const pools = new Map<string, Http1Pool>();
   let transport: KubeTransport | undefined;
+  const hostname = base.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(base.port || (secure ? 443 : 80));
 
-  const agentFor = (used: Credentials): http.Agent => {
+  /** The pool for a set of credentials; a new client certificate replaces the old pool. */
+  const poolFor = (used: Credentials): Http1Pool => {
     const pair = clientPair(config, used);
     const key = pair.certPem ?? "";
-    let agent = agents.get(key);
-    if (!agent) {
-      for (const old of agents.values()) old.destroy();
-      agents.clear();
-      agent = secure
-        ? new https.Agent({
-          keepAlive: true,
-          maxSockets: 256,
-          ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
-          ...(pair.certPem && pair.keyPem ? { cert: pair.certPem, key: pair.keyPem } : {}),
-          ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
-          // Only ever false from an explicit insecure-skip-tls-verify in the user's kubeconfig.
-          rejectUnauthorized: !config.tls.insecureSkipVerify,
-        })
-        : new http.Agent({ keepAlive: true, maxSockets: 256 });
-      agents.set(key, agent);
+    let pool = pools.get(key);
+    if (!pool) {
+      for (const old of pools.values()) old.close();
+      pools.clear();
+      pool = new Http1Pool(() =>
+        secure
+          ? tls.connect({
+            host: hostname,
+            port,
+            ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
+            ...(pair.certPem && pair.keyPem ? { cert: pair.certPem, key: pair.keyPem } : {}),
+            // SNI carries names, not addresses (RFC 6066 §3).
+            ...(config.tls.serverName
+              ? { servername: config.tls.serverName }
+              : isIP(hostname)
+              ? {}
+              : { servername: hostname }),
+            ALPNProtocols: ["http/1.1"],
+            // Only ever false from an explicit insecure-skip-tls-verify in the user's kubeconfig.
+            rejectUnauthorized: !config.tls.insecureSkipVerify,
+          })
+          : net.connect({ host: hostname, port })
+      );
+      pools.set(key, pool);
     }
-    return agent;
+    return pool;
   };
 
-  const open = async (request: UpstreamRequest, upgrade: boolean) => {
+  /** The headers sent upstream: the caller's, the cluster's impersonation, its credentials. */
+  const outgoingHeaders = async (request: UpstreamRequest) => {
     const used = await credentials.get();
     // The handler passes lowercase names with the caller's Authorization and Impersonate-* removed.
     const outgoing: Record<string, string | string[]> = {
@@ -128,19 +152,51 @@ export function createUpstream(
     };
     if (used.authorization) outgoing.authorization = used.authorization;
     if (request.body) outgoing["content-length"] = String(request.body.length);
+    return { outgoing, used };
+  };
+
+  const open = async (request: UpstreamRequest) => {
+    const { outgoing, used } = await outgoingHeaders(request);
     const module = secure ? https : http;
     const req = module.request({
       protocol: base.protocol,
-      hostname: base.hostname.replace(/^\[|\]$/g, ""),
-      port: base.port || (secure ? 443 : 80),
+      hostname,
+      port,
       method: request.method,
       path: prefix + request.path,
       headers: outgoing,
-      // Upgraded sockets leave the pool; a dedicated connection keeps the pool clean.
-      agent: upgrade ? false : agentFor(used),
-      ...(upgrade && secure ? upgradeTls(config, used) : {}),
+      // Upgraded sockets leave any pool: a dedicated connection.
+      agent: false,
+      ...(secure ? upgradeTls(config, used) : {}),
     });
     return { req, used };
+  };
+
+  /** Sends a request on a pooled connection; resolves once the answer's head is in. */
+  const exchange = async (request: UpstreamRequest) => {
+    const { outgoing, used } = await outgoingHeaders(request);
+    const head = encodeRequestHead(request.method, prefix + request.path, base.host, outgoing);
+    const stop = new AbortController();
+    const timer = setTimeout(
+      () =>
+        stop.abort(new UpstreamUnavailableError(name, `no response within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    const onAbort = () => stop.abort(new DOMException("The client went away", "AbortError"));
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    if (request.signal?.aborted) onAbort();
+    try {
+      const response = await poolFor(used).send(
+        { method: request.method, head, ...(request.body ? { body: request.body } : {}) },
+        stop.signal,
+      );
+      return { result: response as UpstreamResponse, used };
+    } catch (error) {
+      if (stop.signal.aborted) throw stop.signal.reason;
+      throw new UpstreamUnavailableError(name, (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   /**
@@ -178,20 +234,7 @@ export function createUpstream(
   return {
     name,
     async request(request) {
-      const send = async () => {
-        const { req, used } = await open(request, false);
-        const response = withTimeout(
-          req,
-          request.signal,
-          new Promise<IncomingMessage>((resolve, reject) => {
-            req.once("response", resolve);
-            req.once("error", (error) => reject(new UpstreamUnavailableError(name, error.message)));
-          }),
-        );
-        req.end(request.body);
-        return { result: await response, used };
-      };
-      const first = await send();
+      const first = await exchange(request);
       if (first.result.statusCode !== 401) return first.result;
       // A rotated token (a projected service-account token, an exec plugin's) is picked up
       // here: the request is sent once more if the provider now has other credentials. The
@@ -202,12 +245,12 @@ export function createUpstream(
         return first.result;
       }
       first.result.resume();
-      const second = await send();
+      const second = await exchange(request);
       if (second.result.statusCode === 401) credentials.invalidate(second.used);
       return second.result;
     },
     async upgrade(request) {
-      const { req } = await open(request, true);
+      const { req } = await open(request);
       const result = withTimeout(
         req,
         request.signal,
@@ -243,8 +286,8 @@ export function createUpstream(
       }
     },
     close() {
-      for (const agent of agents.values()) agent.destroy();
-      agents.clear();
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
       transport?.close();
     },
   };

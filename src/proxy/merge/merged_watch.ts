@@ -26,13 +26,14 @@ import {
   withoutInitialEventsEnd,
 } from "./merge_objects.ts";
 import type { VersionVector } from "./merged_version.ts";
+import type { UpstreamResponse } from "../upstream.ts";
 async function askCluster(
   deps: MergedReadDeps,
   cluster: string,
   path: string,
   headers: Record<string, string | string[]>,
   signal?: AbortSignal,
-): Promise<IncomingMessage> {
+): Promise<UpstreamResponse> {
   const upstream = upstreamOf(deps, cluster);
   try {
     return await upstream.request({ method: "GET", path, headers, ...(signal ? { signal } : {}) });
@@ -42,7 +43,7 @@ async function askCluster(
 }
 
 /** A cluster's error answer, relayed with its code and the cluster named in the message. */
-async function clusterFailure(cluster: string, response: IncomingMessage): Promise<MergeError> {
+async function clusterFailure(cluster: string, response: UpstreamResponse): Promise<MergeError> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of response as AsyncIterable<Uint8Array>) chunks.push(chunk);
   return failureOf(cluster, response.statusCode ?? 502, Buffer.concat(chunks));
