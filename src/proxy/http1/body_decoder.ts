@@ -1,0 +1,119 @@
+/**
+ * Reads one message body by its framing (RFC 9112 §6-7): a Content-Length, chunked transfer
+ * coding (extensions ignored, trailers skipped), or until the connection closes. Pure; body
+ * chunks are views of the pushed bytes, not copies.
+ */
+import { type HeaderFields, headerTokens, headerValues } from "./_message_head.ts";
+
+const LF = 10;
+const MAX_CHUNK_LINE_BYTES = 4096;
+const latin1 = new TextDecoder("latin1");
+
+/** How a body is delimited. */
+export type Framing =
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  | { kind: "close" };
+
+/** What reading produced: body chunks, whether the body is complete, and the unread bytes. */
+export interface DecodeStep {
+  chunks: Uint8Array[];
+  done: boolean;
+  /** Bytes after the body (the next message), or an unfinished chunk line kept for later. */
+  rest: Uint8Array;
+}
+
+/** The framing the headers declare; `fallback` is what a message without either header gets. */
+export function framingOf(raw: HeaderFields, fallback: "none" | "close"): Framing {
+  const codings = headerTokens(raw, "transfer-encoding");
+  if (codings.length > 0) {
+    if (headerValues(raw, "content-length").length > 0) {
+      // Both at once is how requests are smuggled past proxies (RFC 9112 §6.3).
+      throw new Error("both Transfer-Encoding and Content-Length");
+    }
+    if (codings.at(-1) === "chunked") return { kind: "chunked" };
+    if (fallback === "none") {
+      throw new Error(`unsupported Transfer-Encoding "${codings.join(", ")}"`);
+    }
+    return { kind: "close" };
+  }
+  const lengths = new Set(
+    headerValues(raw, "content-length").flatMap((v) => v.split(",")).map((v) => v.trim()),
+  );
+  if (lengths.size > 1) throw new Error("conflicting Content-Length values");
+  const [length] = lengths;
+  if (length === undefined) {
+    return fallback === "none" ? { kind: "length", length: 0 } : { kind: "close" };
+  }
+  if (!/^\d{1,15}$/.test(length)) throw new Error(`invalid Content-Length "${length}"`);
+  return { kind: "length", length: Number(length) };
+}
+
+/** Decodes one body, fed in pieces. */
+export class BodyDecoder {
+  readonly #framing: Framing;
+  #remaining: number;
+  #state: "size" | "data" | "data-end" | "trailers" = "size";
+  #done: boolean;
+
+  constructor(framing: Framing) {
+    this.#framing = framing;
+    this.#remaining = framing.kind === "length" ? framing.length : 0;
+    this.#done = framing.kind === "length" && framing.length === 0;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** True when the body runs until the connection closes. */
+  get endsWithConnection(): boolean {
+    return this.#framing.kind === "close";
+  }
+
+  /** Reads as much of the body as `data` holds; throws on a malformed chunked body. */
+  push(data: Uint8Array): DecodeStep {
+    const chunks: Uint8Array[] = [];
+    if (this.#framing.kind === "close") {
+      if (data.length > 0) chunks.push(data);
+      return { chunks, done: false, rest: new Uint8Array(0) };
+    }
+    let rest = data;
+    while (rest.length > 0 && !this.#done) {
+      if (this.#framing.kind === "length" || this.#state === "data") {
+        const take = Math.min(this.#remaining, rest.length);
+        chunks.push(rest.subarray(0, take));
+        this.#remaining -= take;
+        rest = rest.subarray(take);
+        if (this.#remaining > 0) break;
+        if (this.#framing.kind === "length") this.#done = true;
+        else this.#state = "data-end";
+        continue;
+      }
+      const lineEnd = rest.indexOf(LF);
+      if (lineEnd < 0) {
+        if (rest.length > MAX_CHUNK_LINE_BYTES) throw new Error("a chunk line is too long");
+        return { chunks, done: false, rest };
+      }
+      this.#chunkLine(latin1.decode(rest.subarray(0, lineEnd)).replace(/\r$/, ""));
+      rest = rest.subarray(lineEnd + 1);
+    }
+    return { chunks, done: this.#done, rest };
+  }
+
+  #chunkLine(line: string): void {
+    if (this.#state === "data-end") {
+      if (line !== "") throw new Error("a chunk is longer than its size");
+      this.#state = "size";
+    } else if (this.#state === "size") {
+      // Chunk extensions (";name=value") carry nothing a proxy needs.
+      const size = line.split(";", 1)[0]!.trim();
+      if (!/^[0-9a-fA-F]{1,12}$/.test(size)) throw new Error(`invalid chunk size "${size}"`);
+      this.#remaining = parseInt(size, 16);
+      this.#state = this.#remaining === 0 ? "trailers" : "data";
+    } else if (line === "") {
+      // Trailer fields end with an empty line; they are dropped.
+      this.#done = true;
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Reads HTTP/1.1 requests from the bytes of a server connection (pure): a head, then the body
+ * its framing declares (chunked or Content-Length; none otherwise), one request at a time. The
+ * bytes of a next (pipelined) request wait until `next()`. A request asking to switch protocols
+ * ends the parsing: what follows its head belongs to the new protocol.
+ */
+import { concatBytes } from "../../bytes.ts";
+import {
+  type HeaderFields,
+  headerTokens,
+  headerValues,
+  indexOfHeadEnd,
+  keepsAlive,
+  parseHeaderLines,
+} from "./_message_head.ts";
+import { BodyDecoder, framingOf } from "./body_decoder.ts";
+
+/** A request line and its headers. */
+export interface RequestHead {
+  method: string;
+  /** The request target as sent (origin form: path and query). */
+  target: string;
+  version: "1.0" | "1.1";
+  /** Name, value, name, value... as node's IncomingMessage.rawHeaders. */
+  rawHeaders: string[];
+  keepAlive: boolean;
+  /** The client asked to switch protocols (WebSocket, SPDY). */
+  upgrade: boolean;
+  /** The client waits for "100 Continue" before sending its body. */
+  expectsContinue: boolean;
+}
+
+/** What pushing bytes produced, in order. */
+export type RequestEvent =
+  | { type: "head"; head: RequestHead }
+  | { type: "body"; chunk: Uint8Array }
+  | { type: "end" }
+  /** An upgrade request's head was read; `rest` is the first bytes of the new protocol. */
+  | { type: "upgrade"; head: RequestHead; rest: Uint8Array };
+
+/** A request the parser refuses, with the status to answer before closing. */
+export class RequestError extends Error {
+  constructor(readonly status: 400 | 431 | 501, message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Largest request head; Go's net/http allows 1 MiB, node 16 KiB. */
+export const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
+const latin1 = new TextDecoder("latin1");
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Parses the requests of one connection. */
+export class RequestParser {
+  #pending: Uint8Array = new Uint8Array(0);
+  #body: BodyDecoder | undefined;
+  /** Between the end of one request and `next()`; also after an upgrade, for good. */
+  #waiting = false;
+
+  /** Feeds bytes from the connection; throws RequestError on a malformed request. */
+  push(bytes: Uint8Array): RequestEvent[] {
+    if (bytes.length > 0) {
+      this.#pending = this.#pending.length > 0 ? concatBytes([this.#pending, bytes]) : bytes;
+    }
+    const events: RequestEvent[] = [];
+    while (!this.#waiting && this.#pending.length > 0) {
+      if (!this.#body) {
+        if (!this.#readHead(events)) break;
+        continue;
+      }
+      const step = this.#decodeBody();
+      for (const chunk of step.chunks) events.push({ type: "body", chunk });
+      this.#pending = step.rest;
+      if (!step.done) break;
+      this.#endRequest(events);
+    }
+    if (this.#waiting && this.#pending.length > MAX_REQUEST_HEAD_BYTES) {
+      // A client that pipelines more than a head's worth is not waited for.
+      throw new RequestError(400, "too many pipelined bytes");
+    }
+    return events;
+  }
+
+  /** Bytes already received that wait for the current request to be answered. */
+  get buffered(): number {
+    return this.#waiting ? this.#pending.length : 0;
+  }
+
+  /** The current request was answered: reads the next one from what is buffered. */
+  next(): RequestEvent[] {
+    this.#waiting = false;
+    return this.push(new Uint8Array(0));
+  }
+
+  #decodeBody() {
+    try {
+      return this.#body!.push(this.#pending);
+    } catch (error) {
+      throw new RequestError(400, (error as Error).message);
+    }
+  }
+
+  #readHead(events: RequestEvent[]): boolean {
+    const data = this.#pending;
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    let start = 0;
+    while (data[start] === 13 || data[start] === 10) start++;
+    const end = indexOfHeadEnd(data, start);
+    if (end < 0) {
+      if (data.length > MAX_REQUEST_HEAD_BYTES) {
+        throw new RequestError(431, "the request head is too large");
+      }
+      if (start > 0) this.#pending = data.subarray(start);
+      return false;
+    }
+    if (end - start > MAX_REQUEST_HEAD_BYTES) {
+      throw new RequestError(431, "the request head is too large");
+    }
+    const { fields, ...head } = readRequestHead(latin1.decode(data.subarray(start, end)));
+    this.#pending = data.subarray(end + 4);
+    if (head.upgrade) {
+      events.push({ type: "upgrade", head, rest: this.#pending });
+      this.#pending = new Uint8Array(0);
+      this.#waiting = true;
+      return true;
+    }
+    let framing;
+    try {
+      framing = framingOf(fields, "none");
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new RequestError(message.startsWith("unsupported") ? 501 : 400, message);
+    }
+    events.push({ type: "head", head });
+    this.#body = new BodyDecoder(framing);
+    if (this.#body.done) this.#endRequest(events);
+    return true;
+  }
+
+  #endRequest(events: RequestEvent[]): void {
+    events.push({ type: "end" });
+    this.#body = undefined;
+    this.#waiting = true;
+  }
+}
+
+/** Parses "GET /path HTTP/1.1" and the header lines. */
+export function parseRequestHead(text: string): RequestHead {
+  const { fields: _, ...head } = readRequestHead(text);
+  return head;
+}
+
+function readRequestHead(text: string): RequestHead & { fields: HeaderFields } {
+  const lines = text.split("\r\n");
+  const parts = (lines[0] ?? "").split(" ");
+  const [method, target, protocol] = parts;
+  if (
+    parts.length !== 3 || !METHOD.test(method!) || !target || /[\0-\x20\x7f]/.test(target) ||
+    (protocol !== "HTTP/1.1" && protocol !== "HTTP/1.0")
+  ) {
+    throw new RequestError(400, `invalid request line "${(lines[0] ?? "").slice(0, 100)}"`);
+  }
+  let fields: HeaderFields;
+  try {
+    fields = parseHeaderLines(lines.slice(1));
+  } catch (error) {
+    throw new RequestError(400, (error as Error).message);
+  }
+  const version = protocol === "HTTP/1.1" ? "1.1" : "1.0";
+  if (version === "1.1" && headerValues(fields, "host").length !== 1) {
+    throw new RequestError(400, "an HTTP/1.1 request needs exactly one Host header");
+  }
+  return {
+    method: method!,
+    target,
+    version,
+    rawHeaders: fields.raw,
+    fields,
+    keepAlive: keepsAlive(version, fields),
+    upgrade: headerValues(fields, "upgrade").length > 0 &&
+      headerTokens(fields, "connection").includes("upgrade"),
+    expectsContinue: version === "1.1" &&
+      headerValues(fields, "expect").some((v) => v.toLowerCase() === "100-continue"),
+  };
+}
