@@ -1,0 +1,203 @@
+/**
+ * The answer to one request on the proxy's HTTP/1.1 server. Framing follows RFC 9112 §6: a
+ * Content-Length when the handler gives one or ends without writing (the whole body is known),
+ * chunked otherwise (streams), nothing for HEAD, 204 and 304; an HTTP/1.0 client without a
+ * length gets a body that ends with the connection. Small heads and bodies go out as one write.
+ */
+import { Buffer } from "node:buffer";
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import type { OutgoingHeaders, ProxyResponse } from "../http_exchange.ts";
+
+/** What the connection tells a response, and learns from it. */
+export interface ResponseContext {
+  method: string;
+  version: "1.0" | "1.1";
+  keepAlive: boolean;
+  /** Called once, when the response is complete (`reusable`: the connection may go on). */
+  done(reusable: boolean): void;
+}
+
+const COALESCE_BYTES = 16 * 1024;
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
+
+/** One response; emits "drain" and "close" as node's ServerResponse does. */
+export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
+  statusCode = 200;
+  statusMessage = "";
+  headersSent = false;
+  writableFinished = false;
+  #destroyed = false;
+  #headers = new Map<string, [string, string | number | readonly string[]]>();
+  #framing: "length" | "chunked" | "close" | "none" = "none";
+  #closed = false;
+
+  constructor(private readonly socket: Socket, private readonly context: ResponseContext) {
+    super();
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    if (this.headersSent) throw new Error("headers were already sent");
+    this.#headers.set(name.toLowerCase(), [name, value]);
+    return this;
+  }
+
+  writeHead(
+    statusCode: number,
+    messageOrHeaders?: string | OutgoingHeaders,
+    headers?: OutgoingHeaders,
+  ): this {
+    if (this.headersSent) throw new Error("headers were already sent");
+    this.statusCode = statusCode;
+    if (typeof messageOrHeaders === "string") this.statusMessage = messageOrHeaders;
+    const given = typeof messageOrHeaders === "object" ? messageOrHeaders : headers;
+    for (const [name, value] of Object.entries(given ?? {})) this.setHeader(name, value);
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (!this.headersSent) this.#send(this.#head(undefined));
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    if (this.writableFinished || this.#destroyed) return false;
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    const head = this.headersSent ? undefined : this.#head(undefined);
+    if (bytes.length === 0) return head ? this.#send(head) : true;
+    return this.#send(head, ...this.#framed(bytes));
+  }
+
+  end(chunk?: Uint8Array | string): this {
+    if (this.writableFinished || this.#destroyed) return this;
+    const bytes = chunk === undefined
+      ? undefined
+      : typeof chunk === "string"
+      ? Buffer.from(chunk)
+      : chunk;
+    const head = this.headersSent ? undefined : this.#head(bytes?.length ?? 0);
+    const parts = bytes && bytes.length > 0 ? this.#framed(bytes) : [];
+    if (this.#framing === "chunked") parts.push(LAST_CHUNK);
+    if (head || parts.length > 0) this.#send(head, ...parts);
+    this.writableFinished = true;
+    this.emit("finish");
+    this.context.done(this.context.keepAlive && this.#framing !== "close");
+    this.#close();
+    return this;
+  }
+
+  destroy(): this {
+    if (!this.#destroyed) {
+      this.#destroyed = true;
+      this.socket.destroy();
+      this.#close();
+    }
+    return this;
+  }
+
+  /** From the connection: it closed (before or after this response ended). */
+  connectionClosed(): void {
+    if (!this.writableFinished) this.#destroyed = true;
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit("close");
+  }
+
+  /** The head's bytes; `knownLength` is the whole body's size when end() comes first. */
+  #head(knownLength: number | undefined): Buffer {
+    this.headersSent = true;
+    const { method, version } = this.context;
+    const bodiless = method === "HEAD" || this.statusCode === 204 || this.statusCode === 304 ||
+      this.statusCode < 200;
+    const has = (name: string) => this.#headers.has(name);
+    if (bodiless) {
+      this.#framing = "none";
+      // HEAD announces the length of the body it does not send, as node does.
+      if (method === "HEAD" && !has("content-length") && knownLength) {
+        this.#headers.set("content-length", ["content-length", knownLength]);
+      }
+    } else if (has("content-length")) this.#framing = "length";
+    else if (has("transfer-encoding")) this.#framing = "chunked";
+    else if (knownLength !== undefined) {
+      this.#framing = "length";
+      this.#headers.set("content-length", ["content-length", knownLength]);
+    } else if (version === "1.1") {
+      this.#framing = "chunked";
+      this.#headers.set("transfer-encoding", ["transfer-encoding", "chunked"]);
+    } else this.#framing = "close";
+    const keepAlive = this.context.keepAlive && this.#framing !== "close";
+    this.#headers.set("connection", ["connection", keepAlive ? "keep-alive" : "close"]);
+    if (keepAlive && version === "1.1") this.#headers.delete("connection");
+    const lines = [
+      `HTTP/1.1 ${this.statusCode} ${this.statusMessage || reasonOf(this.statusCode)}`,
+    ];
+    for (const [name, value] of this.#headers.values()) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        const text = String(one);
+        if (FORBIDDEN_IN_HEADERS.test(name) || FORBIDDEN_IN_HEADERS.test(text)) {
+          throw new Error(`invalid response header "${name}"`);
+        }
+        lines.push(`${name}: ${text}`);
+      }
+    }
+    return Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1");
+  }
+
+  #framed(bytes: Uint8Array): Uint8Array[] {
+    if (this.#framing === "none") return [];
+    if (this.#framing !== "chunked") return [bytes];
+    return [Buffer.from(`${bytes.length.toString(16)}\r\n`, "latin1"), bytes, CRLF];
+  }
+
+  /** Writes the pieces as one buffer when small, corked otherwise; false when the socket is full. */
+  #send(head: Uint8Array | undefined, ...parts: Uint8Array[]): boolean {
+    const pieces = head ? [head, ...parts] : parts;
+    if (pieces.length === 0) return true;
+    const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (pieces.length === 1 || size <= COALESCE_BYTES) {
+      return this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+    }
+    this.socket.cork();
+    let ok = true;
+    for (const piece of pieces) ok = this.socket.write(piece) && ok;
+    this.socket.uncork();
+    return ok;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** The reason phrase for a status the handler gave none for. */
+export function reasonOf(status: number): string {
+  return REASONS[status] ?? "Unknown";
+}

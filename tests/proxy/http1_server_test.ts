@@ -1,0 +1,208 @@
+import { Buffer } from "node:buffer";
+import tls from "node:tls";
+import { assert, assertEquals } from "../_utils/assert.ts";
+import { createTestPki, type TestPki } from "../_utils/test_pki.ts";
+import { waitFor } from "../../src/testenv/mod.ts";
+import { type Http1Handlers, listenHttp1 } from "../../src/proxy/http1/http1_server.ts";
+import type { Http1ServerRequest } from "../../src/proxy/http1/server_request.ts";
+import type { Http1ServerResponse } from "../../src/proxy/http1/server_response.ts";
+
+let pki: TestPki | undefined;
+
+/** A server with `handlers` and a raw TLS client that collects everything it receives. */
+async function serve(handlers: Partial<Http1Handlers>) {
+  pki ??= await createTestPki();
+  const server = await listenHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: pki.server.certificatePem,
+    key: pki.server.privateKeyPem,
+  }, {
+    request: handlers.request ?? ((_req, res) => res.end("default")),
+    upgrade: handlers.upgrade ?? ((_req, socket) => socket.destroy()),
+  });
+  const connect = async () => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port: server.port,
+      ca: pki!.ca.certificatePem,
+    });
+    await new Promise((resolve) => socket.once("secureConnect", resolve));
+    let received = "";
+    let closed = false;
+    socket.on("data", (data: Buffer) => received += data.toString("latin1"));
+    socket.on("close", () => closed = true);
+    socket.on("error", () => {});
+    return {
+      socket,
+      send: (text: string) => socket.write(text),
+      received: () => received,
+      closed: () => closed,
+      until: (test: (text: string) => boolean, description: string) =>
+        waitFor(() => test(received), { description, timeoutMs: 5_000 }),
+    };
+  };
+  return { server, connect, [Symbol.asyncDispose]: () => server.close() };
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+async function bodyOf(req: Http1ServerRequest): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+Deno.test("one connection carries many exchanges; framing follows what the handler knows", async () => {
+  await using s = await serve({
+    async request(req, res) {
+      const body = await bodyOf(req);
+      if (req.url === "/stream") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("a");
+        res.write("bc");
+        res.end();
+      } else if (req.url === "/empty") {
+        res.writeHead(204, "Gone Quiet", {});
+        res.end();
+      } else res.end(`${req.method} ${req.url} ${req.headers["x-two"]} [${body}]`);
+    },
+  });
+  const client = await s.connect();
+  client.send(
+    "POST /echo HTTP/1.1\r\nHost: a\r\nX-Two: 1\r\nX-Two: 2\r\nContent-Length: 4\r\n\r\nbody",
+  );
+  await client.until((t) => t.includes("[body]"), "first answer");
+  assert(client.received().includes("content-length: 22\r\n"), client.received());
+  assert(client.received().includes("POST /echo 1, 2 [body]"));
+  client.send(
+    "PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+  );
+  await client.until((t) => t.includes("[abc]"), "chunked upload");
+  client.send("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => t.endsWith("1\r\na\r\n2\r\nbc\r\n0\r\n\r\n"), "chunked answer");
+  assert(client.received().includes("transfer-encoding: chunked"));
+  client.send("HEAD /echo HTTP/1.1\r\nHost: a\r\n\r\n");
+  client.send("GET /empty HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => t.includes("204 Gone Quiet"), "HEAD then 204");
+  // HEAD announces the length of the body it does not send.
+  assert(client.received().includes("content-length: 23\r\n\r\nHTTP/1.1 204"), client.received());
+  assertEquals(client.closed(), false);
+  client.socket.destroy();
+});
+
+Deno.test("pipelined requests are answered in order, each after the one before", async () => {
+  const order: string[] = [];
+  await using s = await serve({
+    async request(req, res) {
+      order.push(`start ${req.url}`);
+      // The first answer takes longer than the second would.
+      if (req.url === "/slow") await new Promise((resolve) => setTimeout(resolve, 50));
+      order.push(`end ${req.url}`);
+      res.end(req.url);
+    },
+  });
+  const client = await s.connect();
+  client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /fast HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => count(t, "HTTP/1.1 200") === 2, "two answers");
+  assert(client.received().indexOf("/slow") < client.received().indexOf("/fast"));
+  assertEquals(order, ["start /slow", "end /slow", "start /fast", "end /fast"]);
+  client.socket.destroy();
+});
+
+Deno.test("a malformed request gets a 400 Status and the connection closes", async () => {
+  let called = false;
+  await using s = await serve({ request: () => called = true });
+  const client = await s.connect();
+  client.send(
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+  );
+  await client.until(() => client.closed(), "closed");
+  assert(client.received().startsWith("HTTP/1.1 400 Bad Request\r\n"), client.received());
+  assert(client.received().includes('"kind":"Status"'));
+  assertEquals(called, false);
+});
+
+Deno.test("an answer given before the body was read closes the connection (no desync)", async () => {
+  await using s = await serve({
+    request(req, res) {
+      req.resume();
+      res.writeHead(413, { "content-type": "text/plain" });
+      res.end("too large");
+    },
+  });
+  const client = await s.connect();
+  client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nGET /smuggled");
+  await client.until(() => client.closed(), "closed");
+  assertEquals(count(client.received(), "HTTP/1.1"), 1);
+});
+
+Deno.test("a client that leaves mid-stream closes the response unfinished", async () => {
+  let response: Http1ServerResponse | undefined;
+  let closedUnfinished: boolean | undefined;
+  await using s = await serve({
+    request(_req, res) {
+      response = res;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.flushHeaders();
+      res.write('{"type":"ADDED"}\n');
+      res.once("close", () => closedUnfinished = !res.writableFinished);
+    },
+  });
+  const client = await s.connect();
+  client.send("GET /watch HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => t.includes("ADDED"), "first event");
+  client.socket.destroy();
+  await waitFor(() => closedUnfinished !== undefined, { description: "close" });
+  assertEquals(closedUnfinished, true);
+  assertEquals(response?.destroyed, true);
+});
+
+Deno.test("an upgrade hands over the socket with the bytes after the head", async () => {
+  await using s = await serve({
+    upgrade(req, socket, head) {
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\n\r\n` +
+          `head=${new TextDecoder().decode(head)};`,
+      );
+      socket.on("data", (data: Uint8Array) => socket.write(data));
+    },
+  });
+  const client = await s.connect();
+  client.send(
+    "GET /exec HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhi",
+  );
+  await client.until((t) => t.includes("head=hi;"), "upgrade");
+  client.send("echo");
+  await client.until((t) => t.endsWith("echo"), "echo");
+  client.socket.destroy();
+});
+
+Deno.test("HTTP/1.0 without keep-alive: a streamed body ends with the connection", async () => {
+  await using s = await serve({
+    request(_req, res) {
+      res.writeHead(200, {});
+      res.write("part");
+      res.end();
+    },
+  });
+  const client = await s.connect();
+  client.send("GET / HTTP/1.0\r\n\r\n");
+  await client.until(() => client.closed(), "closed");
+  assert(client.received().includes("connection: close\r\n\r\npart"), client.received());
+  assert(!client.received().includes("transfer-encoding"));
+});
+
+Deno.test("Expect: 100-continue gets its interim answer before the body is sent", async () => {
+  await using s = await serve({
+    async request(req, res) {
+      res.end(await bodyOf(req));
+    },
+  });
+  const client = await s.connect();
+  client.send("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  await client.until((t) => t.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), "100 Continue");
+  client.send("ok");
+  await client.until((t) => t.endsWith("\r\n\r\nok"), "answer");
+  client.socket.destroy();
+});
