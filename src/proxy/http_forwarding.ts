@@ -1,6 +1,7 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { IncomingMessage } from "node:http";
+import type { ProxyRequest, ProxyResponse } from "./http_exchange.ts";
+import type { Duplex, Readable } from "node:stream";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
@@ -51,14 +52,14 @@ export function splitTarget(
 }
 
 /** True when the request announces a body. */
-export function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: Pick<ProxyRequest, "headers">): boolean {
   return req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" ||
     req.headers["transfer-encoding"] !== undefined;
 }
 
 /** Reads the whole body, or stops at the limit. */
 export async function readBody(
-  req: IncomingMessage,
+  req: ProxyRequest,
   limit: number,
 ): Promise<Uint8Array | "too-large"> {
   const declared = Number(req.headers["content-length"] ?? NaN);
@@ -86,7 +87,7 @@ export async function readBody(
  * values into one group.
  */
 export function forwardedHeaders(
-  req: Pick<IncomingMessage, "rawHeaders" | "headers">,
+  req: Pick<ProxyRequest, "rawHeaders" | "headers">,
   options: { upgrade: boolean; keepImpersonation?: boolean },
 ): Record<string, string | string[]> {
   const connectionTokens = String(req.headers.connection ?? "").toLowerCase().split(",").map((t) =>
@@ -174,7 +175,7 @@ export function isStreamingTarget(target: string): boolean {
 }
 
 /** Resolves when the response can take more, or is gone. */
-export function drained(res: ServerResponse): Promise<void> {
+export function drained(res: ProxyResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);
@@ -196,7 +197,7 @@ export function drained(res: ServerResponse): Promise<void> {
  */
 export async function relayBody(
   source: AsyncIterable<Uint8Array> & { destroy?(): void },
-  res: ServerResponse,
+  res: ProxyResponse,
   hasContentLength: boolean,
 ): Promise<void> {
   const holdBack = hasContentLength;
@@ -213,4 +214,45 @@ export async function relayBody(
   } catch {
     res.destroy();
   }
+}
+
+/**
+ * relayBody for a node stream, driven by its events rather than `for await` (which costs a
+ * promise per chunk): pauses the source while the client is behind. Same held-back last chunk.
+ */
+export function relayStream(
+  source: Readable,
+  res: ProxyResponse,
+  hasContentLength: boolean,
+): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) {
+      // The client left while the head was on its way.
+      source.destroy();
+      return resolve();
+    }
+    let held: Uint8Array | undefined;
+    const resume = () => source.resume();
+    source.on("data", (chunk: Uint8Array) => {
+      if (chunk.length === 0) return;
+      const out = hasContentLength ? held : chunk;
+      held = hasContentLength ? chunk : undefined;
+      if (out && !res.write(out)) {
+        source.pause();
+        res.once("drain", resume);
+      }
+    });
+    source.once("end", () => {
+      res.end(held);
+      resolve();
+    });
+    source.once("error", () => {
+      res.destroy();
+      resolve();
+    });
+    res.once("close", () => {
+      if (!res.writableFinished) source.destroy();
+      resolve();
+    });
+  });
 }

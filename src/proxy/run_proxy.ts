@@ -1,6 +1,4 @@
 /** `mca proxy`: the edge that loads config, builds upstreams, serves TLS on loopback and reloads on change. */
-import https from "node:https";
-import type { AddressInfo } from "node:net";
 import { basename, dirname } from "node:path";
 import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
@@ -13,6 +11,7 @@ import {
   type InClusterSource,
 } from "./cluster_upstreams.ts";
 import { createHealthHandler } from "./health_app.ts";
+import { listenHttp1 } from "./http1/http1_server.ts";
 import { loadProxyConfig } from "./load_proxy_config.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
@@ -63,18 +62,15 @@ export async function runProxy(
     logger,
     maxBodyBytes: options.maxBodyBytes,
   });
-  const server = https.createServer(
-    { cert: serving.certificatePem, key: serving.privateKeyPem },
-    handler.handleRequest,
-  );
-  server.on("upgrade", handler.handleUpgrade);
-  // Each watch event is its own small write; Nagle's algorithm would hold it back (PLATFORM-NOTES).
-  server.on("secureConnection", (socket) => socket.setNoDelay(true));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.listen.port, options.listen.hostname, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  // The proxy's own HTTP/1.1 on node:tls, with TCP_NODELAY: each watch event is its own small
+  // write, which Nagle's algorithm would hold back (PLATFORM-NOTES).
+  const server = await listenHttp1({
+    hostname: options.listen.hostname,
+    port: options.listen.port,
+    cert: serving.certificatePem,
+    key: serving.privateKeyPem,
+  }, { request: handler.handleRequest, upgrade: handler.handleUpgrade });
+  const port = server.port;
   const host = options.listen.hostname.includes(":")
     ? `[${options.listen.hostname}]`
     : options.listen.hostname;
@@ -156,8 +152,7 @@ export async function runProxy(
     async stop() {
       ready = false;
       watcher?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await health?.shutdown();
       for (const upstream of clusters.upstreams.values()) upstream.close();
     },

@@ -1,5 +1,5 @@
 /** Kubernetes Status objects for the errors the proxy itself produces, so that every client understands them. */
-import type { ServerResponse } from "node:http";
+import type { ProxyResponse } from "./http_exchange.ts";
 import type { Duplex } from "node:stream";
 import { type Status, statusOf } from "../kube/mod.ts";
 
@@ -21,7 +21,7 @@ export function proxyStatus(code: number, message: string): Status {
 
 /** Answers with a Status; the cluster header says which cluster (if any) the error concerns. */
 export function writeStatus(
-  res: ServerResponse,
+  res: ProxyResponse,
   code: number,
   message: string,
   cluster?: string,

@@ -176,26 +176,17 @@ export function createUpstream(
   const exchange = async (request: UpstreamRequest) => {
     const { outgoing, used } = await outgoingHeaders(request);
     const head = encodeRequestHead(request.method, prefix + request.path, base.host, outgoing);
-    const stop = new AbortController();
-    const timer = setTimeout(
-      () =>
-        stop.abort(new UpstreamUnavailableError(name, `no response within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    const onAbort = () => stop.abort(new DOMException("The client went away", "AbortError"));
-    request.signal?.addEventListener("abort", onAbort, { once: true });
-    if (request.signal?.aborted) onAbort();
     try {
       const response = await poolFor(used).send(
         { method: request.method, head, ...(request.body ? { body: request.body } : {}) },
-        stop.signal,
+        { timeoutMs, ...(request.signal ? { signal: request.signal } : {}) },
       );
       return { result: response as UpstreamResponse, used };
     } catch (error) {
-      if (stop.signal.aborted) throw stop.signal.reason;
+      if (request.signal?.aborted) {
+        throw new DOMException("The client went away", "AbortError");
+      }
       throw new UpstreamUnavailableError(name, (error as Error).message);
-    } finally {
-      clearTimeout(timer);
     }
   };
 

@@ -54,7 +54,7 @@ Deno.test("after a body that filled the reader's buffer, the next answer still f
   const big = "x".repeat(64 * 1024);
   await using s = await server((req, res) => res.end(req.url === "/big" ? big : "small"));
   assertEquals((await text(await s.pool.send(get("/big")))).length, big.length);
-  const next = await s.pool.send(get("/small"), AbortSignal.timeout(2_000));
+  const next = await s.pool.send(get("/small"), { signal: AbortSignal.timeout(2_000) });
   assertEquals(await text(next), "small");
   assertEquals(s.connections(), 1);
   s.pool.close();
@@ -88,7 +88,7 @@ Deno.test("aborting ends a streaming answer and its connection", async () => {
     res.write('{"type":"ADDED"}\n'); // a watch that never ends
   });
   const abort = new AbortController();
-  const response = await s.pool.send(get("/watch"), abort.signal);
+  const response = await s.pool.send(get("/watch"), { signal: abort.signal });
   const reader = response[Symbol.asyncIterator]();
   assertEquals(Buffer.from((await reader.next()).value).toString(), '{"type":"ADDED"}\n');
   abort.abort(new Error("the client went away"));

@@ -15,19 +15,28 @@ export class Http1Response extends Readable {
   readonly statusMessage: string;
   readonly rawHeaders: string[];
   readonly headers: IncomingHttpHeaders;
-  #resumeSource: () => void;
+  #source: { resume(): void; abandon(error: Error | null): void };
 
-  constructor(head: ResponseHead, resumeSource: () => void) {
+  constructor(
+    head: ResponseHead,
+    source: { resume(): void; abandon(error: Error | null): void },
+  ) {
     super();
     this.statusCode = head.status;
     this.statusMessage = head.statusText;
     this.rawHeaders = head.rawHeaders;
     this.headers = headersOf(head.rawHeaders);
-    this.#resumeSource = resumeSource;
+    this.#source = source;
   }
 
   override _read(): void {
-    this.#resumeSource();
+    this.#source.resume();
+  }
+
+  /** A reader that stops before the end (a client gone from a watch) closes the connection. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#source.abandon(error);
+    callback(error);
   }
 }
 
@@ -114,7 +123,15 @@ export class Http1Connection {
     }
     for (const event of events) {
       if (event.type === "head") {
-        this.#response = new Http1Response(event.head, () => this.socket.resume());
+        const response: Http1Response = new Http1Response(event.head, {
+          resume: () => this.socket.resume(),
+          abandon: (error) => {
+            if (this.#response === response) {
+              this.destroy(error ?? new Error("the answer was abandoned before its end"));
+            }
+          },
+        });
+        this.#response = response;
         this.#waiting?.resolve(this.#response);
         this.#waiting = undefined;
       } else if (event.type === "body") {

@@ -13,37 +13,62 @@ export interface Http1Request {
   body?: Uint8Array;
 }
 
+/** How a sent request may end before its answer's head: a deadline, a caller that leaves. */
+export interface SendOptions {
+  /** Aborting (before or after the head) closes the connection, ending the body with an error. */
+  signal?: AbortSignal;
+  /** Longest wait for the head, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** No answer's head within the request's timeout. */
+export class ResponseTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no response within ${timeoutMs / 1000} s`);
+    this.name = "ResponseTimeoutError";
+  }
+}
+
+/** How often waiting requests are checked against their deadline (one timer per pool). */
+const DEADLINE_CHECK_MS = 250;
+
 /** A pool of connections made by `connect`. */
 export class Http1Pool {
   readonly #connect: () => Socket;
   readonly #idle: Http1Connection[] = [];
   readonly #all = new Set<Http1Connection>();
+  /** Connections waiting for an answer's head, with when to give up. */
+  readonly #deadlines = new Map<Http1Connection, { at: number; timeoutMs: number }>();
+  #deadlineTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(connect: () => Socket) {
     this.#connect = connect;
   }
 
-  /**
-   * Sends a request and resolves with the answer once its head is in. Aborting `signal`
-   * (before or after that) closes the connection, ending the answer's body with an error.
-   */
-  async send(request: Http1Request, signal?: AbortSignal): Promise<Http1Response> {
+  /** Sends a request and resolves with the answer once its head is in. */
+  async send(request: Http1Request, options: SendOptions = {}): Promise<Http1Response> {
+    const { signal, timeoutMs } = options;
     while (true) {
       signal?.throwIfAborted();
       const reused = this.#takeIdle();
       const connection = reused ?? this.#open();
       const abort = () => connection.destroy(signal!.reason as Error);
       signal?.addEventListener("abort", abort, { once: true });
+      if (timeoutMs !== undefined) this.#watchDeadline(connection, timeoutMs);
       try {
         const response = await connection.send(request.method, request.head, request.body);
-        const stopWatching = () => signal?.removeEventListener("abort", abort);
-        response.once("end", stopWatching);
-        response.once("close", stopWatching);
+        if (signal) {
+          const stopWatching = () => signal.removeEventListener("abort", abort);
+          response.once("end", stopWatching);
+          response.once("close", stopWatching);
+        }
         return response;
       } catch (error) {
         signal?.removeEventListener("abort", abort);
         if (reused && error instanceof ConnectionLostError && !signal?.aborted) continue;
         throw error;
+      } finally {
+        this.#deadlines.delete(connection);
       }
     }
   }
@@ -53,6 +78,28 @@ export class Http1Pool {
     for (const connection of this.#all) connection.destroy();
     this.#all.clear();
     this.#idle.length = 0;
+    clearInterval(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+  }
+
+  #watchDeadline(connection: Http1Connection, timeoutMs: number): void {
+    this.#deadlines.set(connection, { at: Date.now() + timeoutMs, timeoutMs });
+    if (this.#deadlineTimer !== undefined) return;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      for (const [waiting, deadline] of this.#deadlines) {
+        if (deadline.at > now) continue;
+        this.#deadlines.delete(waiting);
+        waiting.destroy(new ResponseTimeoutError(deadline.timeoutMs));
+      }
+      if (this.#deadlines.size === 0) {
+        clearInterval(timer);
+        this.#deadlineTimer = undefined;
+      }
+    }, DEADLINE_CHECK_MS);
+    this.#deadlineTimer = timer;
+    // Waiting requests keep the process alive through their sockets, not this timer.
+    Deno.unrefTimer(timer);
   }
 
   #takeIdle(): Http1Connection | undefined {

@@ -2,7 +2,7 @@
  * What the merged LIST and WATCH share (I/O edge): their options and errors, the queries and
  * headers sent to each cluster, and the answers the proxy makes itself.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
 import type { Logger } from "../../log/mod.ts";
 import { forwardedHeaders } from "../http_forwarding.ts";
 import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";
@@ -60,8 +60,8 @@ export class MergeError extends Error {
 
 /** Sends JSON bytes, gzipped as kube-apiserver would when large and the client accepts it. */
 export function sendBytes(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   code: number,
   bytes: Uint8Array,
   clusters: string[],
@@ -78,8 +78,8 @@ export function sendBytes(
 }
 
 export function sendJson(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   code: number,
   body: unknown,
   clusters: string[],
@@ -123,7 +123,7 @@ export function givenVersions(params: URLSearchParams): VersionVector | undefine
 }
 
 /** Upstream headers: the client's, asking for JSON (or a JSON Table) without compression. */
-export function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]> {
+export function upstreamHeaders(req: ProxyRequest): Record<string, string | string[]> {
   const headers = forwardedHeaders(req, { upgrade: false });
   headers.accept = wantsTable(req)
     ? "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -166,13 +166,13 @@ export function failureOf(cluster: string, code: number, body: Uint8Array): Merg
   return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
 }
 
-export function wantsTable(req: IncomingMessage): boolean {
+export function wantsTable(req: ProxyRequest): boolean {
   return /as=Table/.test(String(req.headers.accept ?? ""));
 }
 
 export function failMerged(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   error: unknown,
   clusters: string[],
   deps: MergedReadDeps,

@@ -3,7 +3,7 @@
  * one list, or one page of a walk over the clusters in order (`limit`/`continue`). See
  * merge_objects.ts for how answers are combined and merged_version.ts for the versions.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
 import {
   clusterQuery,
   failMerged,
@@ -34,8 +34,8 @@ import { encodeMergedVersion, type VersionVector } from "./merged_version.ts";
 
 /** Serves a merged LIST (with `limit`/`continue` pagination over the clusters in order). */
 export async function serveMergedList(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   pathname: string,
   params: URLSearchParams,
   options: MergedReadOptions,
@@ -143,8 +143,8 @@ function readAnswer(cluster: string, bytes: Uint8Array, table: boolean): Answer 
 }
 
 function sendAnswers(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   answers: Answer[],
   versions: VersionVector,
   continueToken: string | undefined,

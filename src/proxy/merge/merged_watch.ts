@@ -2,7 +2,7 @@
  * A merged WATCH (I/O edge): one upstream watch per cluster, each from its part of the merged
  * version, their events rewritten and interleaved as they arrive.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
 import { CLUSTER_HEADER } from "../status_response.ts";
 import {
   clusterQuery,
@@ -55,8 +55,8 @@ async function clusterFailure(cluster: string, response: UpstreamResponse): Prom
  * included) or end ends the merged watch, so the client re-lists or re-watches as usual.
  */
 export async function serveMergedWatch(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   pathname: string,
   params: URLSearchParams,
   options: MergedReadOptions,
