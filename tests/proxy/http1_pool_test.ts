@@ -2,7 +2,12 @@ import { Buffer } from "node:buffer";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { assertEquals, assertRejects, assertThrows } from "../_utils/assert.ts";
-import { encodeRequestHead, Http1Pool } from "../../src/proxy/http1/http1_pool.ts";
+import {
+  encodeRequestHead,
+  Http1Pool,
+  ResponseTimeoutError,
+} from "../../src/proxy/http1/http1_pool.ts";
+import { waitFor } from "../../src/testenv/mod.ts";
 import type { Http1Response } from "../../src/proxy/http1/http1_connection.ts";
 
 /** A node:http server on loopback; `handle` answers; counts the connections it accepted. */
@@ -14,6 +19,7 @@ async function server(handle: http.RequestListener) {
   const port = (server.address() as AddressInfo).port;
   return {
     pool: new Http1Pool(() => net.connect({ host: "127.0.0.1", port })),
+    port,
     connections: () => connections,
     server,
     async [Symbol.asyncDispose]() {
@@ -96,6 +102,23 @@ Deno.test("aborting ends a streaming answer and its connection", async () => {
   s.pool.close();
 });
 
+Deno.test("aborting after the reader stopped reading closes the connection quietly", async () => {
+  let closed = false;
+  await using s = await server((req, res) => {
+    req.socket.once("close", () => closed = true);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"type":"ADDED"}\n');
+  });
+  const abort = new AbortController();
+  const response = await s.pool.send(get("/watch"), { signal: abort.signal });
+  // A reader that stops without destroying the answer (the agent's, when the hub went away).
+  await new Promise((resolve) => response.once("data", resolve));
+  response.pause();
+  abort.abort(new Error("the hub went away"));
+  await waitFor(() => closed, { description: "the upstream connection closed" });
+  s.pool.close();
+});
+
 Deno.test("an answer cut before its end fails the body, a refused connection fails the request", async () => {
   await using s = await server((req, res) => {
     res.writeHead(200, { "content-length": "100" });
@@ -111,6 +134,31 @@ Deno.test("an answer cut before its end fails the body, a refused connection fai
   await new Promise((resolve) => closed.close(resolve));
   const refused = new Http1Pool(() => net.connect({ host: "127.0.0.1", port }));
   await assertRejects(() => refused.send(get("/")), Error, "ECONNREFUSED");
+});
+
+Deno.test("beyond the connection limit requests wait their turn, within their deadline", async () => {
+  const held: (() => void)[] = [];
+  await using s = await server((req, res) => {
+    if (req.url === "/hold") held.push(() => res.end("held"));
+    else res.end("quick");
+  });
+  const pool = new Http1Pool(() => net.connect({ host: "127.0.0.1", port: s.port }), 2);
+  const holding = [pool.send(get("/hold")), pool.send(get("/hold"))];
+  await waitFor(() => held.length === 2, { description: "two requests held" });
+  // Both connections are busy: a third request waits and gives up at its deadline.
+  await assertRejects(
+    () => pool.send(get("/quick"), { timeoutMs: 300 }),
+    ResponseTimeoutError,
+    "no response within 0.3 s",
+  );
+  const queued = pool.send(get("/quick"), { timeoutMs: 5_000 });
+  held.shift()!();
+  assertEquals(await text(await holding[0]!), "held");
+  assertEquals(await text(await queued), "quick");
+  held.shift()!();
+  assertEquals(await text(await holding[1]!), "held");
+  assertEquals(s.connections(), 2);
+  pool.close();
 });
 
 Deno.test("request heads refuse names and values that would break the framing", () => {

@@ -131,6 +131,9 @@ export class Http1Connection {
             }
           },
         });
+        // Errors reach readers through their iteration or their own listener; one that
+        // stopped reading (a relay whose client left) must not turn a later abort into a crash.
+        response.on("error", () => {});
         this.#response = response;
         this.#waiting?.resolve(this.#response);
         this.#waiting = undefined;

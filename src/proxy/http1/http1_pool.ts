@@ -31,30 +31,48 @@ export class ResponseTimeoutError extends Error {
 
 /** How often waiting requests are checked against their deadline (one timer per pool). */
 const DEADLINE_CHECK_MS = 250;
+/** Connections per pool; more requests wait for one (what node's agent did for the proxy). */
+export const MAX_CONNECTIONS = 256;
+
+/** A request waiting for a connection because all of them are busy. */
+interface Waiter {
+  resolve(connection: Http1Connection): void;
+  reject(error: Error): void;
+}
 
 /** A pool of connections made by `connect`. */
 export class Http1Pool {
   readonly #connect: () => Socket;
+  readonly #maxConnections: number;
   readonly #idle: Http1Connection[] = [];
   readonly #all = new Set<Http1Connection>();
-  /** Connections waiting for an answer's head, with when to give up. */
-  readonly #deadlines = new Map<Http1Connection, { at: number; timeoutMs: number }>();
+  readonly #waiters: Waiter[] = [];
+  /** Requests waiting for a connection or an answer's head: when to give up, and how. */
+  readonly #deadlines = new Map<object, { at: number; fail(): void }>();
   #deadlineTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(connect: () => Socket) {
+  constructor(connect: () => Socket, maxConnections = MAX_CONNECTIONS) {
     this.#connect = connect;
+    this.#maxConnections = maxConnections;
   }
 
   /** Sends a request and resolves with the answer once its head is in. */
   async send(request: Http1Request, options: SendOptions = {}): Promise<Http1Response> {
     const { signal, timeoutMs } = options;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const timeout = () => new ResponseTimeoutError(timeoutMs!);
     while (true) {
       signal?.throwIfAborted();
       const reused = this.#takeIdle();
-      const connection = reused ?? this.#open();
+      const connection = reused ??
+        (this.#all.size < this.#maxConnections
+          ? this.#open()
+          : await this.#waitForConnection(signal, deadline, timeout));
       const abort = () => connection.destroy(signal!.reason as Error);
       signal?.addEventListener("abort", abort, { once: true });
-      if (timeoutMs !== undefined) this.#watchDeadline(connection, timeoutMs);
+      if (deadline !== undefined) {
+        this.#watchDeadline(connection, deadline, () => connection.destroy(timeout()));
+      }
       try {
         const response = await connection.send(request.method, request.head, request.body);
         if (signal) {
@@ -65,7 +83,8 @@ export class Http1Pool {
         return response;
       } catch (error) {
         signal?.removeEventListener("abort", abort);
-        if (reused && error instanceof ConnectionLostError && !signal?.aborted) continue;
+        const wasIdle = reused || connection.completed > 0;
+        if (wasIdle && error instanceof ConnectionLostError && !signal?.aborted) continue;
         throw error;
       } finally {
         this.#deadlines.delete(connection);
@@ -73,24 +92,57 @@ export class Http1Pool {
     }
   }
 
-  /** Closes every connection, idle or busy. */
+  /** Closes every connection, idle or busy, and fails the requests waiting for one. */
   close(): void {
     for (const connection of this.#all) connection.destroy();
     this.#all.clear();
     this.#idle.length = 0;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("the pool closed"));
     clearInterval(this.#deadlineTimer);
     this.#deadlineTimer = undefined;
   }
 
-  #watchDeadline(connection: Http1Connection, timeoutMs: number): void {
-    this.#deadlines.set(connection, { at: Date.now() + timeoutMs, timeoutMs });
+  #waitForConnection(
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+    timeout: () => Error,
+  ): Promise<Http1Connection> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          settle();
+          resolve(connection);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      };
+      const leave = (error: Error) => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        waiter.reject(error);
+      };
+      const onAbort = () => leave(signal!.reason as Error);
+      const settle = () => {
+        signal?.removeEventListener("abort", onAbort);
+        this.#deadlines.delete(waiter);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (deadline !== undefined) this.#watchDeadline(waiter, deadline, () => leave(timeout()));
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #watchDeadline(key: object, at: number, fail: () => void): void {
+    this.#deadlines.set(key, { at, fail });
     if (this.#deadlineTimer !== undefined) return;
     const timer = setInterval(() => {
       const now = Date.now();
       for (const [waiting, deadline] of this.#deadlines) {
         if (deadline.at > now) continue;
         this.#deadlines.delete(waiting);
-        waiting.destroy(new ResponseTimeoutError(deadline.timeoutMs));
+        deadline.fail();
       }
       if (this.#deadlines.size === 0) {
         clearInterval(timer);
@@ -112,10 +164,22 @@ export class Http1Pool {
   }
 
   #open(): Http1Connection {
-    const connection = new Http1Connection(this.#connect(), (done) => this.#idle.push(done));
+    const connection = new Http1Connection(this.#connect(), (done) => this.#reusable(done));
     this.#all.add(connection);
-    connection.socket.once("close", () => this.#all.delete(connection));
+    connection.socket.once("close", () => {
+      this.#all.delete(connection);
+      // A place became free: the longest-waiting request gets a new connection.
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter.resolve(this.#open());
+    });
     return connection;
+  }
+
+  /** A connection finished an exchange: to a waiting request, or back to the idle list. */
+  #reusable(connection: Http1Connection): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve(connection);
+    else this.#idle.push(connection);
   }
 }
 
