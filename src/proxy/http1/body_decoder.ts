@@ -5,7 +5,7 @@
  */
 import { type HeaderFields, headerTokens, headerValues } from "./_message_head.ts";
 
-const LF = 10;
+const LF = 10, CR = 13, SPACE = 32, TAB = 9, SEMICOLON = 59;
 const MAX_CHUNK_LINE_BYTES = 4096;
 const latin1 = new TextDecoder("latin1");
 
@@ -95,25 +95,50 @@ export class BodyDecoder {
         if (rest.length > MAX_CHUNK_LINE_BYTES) throw new Error("a chunk line is too long");
         return { chunks, done: false, rest };
       }
-      this.#chunkLine(latin1.decode(rest.subarray(0, lineEnd)).replace(/\r$/, ""));
+      this.#chunkLine(rest, lineEnd);
       rest = rest.subarray(lineEnd + 1);
     }
     return { chunks, done: this.#done, rest };
   }
 
-  #chunkLine(line: string): void {
+  /** One line of the chunked coding, read from the bytes (a 17 MB LIST has ~4,000 of them). */
+  #chunkLine(bytes: Uint8Array, lineEnd: number): void {
+    const end = lineEnd > 0 && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     if (this.#state === "data-end") {
-      if (line !== "") throw new Error("a chunk is longer than its size");
+      if (end !== 0) throw new Error("a chunk is longer than its size");
       this.#state = "size";
     } else if (this.#state === "size") {
-      // Chunk extensions (";name=value") carry nothing a proxy needs.
-      const size = line.split(";", 1)[0]!.trim();
-      if (!/^[0-9a-fA-F]{1,12}$/.test(size)) throw new Error(`invalid chunk size "${size}"`);
-      this.#remaining = parseInt(size, 16);
+      this.#remaining = chunkSize(bytes, end);
       this.#state = this.#remaining === 0 ? "trailers" : "data";
-    } else if (line === "") {
+    } else if (end === 0) {
       // Trailer fields end with an empty line; they are dropped.
       this.#done = true;
     }
   }
+}
+
+/** The hex size at the start of a chunk line; extensions (";name=value") carry nothing we need. */
+function chunkSize(bytes: Uint8Array, end: number): number {
+  let size = 0;
+  let digits = 0;
+  let i = 0;
+  for (; i < end; i++) {
+    const value = hexValue(bytes[i]!);
+    if (value < 0) break;
+    size = size * 16 + value;
+    digits++;
+  }
+  while (i < end && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
+  if (digits === 0 || digits > 12 || (i < end && bytes[i] !== SEMICOLON)) {
+    const line = latin1.decode(bytes.subarray(0, Math.min(end, 40)));
+    throw new Error(`invalid chunk size "${line.split(";", 1)[0]!.trim()}"`);
+  }
+  return size;
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 48 && byte <= 57) return byte - 48; // 0-9
+  if (byte >= 97 && byte <= 102) return byte - 87; // a-f
+  if (byte >= 65 && byte <= 70) return byte - 55; // A-F
+  return -1;
 }
