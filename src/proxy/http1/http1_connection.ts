@@ -71,6 +71,7 @@ export class Http1Connection {
   #waiting: { resolve(r: Http1Response): void; reject(e: Error): void } | undefined;
   #gotBytes = false;
   #closed = false;
+  #paused = false;
 
   constructor(socket: Socket, private readonly onReusable: (c: Http1Connection) => void) {
     this.socket = socket;
@@ -92,7 +93,7 @@ export class Http1Connection {
     this.#gotBytes = false;
     this.socket.ref();
     // A body that filled its reader's buffer paused the socket; the next answer must flow.
-    this.socket.resume();
+    this.#resumeSocket();
     const answered = new Promise<Http1Response>((resolve, reject) => {
       this.#waiting = { resolve, reject };
     });
@@ -107,6 +108,12 @@ export class Http1Connection {
   destroy(error?: Error): void {
     this.socket.destroy(error);
     this.#onClose(error);
+  }
+
+  #resumeSocket(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.socket.resume();
   }
 
   #onData(data: Uint8Array) {
@@ -124,7 +131,7 @@ export class Http1Connection {
     for (const event of events) {
       if (event.type === "head") {
         const response: Http1Response = new Http1Response(event.head, {
-          resume: () => this.socket.resume(),
+          resume: () => this.#resumeSocket(),
           abandon: (error) => {
             if (this.#response === response) {
               this.destroy(error ?? new Error("the answer was abandoned before its end"));
@@ -138,7 +145,10 @@ export class Http1Connection {
         this.#waiting?.resolve(this.#response);
         this.#waiting = undefined;
       } else if (event.type === "body") {
-        if (!this.#response!.push(event.chunk)) this.socket.pause();
+        if (!this.#response!.push(event.chunk) && !this.#paused) {
+          this.#paused = true;
+          this.socket.pause();
+        }
       } else {
         this.#response!.push(null);
         this.#response = undefined;

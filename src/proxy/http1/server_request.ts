@@ -1,5 +1,6 @@
 /** A request received by the proxy's HTTP/1.1 server; its body arrives as the connection reads it. */
 import type { IncomingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
 import type { ProxyRequest } from "../http_exchange.ts";
 import { headersObject } from "./_message_head.ts";
 import type { RequestHead } from "./request_parser.ts";
@@ -7,7 +8,7 @@ import type { RequestHead } from "./request_parser.ts";
 /** How much unread body a request holds before the connection stops reading. */
 const BODY_HIGH_WATER = 1024 * 1024;
 
-/** The request; `pauseSource`/`resumeSource` throttle the connection while the body is unread. */
+/** The request; the connection stops reading while much of its body is unread. */
 export class Http1ServerRequest implements ProxyRequest {
   readonly method: string;
   readonly url: string;
@@ -19,12 +20,14 @@ export class Http1ServerRequest implements ProxyRequest {
   #ended = false;
   #error: Error | undefined;
   #discard = false;
+  #paused = false;
   #wake: (() => void) | undefined;
 
-  constructor(
-    head: RequestHead,
-    private readonly source: { pause(): void; resume(): void },
-  ) {
+  /** The connection (TLS: its peer certificate says who a mutually authenticated client is). */
+  readonly socket: Socket;
+
+  constructor(head: RequestHead, socket: Socket) {
+    this.socket = socket;
     this.method = head.method;
     this.url = head.target;
     this.httpVersion = head.version;
@@ -44,7 +47,7 @@ export class Http1ServerRequest implements ProxyRequest {
     this.#discard = true;
     this.#chunks = [];
     this.#buffered = 0;
-    this.source.resume();
+    if (this.#paused) this.#resumeSocket();
     return this;
   }
 
@@ -53,7 +56,10 @@ export class Http1ServerRequest implements ProxyRequest {
     if (this.#discard) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    if (this.#buffered > BODY_HIGH_WATER) this.source.pause();
+    if (this.#buffered > BODY_HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
     this.#wakeReader();
   }
 
@@ -70,7 +76,7 @@ export class Http1ServerRequest implements ProxyRequest {
       const chunk = this.#chunks.shift();
       if (chunk) {
         this.#buffered -= chunk.length;
-        if (this.#buffered <= BODY_HIGH_WATER) this.source.resume();
+        if (this.#paused && this.#buffered <= BODY_HIGH_WATER) this.#resumeSocket();
         yield chunk;
         continue;
       }
@@ -78,6 +84,11 @@ export class Http1ServerRequest implements ProxyRequest {
       if (this.#ended) return;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
+  }
+
+  #resumeSocket(): void {
+    this.#paused = false;
+    this.socket.resume();
   }
 
   #wakeReader(): void {
