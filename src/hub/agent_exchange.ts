@@ -3,7 +3,7 @@
  * onto an agent stream as a head plus body, the member's answer comes back and is relayed to the
  * caller as it arrives.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ProxyRequest, ProxyResponse } from "../proxy/mod.ts";
 import type { Duplex } from "node:stream";
 import { isStreamingTarget, relayBody, spliceSockets } from "../proxy/mod.ts";
 import {
@@ -29,8 +29,8 @@ export interface AgentRequest {
  * head arrived (the caller then answers with a Status); later failures cut the response.
  */
 export async function relayThroughAgent(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   stream: YamuxStream,
   request: AgentRequest,
   onHead: (head: TunnelResponseHead) => void,

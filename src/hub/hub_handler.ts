@@ -3,7 +3,8 @@
  * sidecars call `/clusters/<name>/...`, which is authenticated and authorized on the host and
  * sent through one of the cluster's agents as the caller (impersonation).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocketServer } from "ws";
@@ -14,6 +15,8 @@ import {
   forwardedHeaders,
   hasBody,
   isStreamingTarget,
+  type ProxyRequest,
+  type ProxyResponse,
   rawHeaderLines,
   readBody,
   relayBody,
@@ -54,16 +57,19 @@ export interface HubHandlerDeps {
   findPeer?: (cluster: string) => Promise<string | undefined>;
   peerUpstream?: (peerUrl: string) => Upstream;
   /** True when the request came from another hub replica (its client certificate). */
-  isPeer?: (req: IncomingMessage) => boolean;
+  isPeer?: (req: HubRequest) => boolean;
 }
+
+/** A request to the hub, with its connection (a replica's client certificate is read there). */
+export type HubRequest = ProxyRequest & { readonly socket: Socket };
 
 /** Header carrying the identity a replica already checked, accepted only from replicas. */
 export const FORWARDED_IDENTITY_HEADER = "x-mca-forwarded-identity";
 
 /** Request and upgrade handlers for the hub's server. */
 export interface HubHandler {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
+  handleRequest(req: HubRequest, res: ProxyResponse): void;
+  handleUpgrade(req: HubRequest, socket: Duplex, head: Uint8Array): void;
 }
 
 type Routed =
@@ -96,8 +102,8 @@ function parseIdentity(text: string): UserInfo | undefined {
 
 /** Sends a request to the replica that holds the cluster's agent and relays its answer. */
 async function forwardToPeer(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HubRequest,
+  res: ProxyResponse,
   routed: Extract<Routed, { kind: "peer" }>,
 ): Promise<void> {
   const body = hasBody(req) ? await readBody(req, 64 * 1024 * 1024) : undefined;
@@ -138,7 +144,7 @@ async function forwardToPeer(
 async function upgradeThroughPeer(
   socket: Duplex,
   head: Uint8Array,
-  req: IncomingMessage,
+  req: HubRequest,
   routed: Extract<Routed, { kind: "peer" }>,
 ): Promise<void> {
   const result = await routed.upstream.upgrade({
@@ -173,7 +179,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   /** Authenticates, authorizes and picks an agent stream; answers the error itself. */
   /** Authenticates (or trusts a replica's check), authorizes, and picks an agent stream or a peer replica. */
   const route = async (
-    req: IncomingMessage,
+    req: HubRequest,
     fail: (code: number, message: string) => void,
   ): Promise<Routed | undefined> => {
     const target = parseClusterTarget(req.url ?? "/");
@@ -238,7 +244,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     return void fail(503, `Cluster "${target.cluster}" has no connected agent`);
   };
 
-  const acceptAgent = async (req: IncomingMessage, socket: Duplex, head: Uint8Array) => {
+  const acceptAgent = async (req: HubRequest, socket: Duplex, head: Uint8Array) => {
     const cluster = String(req.headers[AGENT_CLUSTER_HEADER] ?? "");
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
     const registered = cluster ? await deps.tokenHash(cluster) : undefined;
@@ -251,7 +257,9 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       writeSocketStatus(socket, 401, "Unauthorized agent");
       return;
     }
-    wss.handleUpgrade(req, socket, Buffer.from(head), (ws) => {
+    // ws types ask for node's IncomingMessage; it reads only method, url, headers and socket.
+    const request = req as unknown as IncomingMessage;
+    wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {
       const agent: AgentSession = {
         cluster,
         agentId: String(req.headers[AGENT_ID_HEADER] ?? "unknown"),

@@ -1,6 +1,4 @@
 /** `mca hub`: TLS listener with a CA shared through a Secret, agent sessions, member access, status. */
-import https from "node:https";
-import type { AddressInfo } from "node:net";
 import {
   createKubeClient,
   createKubeTransport,
@@ -21,12 +19,12 @@ import { AgentSessions } from "./agent_sessions.ts";
 import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
-import { createHubHandler, type HubHandler } from "./hub_handler.ts";
+import { createHubHandler } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
 import { UserAccess } from "./user_access.ts";
 import { startReplicaDirectory } from "./hub_replicas.ts";
 import type { TLSSocket } from "node:tls";
-import { createUpstream, type Upstream } from "../proxy/mod.ts";
+import { createUpstream, listenHttp1, type Upstream } from "../proxy/mod.ts";
 
 /** Common name of the client certificate hub replicas present to each other. */
 export const PEER_COMMON_NAME = "mca-hub-peer";
@@ -125,24 +123,17 @@ export async function runHub(
     logger,
   });
   const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
-  const server = await listenHttps(
-    https.createServer(tls, handler.handleRequest),
-    options.listen,
-    handler,
-  );
+  const handlers = { request: handler.handleRequest, upgrade: handler.handleUpgrade };
+  const server = await listenHttp1({ ...options.listen, tls }, handlers);
   // Replicas talk to each other on a listener of their own, where a client certificate of the
   // shared CA is required; the public listener never asks for one.
   const peerServer = options.replica
-    ? await listenHttps(
-      https.createServer(
-        { ...tls, ca: shared.bundlePem, requestCert: true },
-        handler.handleRequest,
-      ),
-      options.replica.listen,
-      handler,
-    )
+    ? await listenHttp1({
+      ...options.replica.listen,
+      tls: { ...tls, ca: shared.bundlePem, requestCert: true },
+    }, handlers)
     : undefined;
-  const port = (server.address() as AddressInfo).port;
+  const port = server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
 
@@ -202,11 +193,8 @@ export async function runHub(
       for (const cluster of sessions.clusters()) {
         await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
       }
-      for (const listener of [server, peerServer]) {
-        if (!listener) continue;
-        listener.closeAllConnections();
-        await new Promise<void>((resolve) => listener.close(() => resolve()));
-      }
+      await server.close();
+      await peerServer?.close();
       client.transport.close();
     },
   };
@@ -233,21 +221,6 @@ function earliest(a: IssuedCertificate, b: IssuedCertificate): Date {
   return a.certificate.notAfter < b.certificate.notAfter
     ? a.certificate.notAfter
     : b.certificate.notAfter;
-}
-
-/** Starts a hub listener with the hub's handlers. */
-async function listenHttps(
-  server: https.Server,
-  address: { hostname: string; port: number },
-  handler: Pick<HubHandler, "handleUpgrade">,
-): Promise<https.Server> {
-  server.on("upgrade", handler.handleUpgrade);
-  server.on("secureConnection", (socket) => socket.setNoDelay(true));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.hostname, () => resolve());
-  });
-  return server;
 }
 
 async function watchAgentTokens(

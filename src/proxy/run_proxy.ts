@@ -67,8 +67,7 @@ export async function runProxy(
   const server = await listenHttp1({
     hostname: options.listen.hostname,
     port: options.listen.port,
-    cert: serving.certificatePem,
-    key: serving.privateKeyPem,
+    tls: { cert: serving.certificatePem, key: serving.privateKeyPem },
   }, { request: handler.handleRequest, upgrade: handler.handleUpgrade });
   const port = server.port;
   const host = options.listen.hostname.includes(":")

@@ -15,8 +15,7 @@ async function serve(handlers: Partial<Http1Handlers>) {
   const server = await listenHttp1({
     hostname: "127.0.0.1",
     port: 0,
-    cert: pki.server.certificatePem,
-    key: pki.server.privateKeyPem,
+    tls: { cert: pki.server.certificatePem, key: pki.server.privateKeyPem },
   }, {
     request: handlers.request ?? ((_req, res) => res.end("default")),
     upgrade: handlers.upgrade ?? ((_req, socket) => socket.destroy()),

@@ -33,16 +33,18 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 /** A listening server; `close` ends every connection. */
 export interface Http1Server {
   readonly port: number;
+  /** New connections use these certificate, key (and CA); open ones keep theirs. */
+  setSecureContext(options: tls.SecureContextOptions): void;
   close(): Promise<void>;
 }
 
 /** Listens with TLS on `hostname:port` and serves every connection with `handlers`. */
 export async function listenHttp1(
-  options: { hostname: string; port: number; cert: string; key: string },
+  options: { hostname: string; port: number; tls: tls.TlsOptions },
   handlers: Http1Handlers,
 ): Promise<Http1Server> {
   const connections = new Map<Socket, ServedConnection>();
-  const server = tls.createServer({ cert: options.cert, key: options.key }, (socket) => {
+  const server = tls.createServer(options.tls, (socket) => {
     connections.set(socket, serveConnection(socket, handlers));
     socket.once("close", () => connections.delete(socket));
   });
@@ -63,6 +65,7 @@ export async function listenHttp1(
   });
   return {
     port: (server.address() as { port: number }).port,
+    setSecureContext: (context) => server.setSecureContext(context),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweep);
