@@ -3,7 +3,7 @@
  * onto an agent stream as a head plus body, the member's answer comes back and is relayed to the
  * caller as it arrives.
  */
-import type { ProxyRequest, ProxyResponse } from "../proxy/mod.ts";
+import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import type { Duplex } from "node:stream";
 import { isStreamingTarget, relayBody, spliceSockets } from "../proxy/mod.ts";
 import {

@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocketServer } from "ws";
+import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import { impersonationHeaders } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
@@ -15,8 +16,6 @@ import {
   forwardedHeaders,
   hasBody,
   isStreamingTarget,
-  type ProxyRequest,
-  type ProxyResponse,
   rawHeaderLines,
   readBody,
   relayBody,

@@ -1,6 +1,6 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
 import type { IncomingMessage } from "node:http";
-import type { ProxyRequest, ProxyResponse } from "./http_exchange.ts";
+import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import type { Duplex, Readable } from "node:stream";
 import { CLUSTER_HEADER } from "./status_response.ts";
 

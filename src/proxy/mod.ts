@@ -19,7 +19,5 @@ export * from "./app_credentials.ts";
 export * from "./health_app.ts";
 export * from "./status_response.ts";
 export * from "./http_forwarding.ts";
-export * from "./http_exchange.ts";
-export { type Http1Server, listenHttp1 } from "./http1/http1_server.ts";
 export * from "./explain.ts";
 export * from "./run_proxy.ts";

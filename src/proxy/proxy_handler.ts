@@ -5,7 +5,7 @@
  * rather than a Hono app: the data path streams both ways and takes over upgraded sockets.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { ProxyRequest, ProxyResponse } from "./http_exchange.ts";
+import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log/mod.ts";
 import { type BodyMetadata, bodyMetadata } from "./body_metadata.ts";

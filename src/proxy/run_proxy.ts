@@ -11,7 +11,7 @@ import {
   type InClusterSource,
 } from "./cluster_upstreams.ts";
 import { createHealthHandler } from "./health_app.ts";
-import { listenHttp1 } from "./http1/http1_server.ts";
+import { listenHttp1 } from "../http1/mod.ts";
 import { loadProxyConfig } from "./load_proxy_config.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";

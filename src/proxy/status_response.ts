@@ -1,5 +1,5 @@
 /** Kubernetes Status objects for the errors the proxy itself produces, so that every client understands them. */
-import type { ProxyResponse } from "./http_exchange.ts";
+import type { ProxyResponse } from "../http1/mod.ts";
 import type { Duplex } from "node:stream";
 import { type Status, statusOf } from "../kube/mod.ts";
 

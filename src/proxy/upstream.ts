@@ -10,7 +10,7 @@ import https from "node:https";
 import net, { isIP } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import tls from "node:tls";
-import { encodeRequestHead, Http1Pool } from "./http1/http1_pool.ts";
+import { encodeRequestHead, Http1Pool } from "../http1/mod.ts";
 import {
   type ClientConfig,
   clientPair,

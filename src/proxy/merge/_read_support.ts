@@ -2,7 +2,7 @@
  * What the merged LIST and WATCH share (I/O edge): their options and errors, the queries and
  * headers sent to each cluster, and the answers the proxy makes itself.
  */
-import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
+import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { forwardedHeaders } from "../http_forwarding.ts";
 import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";

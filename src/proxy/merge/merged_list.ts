@@ -3,7 +3,7 @@
  * one list, or one page of a walk over the clusters in order (`limit`/`continue`). See
  * merge_objects.ts for how answers are combined and merged_version.ts for the versions.
  */
-import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
+import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import {
   clusterQuery,
   failMerged,

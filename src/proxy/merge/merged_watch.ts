@@ -2,7 +2,7 @@
  * A merged WATCH (I/O edge): one upstream watch per cluster, each from its part of the merged
  * version, their events rewritten and interleaved as they arrive.
  */
-import type { ProxyRequest, ProxyResponse } from "../http_exchange.ts";
+import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import { CLUSTER_HEADER } from "../status_response.ts";
 import {
   clusterQuery,

@@ -5,7 +5,7 @@
  * node:http's client costs more CPU than the TLS under it (bench/stacks); this is the part of
  * its work an upstream client needs.
  */
-import { concatBytes } from "../../bytes.ts";
+import { concatBytes } from "../bytes.ts";
 import {
   type HeaderFields,
   indexOfHeadEnd,

@@ -4,7 +4,7 @@
  * bytes of a next (pipelined) request wait until `next()`. A request asking to switch protocols
  * ends the parsing: what follows its head belongs to the new protocol.
  */
-import { concatBytes } from "../../bytes.ts";
+import { concatBytes } from "../bytes.ts";
 import {
   type HeaderFields,
   headerTokens,

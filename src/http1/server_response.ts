@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
-import type { OutgoingHeaders, ProxyResponse } from "../http_exchange.ts";
+import type { OutgoingHeaders, ProxyResponse } from "./exchange.ts";
 
 /** What the connection tells a response, and learns from it. */
 export interface ResponseContext {

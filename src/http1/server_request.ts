@@ -1,7 +1,7 @@
 /** A request received by the proxy's HTTP/1.1 server; its body arrives as the connection reads it. */
 import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
-import type { ProxyRequest } from "../http_exchange.ts";
+import type { ProxyRequest } from "./exchange.ts";
 import { headersObject } from "./_message_head.ts";
 import type { RequestHead } from "./request_parser.ts";
 

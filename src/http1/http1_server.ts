@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import tls from "node:tls";
-import { proxyStatus } from "../status_response.ts";
+import { statusOf } from "../kube/mod.ts";
 import { Http1ServerRequest } from "./server_request.ts";
 import { Http1ServerResponse, reasonOf } from "./server_response.ts";
 import {
@@ -126,7 +126,12 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
       socket.destroy();
       return;
     }
-    const body = JSON.stringify(proxyStatus(error.status, error.message));
+    const reason = error.status === 400
+      ? "BadRequest"
+      : error.status === 501
+      ? "NotImplemented"
+      : "RequestHeaderFieldsTooLarge";
+    const body = JSON.stringify(statusOf(error.status, reason, error.message));
     socket.end(
       `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: application/json\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,

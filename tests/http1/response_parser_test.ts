@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { type ResponseEvent, ResponseParser } from "../../src/proxy/http1/response_parser.ts";
+import { type ResponseEvent, ResponseParser } from "../../src/http1/response_parser.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -4,7 +4,7 @@ import {
   RequestError,
   type RequestEvent,
   RequestParser,
-} from "../../src/proxy/http1/request_parser.ts";
+} from "../../src/http1/request_parser.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunks: Uint8Array[]) => chunks.map((c) => new TextDecoder().decode(c)).join("");
