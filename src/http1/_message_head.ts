@@ -1,4 +1,5 @@
 /** Pieces of HTTP/1.1 message heads (RFC 9112) shared by the request and response readers. */
+import { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders } from "node:http";
 
 const CR = 13, LF = 10;
@@ -9,6 +10,11 @@ export function indexOfHeadEnd(data: Uint8Array, from = 0): number {
     if (data[i + 1] === LF && data[i + 2] === CR && data[i + 3] === LF) return i;
   }
   return -1;
+}
+
+/** Bytes as latin1 text (each byte one char): how head bytes become text and back unchanged. */
+export function latin1Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

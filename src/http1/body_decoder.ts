@@ -37,9 +37,11 @@ export function framingOf(raw: HeaderFields, fallback: "none" | "close"): Framin
     }
     return { kind: "close" };
   }
-  const lengths = new Set(
-    headerValues(raw, "content-length").flatMap((v) => v.split(",")).map((v) => v.trim()),
-  );
+  const declared = headerValues(raw, "content-length");
+  // One plain value is the common case; lists ("5, 5") must agree.
+  const lengths = declared.length === 1 && !declared[0]!.includes(",")
+    ? new Set(declared)
+    : new Set(declared.flatMap((v) => v.split(",")).map((v) => v.trim()));
   if (lengths.size > 1) throw new Error("conflicting Content-Length values");
   const [length] = lengths;
   if (length === undefined) {

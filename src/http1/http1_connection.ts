@@ -14,7 +14,7 @@ export class Http1Response extends Readable {
   readonly statusCode: number;
   readonly statusMessage: string;
   readonly rawHeaders: string[];
-  readonly headers: IncomingHttpHeaders;
+  #headers: IncomingHttpHeaders | undefined;
   #source: { resume(): void; abandon(error: Error | null): void };
 
   constructor(
@@ -25,8 +25,12 @@ export class Http1Response extends Readable {
     this.statusCode = head.status;
     this.statusMessage = head.statusText;
     this.rawHeaders = head.rawHeaders;
-    this.headers = headersOf(head.rawHeaders);
     this.#source = source;
+  }
+
+  /** Built when first read: the proxy relays from rawHeaders and never needs it. */
+  get headers(): IncomingHttpHeaders {
+    return this.#headers ??= headersOf(this.rawHeaders);
   }
 
   override _read(): void {

@@ -11,6 +11,7 @@ import {
   headerValues,
   indexOfHeadEnd,
   keepsAlive,
+  latin1Text,
   parseHeaderLines,
 } from "./_message_head.ts";
 import { BodyDecoder, framingOf } from "./body_decoder.ts";
@@ -48,7 +49,6 @@ export class RequestError extends Error {
 
 /** Largest request head; Go's net/http allows 1 MiB, node 16 KiB. */
 export const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
-const latin1 = new TextDecoder("latin1");
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Parses the requests of one connection. */
@@ -117,7 +117,7 @@ export class RequestParser {
     if (end - start > MAX_REQUEST_HEAD_BYTES) {
       throw new RequestError(431, "the request head is too large");
     }
-    const { fields, ...head } = readRequestHead(latin1.decode(data.subarray(start, end)));
+    const { fields, ...head } = readRequestHead(latin1Text(data.subarray(start, end)));
     this.#pending = data.subarray(end + 4);
     if (head.upgrade) {
       events.push({ type: "upgrade", head, rest: this.#pending });

@@ -10,6 +10,7 @@ import {
   type HeaderFields,
   indexOfHeadEnd,
   keepsAlive,
+  latin1Text,
   parseHeaderLines,
 } from "./_message_head.ts";
 import { BodyDecoder, framingOf } from "./body_decoder.ts";
@@ -30,7 +31,6 @@ export type ResponseEvent =
   | { type: "end"; reusable: boolean };
 
 const MAX_HEAD_BYTES = 1024 * 1024;
-const latin1 = new TextDecoder("latin1");
 
 /** Parses the response to one request; throws on a malformed one. */
 export class ResponseParser {
@@ -102,7 +102,7 @@ export class ResponseParser {
       this.#pending = data;
       return new Uint8Array(0);
     }
-    const { version, fields, ...head } = parseHead(latin1.decode(data.subarray(0, end)));
+    const { version, fields, ...head } = parseHead(latin1Text(data.subarray(0, end)));
     const rest = data.subarray(end + 4);
     // Informational answers (100 Continue, 103 Early Hints) precede the real one.
     if (head.status >= 100 && head.status < 200) {

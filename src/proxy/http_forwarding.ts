@@ -124,15 +124,15 @@ export function headersFromRaw(
   return result;
 }
 
-/** The upstream's response headers minus hop-by-hop ones, plus the header naming the cluster. */
+/**
+ * The upstream's response headers minus hop-by-hop ones, plus the header naming the cluster;
+ * from the raw list, so that repeated headers (Warning) stay separate lines.
+ */
 export function responseHeaders(
-  response: Pick<IncomingMessage, "headers">,
+  response: Pick<IncomingMessage, "rawHeaders">,
   cluster: string,
 ): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) result[name] = value;
-  }
+  const result = headersFromRaw(response.rawHeaders, isDroppedResponseHeader);
   result[CLUSTER_HEADER] = cluster;
   return result;
 }

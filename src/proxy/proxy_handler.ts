@@ -237,11 +237,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           reason: decision.reason,
           code,
         });
-        res.writeHead(
-          code,
-          upstreamResponse.statusMessage ?? "",
-          responseHeaders(upstreamResponse, decision.cluster),
-        );
+        const headers = responseHeaders(upstreamResponse, decision.cluster);
+        res.writeHead(code, upstreamResponse.statusMessage ?? "", headers);
         const streaming = info.verb === "watch" || FOLLOW.test(url.search);
         if (streaming) {
           // Headers go out now; each event is written the moment it arrives.
@@ -249,11 +246,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           deps.metrics.openWatches.inc({ cluster: decision.cluster });
           res.once("close", () => deps.metrics.openWatches.dec({ cluster: decision.cluster }));
         }
-        await relayStream(
-          upstreamResponse,
-          res,
-          upstreamResponse.headers["content-length"] !== undefined,
-        );
+        await relayStream(upstreamResponse, res, headers["content-length"] !== undefined);
       })().catch((error) => {
         deps.logger.error("proxy request failed", {
           path: url.pathname,

@@ -115,6 +115,7 @@ function isWatch(search: string): boolean {
 }
 
 function safeDecode(part: string): string {
+  if (!part.includes("%")) return part;
   try {
     return decodeURIComponent(part);
   } catch {
