@@ -106,10 +106,10 @@ http {
 
 /** The stacks bench/stacks/pass_through.ts runs, with the names the tables show. */
 const PASS_THROUGH_STACKS = [
-  ["node-node", "pass-through, node:https both sides (mca's stack)"],
+  ["node-node", "pass-through, node:https both sides"],
   ["serve-fetch", "pass-through, Deno.serve + fetch"],
   ["serve-node", "pass-through, Deno.serve + node:https"],
-  ["tls-raw", "pass-through, node:tls both sides, own HTTP/1.1"],
+  ["tls-raw", "pass-through, node:tls both sides, own HTTP/1.1 (mca's stack)"],
 ] as const;
 
 /** A minimal forwarding proxy on one Deno server/client stack, in front of nginx. */

@@ -5,9 +5,9 @@
  * table shows how much of mca's cost is its own and how fast each Deno stack can go at all.
  *
  * Usage: pass_through.ts STACK PORT UPSTREAM_URL CA_FILE CERT_FILE KEY_FILE; prints "ready".
- * STACK: node-node (node:https server and client, mca's stack), serve-fetch (Deno.serve and
+ * STACK: node-node (node:https server and client), serve-fetch (Deno.serve and
  * fetch), serve-node (Deno.serve and a node:https client), tls-raw (node:tls sockets both sides
- * with a minimal HTTP/1.1 of its own, see tls_raw.ts).
+ * with a minimal HTTP/1.1 of its own, see tls_raw.ts; mca's stack since it has its own).
  */
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
