@@ -31,11 +31,20 @@ export function framingOf(raw: HeaderFields, fallback: "none" | "close"): Framin
       // Both at once is how requests are smuggled past proxies (RFC 9112 §6.3).
       throw new Error("both Transfer-Encoding and Content-Length");
     }
-    if (codings.at(-1) === "chunked") return { kind: "chunked" };
-    if (fallback === "none") {
+    if (fallback === "close") {
+      return codings.at(-1) === "chunked" ? { kind: "chunked" } : { kind: "close" };
+    }
+    // A request's length is known only when chunked comes last (RFC 9112 §6.3: else 400); a
+    // server decodes only the codings it knows, and this one knows chunked alone (§6.1: 501).
+    if (codings.at(-1) !== "chunked") {
+      throw new Error(
+        `a request body must end with the chunked coding, not "${codings.join(", ")}"`,
+      );
+    }
+    if (codings.length > 1) {
       throw new Error(`unsupported Transfer-Encoding "${codings.join(", ")}"`);
     }
-    return { kind: "close" };
+    return { kind: "chunked" };
   }
   const declared = headerValues(raw, "content-length");
   // One plain value is the common case; lists ("5, 5") must agree.

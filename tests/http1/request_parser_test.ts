@@ -122,7 +122,11 @@ Deno.test("malformed requests are refused with the status to answer", () => {
   );
   assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n"), 400);
   assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
-  assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
+  assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), 400);
+  assertEquals(
+    refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+    501,
+  );
   assertEquals(refused("GET / HTTP/1.1\r\n\r\n"), 400);
   assertEquals(refused("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
   assertEquals(refused("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
