@@ -19,6 +19,12 @@ export interface ResponseContext {
 }
 
 const COALESCE_BYTES = 16 * 1024;
+/**
+ * How much may wait in the socket before writers are told to wait for "drain". The socket's own
+ * mark is 16 KiB, below one 64 KiB chunk of a large answer: each chunk would pause the upstream.
+ * A write past it still leads to "drain", as the socket's own answer was false too.
+ */
+const WRITE_HIGH_WATER = 256 * 1024;
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
@@ -164,13 +170,14 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
     if (pieces.length === 0) return true;
     const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
     if (pieces.length === 1 || size <= COALESCE_BYTES) {
-      return this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+      const ok = this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+      return ok || this.socket.writableLength < WRITE_HIGH_WATER;
     }
     this.socket.cork();
     let ok = true;
     for (const piece of pieces) ok = this.socket.write(piece) && ok;
     this.socket.uncork();
-    return ok;
+    return ok || this.socket.writableLength < WRITE_HIGH_WATER;
   }
 }
 
