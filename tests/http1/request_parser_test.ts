@@ -112,31 +112,28 @@ Deno.test("Expect: 100-continue is reported", () => {
 });
 
 Deno.test("malformed requests are refused with the status to answer", () => {
-  const refused = (input: string) => status(() => new RequestParser().push(bytes(input)));
-  // Both framings at once is how requests are smuggled.
-  assertEquals(
-    refused(
-      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-    ),
-    400,
-  );
-  assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n"), 400);
-  assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
-  assertEquals(refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), 400);
-  assertEquals(
-    refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-    501,
-  );
-  assertEquals(refused("GET / HTTP/1.1\r\n\r\n"), 400);
-  assertEquals(refused("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
-  assertEquals(refused("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-  assertEquals(refused("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 400);
-  assertEquals(refused("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"), 400);
-  assertEquals(refused("GET / HTTP/1.1\r\nHo st: a\r\n\r\n"), 400);
-  assertEquals(
-    refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-    400,
-  );
-  assertEquals(refused(`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_REQUEST_HEAD_BYTES)}`), 431);
+  const cases: [string, number][] = [
+    // Both framings at once is how requests are smuggled.
+    ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
+    ["GET / HTTP/1.1\r\n\r\n", 400],
+    ["GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400],
+    ["GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400],
+    ["GET / HTTP/2.0\r\nHost: a\r\n\r\n", 400],
+    ["GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400],
+    ["GET / HTTP/1.1\r\nHo st: a\r\n\r\n", 400],
+    ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
+    [`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_REQUEST_HEAD_BYTES)}`, 431],
+  ];
+  for (const [input, expected] of cases) {
+    assertEquals(
+      status(() => new RequestParser().push(bytes(input))),
+      expected,
+      input.slice(0, 60),
+    );
+  }
   assertThrows(() => new RequestParser().push(bytes("\0\r\n\r\n")), RequestError);
 });
