@@ -188,12 +188,12 @@ export function drained(res: ProxyResponse): Promise<void> {
 }
 
 /**
- * Copies a body to the client as it arrives, then ends the response. Deno 2.9's TLS socket
- * never calls back for an empty write, and `end()` of a response with a Content-Length writes
- * exactly that once the last chunk is out: "finish" never came, and the next request on that
- * keep-alive connection waited forever (kubectl hung after a large answer; `pipe` does the
- * same). So such a response holds its latest chunk back and sends it with `end(chunk)`;
- * chunked responses (watches, logs) write each chunk at once, as their end is not empty.
+ * Copies a body to the client as it arrives, then ends the response. A response with a
+ * Content-Length holds its latest chunk back and sends it with `end(chunk)`: a small answer then
+ * leaves with its head in one write, and no write is ever empty (under node:http, Deno 2.9's TLS
+ * socket never called back for the empty write `end()` made, and the next request on that
+ * keep-alive connection waited forever). Chunked responses (watches, logs) write each chunk at
+ * once.
  */
 export async function relayBody(
   source: AsyncIterable<Uint8Array> & { destroy?(): void },

@@ -1,8 +1,9 @@
 /**
  * The proxy's request path: check the app's token, classify, read a write's body (bounded),
  * route, find the owner of a named object when routing cannot tell, forward with the target
- * cluster's credentials, and stream the answer back as it arrives. Written against node:http
- * rather than a Hono app: the data path streams both ways and takes over upgraded sockets.
+ * cluster's credentials, and stream the answer back as it arrives. Written against the request
+ * and response of src/http1 rather than a Hono app: the data path streams both ways and takes
+ * over upgraded sockets.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
@@ -45,7 +46,7 @@ export interface ProxyHandlerDeps {
   maxBodyBytes: number;
 }
 
-/** The two entry points a node server calls. */
+/** The two entry points the HTTP/1.1 server calls. */
 export interface ProxyHandler {
   handleRequest(req: ProxyRequest, res: ProxyResponse): void;
   handleUpgrade(req: ProxyRequest, socket: Duplex, head: Uint8Array): void;
