@@ -17,6 +17,18 @@ export function latin1Text(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
+const encoder = new TextEncoder();
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Text back to the bytes it was read from (latin1: one byte per char). A header value may carry
+ * UTF-8 a client sent, read as latin1; encoding it as UTF-8 again would double it. ASCII, the
+ * common case, takes the encoder's faster path.
+ */
+export function latin1Bytes(text: string): Uint8Array {
+  return NON_ASCII.test(text) ? Buffer.from(text, "latin1") : encoder.encode(text);
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Header fields as received, with their names in lower case for lookups. */

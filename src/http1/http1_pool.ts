@@ -4,6 +4,7 @@
  * answer byte, and the request goes out once more on a new connection (its body is in memory).
  */
 import type { Socket } from "node:net";
+import { latin1Bytes } from "./_message_head.ts";
 import { ConnectionLostError, Http1Connection, type Http1Response } from "./http1_connection.ts";
 
 /** A request as bytes: the method (for framing the answer), the head, the body if any. */
@@ -205,5 +206,5 @@ export function encodeRequestHead(
   if (!/^[A-Z]+$/.test(method) || /[\s\0]/.test(path)) {
     throw new Error(`invalid request line "${method} ${path.slice(0, 100)}"`);
   }
-  return new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n");
+  return latin1Bytes(lines.join("\r\n") + "\r\n\r\n");
 }

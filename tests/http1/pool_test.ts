@@ -157,6 +157,14 @@ Deno.test("beyond the connection limit requests wait their turn, within their de
   pool.close();
 });
 
+Deno.test("request heads carry header bytes as received (UTF-8 read as latin1 is not doubled)", () => {
+  // A client sent "é" as UTF-8 (C3 A9); the head reader made it two latin1 chars.
+  const value = Buffer.from([0xc3, 0xa9]).toString("latin1");
+  const head = encodeRequestHead("GET", "/", "h", { "x-name": value });
+  const line = Buffer.from(head).toString("latin1").split("\r\n")[2]!;
+  assertEquals([...Buffer.from(line, "latin1").subarray("x-name: ".length)], [0xc3, 0xa9]);
+});
+
 Deno.test("request heads refuse names and values that would break the framing", () => {
   assertThrows(() => encodeRequestHead("GET", "/", "h", { "x-a": "1\r\nx-b: 2" }), Error, "x-a");
   assertThrows(() => encodeRequestHead("GET", "/", "h", { "bad name": "1" }), Error, "bad name");
