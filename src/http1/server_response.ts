@@ -7,8 +7,6 @@
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
-import { concatBytes } from "../bytes.ts";
-import { latin1Bytes } from "./_message_head.ts";
 import type { OutgoingHeaders, ProxyResponse } from "./exchange.ts";
 
 /** What the connection tells a response, and learns from it. */
@@ -121,7 +119,7 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
   }
 
   /** The head's bytes; `knownLength` is the whole body's size when end() comes first. */
-  #head(knownLength: number | undefined): Uint8Array {
+  #head(knownLength: number | undefined): Buffer {
     this.headersSent = true;
     const { method, version } = this.context;
     const bodiless = method === "HEAD" || this.statusCode === 204 || this.statusCode === 304 ||
@@ -157,13 +155,13 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
         lines.push(`${name}: ${text}`);
       }
     }
-    return latin1Bytes(lines.join("\r\n") + "\r\n\r\n");
+    return Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1");
   }
 
   #framed(bytes: Uint8Array): Uint8Array[] {
     if (this.#framing === "none") return [];
     if (this.#framing !== "chunked") return [bytes];
-    return [latin1Bytes(`${bytes.length.toString(16)}\r\n`), bytes, CRLF];
+    return [Buffer.from(`${bytes.length.toString(16)}\r\n`, "latin1"), bytes, CRLF];
   }
 
   /** Writes the pieces as one buffer when small, corked otherwise; false when the socket is full. */
@@ -172,7 +170,7 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
     if (pieces.length === 0) return true;
     const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
     if (pieces.length === 1 || size <= COALESCE_BYTES) {
-      const ok = this.socket.write(pieces.length === 1 ? pieces[0]! : concatBytes(pieces));
+      const ok = this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
       return ok || this.socket.writableLength < WRITE_HIGH_WATER;
     }
     this.socket.cork();
