@@ -18,7 +18,7 @@ export function latin1Text(bytes: Uint8Array): string {
 }
 
 const encoder = new TextEncoder();
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Text back to the bytes it was read from (latin1: one byte per char). A header value may carry
