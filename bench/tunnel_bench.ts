@@ -23,6 +23,7 @@ import {
   waitFor,
 } from "../src/testenv/mod.ts";
 import { kubectlOk } from "../tests/_utils/e2e.ts";
+import { createTestPki } from "../tests/_utils/test_pki.ts";
 import { startMca } from "../tests/_utils/mca_process.ts";
 import { guardedPid, rssMiB } from "./_process_memory.ts";
 import type { BenchResult, Row } from "./_report.ts";
@@ -51,6 +52,36 @@ async function buildPeer(): Promise<string> {
     );
   }
   return binary;
+}
+
+/** client → relay → relay → member, each hop its own TLS connection (bench/tunnel/tls_relay.ts). */
+async function startRelayChain(dir: string, memberUrl: string, memberCaFile: string) {
+  const pki = await createTestPki();
+  await Deno.writeTextFile(`${dir}/relay-ca.crt`, pki.ca.certificatePem);
+  await Deno.writeTextFile(`${dir}/relay.crt`, pki.server.certificatePem);
+  await Deno.writeTextFile(`${dir}/relay.key`, pki.server.privateKeyPem);
+  const script = new URL("./tunnel/tls_relay.ts", import.meta.url).pathname;
+  const processes: ManagedProcess[] = [];
+  let upstream = new URL(memberUrl).host;
+  let upstreamCa = memberCaFile;
+  for (const name of ["relay-member-side", "relay-client-side"]) {
+    const port = freePort();
+    const relay = await startManagedProcess(name, Deno.execPath(), [
+      "run",
+      "--allow-all",
+      script,
+      String(port),
+      upstream,
+      upstreamCa,
+      `${dir}/relay.crt`,
+      `${dir}/relay.key`,
+    ], { logPath: `${dir}/${name}.log` });
+    processes.push(relay);
+    await waitForLine(relay, "ready");
+    upstream = `127.0.0.1:${port}`;
+    upstreamCa = `${dir}/relay-ca.crt`;
+  }
+  return { url: `https://${upstream}`, processes };
 }
 
 async function waitForLine(process: ManagedProcess, text: string): Promise<void> {
@@ -265,6 +296,21 @@ export async function tunnelBench(): Promise<BenchResult[]> {
       many.push({
         name: target.name,
         values: { "req/s": m.requestsPerSecond, "p99 ms": m.p99Ms, errors: m.errors },
+      });
+    }
+
+    // The floor for the large LISTs: the three TLS hops of the tunnel and nothing else.
+    const chain = await startRelayChain(dir, member.url, memberCa);
+    processes.push(...chain.processes);
+    for (const [rows, extra] of [[large, []], [gzipped, ["Accept-Encoding: gzip"]]] as const) {
+      const r = await runWrk(`${chain.url}${listPath}`, {
+        connections: 2,
+        seconds: SECONDS * 2,
+        headers: [`Authorization: Bearer ${member.adminToken}`, ...extra],
+      });
+      rows.push({
+        name: `floor: 3 TLS hops, bytes piped${r.errors ? ` (${r.errors} errors)` : ""}`,
+        values: { "MB/s": (r.requestsPerSecond * listBytes) / 1e6, "p50 ms": r.p50Ms },
       });
     }
 
