@@ -6,6 +6,7 @@
  * Usage: tls_relay.ts PORT UPSTREAM_HOST:PORT UPSTREAM_CA_FILE CERT_FILE KEY_FILE; prints "ready".
  */
 import tls from "node:tls";
+import { spliceSockets } from "../../src/proxy/http_forwarding.ts";
 
 const [port, upstream, caFile, certFile, keyFile] = Deno.args;
 const [host, upstreamPort] = upstream!.split(":");
@@ -16,15 +17,6 @@ const server = tls.createServer({
 }, (client) => {
   const up = tls.connect({ host, port: Number(upstreamPort), ca, servername: "localhost" });
   for (const socket of [client, up]) socket.setNoDelay(true);
-  client.pipe(up);
-  up.pipe(client);
-  const close = () => {
-    client.destroy();
-    up.destroy();
-  };
-  for (const socket of [client, up]) {
-    socket.on("error", close);
-    socket.on("close", close);
-  }
+  spliceSockets(client, up);
 });
 server.listen(Number(port), "127.0.0.1", () => console.log("ready"));
