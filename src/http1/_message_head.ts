@@ -94,3 +94,21 @@ export function headersObject(raw: string[]): IncomingHttpHeaders {
   }
   return headers as IncomingHttpHeaders;
 }
+
+/** Headers from a raw list (names lowercased), repeated names kept as arrays, some dropped. */
+export function headersFromRaw(
+  raw: string[],
+  drop: (lowerName: string) => boolean = () => false,
+): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (drop(name)) continue;
+    const value = raw[i + 1]!;
+    const previous = result[name];
+    result[name] = previous === undefined
+      ? value
+      : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  return result;
+}

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import { headersFromRaw } from "./_message_head.ts";
 import { type ResponseHead, ResponseParser } from "./response_parser.ts";
 
 /** How much of an answer may wait unread before the connection stops reading. */
@@ -33,9 +34,12 @@ export class Http1Response extends Readable {
     this.#source = source;
   }
 
-  /** Built when first read: the proxy relays from rawHeaders and never needs it. */
+  /**
+   * Built when first read (the proxy relays from rawHeaders and never needs it); repeated
+   * headers become arrays, as they are written back one line each.
+   */
   get headers(): IncomingHttpHeaders {
-    return this.#headers ??= headersOf(this.rawHeaders);
+    return this.#headers ??= headersFromRaw(this.rawHeaders) as IncomingHttpHeaders;
   }
 
   override _read(): void {
@@ -47,19 +51,6 @@ export class Http1Response extends Readable {
     this.#source.abandon(error);
     callback(error);
   }
-}
-
-/** Repeated headers become arrays, as the proxy writes them back one line each. */
-function headersOf(raw: string[]): IncomingHttpHeaders {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const previous = headers[name];
-    headers[name] = previous === undefined
-      ? raw[i + 1]!
-      : [...(Array.isArray(previous) ? previous : [previous]), raw[i + 1]!];
-  }
-  return headers as IncomingHttpHeaders;
 }
 
 /** The connection closed before the first byte of an answer: safe to send again elsewhere. */

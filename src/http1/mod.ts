@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./exchange.ts";
+export { headersFromRaw } from "./_message_head.ts";
 export { type Http1Server, listenHttp1 } from "./http1_server.ts";
 export {
   encodeRequestHead,

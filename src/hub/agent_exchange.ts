@@ -4,8 +4,8 @@
  * caller as it arrives.
  */
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
-import type { Duplex } from "node:stream";
-import { isStreamingTarget, relayBody, spliceSockets } from "../proxy/mod.ts";
+import { type Duplex, Readable } from "node:stream";
+import { isStreamingTarget, relayStream, spliceSockets } from "../proxy/mod.ts";
 import {
   bodyChunks,
   encodeHead,
@@ -51,7 +51,11 @@ export async function relayThroughAgent(
   res.writeHead(head.status, head.statusText, head.headers);
   // Streams (watch, logs -f) get their headers at once; other answers go out with their body.
   if (isStreamingTarget(request.path)) res.flushHeaders();
-  await relayBody(bodyChunks(reader, rest), res, head.headers["content-length"] !== undefined);
+  await relayStream(
+    Readable.from(bodyChunks(reader, rest), { objectMode: false }),
+    res,
+    head.headers["content-length"] !== undefined,
+  );
   await sent;
 }
 

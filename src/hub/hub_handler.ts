@@ -18,7 +18,7 @@ import {
   isStreamingTarget,
   rawHeaderLines,
   readBody,
-  relayBody,
+  relayStream,
   responseHeaders,
   spliceSockets,
   type Upstream,
@@ -127,7 +127,7 @@ async function forwardToPeer(
       responseHeaders(response, routed.target.cluster),
     );
     if (isStreamingTarget(routed.target.path)) res.flushHeaders();
-    await relayBody(response, res, response.headers["content-length"] !== undefined);
+    await relayStream(response, res, response.headers["content-length"] !== undefined);
   } catch (error) {
     writeStatus(
       res,

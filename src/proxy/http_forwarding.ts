@@ -1,6 +1,8 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
 import type { IncomingMessage } from "node:http";
-import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
+import { headersFromRaw, type ProxyRequest, type ProxyResponse } from "../http1/mod.ts";
+
+export { headersFromRaw };
 import type { Duplex, Readable } from "node:stream";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
@@ -106,24 +108,6 @@ export function forwardedHeaders(
   return result;
 }
 
-/** Headers from node's raw list (names lowercased), repeated names kept as arrays, some dropped. */
-export function headersFromRaw(
-  raw: string[],
-  drop: (lowerName: string) => boolean,
-): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (drop(name)) continue;
-    const value = raw[i + 1]!;
-    const previous = result[name];
-    result[name] = previous === undefined
-      ? value
-      : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  return result;
-}
-
 /**
  * The upstream's response headers minus hop-by-hop ones, plus the header naming the cluster;
  * from the raw list, so that repeated headers (Warning) stay separate lines.
@@ -174,51 +158,14 @@ export function isStreamingTarget(target: string): boolean {
   return /[?&](watch=(1|true)|follow=true)/.test(target);
 }
 
-/** Resolves when the response can take more, or is gone. */
-export function drained(res: ProxyResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
-}
-
 /**
- * Copies a body to the client as it arrives, then ends the response. A response with a
- * Content-Length holds its latest chunk back and sends it with `end(chunk)`: a small answer then
- * leaves with its head in one write, and no write is ever empty (under node:http, Deno 2.9's TLS
- * socket never called back for the empty write `end()` made, and the next request on that
- * keep-alive connection waited forever). Chunked responses (watches, logs) write each chunk at
- * once.
- */
-export async function relayBody(
-  source: AsyncIterable<Uint8Array> & { destroy?(): void },
-  res: ProxyResponse,
-  hasContentLength: boolean,
-): Promise<void> {
-  const holdBack = hasContentLength;
-  let held: Uint8Array | undefined;
-  try {
-    for await (const chunk of source) {
-      if (chunk.length === 0) continue;
-      const out = holdBack ? held : chunk;
-      held = holdBack ? chunk : undefined;
-      if (out && !res.write(out)) await drained(res);
-      if (res.destroyed) return source.destroy?.();
-    }
-    res.end(held);
-  } catch {
-    res.destroy();
-  }
-}
-
-/**
- * relayBody for a node stream, driven by its events rather than `for await` (which costs a
- * promise per chunk): pauses the source while the client is behind. Same held-back last chunk.
+ * Copies a body to the client as it arrives, then ends the response; pauses the source while the
+ * client is behind. Driven by the stream's events rather than `for await` (a promise per chunk).
+ * A response with a Content-Length holds its latest chunk back and sends it with `end(chunk)`: a
+ * small answer then leaves with its head in one write, and no write is ever empty (under
+ * node:http, Deno 2.9's TLS socket never called back for the empty write `end()` made, and the
+ * next request on that keep-alive connection waited forever). Chunked responses (watches, logs)
+ * write each chunk at once.
  */
 export function relayStream(
   source: Readable,

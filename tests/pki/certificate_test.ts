@@ -1,3 +1,4 @@
+import { toHex } from "../../src/bytes.ts";
 import { assert, assertEquals, assertThrows } from "../_utils/assert.ts";
 import { opensslSelfSigned } from "../_utils/openssl_certificate.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
@@ -5,8 +6,7 @@ import { x509 } from "../_utils/x509.ts";
 import { readCertificate } from "../../src/pki/certificate.ts";
 import { pemBlocks } from "../../src/pki/pem.ts";
 
-const hex = (bytes: Uint8Array | undefined) =>
-  bytes && Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (bytes: Uint8Array | undefined) => bytes && toHex(bytes);
 
 /** A certificate made by openssl, so that the reader is not checked against its own writer. */
 async function opensslCertificate(args: string[]): Promise<Uint8Array<ArrayBuffer>> {

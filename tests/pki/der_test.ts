@@ -1,3 +1,4 @@
+import { toHex } from "../../src/bytes.ts";
 import { assertEquals, assertThrows } from "../_utils/assert.ts";
 import {
   derBitString,
@@ -16,8 +17,7 @@ import {
   derTime,
 } from "../../src/pki/_der.ts";
 
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = toHex;
 const bytes = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
 
 Deno.test("derLength() uses the short form below 128 and the long form from 128", () => {

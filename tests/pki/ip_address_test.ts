@@ -1,8 +1,8 @@
+import { toHex } from "../../src/bytes.ts";
 import { assertEquals } from "../_utils/assert.ts";
 import { parseIpAddress } from "../../src/pki/_ip_address.ts";
 
-const hex = (bytes: Uint8Array | undefined) =>
-  bytes && Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (bytes: Uint8Array | undefined) => bytes && toHex(bytes);
 
 Deno.test("parseIpAddress() reads IPv4 and IPv6 with :: compression and embedded IPv4", () => {
   for (
