@@ -125,6 +125,10 @@ export function buildProgram(io: ProgramIo): Command {
       "where to write ca.crt, namespace and token for the app containers",
     )
     .option(
+      "--state-dir <dir>",
+      "where to keep the proxy's token and CA across restarts (a folder the apps never mount)",
+    )
+    .option(
       "--service-account-dir <dir>",
       "the pod's own token, ca.crt and namespace (home cluster credentials)",
     )

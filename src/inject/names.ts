@@ -20,14 +20,25 @@ export const SIDECAR_NAME = "mca-proxy";
 /** Volumes the injection adds. */
 export const APP_CREDENTIALS_VOLUME = "mca-app-credentials";
 export const POD_CREDENTIALS_VOLUME = "mca-pod-credentials";
+export const STATE_VOLUME = "mca-proxy-state";
 export const CONFIG_VOLUME = "mca-config";
 
 /** Where apps look for in-cluster credentials; the proxy's own files are mounted there. */
 export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** Where the proxy writes the app's ca.crt, namespace and token (the same emptyDir). */
 export const APP_CREDENTIALS_PATH = "/var/run/mca/app";
-/** Where the proxy reads the pod's real service-account token, CA and namespace. */
-export const POD_CREDENTIALS_PATH = "/var/run/secrets/mca/serviceaccount";
+/**
+ * Where the proxy reads the pod's real service-account token, CA and namespace: the standard
+ * path, so that every container of an injected pod mounts something there and the
+ * ServiceAccount admission plugin adds no `kube-api-access-*` volume, whether it runs before
+ * the injection (`mca inject`) or after it (the webhook).
+ */
+export const POD_CREDENTIALS_PATH = SERVICE_ACCOUNT_PATH;
+/**
+ * Where the proxy keeps its identity (the app's token and the CA's private key) across
+ * restarts of its container: a volume only the sidecar mounts, never the apps' one.
+ */
+export const STATE_PATH = "/var/run/mca/state";
 /** Where the routing config ConfigMap is mounted. */
 export const CONFIG_PATH = "/etc/mca/proxy";
 export const CONFIG_FILE = "config.yaml";

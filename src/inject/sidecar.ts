@@ -13,6 +13,8 @@ import {
   PROXY_HOST,
   PROXY_PORT,
   SIDECAR_NAME,
+  STATE_PATH,
+  STATE_VOLUME,
 } from "./names.ts";
 
 /** V8 settings of the sidecar; `mca proxy` benchmarks run with the same. */
@@ -38,6 +40,7 @@ export function sidecarContainer(settings: SidecarSettings): Container {
       `--config=${CONFIG_PATH}/${CONFIG_FILE}`,
       `--app-credentials-dir=${APP_CREDENTIALS_PATH}`,
       `--service-account-dir=${POD_CREDENTIALS_PATH}`,
+      `--state-dir=${STATE_PATH}`,
       `--log-level=${settings.logLevel}`,
     ],
     restartPolicy: "Always",
@@ -85,6 +88,7 @@ export function sidecarContainer(settings: SidecarSettings): Container {
     volumeMounts: [
       { name: APP_CREDENTIALS_VOLUME, mountPath: APP_CREDENTIALS_PATH },
       { name: POD_CREDENTIALS_VOLUME, mountPath: POD_CREDENTIALS_PATH, readOnly: true },
+      { name: STATE_VOLUME, mountPath: STATE_PATH },
       { name: CONFIG_VOLUME, mountPath: CONFIG_PATH, readOnly: true },
     ],
   };
@@ -95,6 +99,8 @@ export function sidecarVolumes(settings: SidecarSettings): Volume[] {
   return [
     // Written by the proxy, read by the apps: the proxy's CA, the pod's namespace and a per-pod token.
     { name: APP_CREDENTIALS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+    // The proxy's own state (the CA's private key among it): mounted into the sidecar only.
+    { name: STATE_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
     // The pod's real credentials, projected explicitly so they never depend on the
     // ServiceAccount admission plugin (which skips containers that mount over its path).
     {

@@ -9,6 +9,7 @@ export interface ProxyOptions {
   healthListen?: string;
   config?: string;
   appCredentialsDir?: string;
+  stateDir?: string;
   serviceAccountDir?: string;
   kubeconfig?: string;
   /** Workstation mode: a comma-separated list of kubeconfig contexts to serve. */
@@ -25,6 +26,8 @@ export interface ResolvedProxyOptions {
   healthListen?: { hostname: string; port: number };
   configPath?: string;
   appCredentialsDir?: string;
+  /** Where the proxy keeps its token and CA across restarts; never a folder the apps mount. */
+  stateDir?: string;
   serviceAccountDir: string;
   workstation?: { kubeconfig?: string; contexts: string[]; writeKubeconfig?: string };
   maxBodyBytes: number;
@@ -56,6 +59,7 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
     ...(options.config ? { configPath: options.config } : {}),
     ...(options.appCredentialsDir ? { appCredentialsDir: options.appCredentialsDir } : {}),
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     serviceAccountDir: options.serviceAccountDir ?? "/var/run/secrets/kubernetes.io/serviceaccount",
     ...(contexts
       ? {

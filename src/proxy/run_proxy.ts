@@ -4,7 +4,8 @@ import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
 import { issueCertificate } from "../pki/mod.ts";
-import { loadOrCreateAppIdentity, writeAppCredentials } from "./app_credentials.ts";
+import { writeAppCredentials } from "./app_credentials.ts";
+import { loadOrCreateProxyIdentity } from "./proxy_identity.ts";
 import {
   buildUpstreams,
   type ClusterUpstreams,
@@ -44,7 +45,7 @@ export async function runProxy(
   let clusters: ClusterUpstreams = await buildUpstreams(config, { inCluster, logger });
   const registry = createMetricsRegistry();
   const metrics = createProxyMetrics(registry);
-  const { token, ca, reused } = await loadOrCreateAppIdentity(options.appCredentialsDir);
+  const { token, ca, reused } = await loadOrCreateProxyIdentity(options.stateDir);
   if (reused) logger.info("kept the token and CA of an earlier run in this pod");
   const serving = await issueCertificate(ca, {
     commonName: "mca-proxy",

@@ -14,6 +14,8 @@ export interface SidecarProxy {
   url: string;
   port: number;
   healthUrl: string;
+  /** The folder the app containers mount (the proxy writes their credentials there). */
+  appDir: string;
   /** The app's view: token and CA the proxy wrote. */
   token: string;
   caPem: string;
@@ -80,6 +82,7 @@ export async function startSidecarProxy(
       `--health-listen=127.0.0.1:${healthPort}`,
       `--config=${configPath}`,
       `--app-credentials-dir=${appDir}`,
+      `--state-dir=${dir}/state`,
       `--service-account-dir=${serviceAccountDir}`,
       "--log-format=text",
       "--log-level=debug",
@@ -117,6 +120,7 @@ export async function startSidecarProxy(
     url,
     port,
     healthUrl,
+    appDir,
     token,
     caPem,
     kubeconfigPath,

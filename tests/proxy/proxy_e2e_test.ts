@@ -219,6 +219,18 @@ e2eTest(
   },
 );
 
+e2eTest(
+  "the running sidecar gives the apps' folder only ca.crt, namespace and token (its CA key stays in its state folder)",
+  async (env) => {
+    const { proxy } = await proxyFixture(env);
+    const names = [...Deno.readDirSync(proxy.appDir)].map((entry) => entry.name).sort();
+    assertEquals(names, ["ca.crt", "namespace", "token"]);
+    for (const name of names) {
+      assert(!Deno.readTextFileSync(`${proxy.appDir}/${name}`).includes("PRIVATE KEY"), name);
+    }
+  },
+);
+
 e2eTest("a watch through the proxy delivers events as they happen", async (env) => {
   const { proxy, namespace } = await proxyFixture(env);
   const watchNamespace = uniqueName("watch");

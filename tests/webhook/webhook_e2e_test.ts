@@ -1,7 +1,8 @@
 /** `mca webhook` against a real kube-apiserver: registration, injection, CA sharing and repair. */
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { startMca } from "../_utils/mca_process.ts";
+import { mcaCommand, startMca } from "../_utils/mca_process.ts";
+import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { freePort, type ManagedProcess, type TestCluster, waitFor } from "../../src/testenv/mod.ts";
 
@@ -10,13 +11,33 @@ const MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations
 type Configuration = {
   webhooks: { name: string; clientConfig: { caBundle?: string; url?: string } }[];
 };
+type PodContainer = {
+  name: string;
+  env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+};
 type Pod = {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
-    initContainers?: { name: string }[];
-    containers: { name: string; env?: { name: string; value?: string }[] }[];
+    initContainers?: PodContainer[];
+    containers: PodContainer[];
+    volumes?: { name: string }[];
   };
 };
+
+/** The volumes and each container's mounts, as stored: what must not depend on the front end. */
+function mountsOf(pod: Pod): { volumes: string[]; mounts: Record<string, string[]> } {
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  return {
+    volumes: (pod.spec.volumes ?? []).map((v) => v.name).sort(),
+    mounts: Object.fromEntries(
+      containers.map((c) => [
+        c.name,
+        (c.volumeMounts ?? []).map((m) => `${m.name}:${m.mountPath}`).sort(),
+      ]),
+    ),
+  };
+}
 
 /** One webhook process in development mode (registered by URL) with its own listen port. */
 async function startWebhook(
@@ -122,6 +143,31 @@ e2eTest(
       const app = injected.spec.containers[0]!;
       assertEquals(app.env?.find((e) => e.name === "KUBERNETES_SERVICE_HOST")?.value, "127.0.0.1");
       assert(injected.metadata.annotations?.["mca.k8s.io/status"]);
+
+      // `mca inject` before admission and the webhook after the ServiceAccount admission plugin
+      // store the same pod: no kube-api-access volume, the sidecar's own mounts only.
+      const [mca, ...mcaArgs] = mcaCommand();
+      const cliInjected = await runCommand(mca!, [
+        ...mcaArgs,
+        "inject",
+        "--image=registry.example/mca:e2e",
+        "-",
+      ], { stdin: labelledPod(uniqueName("cli"), {}) });
+      assertEquals(cliInjected.code, 0, cliInjected.stderr);
+      const viaCli = JSON.parse(
+        await kubectlOk(host, ["create", "-n", apps, "-o", "json", "-f", "-"], {
+          stdin: cliInjected.stdout,
+        }),
+      ) as Pod;
+      assertEquals(mountsOf(viaCli), mountsOf(injected));
+      assert(
+        !mountsOf(injected).volumes.some((name) => name.startsWith("kube-api-access-")),
+        JSON.stringify(mountsOf(injected)),
+      );
+      assertEquals(
+        mountsOf(injected).mounts["app"],
+        ["mca-app-credentials:/var/run/secrets/kubernetes.io/serviceaccount"],
+      );
 
       const plain = JSON.parse(
         await kubectlOk(host, ["create", "-n", apps, "-o", "json", "-f", "-"], {
