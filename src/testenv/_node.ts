@@ -1,0 +1,247 @@
+/**
+ * One real node of a test cluster: containerd, the kubelet and kube-proxy, run in the node's
+ * network namespace (nsenter --net only: they share the machine's mount namespace, so their
+ * mounts are visible to the sweep) and in the node's cgroup, each under the same guard as every
+ * test process.
+ */
+import { join } from "node:path";
+import { renderKubeconfig } from "../kube/mod.ts";
+import { type CertificateAuthority, issueCertificate } from "../pki/mod.ts";
+import { cgroupProcsFiles, createCgroup, killCgroupTree } from "./_cgroups.ts";
+import { runHost, runHostOk } from "./_host_command.ts";
+import { type ManagedProcess, startManagedProcess } from "./managed_process.ts";
+import type { NodeBinaries } from "./node_binaries.ts";
+import {
+  cniConfig,
+  containerdConfig,
+  kubeletConfig,
+  kubeProxyConfig,
+  type NodePaths,
+  nodePaths,
+} from "./node_config.ts";
+import type { NodeNetwork } from "./node_network.ts";
+import type { BuiltImage } from "./image_build.ts";
+import { waitFor } from "./wait_for.ts";
+
+/** What a node needs to start. */
+export interface NodeSpec {
+  clusterName: string;
+  nodeName: string;
+  net: NodeNetwork;
+  /** The cluster's folder (certificates, configuration, logs). */
+  dir: string;
+  ca: CertificateAuthority;
+  apiServerUrl: string;
+  binaries: NodeBinaries;
+  /** Imported into the node's containerd; the first is the sandbox image. */
+  sandboxImage: BuiltImage;
+  images: BuiltImage[];
+}
+
+/** A running node. */
+export interface RunningNode {
+  name: string;
+  net: NodeNetwork;
+  paths: NodePaths;
+  processes: { containerd: ManagedProcess; kubelet: ManagedProcess; kubeProxy: ManagedProcess };
+  /** Imports an image archive into the node's containerd (for images built after start). */
+  importImage(image: BuiltImage): Promise<void>;
+  /** Stops the kubelet, the pods' processes, kube-proxy and containerd, in that order. */
+  stop(): Promise<void>;
+  /** Asks every process to stop without waiting (exit paths; the sweep finishes the job). */
+  killNow(): void;
+}
+
+/** Starts containerd (and imports the images), the kubelet and kube-proxy of one node. */
+export async function startNode(spec: NodeSpec): Promise<RunningNode> {
+  const { net } = spec;
+  const paths = nodePaths(net.slot, net.index);
+  for (const dir of [paths.run, paths.cniConfDir, paths.kubeletRoot, paths.podLogsDir]) {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  createCgroup(paths.podCgroup);
+  createCgroup(paths.daemonCgroup);
+  const files = await writeNodeFiles(spec, paths);
+  const started: ManagedProcess[] = [];
+  const launch = async (name: string, binary: string, args: string[]) => {
+    const process = await startManagedProcess(
+      `${name}-${spec.clusterName}`,
+      "sh",
+      [
+        "-c",
+        // Joins the node's cgroup in every hierarchy, then becomes the daemon (same pid).
+        'IFS=:; for f in $1; do echo $$ >"$f" || exit 125; done; unset IFS; shift; exec "$@"',
+        "mca-node-launch",
+        cgroupProcsFiles(paths.daemonCgroup).join(":"),
+        "nsenter",
+        `--net=/run/netns/${net.netns}`,
+        "--",
+        binary,
+        ...args,
+      ],
+      {
+        logPath: join(spec.dir, `${name}.log`),
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+      },
+    );
+    started.push(process);
+    return process;
+  };
+  try {
+    const containerd = await launch("containerd", "containerd", [
+      "--config",
+      files.containerdConfig,
+    ]);
+    await waitForProcess(
+      containerd,
+      `containerd of "${spec.clusterName}"`,
+      async () =>
+        (await runHost("ctr", ["--address", paths.containerdSocket, "version"])).code === 0,
+    );
+    for (const image of [spec.sandboxImage, ...spec.images]) await importImage(paths, image);
+    const kubelet = await launch("kubelet", spec.binaries.kubelet, [
+      `--config=${files.kubeletConfig}`,
+      `--kubeconfig=${files.kubeletKubeconfig}`,
+      `--root-dir=${paths.kubeletRoot}`,
+      `--hostname-override=${spec.nodeName}`,
+      `--node-ip=${net.nodeIp}`,
+      "--v=1",
+    ]);
+    const kubeProxy = await launch("kube-proxy", spec.binaries.kubeProxy, [
+      `--config=${files.kubeProxyConfig}`,
+      "--v=1",
+    ]);
+    const processes = { containerd, kubelet, kubeProxy };
+    return {
+      name: spec.nodeName,
+      net,
+      paths,
+      processes,
+      importImage: (image) => importImage(paths, image),
+      async stop() {
+        await kubelet.stop();
+        // The pods' processes, before the runtime that would otherwise restart nothing anyway.
+        killCgroupTree(paths.podCgroup);
+        await kubeProxy.stop();
+        await containerd.stop();
+      },
+      killNow() {
+        for (const process of started) process.killNow();
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((process) => process.stop(2_000)));
+    throw error;
+  }
+}
+
+async function writeNodeFiles(spec: NodeSpec, paths: NodePaths) {
+  const { net } = spec;
+  const dir = spec.dir;
+  const kubeletClient = await issueCertificate(spec.ca, {
+    commonName: `system:node:${spec.nodeName}`,
+    organizations: ["system:nodes"],
+    usages: ["client"],
+  });
+  const kubeletServing = await issueCertificate(spec.ca, {
+    commonName: spec.nodeName,
+    dnsNames: [spec.nodeName],
+    ipAddresses: [net.nodeIp],
+  });
+  const kubeProxyClient = await issueCertificate(spec.ca, {
+    commonName: "system:kube-proxy",
+    usages: ["client"],
+  });
+  const files = {
+    ca: join(dir, "ca.crt"),
+    kubeletCert: join(dir, "kubelet.crt"),
+    kubeletKey: join(dir, "kubelet.key"),
+    kubeletKubeconfig: join(dir, "kubelet.kubeconfig"),
+    kubeletConfig: join(dir, "kubelet-config.json"),
+    kubeProxyKubeconfig: join(dir, "kube-proxy.kubeconfig"),
+    kubeProxyConfig: join(dir, "kube-proxy-config.json"),
+    containerdConfig: join(dir, "containerd.toml"),
+    resolvConf: join(dir, "resolv.conf"),
+  };
+  const secret = { mode: 0o600 };
+  await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
+  await Deno.writeTextFile(files.kubeletCert, kubeletServing.certificatePem);
+  await Deno.writeTextFile(files.kubeletKey, kubeletServing.privateKeyPem, secret);
+  const kubeconfig = (user: { certPem: string; keyPem: string }) =>
+    renderKubeconfig([{
+      name: spec.clusterName,
+      server: spec.apiServerUrl,
+      caPem: spec.ca.certificatePem,
+      user,
+    }]);
+  await Deno.writeTextFile(
+    files.kubeletKubeconfig,
+    kubeconfig({ certPem: kubeletClient.certificatePem, keyPem: kubeletClient.privateKeyPem }),
+    secret,
+  );
+  await Deno.writeTextFile(
+    files.kubeProxyKubeconfig,
+    kubeconfig({ certPem: kubeProxyClient.certificatePem, keyPem: kubeProxyClient.privateKeyPem }),
+    secret,
+  );
+  // Pods with dnsPolicy Default get this file: the cluster's DNS, never the machine's resolver.
+  await Deno.writeTextFile(files.resolvConf, `nameserver ${net.dnsServiceIp}\n`);
+  await Deno.writeTextFile(
+    files.kubeletConfig,
+    kubeletConfig({
+      net,
+      paths,
+      clientCaFile: files.ca,
+      tlsCertFile: files.kubeletCert,
+      tlsPrivateKeyFile: files.kubeletKey,
+      resolvConf: files.resolvConf,
+    }),
+  );
+  await Deno.writeTextFile(
+    files.kubeProxyConfig,
+    kubeProxyConfig({ net, nodeName: spec.nodeName, kubeconfig: files.kubeProxyKubeconfig }),
+  );
+  await Deno.writeTextFile(
+    files.containerdConfig,
+    containerdConfig(paths, { sandboxImage: spec.sandboxImage.ref, runc: await runcBinary() }),
+  );
+  await Deno.writeTextFile(
+    join(paths.cniConfDir, "10-mca-testenv.conflist"),
+    cniConfig(net, paths),
+  );
+  return files;
+}
+
+/** Loads an image archive into the node's containerd, in the namespace the kubelet uses. */
+async function importImage(paths: NodePaths, image: BuiltImage): Promise<void> {
+  const ctr = ["--address", paths.containerdSocket, "--namespace", "k8s.io"];
+  const listed = await runHostOk("ctr", [...ctr, "images", "list", "--quiet"]);
+  if (listed.split("\n").includes(image.ref)) return;
+  await runHostOk("ctr", [...ctr, "images", "import", image.archive]);
+}
+
+async function waitForProcess(
+  process: ManagedProcess,
+  description: string,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  const died = new AbortController();
+  process.exited.then((code) => died.abort(new Error(`it exited with code ${code}`)));
+  try {
+    await waitFor(check, { timeoutMs: 30_000, description, signal: died.signal });
+  } catch (error) {
+    throw new Error(
+      `${description} did not start: ${(error as Error).message}\n${await process.tail()}`,
+    );
+  }
+}
+
+/** runc from Debian's package (/usr/sbin) or wherever this machine has it. */
+async function runcBinary(): Promise<string> {
+  for (
+    const path of ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"]
+  ) {
+    if ((await Deno.stat(path).catch(() => undefined))?.isFile) return path;
+  }
+  return "runc";
+}
