@@ -46,8 +46,10 @@ export function createCgroup(relative: string, mounts = cgroupMounts()): void {
     let path = mount.path;
     for (const part of parts) {
       if (v2Only) enableControllers(path);
+      const parent = path;
       path = join(path, part);
       Deno.mkdirSync(path, { recursive: true });
+      inheritCpuset(parent, path);
     }
   }
 }
@@ -135,6 +137,24 @@ function removeTree(dir: string, deadline: number): void {
         throw new Error(`Cannot remove cgroup "${dir}": ${(error as Error).message}`);
       }
       sleepSync(50);
+    }
+  }
+}
+
+/**
+ * A new v1 cpuset cgroup starts with no CPUs and memory nodes, and refuses tasks until it has
+ * some ("echo: I/O error"): it gets its parent's, as the kubelet does for its own cgroups.
+ */
+function inheritCpuset(parent: string, child: string): void {
+  for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+    let current: string;
+    try {
+      current = Deno.readTextFileSync(join(child, file)).trim();
+    } catch {
+      return; // not the cpuset hierarchy
+    }
+    if (current === "") {
+      Deno.writeTextFileSync(join(child, file), Deno.readTextFileSync(join(parent, file)));
     }
   }
 }

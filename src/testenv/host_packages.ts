@@ -38,6 +38,8 @@ export function missingPackages(
 export interface EnsureHostPackagesOptions {
   /** Install what is missing (as root, with apt-get); otherwise only report it. */
   install?: boolean;
+  /** Default NODE_PACKAGES. */
+  packages?: readonly HostPackage[];
   onProgress?: (message: string) => void;
 }
 
@@ -47,7 +49,8 @@ export interface EnsureHostPackagesOptions {
  */
 export async function ensureHostPackages(options: EnsureHostPackagesOptions = {}): Promise<void> {
   const progress = options.onProgress ?? (() => {});
-  const missing = missingPackages(NODE_PACKAGES, fileExists);
+  const packages = options.packages ?? NODE_PACKAGES;
+  const missing = missingPackages(packages, fileExists);
   if (missing.length === 0) return;
   const command = `apt-get install -y ${missing.join(" ")}`;
   if (!options.install) {
@@ -76,7 +79,7 @@ export async function ensureHostPackages(options: EnsureHostPackagesOptions = {}
   progress(`Installing the Debian packages real nodes need: ${missing.join(", ")}...`);
   await aptGet(["update", "-qq"]);
   await aptGet(["install", "-y", "-qq", "--no-install-recommends", ...missing]);
-  const still = missingPackages(NODE_PACKAGES, fileExists);
+  const still = missingPackages(packages, fileExists);
   if (still.length > 0) {
     throw new Error(`apt-get installed the packages, but ${quoteList(still)} are still missing`);
   }

@@ -21,4 +21,4 @@ export * from "./node_binaries.ts";
 export * from "./node_network.ts";
 export * from "./image_build.ts";
 export * from "./test_images.ts";
-export { slotLeftovers, sweepStaleTestEnvs } from "./sweep.ts";
+export { shimSocket, slotLeftovers, sweepStaleTestEnvs } from "./sweep.ts";

@@ -31,11 +31,12 @@ export function sweepStaleTestEnvs(): number[] {
 /** Removes everything of one slot from the machine; idempotent, synchronous. */
 export function sweepSlot(slot: number): void {
   const shimSockets = killSlotProcesses(slot);
+  const sandboxes = sandboxIds(slot);
   unmountUnder(slotDirs(slot));
   removeSlotFirewall(slot);
   removeSlotLinks(slot);
   for (const socket of shimSockets) removeIfPresent(socket);
-  removeCniResults(slot);
+  removeCniResults(slot, sandboxes);
   for (const dir of Object.values(slotDirs(slot))) removeIfPresent(dir, true);
   for (const dir of [SHIM_SOCKET_DIR, "/run/containerd/fifo", "/run/containerd", CNI_RESULTS_DIR]) {
     removeIfEmpty(dir);
@@ -165,11 +166,49 @@ function mountsUnder(dirs: { run: string; state: string }): string[] {
   return mounts;
 }
 
-function removeCniResults(slot: number): void {
+/**
+ * The ids of the pod sandboxes containerd made for the slot's nodes (the CRI plugin keeps a
+ * folder per sandbox under its root and state).
+ */
+function sandboxIds(slot: number): Set<string> {
+  const ids = new Set<string>();
+  for (const base of Object.values(slotDirs(slot))) {
+    let nodes: Deno.DirEntry[];
+    try {
+      nodes = [...Deno.readDirSync(base)];
+    } catch {
+      continue;
+    }
+    for (const node of nodes) {
+      const sandboxes = join(
+        base,
+        node.name,
+        "containerd",
+        "io.containerd.grpc.v1.cri",
+        "sandboxes",
+      );
+      try {
+        for (const entry of Deno.readDirSync(sandboxes)) ids.add(entry.name);
+      } catch {
+        // No sandboxes.
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * libcni caches each attachment's result as "<network>-<sandbox id>-<interface>" (the slot's
+ * bridge network, and containerd's own "cni-loopback"); a pod whose sandbox was never torn down
+ * leaves them.
+ */
+function removeCniResults(slot: number, sandboxes: Set<string>): void {
   const prefix = slotNetwork(slot).netnsPrefix;
   try {
     for (const entry of Deno.readDirSync(CNI_RESULTS_DIR)) {
-      if (entry.name.startsWith(prefix)) Deno.removeSync(join(CNI_RESULTS_DIR, entry.name));
+      const ours = entry.name.startsWith(prefix) ||
+        [...sandboxes].some((id) => entry.name.includes(`-${id}-`));
+      if (ours) Deno.removeSync(join(CNI_RESULTS_DIR, entry.name));
     }
   } catch {
     // No results folder.

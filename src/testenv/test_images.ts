@@ -50,7 +50,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
   const passwd = identityFiles();
   const [mcaBundle, appBundle] = [
     await bundle("main.ts", cacheDir, options.onProgress),
-    await bundle("scripts/demo/sample_app.ts", cacheDir, options.onProgress),
+    await bundle("scripts/demo/sample_app.ts", cacheDir, options.onProgress, { requireShim: true }),
   ];
   const denoBase: ImageSpec = {
     name: "deno-base",
@@ -207,15 +207,26 @@ function caCertificates(): ImageFile[] {
 }
 
 /**
+ * esbuild turns a CommonJS package's `require("node:…")` into a call that throws in an ES
+ * module (`Dynamic require of "node:assert" is not supported`, esbuild issue #1921): undici,
+ * under @kubernetes/client-node, does that. A module-scope `require` made by createRequire is
+ * what that call looks for first.
+ */
+const REQUIRE_SHIM =
+  'import { createRequire as __mcaCreateRequire } from "node:module";\nconst require = __mcaCreateRequire(import.meta.url);\n';
+
+/**
  * `deno bundle` of an entry point of this checkout, cached by a hash of the sources it can
- * import (deno.json, deno.lock, main.ts, src/, scripts/).
+ * import (deno.json, deno.lock, main.ts, src/, the entry point).
  */
 async function bundle(
   entry: string,
   cacheDir: string,
   onProgress?: (message: string) => void,
+  options: { requireShim?: boolean } = {},
 ): Promise<string> {
-  const key = await checkoutHash([entry, "deno.json", "deno.lock", "main.ts", "src"]);
+  const key = await checkoutHash([entry, "deno.json", "deno.lock", "main.ts", "src"]) +
+    (options.requireShim ? "r" : "");
   const dir = join(cacheDir, "bundles");
   const name = entry.replace(/[^a-z0-9]+/gi, "_");
   const output = join(dir, `${name}-${key}.js`);
@@ -233,6 +244,12 @@ async function bundle(
   ], {
     cwd: REPO,
   });
+  if (options.requireShim) {
+    await Deno.writeTextFile(
+      `${output}.tmp`,
+      REQUIRE_SHIM + await Deno.readTextFile(`${output}.tmp`),
+    );
+  }
   await Deno.rename(`${output}.tmp`, output);
   for await (const old of Deno.readDir(dir)) {
     if (old.name.startsWith(`${name}-`) && join(dir, old.name) !== output) {
