@@ -16,7 +16,7 @@ import {
   slotNamespaces,
 } from "./_host_network.ts";
 import { slotNetwork } from "./node_network.ts";
-import { readOwner, slotDirs, sweepDeadSlots } from "./_slot.ts";
+import { readOwner, slotDirs, SLOTS_STATE_DIR, sweepDeadSlots } from "./_slot.ts";
 
 /** containerd 1.6 keeps every shim's socket here, whatever its state folder. */
 const SHIM_SOCKET_DIR = "/run/containerd/s";
@@ -38,7 +38,15 @@ export function sweepSlot(slot: number): void {
   for (const socket of shimSockets) removeIfPresent(socket);
   removeCniResults(slot, sandboxes);
   for (const dir of Object.values(slotDirs(slot))) removeIfPresent(dir, true);
-  for (const dir of [SHIM_SOCKET_DIR, "/run/containerd/fifo", "/run/containerd", CNI_RESULTS_DIR]) {
+  const emptied = [
+    SHIM_SOCKET_DIR,
+    "/run/containerd/fifo",
+    "/run/containerd",
+    CNI_RESULTS_DIR,
+    "/var/lib/cni",
+    SLOTS_STATE_DIR,
+  ];
+  for (const dir of emptied) {
     removeIfEmpty(dir);
   }
 }
