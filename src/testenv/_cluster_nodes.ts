@@ -3,7 +3,6 @@
  * images), the slot and its network, and, once the API servers run, each cluster's node,
  * controllers and DNS addon.
  */
-import { join } from "node:path";
 import type { KubeClient } from "../kube/mod.ts";
 import type { CertificateAuthority } from "../pki/mod.ts";
 import { createCgroup, slotCgroup } from "./_cgroups.ts";
@@ -196,15 +195,6 @@ export async function stopClusterNodes(parts: Partial<ClusterNodeParts>[]): Prom
 export function releaseNodeGround(ground: NodeGround): void {
   sweepSlot(ground.slot);
   releaseSlot(ground.slot);
-}
-
-/** Where a node's logs are. */
-export function nodeLogPaths(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    ["containerd", "kubelet", "kube-proxy", "kube-controller-manager", "kube-scheduler"].map((
-      name,
-    ) => [name, join(dir, `${name}.log`)]),
-  );
 }
 
 interface NodeObject {

@@ -67,6 +67,9 @@ Deno.test({
     }
     const sockets = shimSockets(before);
     assert(sockets.length > 0, "a containerd shim serves the pod");
+    for (const socket of sockets) {
+      assert((await Deno.stat(socket)).isSocket, `the shim serves ${socket}`);
+    }
     child.kill("SIGKILL");
     await child.status;
     await reader.cancel().catch(() => {});
