@@ -49,7 +49,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
   const deno = await denoRuntime();
   const passwd = identityFiles();
   const [mcaBundle, appBundle] = [
-    await bundle("main.ts", cacheDir, options.onProgress),
+    await bundle("main.ts", cacheDir, options.onProgress, { requireShim: true }),
     await bundle("scripts/demo/sample_app.ts", cacheDir, options.onProgress, { requireShim: true }),
   ];
   const denoBase: ImageSpec = {
@@ -209,8 +209,9 @@ function caCertificates(): ImageFile[] {
 /**
  * esbuild turns a CommonJS package's `require("node:…")` into a call that throws in an ES
  * module (`Dynamic require of "node:assert" is not supported`, esbuild issue #1921): undici,
- * under @kubernetes/client-node, does that. A module-scope `require` made by createRequire is
- * what that call looks for first.
+ * under @kubernetes/client-node, does that, and so does yaml's CommonJS build in mca's own
+ * bundle (`Dynamic require of "node:process"` when `mca webhook` or `mca hub` starts in a pod).
+ * A module-scope `require` made by createRequire is what that call looks for first.
  */
 const REQUIRE_SHIM =
   'import { createRequire as __mcaCreateRequire } from "node:module";\nconst require = __mcaCreateRequire(import.meta.url);\n';
