@@ -93,6 +93,7 @@ export async function startClusterNode(
   ground: NodeGround,
   spec: ClusterNodeSpec,
   register: (parts: Partial<ClusterNodeParts>) => void,
+  progress: (message: string) => void = () => {},
 ): Promise<ClusterNodeParts> {
   const controllers = await startControllers({
     clusterName: spec.clusterName,
@@ -122,6 +123,7 @@ export async function startClusterNode(
       images.kubectl,
       images.clientGo,
     ],
+    onProgress: progress,
   });
   register({ controllers, node });
   await installDnsAddon(spec.client, {

@@ -243,15 +243,20 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
         const parts: Partial<ClusterNodeParts> = {};
         nodeParts.push(parts);
         progress(`Starting the node, controllers and DNS of "${name}"...`);
-        const { node } = await startClusterNode(ground, {
-          clusterName: name,
-          dir: clusterDir,
-          ca,
-          apiServerUrl: server.url,
-          serviceAccountKeyFile: server.serviceAccountKeyFile,
-          client,
-          net,
-        }, (registered) => Object.assign(parts, registered));
+        const { node } = await startClusterNode(
+          ground,
+          {
+            clusterName: name,
+            dir: clusterDir,
+            ca,
+            apiServerUrl: server.url,
+            serviceAccountKeyFile: server.serviceAccountKeyFile,
+            client,
+            net,
+          },
+          (registered) => Object.assign(parts, registered),
+          progress,
+        );
         cluster.node = {
           name: nodeName(name),
           network: net,

@@ -3,7 +3,7 @@
  * sandbox (pause), CoreDNS, the mca image (laid out like the Dockerfile's final image, with the
  * pinned Deno and the bundle behind an `mca` launcher, since `deno compile` needs a download
  * this machine cannot make), and images of real clients (the demo's app, kubectl, client-go,
- * and a plain Deno for test programs).
+ * and a plain Deno for test programs). The images with Deno share one base layer.
  */
 import { join } from "node:path";
 import { buildImage, type BuiltImage, type ImageFile, type ImageSpec } from "./image_build.ts";
@@ -86,16 +86,15 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
       entrypoint: ["/coredns"],
       user: `${NONROOT}:${NONROOT}`,
     }),
+    // On the same base layer as the Deno images, so that a node stores and unpacks Deno once.
     mca: await build({
       name: "mca",
+      base: denoBase,
       files: [
-        ...deno.files("/usr/local/lib/mca/deno"),
         { path: "/usr/local/lib/mca/mca.js", source: mcaBundle },
         { path: "/usr/local/bin/mca", source: options.binaries.mcaLauncher, executable: true },
-        ...passwd,
         ...caCertificates(),
       ],
-      dirs: nonrootDirs(),
       entrypoint: ["/usr/local/bin/mca"],
       cmd: ["--help"],
       user: `${NONROOT}:${NONROOT}`,

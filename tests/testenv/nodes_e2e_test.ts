@@ -139,7 +139,7 @@ e2eTest(
         {
           name: "identity",
           image: images(env).mca.ref,
-          command: ["/usr/local/lib/mca/deno", "eval"],
+          command: ["/usr/local/bin/deno", "eval"],
           args: [
             "console.log(`uid=${Deno.uid()} gid=${Deno.gid()}`);" +
             "try { Deno.writeTextFileSync('/usr/local/bin/x', 'x'); console.log('root writable') }" +

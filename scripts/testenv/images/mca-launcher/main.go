@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	deno   = "/usr/local/lib/mca/deno"
+	deno   = "/usr/local/bin/deno"
 	bundle = "/usr/local/lib/mca/mca.js"
 )
 
