@@ -9,7 +9,12 @@ import { createCgroup, slotCgroup } from "./_cgroups.ts";
 import { type RunningControllers, startControllers } from "./_controllers.ts";
 import { installDnsAddon } from "./_dns_addon.ts";
 import { setUpNodeLink, setUpSlotFirewall } from "./_host_network.ts";
-import { type RunningNode, startNode } from "./_node.ts";
+import {
+  type ContainerRuntime,
+  type RunningNode,
+  startContainerRuntime,
+  startNode,
+} from "./_node.ts";
 import { claimSlot, releaseSlot } from "./_slot.ts";
 import { ensureHostPackages } from "./host_packages.ts";
 import { buildNodeBinaries, findNodeBinaries, type NodeBinaries } from "./node_binaries.ts";
@@ -70,8 +75,33 @@ export function controlPlaneCgroup(slot: number): string {
 
 /** One cluster's parts that run on the machine for its node. */
 export interface ClusterNodeParts {
+  runtime: ContainerRuntime;
   node: RunningNode;
   controllers: RunningControllers;
+}
+
+/** Starts the containerd of cluster `index`'s node and imports the images (before its API server is up). */
+export function startNodeRuntime(
+  ground: NodeGround,
+  index: number,
+  options: { clusterName: string; dir: string; progress: (message: string) => void },
+): Promise<ContainerRuntime> {
+  const { images } = ground;
+  return startContainerRuntime({
+    clusterName: options.clusterName,
+    net: ground.networks[index]!,
+    dir: options.dir,
+    sandboxImage: images.pause,
+    images: [
+      images.coredns,
+      images.mca,
+      images.sampleApp,
+      images.deno,
+      images.kubectl,
+      images.clientGo,
+    ],
+    onProgress: options.progress,
+  });
 }
 
 /** What one cluster needs to get its node. */
@@ -91,10 +121,9 @@ export interface ClusterNodeSpec {
  */
 export async function startClusterNode(
   ground: NodeGround,
-  spec: ClusterNodeSpec,
+  spec: ClusterNodeSpec & { runtime: ContainerRuntime },
   register: (parts: Partial<ClusterNodeParts>) => void,
-  progress: (message: string) => void = () => {},
-): Promise<ClusterNodeParts> {
+): Promise<Omit<ClusterNodeParts, "runtime">> {
   const controllers = await startControllers({
     clusterName: spec.clusterName,
     dir: spec.dir,
@@ -105,7 +134,6 @@ export async function startClusterNode(
     binaries: ground.binaries,
   });
   register({ controllers });
-  const { images } = ground;
   const node = await startNode({
     clusterName: spec.clusterName,
     nodeName: nodeName(spec.clusterName),
@@ -114,20 +142,11 @@ export async function startClusterNode(
     ca: spec.ca,
     apiServerUrl: spec.apiServerUrl,
     binaries: ground.binaries,
-    sandboxImage: images.pause,
-    images: [
-      images.coredns,
-      images.mca,
-      images.sampleApp,
-      images.deno,
-      images.kubectl,
-      images.clientGo,
-    ],
-    onProgress: progress,
+    runtime: spec.runtime,
   });
   register({ controllers, node });
   await installDnsAddon(spec.client, {
-    image: images.coredns.ref,
+    image: ground.images.coredns.ref,
     serviceIp: spec.net.dnsServiceIp,
   });
   const processes = [
@@ -183,7 +202,7 @@ export function nodeName(clusterName: string): string {
 
 /** Stops nodes first (kubelets before containerd), then the controllers. */
 export async function stopClusterNodes(parts: Partial<ClusterNodeParts>[]): Promise<void> {
-  await Promise.all(parts.map((part) => part.node?.stop()));
+  await Promise.all(parts.map((part) => part.node ? part.node.stop() : part.runtime?.stop()));
   await Promise.all(
     parts.flatMap((part) =>
       part.controllers

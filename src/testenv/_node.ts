@@ -23,20 +23,39 @@ import type { NodeNetwork } from "./node_network.ts";
 import type { BuiltImage } from "./image_build.ts";
 import { waitFor } from "./wait_for.ts";
 
-/** What a node needs to start. */
+/** What a node's container runtime needs (nothing of the cluster: it starts with the API server). */
+export interface ContainerRuntimeSpec {
+  clusterName: string;
+  net: NodeNetwork;
+  /** The cluster's folder (configuration, logs). */
+  dir: string;
+  /** The pod sandbox image (imported unpacked) and the others (unpacked on first use). */
+  sandboxImage: BuiltImage;
+  images: BuiltImage[];
+  onProgress?: (message: string) => void;
+}
+
+/** A node's running containerd, with the images imported. */
+export interface ContainerRuntime {
+  paths: NodePaths;
+  containerd: ManagedProcess;
+  /** Starts a daemon of this node: in its network namespace and cgroup, guarded. */
+  launch(name: string, binary: string, args: string[]): Promise<ManagedProcess>;
+  /** Stops containerd and anything else launched (the sweep kills what is left). */
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+/** What the rest of the node needs. */
 export interface NodeSpec {
   clusterName: string;
   nodeName: string;
   net: NodeNetwork;
-  /** The cluster's folder (certificates, configuration, logs). */
   dir: string;
   ca: CertificateAuthority;
   apiServerUrl: string;
   binaries: NodeBinaries;
-  /** Imported into the node's containerd; the first is the sandbox image. */
-  sandboxImage: BuiltImage;
-  images: BuiltImage[];
-  onProgress?: (message: string) => void;
+  runtime: ContainerRuntime;
 }
 
 /** A running node. */
@@ -53,16 +72,27 @@ export interface RunningNode {
   killNow(): void;
 }
 
-/** Starts containerd (and imports the images), the kubelet and kube-proxy of one node. */
-export async function startNode(spec: NodeSpec): Promise<RunningNode> {
+/**
+ * Starts the node's containerd and imports the images. It needs nothing from the cluster, so
+ * it runs while the API server starts.
+ */
+export async function startContainerRuntime(spec: ContainerRuntimeSpec): Promise<ContainerRuntime> {
   const { net } = spec;
   const paths = nodePaths(net.slot, net.index);
-  for (const dir of [paths.run, paths.cniConfDir, paths.kubeletRoot, paths.podLogsDir]) {
+  for (const dir of [spec.dir, paths.run, paths.cniConfDir, paths.kubeletRoot, paths.podLogsDir]) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   }
   createCgroup(paths.podCgroup);
   createCgroup(paths.daemonCgroup);
-  const files = await writeNodeFiles(spec, paths);
+  const containerdConfigFile = join(spec.dir, "containerd.toml");
+  await Deno.writeTextFile(
+    containerdConfigFile,
+    containerdConfig(paths, { sandboxImage: spec.sandboxImage.ref, runc: await runcBinary() }),
+  );
+  await Deno.writeTextFile(
+    join(paths.cniConfDir, "10-mca-testenv.conflist"),
+    cniConfig(net, paths),
+  );
   const started: ManagedProcess[] = [];
   const launch = async (name: string, binary: string, args: string[]) => {
     const process = await startManagedProcess(
@@ -88,11 +118,12 @@ export async function startNode(spec: NodeSpec): Promise<RunningNode> {
     started.push(process);
     return process;
   };
+  const stop = async () => {
+    // Reverse order: the kubelet and kube-proxy before containerd.
+    for (const process of [...started].reverse()) await process.stop();
+  };
   try {
-    const containerd = await launch("containerd", "containerd", [
-      "--config",
-      files.containerdConfig,
-    ]);
+    const containerd = await launch("containerd", "containerd", ["--config", containerdConfigFile]);
     await waitForProcess(
       containerd,
       `containerd of "${spec.clusterName}"`,
@@ -107,32 +138,11 @@ export async function startNode(spec: NodeSpec): Promise<RunningNode> {
         ((Date.now() - importing) / 1000).toFixed(1)
       } s`,
     );
-    const kubelet = await launch("kubelet", spec.binaries.kubelet, [
-      `--config=${files.kubeletConfig}`,
-      `--kubeconfig=${files.kubeletKubeconfig}`,
-      `--root-dir=${paths.kubeletRoot}`,
-      `--hostname-override=${spec.nodeName}`,
-      `--node-ip=${net.nodeIp}`,
-      "--v=1",
-    ]);
-    const kubeProxy = await launch("kube-proxy", spec.binaries.kubeProxy, [
-      `--config=${files.kubeProxyConfig}`,
-      "--v=1",
-    ]);
-    const processes = { containerd, kubelet, kubeProxy };
     return {
-      name: spec.nodeName,
-      net,
       paths,
-      processes,
-      importImage: (image) => importImage(paths, image, { unpack: false }),
-      async stop() {
-        await kubelet.stop();
-        // The pods' processes, before the runtime that would otherwise restart nothing anyway.
-        killCgroupTree(paths.podCgroup);
-        await kubeProxy.stop();
-        await containerd.stop();
-      },
+      containerd,
+      launch,
+      stop,
       killNow() {
         for (const process of started) process.killNow();
       },
@@ -141,6 +151,39 @@ export async function startNode(spec: NodeSpec): Promise<RunningNode> {
     await Promise.all(started.map((process) => process.stop(2_000)));
     throw error;
   }
+}
+
+/** Starts the kubelet and kube-proxy of a node whose runtime runs. */
+export async function startNode(spec: NodeSpec): Promise<RunningNode> {
+  const { net, runtime } = spec;
+  const { paths } = runtime;
+  const files = await writeNodeFiles(spec, paths);
+  const kubelet = await runtime.launch("kubelet", spec.binaries.kubelet, [
+    `--config=${files.kubeletConfig}`,
+    `--kubeconfig=${files.kubeletKubeconfig}`,
+    `--root-dir=${paths.kubeletRoot}`,
+    `--hostname-override=${spec.nodeName}`,
+    `--node-ip=${net.nodeIp}`,
+    "--v=1",
+  ]);
+  const kubeProxy = await runtime.launch("kube-proxy", spec.binaries.kubeProxy, [
+    `--config=${files.kubeProxyConfig}`,
+    "--v=1",
+  ]);
+  return {
+    name: spec.nodeName,
+    net,
+    paths,
+    processes: { containerd: runtime.containerd, kubelet, kubeProxy },
+    importImage: (image) => importImage(paths, image, { unpack: false }),
+    async stop() {
+      await kubelet.stop();
+      // The pods' processes, then kube-proxy, then containerd.
+      killCgroupTree(paths.podCgroup);
+      await runtime.stop();
+    },
+    killNow: () => runtime.killNow(),
+  };
 }
 
 async function writeNodeFiles(spec: NodeSpec, paths: NodePaths) {
@@ -168,7 +211,6 @@ async function writeNodeFiles(spec: NodeSpec, paths: NodePaths) {
     kubeletConfig: join(dir, "kubelet-config.json"),
     kubeProxyKubeconfig: join(dir, "kube-proxy.kubeconfig"),
     kubeProxyConfig: join(dir, "kube-proxy-config.json"),
-    containerdConfig: join(dir, "containerd.toml"),
     resolvConf: join(dir, "resolv.conf"),
   };
   const secret = { mode: 0o600 };
@@ -208,14 +250,6 @@ async function writeNodeFiles(spec: NodeSpec, paths: NodePaths) {
   await Deno.writeTextFile(
     files.kubeProxyConfig,
     kubeProxyConfig({ net, nodeName: spec.nodeName, kubeconfig: files.kubeProxyKubeconfig }),
-  );
-  await Deno.writeTextFile(
-    files.containerdConfig,
-    containerdConfig(paths, { sandboxImage: spec.sandboxImage.ref, runc: await runcBinary() }),
-  );
-  await Deno.writeTextFile(
-    join(paths.cniConfDir, "10-mca-testenv.conflist"),
-    cniConfig(net, paths),
   );
   return files;
 }

@@ -25,6 +25,7 @@ import {
   prepareNodeGround,
   releaseNodeGround,
   startClusterNode,
+  startNodeRuntime,
   stopClusterNodes,
 } from "./_cluster_nodes.ts";
 import { NODE_API_SERVER_PORT } from "./_host_network.ts";
@@ -131,14 +132,14 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
       (ground ? ` with nodes (slot ${ground.slot})` : ""),
   );
   const servers: RunningKubeApiServer[] = [];
-  const nodeParts: Partial<ClusterNodeParts>[] = [];
+  const nodeParts: Partial<ClusterNodeParts>[] = names.map(() => ({}));
   let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
   const handle = {
     dir,
     ownsDir,
     killNow() {
       for (const part of nodeParts) {
-        part.node?.killNow();
+        part.runtime?.killNow();
         part.controllers?.controllerManager.killNow();
         part.controllers?.scheduler.killNow();
       }
@@ -150,7 +151,10 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
   };
   live.add(handle);
   hookExit();
+  let runtimes: Promise<unknown>[] = [];
   const tearDown = async (graceMs?: number) => {
+    // A runtime still importing images is stopped once it has started.
+    await Promise.allSettled(runtimes);
     await stopClusterNodes(nodeParts);
     await Promise.all(servers.map((server) => server.process.stop(graceMs)));
     await etcd?.process.stop(graceMs);
@@ -160,6 +164,20 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
   };
   let clusters: TestCluster[];
   try {
+    // Each node's containerd starts and takes its images while etcd and the API servers start.
+    const started = ground
+      ? names.map((name, index) => {
+        const runtime = startNodeRuntime(ground!, index, {
+          clusterName: name,
+          dir: join(dir, name),
+          progress,
+        });
+        // A runtime that fails is reported where its cluster waits for it.
+        runtime.then((running) => nodeParts[index]!.runtime = running, () => {});
+        return runtime;
+      })
+      : [];
+    runtimes = started;
     etcd = await startEtcd(binaries.etcd, dir);
     const frontProxyCa = await createCertificateAuthority({ commonName: "front-proxy-ca" });
     const frontProxy = {
@@ -240,9 +258,9 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
         logPath: server.process.logPath,
       };
       if (ground && net) {
-        const parts: Partial<ClusterNodeParts> = {};
-        nodeParts.push(parts);
-        progress(`Starting the node, controllers and DNS of "${name}"...`);
+        const parts = nodeParts[index]!;
+        const runtime = await started[index]!;
+        progress(`Starting the kubelet, controllers and DNS of "${name}"...`);
         const { node } = await startClusterNode(
           ground,
           {
@@ -253,9 +271,9 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
             serviceAccountKeyFile: server.serviceAccountKeyFile,
             client,
             net,
+            runtime,
           },
           (registered) => Object.assign(parts, registered),
-          progress,
         );
         cluster.node = {
           name: nodeName(name),
