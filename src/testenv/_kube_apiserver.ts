@@ -14,7 +14,22 @@ export interface KubeApiServerSpec {
   ca: CertificateAuthority;
   admin: IssuedCertificate;
   adminToken: string;
+  /** Front proxy of the aggregation layer: the CA that signs its client certificate, and the certificate. */
+  frontProxy: { caPem: string; client: IssuedCertificate };
+  /** For a cluster with a node: where to listen, the Service range, and how to reach kubelets. */
+  node?: KubeApiServerNodeSpec;
   extraArgs?: string[];
+}
+
+/** What an API server of a cluster with a node needs. */
+export interface KubeApiServerNodeSpec {
+  /** The address it listens and advertises on (the machine's end of the node's link). */
+  address: string;
+  port: number;
+  serviceCidr: string;
+  kubernetesServiceIp: string;
+  /** Its client certificate for kubelets (exec, logs, port-forward). */
+  kubeletClient: IssuedCertificate;
 }
 
 /** A running API server. */
@@ -22,6 +37,8 @@ export interface RunningKubeApiServer {
   url: string;
   port: number;
   process: ManagedProcess;
+  /** The service-account signing key (PEM), which kube-controller-manager also needs. */
+  serviceAccountKeyFile: string;
 }
 
 /**
@@ -32,29 +49,67 @@ export interface RunningKubeApiServer {
 export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<RunningKubeApiServer> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await startOnce(spec, freePort());
+      return await startOnce(spec, spec.node?.port ?? freePort());
     } catch (error) {
-      if (attempt >= 3 || !(error as Error).message.includes("address already in use")) throw error;
+      const clash = (error as Error).message.includes("address already in use");
+      if (attempt >= 3 || spec.node || !clash) throw error;
     }
   }
 }
 
 async function startOnce(spec: KubeApiServerSpec, port: number): Promise<RunningKubeApiServer> {
-  const url = `https://127.0.0.1:${port}`;
+  const address = spec.node?.address ?? "127.0.0.1";
+  const url = `https://${address}:${port}`;
   const serving = await issueCertificate(spec.ca, {
     commonName: `kube-apiserver-${spec.name}`,
-    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
-    ipAddresses: ["127.0.0.1", "10.0.0.1"],
+    dnsNames: [
+      "localhost",
+      "kubernetes",
+      "kubernetes.default",
+      "kubernetes.default.svc",
+      "kubernetes.default.svc.cluster.local",
+    ],
+    ipAddresses: [
+      ...new Set(["127.0.0.1", address, spec.node?.kubernetesServiceIp ?? "10.0.0.1"]),
+    ],
   });
   const files = {
     ca: `${spec.dir}/ca.crt`,
     cert: `${spec.dir}/apiserver.crt`,
     key: `${spec.dir}/apiserver.key`,
     tokens: `${spec.dir}/tokens.csv`,
+    frontProxyCa: `${spec.dir}/front-proxy-ca.crt`,
+    frontProxyCert: `${spec.dir}/front-proxy-client.crt`,
+    frontProxyKey: `${spec.dir}/front-proxy-client.key`,
+    kubeletClientCert: `${spec.dir}/apiserver-kubelet-client.crt`,
+    kubeletClientKey: `${spec.dir}/apiserver-kubelet-client.key`,
   };
   await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
   await Deno.writeTextFile(files.cert, serving.certificatePem);
   await Deno.writeTextFile(files.key, serving.privateKeyPem, { mode: 0o600 });
+  await Deno.writeTextFile(files.frontProxyCa, spec.frontProxy.caPem);
+  await Deno.writeTextFile(files.frontProxyCert, spec.frontProxy.client.certificatePem);
+  await Deno.writeTextFile(files.frontProxyKey, spec.frontProxy.client.privateKeyPem, {
+    mode: 0o600,
+  });
+  const nodeArgs = spec.node
+    ? [
+      // The Node authorizer and NodeRestriction limit each kubelet to its own node and pods.
+      "--authorization-mode=Node,RBAC",
+      "--enable-admission-plugins=NodeRestriction",
+      `--kubelet-client-certificate=${files.kubeletClientCert}`,
+      `--kubelet-client-key=${files.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${files.ca}`,
+      // Nodes have no DNS name here; their InternalIP is what the kubelet serves on.
+      "--kubelet-preferred-address-types=InternalIP",
+    ]
+    : ["--authorization-mode=RBAC"];
+  if (spec.node) {
+    await Deno.writeTextFile(files.kubeletClientCert, spec.node.kubeletClient.certificatePem);
+    await Deno.writeTextFile(files.kubeletClientKey, spec.node.kubeletClient.privateKeyPem, {
+      mode: 0o600,
+    });
+  }
   // The serving key doubles as the service-account signing key; kube-apiserver reads the
   // public half from the certificate (it does not take PKCS#8 keys as public key files).
   await Deno.writeTextFile(
@@ -67,19 +122,29 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
   const process = await startManagedProcess(`kube-apiserver-${spec.name}`, spec.binary, [
     `--etcd-servers=${spec.etcdUrl}`,
     `--etcd-prefix=/registry-${spec.name}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${port}`,
     `--cert-dir=${spec.dir}/cert-dir`,
     `--tls-cert-file=${files.cert}`,
     `--tls-private-key-file=${files.key}`,
     `--client-ca-file=${files.ca}`,
     `--token-auth-file=${files.tokens}`,
-    "--authorization-mode=RBAC",
+    ...nodeArgs,
     `--service-account-issuer=https://${spec.name}.mca.test`,
     `--service-account-key-file=${files.cert}`,
     `--service-account-signing-key-file=${files.key}`,
-    "--service-cluster-ip-range=10.0.0.0/24",
+    `--service-cluster-ip-range=${spec.node?.serviceCidr ?? "10.0.0.0/24"}`,
+    // The aggregation layer: the API server proxies aggregated APIs as "front-proxy-client",
+    // and calls them (and webhooks behind Services) at their endpoints' addresses.
+    `--requestheader-client-ca-file=${files.frontProxyCa}`,
+    "--requestheader-allowed-names=front-proxy-client",
+    "--requestheader-username-headers=X-Remote-User",
+    "--requestheader-group-headers=X-Remote-Group",
+    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+    `--proxy-client-cert-file=${files.frontProxyCert}`,
+    `--proxy-client-key-file=${files.frontProxyKey}`,
+    "--enable-aggregator-routing=true",
     "--allow-privileged=true",
     "--profiling=false",
     "--shutdown-delay-duration=0s",
@@ -114,5 +179,5 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
   } finally {
     client.close();
   }
-  return { url, port, process };
+  return { url, port, process, serviceAccountKeyFile: files.key };
 }

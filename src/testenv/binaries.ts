@@ -77,17 +77,7 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
   const wrappers = options.wrappersDir ??
     new URL("../../scripts/testenv/", import.meta.url).pathname;
   await Deno.mkdir(dir, { recursive: true });
-  const minor = KUBERNETES_VERSION.split(".")[1];
-  const versionFlags = [
-    `gitVersion=${KUBERNETES_VERSION}`,
-    "gitMajor=1",
-    `gitMinor=${minor}`,
-    "gitTreeState=clean",
-    `buildDate=${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
-  ].flatMap((flag) => [
-    `-X k8s.io/component-base/version.${flag}`,
-    `-X k8s.io/client-go/pkg/version.${flag}`,
-  ]);
+  const versionFlags = kubernetesVersionLdflags();
   const builds = [
     {
       name: "etcd",
@@ -124,6 +114,21 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<Testenv
     }, { onProgress: progress });
   }
   return await findBinaries(options);
+}
+
+/** The -X flags that stamp a Kubernetes binary with its release, as its Makefile does. */
+export function kubernetesVersionLdflags(): string[] {
+  const minor = KUBERNETES_VERSION.split(".")[1];
+  return [
+    `gitVersion=${KUBERNETES_VERSION}`,
+    "gitMajor=1",
+    `gitMinor=${minor}`,
+    "gitTreeState=clean",
+    `buildDate=${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+  ].flatMap((flag) => [
+    `-X k8s.io/component-base/version.${flag}`,
+    `-X k8s.io/client-go/pkg/version.${flag}`,
+  ]);
 }
 
 /**

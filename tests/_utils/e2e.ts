@@ -1,6 +1,7 @@
 /**
  * End-to-end test helpers: one set of real clusters (host, east, west) shared by every test
- * in the run, started on first use and torn down when the test process exits.
+ * in the run, started on first use and torn down when the test process exits; and a second
+ * set with real nodes for the tests that run pods (`{ nodes: true }`).
  */
 import { type CommandResult, runCommand } from "./run_command.ts";
 import {
@@ -11,12 +12,31 @@ import {
   type TestEnv,
 } from "../../src/testenv/mod.ts";
 
-let shared: Promise<TestEnv> | undefined;
+const shared = new Map<boolean, Promise<TestEnv>>();
+let signalsHooked = false;
 
-/** The shared clusters; tests must use their own namespaces (see src/testenv/README.md). */
-export function sharedTestEnv(): Promise<TestEnv> {
-  if (!shared) {
-    shared = startTestEnv();
+/** Options of sharedTestEnv and e2eTest. */
+export interface SharedTestEnvOptions {
+  /**
+   * Clusters with a real node each (containerd, kubelet, kube-proxy), kube-controller-manager,
+   * kube-scheduler and CoreDNS: pods run. Needs root. Default false: API servers only.
+   */
+  nodes?: boolean;
+}
+
+/**
+ * The shared clusters (with nodes or without: two separate sets); tests must use their own
+ * namespaces (see src/testenv/README.md).
+ */
+export function sharedTestEnv(options: SharedTestEnvOptions = {}): Promise<TestEnv> {
+  const nodes = options.nodes ?? false;
+  let env = shared.get(nodes);
+  if (!env) {
+    env = startTestEnv({ nodes });
+    shared.set(nodes, env);
+  }
+  if (!signalsHooked) {
+    signalsHooked = true;
     // Ctrl-C during a test run: stop the clusters before exiting (the unload hook does it otherwise).
     const interrupted = () => {
       killAllTestEnvs();
@@ -25,19 +45,23 @@ export function sharedTestEnv(): Promise<TestEnv> {
     Deno.addSignalListener("SIGINT", interrupted);
     Deno.addSignalListener("SIGTERM", interrupted);
   }
-  return shared;
+  return env;
 }
 
 /**
  * A test against the shared clusters. Resource and op sanitizers are off because the clusters
  * deliberately outlive each test; everything else a test opens it must close itself.
  */
-export function e2eTest(name: string, fn: (env: TestEnv) => Promise<void>): void {
+export function e2eTest(
+  name: string,
+  fn: (env: TestEnv) => Promise<void>,
+  options: SharedTestEnvOptions = {},
+): void {
   Deno.test({
     name,
     sanitizeResources: false,
     sanitizeOps: false,
-    fn: async () => fn(await sharedTestEnv()),
+    fn: async () => fn(await sharedTestEnv(options)),
   });
 }
 
