@@ -13,7 +13,7 @@ import { type BodyMetadata, bodyMetadata } from "./body_metadata.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
-import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
+import { parseRequestInfo, queryFlag, type RequestInfo } from "./request_info.ts";
 import { decideRoute } from "./route.ts";
 import { serveMergedList } from "./merge/merged_list.ts";
 import { serveMergedWatch } from "./merge/merged_watch.ts";
@@ -53,7 +53,6 @@ export interface ProxyHandler {
 }
 
 const CARRIED_UPGRADES = ["websocket", "spdy/3.1"];
-const FOLLOW = /[?&]follow=true(&|$)/;
 
 /** Creates the handler. */
 export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
@@ -240,7 +239,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         });
         const headers = responseHeaders(upstreamResponse, decision.cluster);
         res.writeHead(code, upstreamResponse.statusMessage ?? "", headers);
-        const streaming = info.verb === "watch" || FOLLOW.test(url.search);
+        const streaming = info.verb === "watch" || queryFlag(url.searchParams, "follow") === true;
         if (streaming) {
           // Headers go out now; each event is written the moment it arrives.
           res.flushHeaders();
