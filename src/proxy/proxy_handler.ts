@@ -17,6 +17,7 @@ import { parseRequestInfo, queryFlag, type RequestInfo } from "./request_info.ts
 import { decideRoute } from "./route.ts";
 import { serveMergedList } from "./merge/merged_list.ts";
 import { serveMergedWatch } from "./merge/merged_watch.ts";
+import { PositionMemory } from "./merge/position_memory.ts";
 import { unmergeBody } from "./merge/unmerge_body.ts";
 import {
   forwardedHeaders,
@@ -59,6 +60,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const expected = `Bearer ${deps.token}`;
   const authorized = (headers: IncomingHttpHeaders) =>
     sameInConstantTime(headers.authorization ?? "", expected);
+
+  // Merged reads share one memory of the positions behind the versions their watches issued.
+  const merged = { upstream: deps.upstream, logger: deps.logger, positions: new PositionMemory() };
 
   const unavailable = (cluster: string) =>
     deps.unavailableReason?.(cluster) ?? `Cluster "${cluster}" is not available in this proxy`;
@@ -191,7 +195,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
           const options = { clusters: decision.merge, degraded: decision.degraded };
-          return await serve(req, res, url.pathname, url.searchParams, options, deps);
+          return await serve(req, res, url.pathname, url.searchParams, options, merged);
         }
         const upstream = deps.upstream(decision.cluster);
         if (!upstream) {
