@@ -7,24 +7,11 @@
  * written while the slowest cluster is still answering.
  */
 import { concatBytes } from "../../bytes.ts";
-import {
-  CLOSE_ARRAY,
-  CLOSE_OBJECT,
-  closingQuote,
-  COLON,
-  COMMA,
-  COMMA_BYTES,
-  isKey,
-  isSpace,
-  markObject,
-  type Marks,
-  marksFor,
-  nextNonSpace,
-  OPEN_ARRAY,
-  OPEN_OBJECT,
-  QUOTE,
-} from "./mark_object.ts";
+import { COMMA_BYTES, markObject, type Marks, marksFor, PUNCTUATION, SCAN } from "./mark_object.ts";
 import type { KubeObject } from "./merge_objects.ts";
+
+const { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = PUNCTUATION;
+const { closingQuote, isKey, isSpace, nextNonSpace } = SCAN;
 
 /** One cluster's list, its items marked. */
 export interface SplicedList {

@@ -6,9 +6,21 @@
  * the objects of their events.
  */
 
-/** JSON punctuation, as bytes. */
-export const QUOTE = 34, BACKSLASH = 92, OPEN_OBJECT = 123, CLOSE_OBJECT = 125;
-export const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58, COMMA = 44;
+// Module-local on purpose: V8 reads exported bindings through a cell on every use, which cost
+// the byte loops below about 10%. Other modules destructure PUNCTUATION into their own.
+const QUOTE = 34, BACKSLASH = 92, OPEN_OBJECT = 123, CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58, COMMA = 44;
+/** JSON punctuation, as bytes (destructure it into module-local constants). */
+export const PUNCTUATION = {
+  QUOTE,
+  BACKSLASH,
+  OPEN_OBJECT,
+  CLOSE_OBJECT,
+  OPEN_ARRAY,
+  CLOSE_ARRAY,
+  COLON,
+  COMMA,
+} as const;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -22,6 +34,13 @@ const KEYS = {
 };
 /** A comma, as bytes. */
 export const COMMA_BYTES = encoder.encode(",");
+
+/**
+ * The byte scanners the list and watch splicers share (destructure them into module-local
+ * constants, as PUNCTUATION): whether a byte is JSON whitespace, the next non-space index,
+ * whether a range spells a key, the index of a string's closing quote.
+ */
+export const SCAN = { isSpace, nextNonSpace, isKey, closingQuote } as const;
 
 /** The bytes inserted into objects of one cluster. */
 export interface Marks {
@@ -51,18 +70,18 @@ export interface MarkedObject {
   end: number;
 }
 
-export function isSpace(byte: number): boolean {
+function isSpace(byte: number): boolean {
   return byte === 32 || byte === 10 || byte === 13 || byte === 9;
 }
 
-export function nextNonSpace(bytes: Uint8Array, from: number): number {
+function nextNonSpace(bytes: Uint8Array, from: number): number {
   let i = from;
   while (i < bytes.length && isSpace(bytes[i]!)) i++;
   return i;
 }
 
 /** True when bytes[start, end) spell `key`. */
-export function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
   if (end - start !== key.length) return false;
   for (let j = 0; j < key.length; j++) if (bytes[start + j] !== key[j]) return false;
   return true;
@@ -73,7 +92,7 @@ export function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8A
  * length when the string does not end in these bytes. Most strings in a list are short keys:
  * those are walked here, longer ones found with the native search.
  */
-export function closingQuote(bytes: Uint8Array, from: number): number {
+function closingQuote(bytes: Uint8Array, from: number): number {
   const stop = Math.min(bytes.length, from + 48);
   for (let i = from; i < stop; i++) {
     const byte = bytes[i]!;
@@ -94,16 +113,19 @@ function escapedClosingQuote(bytes: Uint8Array, from: number): number {
   return bytes.length;
 }
 
-type Key = "kind" | "metadata" | "annotations" | "name" | "namespace" | "resourceVersion" | "other";
+// What the last key at depth 1 or 2 named (numbers: this loop runs over every byte of a list).
+const OTHER = 0, METADATA = 1, ANNOTATIONS = 2, NAME = 3, NAMESPACE = 4, VERSION = 5, KIND = 6;
 
 /**
  * The object starting at `start` (its `{`), marked; undefined when it does not end in these
- * bytes. Depth 1 is the object, 2 its metadata, 3 the annotations.
+ * bytes. Depth 1 is the object, 2 its metadata, 3 the annotations. Its kind and resourceVersion
+ * are decoded only when `details` is set (watch events need them, list items do not).
  */
 export function markObject(
   bytes: Uint8Array,
   start: number,
   marks: Marks,
+  details = false,
 ): MarkedObject | undefined {
   const pieces: Uint8Array[] = [];
   let copiedTo = start;
@@ -112,12 +134,13 @@ export function markObject(
     copiedTo = at;
   };
   let depth = 0;
-  let key: Key = "other";
+  let key = OTHER;
   let inMetadata = false;
   let metadataHasKeys = false;
   let metadataHasAnnotations = false;
-  // Where each noted string value is ([start, end) with its quotes), decoded only when asked.
-  const found: Partial<Record<"kind" | "name" | "namespace" | "resourceVersion", number[]>> = {};
+  // Where the noted string values start (their opening quote), by key: few live variables in
+  // a loop that runs over every byte.
+  const noted = [-1, -1, -1, -1, -1, -1, -1];
   for (let i = start; i < bytes.length; i++) {
     const byte = bytes[i]!;
     if (byte === QUOTE) {
@@ -126,36 +149,36 @@ export function markObject(
       const after = nextNonSpace(bytes, i + 1);
       if (after >= bytes.length) return undefined;
       if (bytes[after] === COLON) {
-        key = "other";
+        key = OTHER;
         if (depth === 1) {
-          if (isKey(bytes, from, i, KEYS.metadata)) key = "metadata";
-          else if (isKey(bytes, from, i, KEYS.kind)) key = "kind";
+          if (isKey(bytes, from, i, KEYS.metadata)) key = METADATA;
+          else if (details && isKey(bytes, from, i, KEYS.kind)) key = KIND;
         } else if (depth === 2 && inMetadata) {
           metadataHasKeys = true;
-          if (isKey(bytes, from, i, KEYS.name)) key = "name";
-          else if (isKey(bytes, from, i, KEYS.namespace)) key = "namespace";
-          else if (isKey(bytes, from, i, KEYS.annotations)) key = "annotations";
-          else if (isKey(bytes, from, i, KEYS.resourceVersion)) key = "resourceVersion";
+          if (isKey(bytes, from, i, KEYS.name)) key = NAME;
+          else if (isKey(bytes, from, i, KEYS.namespace)) key = NAMESPACE;
+          else if (isKey(bytes, from, i, KEYS.annotations)) key = ANNOTATIONS;
+          else if (details && isKey(bytes, from, i, KEYS.resourceVersion)) key = VERSION;
         }
-      } else if (
-        (depth === 2 && inMetadata && key !== "other" && key !== "annotations") ||
-        (depth === 1 && key === "kind")
-      ) {
-        found[key as keyof typeof found] = [from - 1, i + 1];
+      } else if (key !== OTHER) {
+        // A string value: note where it is when its key is one of ours.
+        if ((depth === 2 && inMetadata && key !== ANNOTATIONS) || (depth === 1 && key === KIND)) {
+          noted[key] = from;
+        }
       }
       continue;
     }
     if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth++;
-      if (depth === 2 && byte === OPEN_OBJECT && key === "metadata") {
+      if (depth === 2 && byte === OPEN_OBJECT && key === METADATA) {
         inMetadata = true;
-      } else if (depth === 3 && byte === OPEN_OBJECT && key === "annotations" && inMetadata) {
+      } else if (depth === 3 && byte === OPEN_OBJECT && key === ANNOTATIONS && inMetadata) {
         const next = nextNonSpace(bytes, i + 1);
         if (next >= bytes.length) return undefined;
         metadataHasAnnotations = true;
         insert(i + 1, marks.entry, ...(bytes[next] === CLOSE_OBJECT ? [] : [COMMA_BYTES]));
       }
-      key = "other";
+      key = OTHER;
       continue;
     }
     if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
@@ -168,22 +191,23 @@ export function markObject(
       depth--;
       if (depth === 0) {
         pieces.push(bytes.subarray(copiedTo, i + 1));
-        const text = (range: number[] | undefined) =>
-          range ? JSON.parse(decoder.decode(bytes.subarray(range[0], range[1]))) as string : "";
-        const namespace = text(found.namespace);
+        const name = text(bytes, noted[NAME]!);
+        const namespace = text(bytes, noted[NAMESPACE]!);
         return {
           pieces,
-          name: namespace ? `${namespace}/${text(found.name)}` : text(found.name),
-          get kind() {
-            return text(found.kind);
-          },
-          get resourceVersion() {
-            return text(found.resourceVersion);
-          },
+          name: namespace ? `${namespace}/${name}` : name,
+          kind: details ? text(bytes, noted[KIND]!) : "",
+          resourceVersion: details ? text(bytes, noted[VERSION]!) : "",
           end: i + 1,
         };
       }
     }
   }
   return undefined;
+}
+
+/** The JSON string whose first character is at `from` (after its quote), or "" when none (-1). */
+function text(bytes: Uint8Array, from: number): string {
+  if (from < 0) return "";
+  return JSON.parse(decoder.decode(bytes.subarray(from - 1, closingQuote(bytes, from) + 1)));
 }

@@ -3,20 +3,10 @@
  * parsing it (pure): its object gets the source annotation, every other byte stays as the
  * cluster sent it, and its type and the object's kind and resourceVersion are noted.
  */
-import {
-  CLOSE_ARRAY,
-  CLOSE_OBJECT,
-  closingQuote,
-  COLON,
-  COMMA,
-  type MarkedObject,
-  markObject,
-  type Marks,
-  nextNonSpace,
-  OPEN_ARRAY,
-  OPEN_OBJECT,
-  QUOTE,
-} from "./mark_object.ts";
+import { type MarkedObject, markObject, type Marks, PUNCTUATION, SCAN } from "./mark_object.ts";
+
+const { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = PUNCTUATION;
+const { closingQuote, nextNonSpace } = SCAN;
 
 /** A watch event: its type, and its line with the object marked (in pieces). */
 export interface MarkedEvent {
@@ -48,7 +38,7 @@ export function markEvent(line: Uint8Array, marks: Marks): MarkedEvent {
     if (line[i] !== COLON) throw unreadable();
     const value = nextNonSpace(line, i + 1);
     if (key === "object" && line[value] === OPEN_OBJECT && !UNMARKED.has(type ?? "")) {
-      object = markObject(line, value, marks);
+      object = markObject(line, value, marks, true);
       if (!object) throw unreadable();
       objectAt = value;
       i = object.end;
