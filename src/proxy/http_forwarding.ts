@@ -4,6 +4,7 @@ import { headersFromRaw, type ProxyRequest, type ProxyResponse } from "../http1/
 
 export { headersFromRaw };
 import type { Duplex, Readable } from "node:stream";
+import { queryFlag } from "./request_info.ts";
 import { CLUSTER_HEADER } from "./status_response.ts";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
@@ -153,9 +154,14 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
   }
 }
 
-/** True for requests whose answer is a stream (watch, logs -f): its headers go out at once. */
+/**
+ * True for requests whose answer is a stream (watch, logs -f): its headers go out at once. The
+ * flags are read as kube-apiserver reads them (`watch=True`, `watch=t`, a bare `watch`...).
+ */
 export function isStreamingTarget(target: string): boolean {
-  return /[?&](watch=(1|true)|follow=true)/.test(target);
+  const { pathname, searchParams } = splitTarget(target);
+  return queryFlag(searchParams, "watch") === true || queryFlag(searchParams, "follow") === true ||
+    /^\/api(s\/[^/]+)?\/[^/]+\/watch\//.test(pathname);
 }
 
 /**

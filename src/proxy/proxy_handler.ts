@@ -13,10 +13,11 @@ import { type BodyMetadata, bodyMetadata } from "./body_metadata.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
-import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
+import { parseRequestInfo, queryFlag, type RequestInfo } from "./request_info.ts";
 import { decideRoute } from "./route.ts";
 import { serveMergedList } from "./merge/merged_list.ts";
 import { serveMergedWatch } from "./merge/merged_watch.ts";
+import { PositionMemory } from "./merge/position_memory.ts";
 import { unmergeBody } from "./merge/unmerge_body.ts";
 import {
   forwardedHeaders,
@@ -53,13 +54,15 @@ export interface ProxyHandler {
 }
 
 const CARRIED_UPGRADES = ["websocket", "spdy/3.1"];
-const FOLLOW = /[?&]follow=true(&|$)/;
 
 /** Creates the handler. */
 export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const expected = `Bearer ${deps.token}`;
   const authorized = (headers: IncomingHttpHeaders) =>
     sameInConstantTime(headers.authorization ?? "", expected);
+
+  // Merged reads share one memory of the positions behind the versions their watches issued.
+  const merged = { upstream: deps.upstream, logger: deps.logger, positions: new PositionMemory() };
 
   const unavailable = (cluster: string) =>
     deps.unavailableReason?.(cluster) ?? `Cluster "${cluster}" is not available in this proxy`;
@@ -192,7 +195,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
           const options = { clusters: decision.merge, degraded: decision.degraded };
-          return await serve(req, res, url.pathname, url.searchParams, options, deps);
+          return await serve(req, res, url.pathname, url.searchParams, options, merged);
         }
         const upstream = deps.upstream(decision.cluster);
         if (!upstream) {
@@ -240,7 +243,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         });
         const headers = responseHeaders(upstreamResponse, decision.cluster);
         res.writeHead(code, upstreamResponse.statusMessage ?? "", headers);
-        const streaming = info.verb === "watch" || FOLLOW.test(url.search);
+        const streaming = info.verb === "watch" || queryFlag(url.searchParams, "follow") === true;
         if (streaming) {
           // Headers go out now; each event is written the moment it arrives.
           res.flushHeaders();

@@ -98,7 +98,7 @@ function finishVerb(info: RequestInfo, method: string, search: string): RequestI
     if (info.verb === "watch") {
       // /watch/ prefix already decided
     } else if (!info.name) {
-      info.verb = isWatch(search) ? "watch" : "list";
+      info.verb = queryFlag(new URLSearchParams(search), "watch") ? "watch" : "list";
     } else {
       info.verb = "get";
     }
@@ -109,9 +109,31 @@ function finishVerb(info: RequestInfo, method: string, search: string): RequestI
   return info;
 }
 
-function isWatch(search: string): boolean {
-  const value = new URLSearchParams(search).get("watch");
-  return value === "1" || value === "true";
+/**
+ * A boolean query parameter (watch, allowWatchBookmarks, sendInitialEvents, follow...) read as
+ * kube-apiserver reads it: undefined when absent; false when its first value is "0" or "false"
+ * compared as Go's strings.EqualFold does; true for any other value, the empty one included
+ * (apimachinery pkg/runtime/conversion.go, Convert_Slice_string_To_bool: not strconv.ParseBool,
+ * so `?watch`, `?watch=True` and `?watch=yes` all watch).
+ */
+export function queryFlag(params: URLSearchParams, name: string): boolean | undefined {
+  const value = params.get(name);
+  if (value === null) return undefined;
+  return !(value === "0" || equalsFalseFolded(value));
+}
+
+/** strings.EqualFold(value, "false"): ASCII case folding, and U+017F (long s) folds to "s". */
+function equalsFalseFolded(value: string): boolean {
+  const letters = [...value];
+  if (letters.length !== 5) return false;
+  return letters.every((letter, i) => {
+    const folded = letter === "\u017f"
+      ? "s"
+      : letter.length === 1 && letter < "\x80"
+      ? letter.toLowerCase()
+      : letter;
+    return folded === "false"[i];
+  });
 }
 
 function safeDecode(part: string): string {

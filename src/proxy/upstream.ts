@@ -56,7 +56,7 @@ export interface Upstream {
   read(
     path: string,
     headers: Record<string, string>,
-  ): Promise<{ status: number; body: Uint8Array }>;
+  ): Promise<{ status: number; body: Uint8Array; contentType: string }>;
   close(): void;
 }
 
@@ -264,7 +264,11 @@ export function createUpstream(
       try {
         const response = await transport.fetch(path, { headers, signal: abort.signal });
         clearTimeout(timer);
-        return { status: response.status, body: new Uint8Array(await response.arrayBuffer()) };
+        return {
+          status: response.status,
+          body: new Uint8Array(await response.arrayBuffer()),
+          contentType: response.headers.get("content-type") ?? "",
+        };
       } catch (error) {
         throw new UpstreamUnavailableError(
           name,

@@ -4,6 +4,7 @@
  * first use into the cache, and fails with what to install when its toolchain is missing.
  */
 import { join } from "node:path";
+import { waitFor } from "../../src/testenv/mod.ts";
 
 const CLIENTS = new URL("../clients/", import.meta.url).pathname;
 
@@ -101,4 +102,67 @@ export function yamuxGoBinary(): Promise<string> {
     });
     return binary;
   })();
+}
+
+/** A client program running in the background, its stdout and stderr collected as they come. */
+export interface RunningClient {
+  /** Everything it printed so far (stdout and stderr, interleaved as they arrived). */
+  output(): string;
+  /** Waits until its output satisfies `test`; fails with the output after the deadline. */
+  waitFor(
+    test: (output: string) => boolean,
+    description: string,
+    timeoutMs?: number,
+  ): Promise<void>;
+  /** Stops it (closes its stdin, or signals it) and waits for it to exit. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts a client program; `env` adds to the environment (feature gates, say). The programs in
+ * tests/clients stop when their stdin closes; others (kubectl) are stopped with SIGTERM.
+ */
+export function startClient(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; stopWith?: "stdin" | "signal" } = {},
+): RunningClient {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.env ? { env: options.env } : {}),
+  }).spawn();
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) output += text;
+  };
+  const reading = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const status = child.status;
+  return {
+    output: () => output,
+    async waitFor(test, description, timeoutMs = 60_000) {
+      let exited = false;
+      status.then(() => exited = true);
+      await waitFor(() => {
+        if (test(output)) return true;
+        if (exited) throw new Error("the client exited");
+        return false;
+      }, { description, timeoutMs, intervalMs: 50 }).catch((error) => {
+        throw new Error(`${error.message}; its output ends with:\n${output.slice(-3000)}`);
+      });
+    },
+    async stop() {
+      await child.stdin.close().catch(() => {});
+      if (options.stopWith === "signal") {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already exited */ }
+      }
+      const result = await status;
+      await reading;
+      return result;
+    },
+  };
 }

@@ -1,12 +1,7 @@
 import { assertEquals, assertThrows } from "../_utils/assert.ts";
 import { decodeMergedVersion, encodeMergedVersion } from "../../src/proxy/merge/merged_version.ts";
 import { decodeContinue, encodeContinue } from "../../src/proxy/merge/continue_token.ts";
-import {
-  combineAnswers,
-  endsInitialEvents,
-  translateEvent,
-  withoutInitialEventsEnd,
-} from "../../src/proxy/merge/merge_objects.ts";
+import { combineAnswers } from "../../src/proxy/merge/merge_objects.ts";
 import { unmergeBody } from "../../src/proxy/merge/unmerge_body.ts";
 
 Deno.test("merged versions round-trip, do not depend on order, and refuse damage", () => {
@@ -21,6 +16,10 @@ Deno.test("merged versions round-trip, do not depend on order, and refuse damage
 Deno.test("continue tokens round-trip and are checked against the clusters", () => {
   const token = encodeContinue({ index: 1, token: "abc", versions: { east: "5" } });
   assertEquals(decodeContinue(token, 3), { index: 1, token: "abc", versions: { east: "5" } });
+  // With where the first page asked the clusters to be listed (resourceVersion and match).
+  const start = { versions: { east: "5", west: "9" }, match: "Exact" };
+  const walk = encodeContinue({ index: 1, token: "", versions: { east: "5" }, start });
+  assertEquals(decodeContinue(walk, 2), { index: 1, token: "", versions: { east: "5" }, start });
   assertThrows(() => decodeContinue(token, 1), Error, "not issued by this proxy");
   assertThrows(() => decodeContinue("eyJ2IjoxfQ", 3), Error, "not issued by this proxy");
 });
@@ -67,30 +66,6 @@ Deno.test("combineAnswers joins Table rows and adds a Cluster column after Name"
     ["a", "east", 1],
     ["b", "west", 1],
   ]);
-});
-
-Deno.test("translateEvent carries each cluster's progress in the merged version", () => {
-  const versions = { east: "1", west: "2" };
-  const event = translateEvent(
-    { type: "ADDED", object: { metadata: { name: "a", resourceVersion: "7" } } },
-    "west",
-    versions,
-  );
-  assertEquals(decodeMergedVersion(event.object.metadata!.resourceVersion!), {
-    east: "1",
-    west: "7",
-  });
-  assertEquals(event.object.metadata?.annotations?.["mca.k8s.io/cluster"], "west");
-  const error = { type: "ERROR", object: { kind: "Status", code: 410 } };
-  assertEquals(translateEvent(error, "east", versions), error);
-  const end = {
-    type: "BOOKMARK",
-    object: {
-      metadata: { resourceVersion: "9", annotations: { "k8s.io/initial-events-end": "true" } },
-    },
-  };
-  assertEquals(endsInitialEvents(end), true);
-  assertEquals(endsInitialEvents(withoutInitialEventsEnd(end)), false);
 });
 
 Deno.test("unmergeBody strips the source and restores the cluster's own version", () => {

@@ -1,5 +1,5 @@
 import { assertEquals } from "../_utils/assert.ts";
-import { parseRequestInfo } from "../../src/proxy/mod.ts";
+import { parseRequestInfo, queryFlag } from "../../src/proxy/mod.ts";
 
 const cases: [string, string, string, Partial<ReturnType<typeof parseRequestInfo>>][] = [
   ["GET", "/api", "", { isResourceRequest: false }],
@@ -62,5 +62,33 @@ for (const [method, path, search, expected] of cases) {
     for (const [key, value] of Object.entries(expected)) {
       assertEquals(info[key as keyof typeof info], value, key);
     }
+  });
+}
+
+// kube-apiserver's reading of boolean query parameters (Convert_Slice_string_To_bool): only the
+// first value counts; "0" and any case of "false" (Go's EqualFold, where U+017F folds to "s")
+// are false; every other value, the empty one included, is true. Checked against Go.
+const flags: [string, boolean | undefined][] = [
+  ["", undefined],
+  ["?other=true", undefined],
+  ...["1", "t", "T", "TRUE", "true", "True", "tRuE", "", "yes", "on", "00", "f", "F", "no"].map((
+    value,
+  ): [string, boolean] => [`?watch=${encodeURIComponent(value)}`, true]),
+  ...["0", "false", "FALSE", "False", "fAlSe", "fal\u017fe", "FAL\u017fE"].map((
+    value,
+  ): [string, boolean] => [`?watch=${encodeURIComponent(value)}`, false]),
+  ["?watch", true],
+  ["?watch=+false", true],
+  ["?watch=false+", true],
+  ["?watch=%EF%BD%86alse", true], // a full-width "f" does not fold to "f"
+  ["?watch=false&watch=true", false],
+  ["?watch=true&watch=false", true],
+];
+
+for (const [search, expected] of flags) {
+  Deno.test(`queryFlag() reads ${search || "no parameter"} as kube-apiserver does`, () => {
+    assertEquals(queryFlag(new URLSearchParams(search), "watch"), expected);
+    const info = parseRequestInfo("GET", "/api/v1/namespaces/shop/pods", search);
+    assertEquals(info.verb, expected ? "watch" : "list");
   });
 }

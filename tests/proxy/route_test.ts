@@ -224,3 +224,39 @@ Deno.test("explainRoute() says which rule and cluster, in plain words", () => {
     "the one among east, west, home",
   );
 });
+
+Deno.test("verbs routes and explain see every spelling of watch=true as a watch", () => {
+  const config = parseProxyConfig(
+    `
+clusters:
+  east: {kubeconfig: /k, context: east}
+  west: {kubeconfig: /k, context: west}
+routes:
+- name: watches-east
+  match: {verbs: [watch]}
+  cluster: east
+- name: merged
+  match: {resources: [configmaps]}
+  clusters: [east, west]
+`,
+    "config.yaml",
+  );
+  for (const value of ["true", "True", "TRUE", "1", "t", "T", "", "yes"]) {
+    const path = `/api/v1/namespaces/shop/pods?watch=${value}`;
+    const url = new URL(path, "https://x.invalid");
+    const decision = decideRoute(config, {
+      info: parseRequestInfo("GET", url.pathname, url.search),
+      header: () => null,
+    });
+    assertEquals(decision.type === "cluster" && decision.cluster, "east", path);
+    assertStringIncludes(explainRoute(config, { method: "GET", path }), "(watch pods");
+    assertStringIncludes(
+      explainRoute(config, { method: "GET", path: `/api/v1/configmaps?watch=${value}` }),
+      "(watch configmaps",
+    );
+  }
+  for (const value of ["false", "False", "0"]) {
+    const path = `/api/v1/namespaces/shop/pods?watch=${value}`;
+    assertStringIncludes(explainRoute(config, { method: "GET", path }), "(list pods");
+  }
+});

@@ -4,17 +4,22 @@
  */
 import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import type { Logger } from "../../log/mod.ts";
+import { type Status, statusOf } from "../../kube/mod.ts";
 import { forwardedHeaders } from "../http_forwarding.ts";
 import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";
 import type { Upstream } from "../upstream.ts";
+import { mergedAccept } from "./merged_accept.ts";
 import type { KubeObject } from "./merge_objects.ts";
-import { decodeMergedVersion, isMergedVersion, type VersionVector } from "./merged_version.ts";
+import type { PositionMemory } from "./position_memory.ts";
 import { encodeBody } from "./response_encoding.ts";
+import { DamagedVersionError, type StartPosition, startPosition } from "./start_position.ts";
 
 /** What a merged read needs. */
 export interface MergedReadDeps {
   upstream: (cluster: string) => Upstream | undefined;
   logger: Logger;
+  /** The positions behind the versions merged watches issued (shared by all merged reads). */
+  positions: PositionMemory;
 }
 
 /** How one merged read behaves. */
@@ -53,7 +58,7 @@ export function warnings(clashes: string[], missing: Missing): string[] {
 
 /** A merged read that cannot be served: becomes a Status with this code. */
 export class MergeError extends Error {
-  constructor(readonly code: number, message: string, readonly status?: KubeObject) {
+  constructor(readonly code: number, message: string, readonly status?: KubeObject | Status) {
     super(message);
   }
 }
@@ -65,10 +70,11 @@ export function sendBytes(
   code: number,
   bytes: Uint8Array,
   clusters: string[],
+  contentType = "application/json",
 ): void {
   const { body, encoding } = encodeBody(bytes, req.headers["accept-encoding"]);
   res.writeHead(code, {
-    "content-type": "application/json",
+    "content-type": contentType,
     "content-length": body.length,
     "cache-control": "no-cache, private",
     ...(encoding ? { "content-encoding": encoding, vary: "Accept-Encoding" } : {}),
@@ -87,7 +93,11 @@ export function sendJson(
   sendBytes(req, res, code, new TextEncoder().encode(JSON.stringify(body)), clusters);
 }
 
-/** The query for one cluster: the client's, with that cluster's own version (if any) and extras. */
+/**
+ * The query for one cluster: the client's, with that cluster's own version (if any) and extras.
+ * A LIST without a version has no `resourceVersionMatch` either (kube-apiserver forbids it); a
+ * watch-list keeps it (it requires it).
+ */
 export function clusterQuery(
   params: URLSearchParams,
   version: string | undefined,
@@ -96,40 +106,57 @@ export function clusterQuery(
   const query = new URLSearchParams(params);
   for (const name of ["continue", "limit", "resourceVersion"]) query.delete(name);
   if (version !== undefined) query.set("resourceVersion", version);
+  else if (extra.watch === undefined) query.delete("resourceVersionMatch");
   for (const [name, value] of Object.entries(extra)) query.set(name, value);
   const text = query.toString();
   return text ? `?${text}` : "";
 }
 
-/** The version a cluster starts from: its part of a merged version, or the client's plain one ("0"). */
-export function startVersion(
+/** Where a read on `pathname` starts; a damaged merged version is a 400, an expired one a 410. */
+export function readStart(
   params: URLSearchParams,
-  versions: VersionVector | undefined,
-  cluster: string,
-): string | undefined {
-  if (versions) return versions[cluster];
-  return params.get("resourceVersion") ?? undefined;
-}
-
-/** The client's resourceVersion as a vector when it is a merged one. */
-export function givenVersions(params: URLSearchParams): VersionVector | undefined {
-  const given = params.get("resourceVersion");
-  if (!given || !isMergedVersion(given)) return undefined;
+  deps: MergedReadDeps,
+  options: { scope: string; lowerBound: boolean },
+): Exclude<StartPosition, { type: "expired" }> {
+  let start: StartPosition;
   try {
-    return decodeMergedVersion(given);
+    start = startPosition(params, deps.positions, options);
   } catch (error) {
-    throw new MergeError(400, (error as Error).message);
+    if (error instanceof DamagedVersionError) throw new MergeError(400, error.message);
+    throw error;
   }
+  if (start.type === "expired") throw expiredError(start.message);
+  return start;
 }
 
-/** Upstream headers: the client's, asking for JSON (or a JSON Table) without compression. */
-export function upstreamHeaders(req: ProxyRequest): Record<string, string | string[]> {
+/** A 410 Gone with the reason kube-apiserver gives a version it no longer has. */
+export function expiredError(message: string): MergeError {
+  return new MergeError(410, message, statusOf(410, "Expired", message));
+}
+
+/** The version to ask `cluster` for, at a start position (undefined: its latest state). */
+export function versionAt(start: StartPosition, cluster: string): string | undefined {
+  if (start.type === "at") return start.versions[cluster];
+  return start.type === "latest" && start.any ? "0" : undefined;
+}
+
+/**
+ * Upstream headers: the client's, asking for the JSON form the client accepts (merged_accept.ts)
+ * without compression; `table` says whether the client asked for Tables. A client that accepts
+ * no JSON form gets 406.
+ */
+export function upstreamHeaders(
+  req: ProxyRequest,
+): { headers: Record<string, string | string[]>; table: boolean } {
+  const negotiated = mergedAccept(req.headers.accept);
+  if (negotiated.type === "not-acceptable") {
+    const message = negotiated.message;
+    throw new MergeError(406, message, statusOf(406, "NotAcceptable", message));
+  }
   const headers = forwardedHeaders(req, { upgrade: false });
-  headers.accept = wantsTable(req)
-    ? "application/json;as=Table;v=v1;g=meta.k8s.io"
-    : "application/json";
+  headers.accept = negotiated.accept;
   delete headers["accept-encoding"];
-  return headers;
+  return { headers, table: negotiated.table };
 }
 
 export function upstreamOf(deps: MergedReadDeps, cluster: string): Upstream {
@@ -164,10 +191,6 @@ export function failureOf(cluster: string, code: number, body: Uint8Array): Merg
   }
   const message = (status as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
   return new MergeError(code, `Cluster "${cluster}": ${message}`, status);
-}
-
-export function wantsTable(req: ProxyRequest): boolean {
-  return /as=Table/.test(String(req.headers.accept ?? ""));
 }
 
 export function failMerged(

@@ -12,13 +12,23 @@ export interface MergedContinue {
   /** The cluster's own continue token ("" to start that cluster). */
   token: string;
   versions: VersionVector;
+  /**
+   * Where the first page asked every cluster to be listed (its resourceVersion, with
+   * `resourceVersionMatch`), so that clusters reached on later pages are listed there too
+   * (the pages of one list are one snapshot per cluster). Absent: as they are when reached.
+   */
+  start?: { versions: VersionVector; match: string };
 }
 
 const PREFIX = "mca1.";
 
 /** Encodes the walk position. */
 export function encodeContinue(position: MergedContinue): string {
-  return PREFIX + toBase64Url(JSON.stringify([position.index, position.token, position.versions]));
+  const { index, token, versions, start } = position;
+  return PREFIX +
+    toBase64Url(
+      JSON.stringify([index, token, versions, ...(start ? [start.versions, start.match] : [])]),
+    );
 }
 
 /** Decodes a continue token from a client; an error says why it cannot be used. */
@@ -31,14 +41,26 @@ export function decodeContinue(text: string, clusterCount: number): MergedContin
   } catch {
     throw damaged;
   }
-  if (!Array.isArray(value) || value.length !== 3) throw damaged;
-  const [index, token, versions] = value as [unknown, unknown, unknown];
+  if (!Array.isArray(value) || (value.length !== 3 && value.length !== 5)) throw damaged;
+  const [index, token, versions, startVersions, match] = value as unknown[];
   if (
     typeof index !== "number" || !Number.isInteger(index) || index < 0 ||
-    index >= clusterCount || typeof token !== "string" || typeof versions !== "object" ||
-    versions === null || Array.isArray(versions)
+    index >= clusterCount || typeof token !== "string" || !isVector(versions) ||
+    (value.length === 5 && (!isVector(startVersions) || typeof match !== "string"))
   ) {
     throw damaged;
   }
-  return { index, token, versions: versions as VersionVector };
+  return {
+    index,
+    token,
+    versions,
+    ...(isVector(startVersions)
+      ? { start: { versions: startVersions, match: match as string } }
+      : {}),
+  };
+}
+
+function isVector(value: unknown): value is VersionVector {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.values(value).every((version) => typeof version === "string");
 }

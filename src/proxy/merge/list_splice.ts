@@ -7,7 +7,11 @@
  * written while the slowest cluster is still answering.
  */
 import { concatBytes } from "../../bytes.ts";
+import { COMMA_BYTES, markObject, type Marks, marksFor, PUNCTUATION, SCAN } from "./mark_object.ts";
 import type { KubeObject } from "./merge_objects.ts";
+
+const { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = PUNCTUATION;
+const { closingQuote, isKey, isSpace, nextNonSpace } = SCAN;
 
 /** One cluster's list, its items marked. */
 export interface SplicedList {
@@ -19,18 +23,9 @@ export interface SplicedList {
   names: string[];
 }
 
-const QUOTE = 34, BACKSLASH = 92, OPEN_OBJECT = 123, CLOSE_OBJECT = 125;
-const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58, COMMA = 44;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const KEYS = {
-  items: encoder.encode("items"),
-  metadata: encoder.encode("metadata"),
-  annotations: encoder.encode("annotations"),
-  name: encoder.encode("name"),
-  namespace: encoder.encode("namespace"),
-};
-const COMMA_BYTES = encoder.encode(",");
+const ITEMS = encoder.encode("items");
 const NOT_A_LIST = "the answer is not a list with items";
 
 /** Marks a whole JSON list at once; throws on a non-list. */
@@ -112,7 +107,7 @@ export class ListSplicer {
         return out;
       }
       if (bytes[i] !== OPEN_OBJECT) throw new Error(NOT_A_LIST);
-      const item = markItem(bytes, i, this.#marks);
+      const item = markObject(bytes, i, this.#marks);
       if (!item) break;
       if (out.length > 0) out.push(COMMA_BYTES);
       out.push(...item.pieces);
@@ -133,66 +128,9 @@ export class ListSplicer {
   }
 }
 
-interface Marks {
-  /** `"mca.k8s.io/cluster":"<cluster>"` */
-  entry: Uint8Array;
-  /** `"annotations":{<entry>}` */
-  withAnnotations: Uint8Array;
-}
-
-function marksFor(cluster: string): Marks {
-  const entry = `"mca.k8s.io/cluster":${JSON.stringify(cluster)}`;
-  return {
-    entry: encoder.encode(entry),
-    withAnnotations: encoder.encode(`"annotations":{${entry}}`),
-  };
-}
-
 // A whole answer usually arrives as one part: no copy then.
 function concat(parts: Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
-}
-
-function isSpace(byte: number): boolean {
-  return byte === 32 || byte === 10 || byte === 13 || byte === 9;
-}
-
-function nextNonSpace(bytes: Uint8Array, from: number): number {
-  let i = from;
-  while (i < bytes.length && isSpace(bytes[i]!)) i++;
-  return i;
-}
-
-function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
-  if (end - start !== key.length) return false;
-  for (let j = 0; j < key.length; j++) if (bytes[start + j] !== key[j]) return false;
-  return true;
-}
-
-/**
- * The index of the quote closing the string that starts at `from` (escapes honoured), or the
- * length when the string does not end in these bytes. Most strings in a list are short keys:
- * those are walked here, longer ones found with the native search.
- */
-function closingQuote(bytes: Uint8Array, from: number): number {
-  const stop = Math.min(bytes.length, from + 48);
-  for (let i = from; i < stop; i++) {
-    const byte = bytes[i]!;
-    if (byte === QUOTE) return i;
-    if (byte === BACKSLASH) return escapedClosingQuote(bytes, from);
-  }
-  return escapedClosingQuote(bytes, stop);
-}
-
-function escapedClosingQuote(bytes: Uint8Array, from: number): number {
-  let at = bytes.indexOf(QUOTE, from);
-  while (at > 0) {
-    let backslashes = 0;
-    while (bytes[at - 1 - backslashes] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return at;
-    at = bytes.indexOf(QUOTE, at + 1);
-  }
-  return bytes.length;
 }
 
 /** The index just past `"items":[` at the list's top level; -1 when not in these bytes yet. */
@@ -208,7 +146,7 @@ function itemsStart(bytes: Uint8Array): number {
       i = closingQuote(bytes, start);
       const after = nextNonSpace(bytes, i + 1);
       if (after >= bytes.length) return -1;
-      itemsKey = depth === 1 && bytes[after] === COLON && isKey(bytes, start, i, KEYS.items);
+      itemsKey = depth === 1 && bytes[after] === COLON && isKey(bytes, start, i, ITEMS);
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth++;
       if (depth === 2 && byte === OPEN_ARRAY && itemsKey) return i + 1;
@@ -218,82 +156,6 @@ function itemsStart(bytes: Uint8Array): number {
     }
   }
   return -1;
-}
-
-/**
- * One item starting at `start` (its `{`), marked: the pieces of its bytes with the annotation
- * inserted, its namespace/name, and the index past it; undefined when it does not end in these
- * bytes. Depth 1 is the item, 2 its metadata, 3 the annotations.
- */
-function markItem(
-  bytes: Uint8Array,
-  start: number,
-  marks: Marks,
-): { pieces: Uint8Array[]; name: string; end: number } | undefined {
-  const pieces: Uint8Array[] = [];
-  let copiedTo = start;
-  const insert = (at: number, ...parts: Uint8Array[]) => {
-    pieces.push(bytes.subarray(copiedTo, at), ...parts);
-    copiedTo = at;
-  };
-  let depth = 0;
-  let key: "metadata" | "annotations" | "name" | "namespace" | "other" = "other";
-  let inMetadata = false;
-  let metadataHasKeys = false;
-  let metadataHasAnnotations = false;
-  let name = "";
-  let namespace = "";
-  for (let i = start; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte === QUOTE) {
-      const from = i + 1;
-      i = closingQuote(bytes, from);
-      const after = nextNonSpace(bytes, i + 1);
-      if (after >= bytes.length) return undefined;
-      if (bytes[after] === COLON) {
-        key = "other";
-        if (depth === 1 && isKey(bytes, from, i, KEYS.metadata)) key = "metadata";
-        else if (depth === 2 && inMetadata) {
-          metadataHasKeys = true;
-          if (isKey(bytes, from, i, KEYS.name)) key = "name";
-          else if (isKey(bytes, from, i, KEYS.namespace)) key = "namespace";
-          else if (isKey(bytes, from, i, KEYS.annotations)) key = "annotations";
-        }
-      } else if (depth === 2 && inMetadata && (key === "name" || key === "namespace")) {
-        const value = JSON.parse(decoder.decode(bytes.subarray(from - 1, i + 1))) as string;
-        if (key === "name") name = value;
-        else namespace = value;
-      }
-      continue;
-    }
-    if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
-      depth++;
-      if (depth === 2 && byte === OPEN_OBJECT && key === "metadata") {
-        inMetadata = true;
-      } else if (depth === 3 && byte === OPEN_OBJECT && key === "annotations" && inMetadata) {
-        const next = nextNonSpace(bytes, i + 1);
-        if (next >= bytes.length) return undefined;
-        metadataHasAnnotations = true;
-        insert(i + 1, marks.entry, ...(bytes[next] === CLOSE_OBJECT ? [] : [COMMA_BYTES]));
-      }
-      key = "other";
-      continue;
-    }
-    if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-      if (depth === 2 && inMetadata) {
-        if (!metadataHasAnnotations) {
-          insert(i, ...(metadataHasKeys ? [COMMA_BYTES] : []), marks.withAnnotations);
-        }
-        inMetadata = false;
-      }
-      depth--;
-      if (depth === 0) {
-        pieces.push(bytes.subarray(copiedTo, i + 1));
-        return { pieces, name: namespace ? `${namespace}/${name}` : name, end: i + 1 };
-      }
-    }
-  }
-  return undefined;
 }
 
 /** The merged list's bytes: the first envelope with the given metadata, every cluster's items. */

@@ -29,10 +29,36 @@ export interface ClusterAnswer {
   body: KubeObject & { items?: KubeObject[]; rows?: TableRow[]; columnDefinitions?: unknown[] };
 }
 
-interface TableRow {
+/** One row of a Table. */
+export interface TableRow {
   cells: unknown[];
   object?: KubeObject;
   [key: string]: unknown;
+}
+
+/** The column a merged Table gets, right after Name, in LIST and WATCH alike. */
+const CLUSTER_COLUMN = {
+  name: "Cluster",
+  type: "string",
+  format: "",
+  description: "The cluster this object is in (mca merged read)",
+  priority: 0,
+};
+
+/** The columns with the Cluster column inserted after Name, and its index. */
+export function withClusterColumn(columns: unknown[]): { columns: unknown[]; at: number } {
+  const at = columns.findIndex((c) => (c as { name?: string }).name === "Name") + 1;
+  const result = [...columns];
+  result.splice(at, 0, CLUSTER_COLUMN);
+  return { columns: result, at };
+}
+
+/** The row with its cluster's cell at `at`, and its object (if any) marked. */
+export function withClusterCell(row: TableRow, at: number, cluster: string): TableRow {
+  const cells = [...row.cells];
+  cells.splice(at, 0, cluster);
+  if (row.object) markSource(row.object, cluster);
+  return { ...row, cells };
 }
 
 /** Marks an object with its cluster (in place). */
@@ -56,23 +82,9 @@ export function combineAnswers(
     ...(continueToken ? { continue: continueToken } : {}),
   };
   if (first.kind === "Table") {
-    const columns = [...(first.columnDefinitions ?? [])];
-    const nameAt = columns.findIndex((c) => (c as { name?: string }).name === "Name");
-    const clusterAt = nameAt + 1;
-    columns.splice(clusterAt, 0, {
-      name: "Cluster",
-      type: "string",
-      format: "",
-      description: "The cluster this object is in (mca merged read)",
-      priority: 0,
-    });
+    const { columns, at } = withClusterColumn(first.columnDefinitions ?? []);
     const rows = answers.flatMap(({ cluster, body }) =>
-      (body.rows ?? []).map((row) => {
-        const cells = [...row.cells];
-        cells.splice(clusterAt, 0, cluster);
-        if (row.object) markSource(row.object, cluster);
-        return { ...row, cells };
-      })
+      (body.rows ?? []).map((row) => withClusterCell(row, at, cluster))
     );
     return { ...first, metadata, columnDefinitions: columns, rows };
   }
@@ -89,42 +101,6 @@ export function combineAnswers(
 export interface WatchEvent {
   type: string;
   object: KubeObject;
-}
-
-/**
- * Rewrites one cluster's watch event for the merged stream: the cluster's version goes into
- * the vector (in place) and the object carries the merged version and its source. ERROR
- * events (a Status) are passed as they are.
- */
-export function translateEvent(
-  event: WatchEvent,
-  cluster: string,
-  versions: VersionVector,
-): WatchEvent {
-  if (event.type === "ERROR") return event;
-  const version = event.object.metadata?.resourceVersion;
-  if (version) versions[cluster] = version;
-  const object: KubeObject = {
-    ...event.object,
-    metadata: { ...event.object.metadata, resourceVersion: encodeMergedVersion(versions) },
-  };
-  if (event.type !== "BOOKMARK") markSource(object, cluster);
-  return { type: event.type, object };
-}
-
-/** True for the bookmark that ends a cluster's initial events. */
-export function endsInitialEvents(event: WatchEvent): boolean {
-  return event.type === "BOOKMARK" &&
-    event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === "true";
-}
-
-/** Without the initial-events-end mark (a cluster's own end, before the others are done). */
-export function withoutInitialEventsEnd(event: WatchEvent): WatchEvent {
-  const { [INITIAL_EVENTS_END]: _, ...annotations } = event.object.metadata?.annotations ?? {};
-  return {
-    type: event.type,
-    object: { ...event.object, metadata: { ...event.object.metadata, annotations } },
-  };
 }
 
 /**

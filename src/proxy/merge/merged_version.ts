@@ -55,3 +55,28 @@ export function fromBase64Url(text: string): string {
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Orders two versions of one cluster when both are decimal (kube-apiserver's versions are etcd
+ * revisions; Kubernetes 1.35 makes comparing them official); undefined when they cannot be
+ * compared (an aggregated API's own versions, say).
+ */
+export function compareVersions(a: string, b: string): number | undefined {
+  if (a === b) return 0;
+  if (!DECIMAL.test(a) || !DECIMAL.test(b)) return undefined;
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * Where a cluster's stream stands after an event with version `next`: the later of the two, or
+ * `next` when they cannot be compared. The objects of a watch's initial (synthetic) events
+ * carry their own, older versions; taking the later keeps the position from going back.
+ */
+export function laterVersion(current: string | undefined, next: string): string | undefined {
+  if (next === "" || current === undefined) return next || current;
+  const order = compareVersions(current, next);
+  return order !== undefined && order > 0 ? current : next;
+}

@@ -4,15 +4,23 @@
 //	create NS NAME k=v,k=v   create a ConfigMap with labels
 //	get NS NAME              print the ConfigMap's data as JSON
 //	list NS                  print the names of the ConfigMaps, one per line
-//	watch NS                 print "TYPE NAME" for each event until stdin closes
+//	watch NS [RV]            watch from RV (none: from now, with the current objects first);
+//	                         print "TYPE NAME@CLUSTER RV" for each event until stdin closes
 //	inform NS                run a SharedInformerFactory informer on ConfigMaps; after every
-//	                         change print "state name@cluster=value ..." (sorted); print
-//	                         "watch-error ..." when its watch fails; stop when stdin closes
+//	                         change print "state name@cluster=value ..." (sorted; a value over
+//	                         40 bytes as "sha256:HEX"); print "watch-error ..." when its watch
+//	                         fails; stop when stdin closes. KUBE_FEATURE_WatchListClient=true
+//	                         makes it use watch-list; KUBE_WATCHLIST_INCONSISTENCY_DETECTOR=true
+//	                         makes client-go compare what it got with a LIST (and panic)
+//	inform-metadata NS       the same with a metadata-only informer (PartialObjectMetadata, as
+//	                         the garbage collector and controller-runtime's OnlyMetadata use);
+//	                         print "state name@cluster ..."
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -23,8 +31,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -67,7 +79,11 @@ func main() {
 			fmt.Println(item.Name)
 		}
 	case "watch":
-		w, err := configMaps.Watch(ctx, metav1.ListOptions{})
+		options := metav1.ListOptions{}
+		if len(os.Args) > 4 {
+			options.ResourceVersion = os.Args[4]
+		}
+		w, err := configMaps.Watch(ctx, options)
 		check(err)
 		fmt.Println("watching")
 		go func() {
@@ -76,11 +92,16 @@ func main() {
 		}()
 		for event := range w.ResultChan() {
 			if cm, ok := event.Object.(*corev1.ConfigMap); ok {
-				fmt.Println(event.Type, cm.Name)
+				fmt.Println(event.Type, cm.Name+"@"+cm.Annotations["mca.k8s.io/cluster"],
+					cm.ResourceVersion)
+			} else if status, ok := event.Object.(*metav1.Status); ok {
+				fmt.Println(event.Type, status.Code, status.Reason)
 			}
 		}
 	case "inform":
 		inform(client, os.Args[3])
+	case "inform-metadata":
+		informMetadata(config, os.Args[3])
 	default:
 		fail("unknown command " + os.Args[2])
 	}
@@ -109,8 +130,12 @@ func inform(client kubernetes.Interface, namespace string) {
 		var names []string
 		for _, item := range informer.GetStore().List() {
 			cm := item.(*corev1.ConfigMap)
+			value := cm.Data["v"]
+			if len(value) > 40 {
+				value = fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(value)))
+			}
 			names = append(names, fmt.Sprintf("%s@%s=%s", cm.Name,
-				cm.Annotations["mca.k8s.io/cluster"], cm.Data["v"]))
+				cm.Annotations["mca.k8s.io/cluster"], value))
 		}
 		sort.Strings(names)
 		fmt.Println("state " + strings.Join(names, " "))
@@ -119,6 +144,41 @@ func inform(client kubernetes.Interface, namespace string) {
 		fmt.Println("watch-error " + strings.ReplaceAll(err.Error(), "\n", " "))
 	}))
 	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { show() },
+		UpdateFunc: func(any, any) { show() },
+		DeleteFunc: func(any) { show() },
+	})
+	check(err)
+	stop := make(chan struct{})
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	show()
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	close(stop)
+}
+
+// informMetadata prints a metadata-only informer's view after each change.
+func informMetadata(config *rest.Config, namespace string) {
+	client, err := metadata.NewForConfig(config)
+	check(err)
+	factory := metadatainformer.NewFilteredSharedInformerFactory(client, time.Hour, namespace, nil)
+	informer := factory.ForResource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Informer()
+	var mu sync.Mutex
+	show := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		var names []string
+		for _, item := range informer.GetStore().List() {
+			object := item.(*metav1.PartialObjectMetadata)
+			names = append(names, object.Name+"@"+object.Annotations["mca.k8s.io/cluster"])
+		}
+		sort.Strings(names)
+		fmt.Println("state " + strings.Join(names, " "))
+	}
+	check(informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		fmt.Println("watch-error " + strings.ReplaceAll(err.Error(), "\n", " "))
+	}))
+	_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { show() },
 		UpdateFunc: func(any, any) { show() },
 		DeleteFunc: func(any) { show() },

@@ -4,11 +4,14 @@ Usage: client.py KUBECONFIG COMMAND NS [ARGS]
   create NS NAME k=v,k=v   create a ConfigMap with labels
   get NS NAME              print the ConfigMap's data as JSON
   list NS                  print the names of the ConfigMaps, one per line
+  watch NS SECONDS [RV]    watch for SECONDS (from RV: resume), printing "TYPE NAME@CLUSTER RV"
+                           for each event, then "resume-from RV" with the version the client
+                           would resume from
 """
 import json
 import sys
 
-from kubernetes import client, config
+from kubernetes import client, config, watch
 
 
 def main(argv):
@@ -29,6 +32,16 @@ def main(argv):
     elif command == "list":
         for item in core.list_namespaced_config_map(namespace).items:
             print(item.metadata.name)
+    elif command == "watch":
+        watcher = watch.Watch()
+        options = {"timeout_seconds": int(argv[4])}
+        if len(argv) > 5:
+            options["resource_version"] = argv[5]
+        for event in watcher.stream(core.list_namespaced_config_map, namespace, **options):
+            metadata = event["object"].metadata
+            cluster = (metadata.annotations or {}).get("mca.k8s.io/cluster")
+            print(event["type"], f"{metadata.name}@{cluster}", metadata.resource_version, flush=True)
+        print("resume-from", watcher.resource_version, flush=True)
     else:
         sys.exit("unknown command " + command)
 
