@@ -1,6 +1,12 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
 import type { IncomingMessage } from "node:http";
-import { headersFromRaw, type ProxyRequest, type ProxyResponse } from "../http1/mod.ts";
+import {
+  headersFromRaw,
+  pauseSocket,
+  type ProxyRequest,
+  type ProxyResponse,
+  resumeSocket,
+} from "../http1/mod.ts";
 
 export { headersFromRaw };
 import type { Duplex, Readable } from "node:stream";
@@ -139,10 +145,14 @@ export function rawHeaderLines(
   return lines.map((line) => line + "\r\n").join("");
 }
 
-/** Joins two upgraded connections byte for byte; when either ends or fails, both are closed. */
+/**
+ * Joins two upgraded connections byte for byte; when either ends or fails, both are closed.
+ * Each side stops reading while the other is full (pauseSocket, not pipe: a piped TLS socket
+ * went on reading from the kernel, so a stalled port-forward client grew the process).
+ */
 export function spliceSockets(a: Duplex, b: Duplex): void {
-  a.pipe(b);
-  b.pipe(a);
+  relayBytes(a, b);
+  relayBytes(b, a);
   const close = () => {
     a.destroy();
     b.destroy();
@@ -151,6 +161,23 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
     end.once("close", close);
     end.once("error", close);
   }
+}
+
+/** Copies `from` into `to`, pausing `from` while `to` is full; ends `to` when `from` ends. */
+function relayBytes(from: Duplex, to: Duplex): void {
+  let waiting = false;
+  const resume = () => {
+    waiting = false;
+    resumeSocket(from);
+  };
+  from.on("data", (chunk: Uint8Array) => {
+    if (!to.write(chunk) && !waiting) {
+      waiting = true;
+      pauseSocket(from);
+      to.once("drain", resume);
+    }
+  });
+  from.once("end", () => to.end());
 }
 
 /** True for requests whose answer is a stream (watch, logs -f): its headers go out at once. */
