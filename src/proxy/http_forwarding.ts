@@ -98,14 +98,14 @@ export function forwardedHeaders(
   req: Pick<ProxyRequest, "rawHeaders" | "headers">,
   options: { upgrade: boolean; keepImpersonation?: boolean },
 ): Record<string, string | string[]> {
-  const connectionTokens = String(req.headers.connection ?? "").toLowerCase().split(",").map((t) =>
-    t.trim()
+  const connectionTokens = new Set(
+    String(req.headers.connection ?? "").toLowerCase().split(",").map((t) => t.trim()),
   );
   const result = headersFromRaw(
     req.rawHeaders,
     (name) =>
       (name.startsWith("impersonate-") && !options.keepImpersonation) ||
-      DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name),
+      DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.has(name),
   );
   if (options.upgrade) {
     result.connection = "Upgrade";
