@@ -35,6 +35,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * spaces and tabs), as Go's net/http refuses them: a lone CR, LF or NUL would split or cut the
  * header when it is written on.
  */
+// deno-lint-ignore no-control-regex -- control characters are what this finds
 const CONTROL_IN_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /** Header fields as received, with their names in lower case for lookups. */

@@ -41,7 +41,7 @@ export type RequestEvent =
 
 /** A request the parser refuses, with the status to answer before closing. */
 export class RequestError extends Error {
-  constructor(readonly status: 400 | 431 | 501, message: string) {
+  constructor(readonly status: 400 | 405 | 431 | 501, message: string) {
     super(message);
     this.name = "RequestError";
   }
@@ -50,6 +50,11 @@ export class RequestError extends Error {
 /** Largest request head; Go's net/http allows 1 MiB, node 16 KiB. */
 export const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * The methods the Kubernetes API serves. Methods are case-sensitive tokens (RFC 9110 §9.1): Go's
+ * net/http reads "get" as a method, and kube-apiserver answers it, like any other method, 405.
+ */
+const SERVED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** Parses the requests of one connection. */
 export class RequestParser {
@@ -200,6 +205,9 @@ function readRequestHead(text: string): RequestHead & { fields: HeaderFields } {
   // Origin form only, in visible ASCII, with no way out of a server's path prefix.
   const targetError = requestTargetError(target!);
   if (targetError) throw new RequestError(400, targetError);
+  if (!SERVED_METHODS.has(method!)) {
+    throw new RequestError(405, `the method "${method}" is not allowed`);
+  }
   let fields: HeaderFields;
   try {
     fields = parseHeaderLines(lines.slice(1));

@@ -130,6 +130,11 @@ Deno.test("malformed requests are refused with the status to answer", () => {
     ["GET / HTTP/1.1\r\nHo st: a\r\n\r\n", 400],
     ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
     [`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_REQUEST_HEAD_BYTES)}`, 431],
+    // Methods are case-sensitive; kube-apiserver answers 405 to any it does not serve.
+    ["get / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["BREW / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400],
   ];
   for (const [input, expected] of cases) {
     assertEquals(
