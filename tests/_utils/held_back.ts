@@ -1,7 +1,7 @@
 /**
  * Whether processes relaying a large answer hold their upstream back when the client stops
  * reading: the kernel's receive queue of a connection to the upstream fills (the relay stopped
- * reading it), while the relays' resident memory stays near where it was. Linux (/proc).
+ * reading it) and stays, while the relays' resident memory stays near where it was. Linux (/proc).
  */
 import { waitFor } from "../../src/testenv/mod.ts";
 
@@ -52,7 +52,7 @@ export interface Relay {
 }
 
 /**
- * Waits until a connection to `upstreamPort` keeps at least 1 MiB waiting in its receive queue
+ * Waits until a connection to `upstreamPort` keeps the same bytes waiting in its receive queue
  * (someone stopped reading the upstream); fails as soon as a relay grew by more than
  * `boundMiB`. Returns each relay's growth in MiB.
  */
@@ -68,18 +68,30 @@ export async function waitUntilHeldBack(
   const growth = () =>
     Object.fromEntries(watched.map((r) => [r.name, residentMiB(r.pid) - r.before]));
   let grown: string | undefined;
-  // Held back: at least 1 MiB waits, the same amount three polls in a row (a queue that only
-  // fills for a moment while the relay is busy changes between polls).
+  // Held back: bytes wait, the same amount for ten polls in a row, half a second (a queue
+  // that fills for a moment while the relay is busy changes between polls; how much the
+  // kernel takes depends on how far it had grown the connection's buffer).
   const seen: number[] = [];
   await waitFor(() => {
     for (const [name, value] of Object.entries(growth())) {
       if (value > boundMiB) grown = `${name} grew by ${value.toFixed(0)} MiB`;
     }
     seen.push(largestReceiveQueue(upstreamPort));
-    const last = seen.slice(-3);
+    const last = seen.slice(-10);
     return grown !== undefined ||
-      (last.length === 3 && last[0]! >= MiB && last.every((queue) => queue === last[0]));
-  }, { description: "the upstream to be held back", timeoutMs: 60_000, intervalMs: 50 });
+      (last.length === 10 && last[0]! > 0 && last.every((queue) => queue === last[0]));
+  }, {
+    description: "the upstream to be held back",
+    timeoutMs: 60_000,
+    intervalMs: 50,
+  }).catch((error) => {
+    const recent = seen.slice(-8).map((queue) => (queue / MiB).toFixed(2)).join(", ");
+    throw new Error(
+      `${error.message} (receive queues seen last, MiB: ${recent}; growth MiB: ${
+        JSON.stringify(growth())
+      })`,
+    );
+  });
   if (grown) throw new Error(`A stalled reader was not held back: ${grown}`);
   return growth();
 }

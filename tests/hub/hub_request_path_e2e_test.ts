@@ -96,11 +96,11 @@ e2eTest(
       rawExchange(url, caPem, connectRequest(headers), { headOnly: true });
 
     // No token: refused before anything is asked of the host (its error text never shows).
-    const probing = await handshake({
-      "X-Mca-Agent-Cluster": "x/../../secrets?labelSelector=(((",
-    });
-    assertEquals(probing.status, 401);
-    assert(!/labelSelector|parse|secrets/i.test(probing.body), probing.body);
+    for (const header of ["X-Mca-Agent-Cluster", "X-Mca-Cluster"]) {
+      const probing = await handshake({ [header]: "x/../../secrets?labelSelector=(((" });
+      assertEquals(probing.status, 401, `${header}: ${probing.body}`);
+      assert(!/labelSelector|parse|secrets/i.test(probing.body), probing.body);
+    }
     // A valid token with a name that climbs to another Secret: not a name, refused.
     for (const header of ["X-Mca-Agent-Cluster", "X-Mca-Cluster"]) {
       const climbing = await handshake({
@@ -151,7 +151,7 @@ e2eTest(
           { name: "the agent", pid: agent.process.pid },
         ],
         Number(new URL(east.url).port),
-        32,
+        40,
       );
       const answer = await readAnswer(conn, false);
       assertEquals(answer.status, 200);

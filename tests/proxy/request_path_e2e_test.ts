@@ -66,7 +66,7 @@ e2eTest(
       await waitUntilHeldBack(
         [{ name: "the sidecar", pid: proxy.process.pid }],
         Number(new URL(host.url).port),
-        32,
+        40,
       );
       // Reading again brings the whole answer.
       const answer = await readAnswer(conn, false);
