@@ -3,8 +3,8 @@
  * stops reading a large LIST, targets that would leave a cluster's path prefix, and requests
  * kube-apiserver itself refuses (issue 16, items 7, 8 and 10).
  */
-import { assert, assertEquals } from "../_utils/assert.ts";
-import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { waitUntilHeldBack } from "../_utils/held_back.ts";
 import { startHttpsRecorder } from "../_utils/https_recorder.ts";
 import { ESCAPING_TARGETS, MALFORMED_REQUESTS } from "../_utils/malformed_requests.ts";
@@ -110,6 +110,14 @@ e2eTest(
             "Connection: close\r\n\r\n",
         );
       for (const target of ESCAPING_TARGETS) assertBadRequest(await request(target), target);
+      // A real client sends encoded dot segments as they are given; it gets the 400 Status.
+      const viaKubectl = await kubectl(proxy.kubeconfigPath, [
+        "get",
+        "--raw",
+        "/api/v1/namespaces/%2e%2e/%2E%2e/v3/users",
+      ]);
+      assertEquals(viaKubectl.code, 1, viaKubectl.stdout);
+      assertStringIncludes(viaKubectl.stderr, "BadRequest");
       const fine = await request("/api/v1/namespaces/shop/configmaps?labelSelector=a%3Db");
       assertEquals(fine.status, 200);
       assertEquals(
