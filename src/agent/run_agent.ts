@@ -20,7 +20,7 @@ import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts"
  * `X-Mca-Cluster` that answers carry (proxied answers name the cluster that served them).
  */
 export const AGENT_CLUSTER_HEADER = "x-mca-agent-cluster";
-/** What agents before 0.2 send the cluster's name in; the hub reads it for one more release. */
+/** Where agents of the previous release send the cluster's name; the hub reads it for this release. */
 export const LEGACY_AGENT_CLUSTER_HEADER = "x-mca-cluster";
 export const AGENT_ID_HEADER = "x-mca-agent";
 export const MEMBER_VERSION_HEADER = "x-mca-member-version";

@@ -141,6 +141,6 @@ export function headersFromRaw(
 }
 
 /** Text shortened to printable ASCII for an error message. */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
 }

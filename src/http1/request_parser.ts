@@ -13,6 +13,7 @@ import {
   keepsAlive,
   latin1Text,
   parseHeaderLines,
+  printable,
 } from "./_message_head.ts";
 import { BodyDecoder, framingOf } from "./body_decoder.ts";
 
@@ -230,9 +231,4 @@ function readRequestHead(text: string): RequestHead & { fields: HeaderFields } {
     expectsContinue: version === "1.1" &&
       headerValues(fields, "expect").some((v) => v.toLowerCase() === "100-continue"),
   };
-}
-
-/** Text shortened to printable ASCII for an error message. */
-function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
 }
