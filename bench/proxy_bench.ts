@@ -21,6 +21,7 @@ import {
 import { startMca } from "../tests/_utils/mca_process.ts";
 import { createTestPki, type TestPki } from "../tests/_utils/test_pki.ts";
 import { guardedPid, rssMiB } from "./_process_memory.ts";
+import { stalledReaderPeakMiB, type StalledTarget } from "./_stalled_readers.ts";
 import type { BenchResult, Row } from "./_report.ts";
 import { median } from "./_report.ts";
 import { runWrk } from "./_wrk.ts";
@@ -29,6 +30,11 @@ const SECONDS = Number(Deno.env.get("MCA_BENCH_SECONDS") ?? 5);
 const CONNECTIONS = Number(Deno.env.get("MCA_BENCH_CONNECTIONS") ?? 16);
 const ITEMS = 1000;
 const SMALL_GET = "/api/v1/namespaces/bench/configmaps/small";
+/** Large answers for stalled readers: [path, MiB, clients]. */
+const STALLS: [string, number, number][] = [
+  ["/api/v1/namespaces/bench/configmaps/big-128", 128, 1],
+  ["/api/v1/namespaces/bench/configmaps/big-32", 32, 4],
+];
 
 interface Target {
   name: string;
@@ -64,6 +70,10 @@ export async function startNginx(
       items: Array.from({ length: ITEMS }, (_, i) => configMap(`cm-${i}`, "bench")),
     }),
   );
+  for (const [path, mib] of STALLS) {
+    const name = path.split("/").at(-1)!;
+    await Deno.writeFile(`${base}/${name}.json`, new Uint8Array(mib * 1024 * 1024).fill(120));
+  }
   await Deno.writeTextFile(`${dir}/ca.crt`, pki.ca.certificatePem);
   await Deno.writeTextFile(`${dir}/tls.crt`, pki.server.certificatePem);
   await Deno.writeTextFile(`${dir}/tls.key`, pki.server.privateKeyPem);
@@ -324,6 +334,10 @@ export async function proxyBench(): Promise<BenchResult[]> {
         name: `mca proxy RSS MiB (${backend.name})`,
         values: { idle, "max under load": loaded },
       });
+      if (backend.name === "static nginx") {
+        const kubectlPid = guardedPid(kubectlProxy.process.pid) ?? kubectlProxy.process.pid;
+        results.push(await stalledReaders(dir, backend, { ...targets[2]!, pid: kubectlPid }));
+      }
       if (backend.name === "kube-apiserver") results.push(await watchDelays(cluster, targets));
       await mca.process.stop();
       await kubectlProxy.process.stop();
@@ -335,6 +349,40 @@ export async function proxyBench(): Promise<BenchResult[]> {
     for (const stop of stops.reverse()) await stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Clients that ask for a large answer and stop reading (one on 128 MiB, four on 32 MiB each):
+ * each proxy's resident memory before and at its peak over the stall. Each case gets a fresh
+ * `mca proxy`, so that what one case left in its heap does not count in the next.
+ */
+async function stalledReaders(
+  dir: string,
+  backend: { kubeconfig: string; context: string },
+  kubectlProxy: StalledTarget,
+): Promise<BenchResult> {
+  const rows: Row[] = [];
+  for (const [path, mib, clients] of STALLS) {
+    const mca = await startMcaProxy(dir, backend.kubeconfig, backend.context);
+    const mcaTarget: StalledTarget = {
+      url: mca.url,
+      headers: [`Authorization: Bearer ${mca.token}`],
+      caPem: mca.caPem,
+      pid: guardedPid(mca.process.pid) ?? mca.process.pid,
+    };
+    for (
+      const [name, target] of [["mca proxy", mcaTarget], ["kubectl proxy", kubectlProxy]] as const
+    ) {
+      const before = rssMiB(target.pid);
+      const peak = await stalledReaderPeakMiB(target, path, clients);
+      rows.push({
+        name: `${name}, ${clients} stalled ${clients === 1 ? "reader" : "readers"} of ${mib} MiB`,
+        values: { "RSS before MiB": before, "peak MiB": peak, "growth MiB": peak - before },
+      });
+    }
+    await mca.process.stop();
+  }
+  return { title: "memory with stalled readers, nginx", rows, ratios: false };
 }
 
 /** Delivery delay of the same watch events on the three paths, from just before each create. */

@@ -14,7 +14,7 @@ import {
   proxyStatus,
   spliceSockets,
   type Upstream,
-  UpstreamUnavailableError,
+  upstreamErrorCode,
 } from "../proxy/mod.ts";
 import {
   bodyChunks,
@@ -144,9 +144,8 @@ export function createAgentHandler(
       // The hub went away mid-answer (the stream was reset), or the member failed.
       abort.abort();
       if (answered) return void stream.reset();
-      const unavailable = error instanceof UpstreamUnavailableError;
       logger.warn("member request failed", { error: (error as Error).message });
-      await writeStatusHead(writer, unavailable ? 503 : 500, (error as Error).message, cluster)
+      await writeStatusHead(writer, upstreamErrorCode(error), (error as Error).message, cluster)
         .catch(() => stream.reset());
     }
   };

@@ -15,8 +15,13 @@ import { MCA_VERSION } from "../version.ts";
 import { createAgentHandler } from "./agent_handler.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
-/** Headers of the agent's connect request. */
-export const AGENT_CLUSTER_HEADER = "x-mca-cluster";
+/**
+ * Headers of the agent's connect request. The cluster's name has its own header, unlike the
+ * `X-Mca-Cluster` that answers carry (proxied answers name the cluster that served them).
+ */
+export const AGENT_CLUSTER_HEADER = "x-mca-agent-cluster";
+/** Where agents of the previous release send the cluster's name; the hub reads it for this release. */
+export const LEGACY_AGENT_CLUSTER_HEADER = "x-mca-cluster";
 export const AGENT_ID_HEADER = "x-mca-agent";
 export const MEMBER_VERSION_HEADER = "x-mca-member-version";
 

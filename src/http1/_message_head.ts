@@ -30,6 +30,13 @@ export function latin1Bytes(text: string): Uint8Array {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Control characters a field value may not hold (RFC 9110 §5.5: visible characters, obs-text,
+ * spaces and tabs), as Go's net/http refuses them: a lone CR, LF or NUL would split or cut the
+ * header when it is written on.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what this finds
+const CONTROL_IN_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /** Header fields as received, with their names in lower case for lookups. */
 export interface HeaderFields {
@@ -47,10 +54,16 @@ export function parseHeaderLines(lines: string[]): HeaderFields {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon);
     // Obsolete line folding (a line starting with whitespace) is refused, as RFC 9112 allows.
+    // Nothing that may be part of a value is quoted back: it may be a credential.
     if (colon <= 0 || !TOKEN.test(name)) {
-      throw new Error(`invalid header line "${line.slice(0, 100)}"`);
+      const shown = colon > 0 && !/\s/.test(name) ? ` "${printable(name.slice(0, 40))}"` : "";
+      throw new Error(`invalid header line: the name${shown} is not a token`);
     }
-    raw.push(name, line.slice(colon + 1).trim());
+    const value = line.slice(colon + 1).trim();
+    if (CONTROL_IN_VALUE.test(value)) {
+      throw new Error(`the value of header "${name}" holds a control character`);
+    }
+    raw.push(name, value);
     names.push(name.toLowerCase());
   }
   return { raw, names };
@@ -84,13 +97,26 @@ export function keepsAlive(version: string, fields: HeaderFields): boolean {
  */
 export function headersObject(raw: string[]): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
+  // Repeated names gather their values first and are joined once: linear in the header count.
+  let repeated: Map<string, string[]> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     const previous = headers[name];
-    if (name === "set-cookie") {
-      headers[name] = previous === undefined ? [value] : [...previous, value];
-    } else headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+    if (previous === undefined) {
+      headers[name] = name === "set-cookie" ? [value] : value;
+      continue;
+    }
+    repeated ??= new Map();
+    const values = repeated.get(name);
+    if (values) values.push(value);
+    else repeated.set(name, [value]);
+  }
+  for (const [name, values] of repeated ?? []) {
+    const first = headers[name]!;
+    headers[name] = name === "set-cookie"
+      ? [...first, ...values]
+      : [first as string, ...values].join(", ");
   }
   return headers as IncomingHttpHeaders;
 }
@@ -106,9 +132,15 @@ export function headersFromRaw(
     if (drop(name)) continue;
     const value = raw[i + 1]!;
     const previous = result[name];
-    result[name] = previous === undefined
-      ? value
-      : [...(Array.isArray(previous) ? previous : [previous]), value];
+    // Arrays made here grow in place: copying them per value was quadratic in repeated headers.
+    if (previous === undefined) result[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else result[name] = [previous, value];
   }
   return result;
+}
+
+/** Text shortened to printable ASCII for an error message. */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
 }

@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { headersFromRaw } from "./_message_head.ts";
+import { pauseSocket, resumeSocket } from "./pause_socket.ts";
 import { type ResponseHead, ResponseParser } from "./response_parser.ts";
 
 /** How much of an answer may wait unread before the connection stops reading. */
@@ -113,7 +114,7 @@ export class Http1Connection {
   #resumeSocket(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.socket.resume();
+    resumeSocket(this.socket);
   }
 
   #onData(data: Uint8Array) {
@@ -147,7 +148,7 @@ export class Http1Connection {
       } else if (event.type === "body") {
         if (!this.#response!.push(event.chunk) && !this.#paused) {
           this.#paused = true;
-          this.socket.pause();
+          pauseSocket(this.socket);
         }
       } else {
         this.#response!.push(null);

@@ -29,6 +29,13 @@ export interface Http1Handlers {
 export const IDLE_TIMEOUT_MS = 120_000;
 const IDLE_SWEEP_MS = 10_000;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
+/** The Status reason of each refusal the parser makes. */
+const REFUSAL_REASONS: Record<RequestError["status"], string> = {
+  400: "BadRequest",
+  405: "MethodNotAllowed",
+  431: "RequestHeaderFieldsTooLarge",
+  501: "NotImplemented",
+};
 
 /** A listening server; `close` ends every connection. */
 export interface Http1Server {
@@ -126,15 +133,13 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
       socket.destroy();
       return;
     }
-    const reason = error.status === 400
-      ? "BadRequest"
-      : error.status === 501
-      ? "NotImplemented"
-      : "RequestHeaderFieldsTooLarge";
+    const reason = REFUSAL_REASONS[error.status];
     const body = JSON.stringify(statusOf(error.status, reason, error.message));
+    // A 405 says what is allowed (RFC 9110 §15.5.6).
+    const allow = error.status === 405 ? "allow: GET, HEAD, POST, PUT, PATCH, DELETE\r\n" : "";
     socket.end(
       `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: application/json\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `${allow}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
 

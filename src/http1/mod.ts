@@ -16,3 +16,4 @@ export {
   type SendOptions,
 } from "./http1_pool.ts";
 export { type Http1Response } from "./http1_connection.ts";
+export { pauseSocket, resumeSocket } from "./pause_socket.ts";

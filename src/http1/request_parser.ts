@@ -4,7 +4,7 @@
  * bytes of a next (pipelined) request wait until `next()`. A request asking to switch protocols
  * ends the parsing: what follows its head belongs to the new protocol.
  */
-import { concatBytes } from "../bytes.ts";
+import { requestTargetError } from "../request_target.ts";
 import {
   type HeaderFields,
   headerTokens,
@@ -13,6 +13,7 @@ import {
   keepsAlive,
   latin1Text,
   parseHeaderLines,
+  printable,
 } from "./_message_head.ts";
 import { BodyDecoder, framingOf } from "./body_decoder.ts";
 
@@ -41,7 +42,7 @@ export type RequestEvent =
 
 /** A request the parser refuses, with the status to answer before closing. */
 export class RequestError extends Error {
-  constructor(readonly status: 400 | 431 | 501, message: string) {
+  constructor(readonly status: 400 | 405 | 431 | 501, message: string) {
     super(message);
     this.name = "RequestError";
   }
@@ -50,19 +51,27 @@ export class RequestError extends Error {
 /** Largest request head; Go's net/http allows 1 MiB, node 16 KiB. */
 export const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * The methods the Kubernetes API serves. Methods are case-sensitive tokens (RFC 9110 §9.1): Go's
+ * net/http reads "get" as a method, and kube-apiserver answers it, like any other method, 405.
+ */
+const SERVED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** Parses the requests of one connection. */
 export class RequestParser {
   #pending: Uint8Array = new Uint8Array(0);
+  /** Storage #pending may end in, with room to grow, and where its used part ends. */
+  #store: Uint8Array | undefined;
+  #storeEnd = 0;
+  /** How much of #pending was already searched for the end of a head. */
+  #scanned = 0;
   #body: BodyDecoder | undefined;
   /** Between the end of one request and `next()`; also after an upgrade, for good. */
   #waiting = false;
 
   /** Feeds bytes from the connection; throws RequestError on a malformed request. */
   push(bytes: Uint8Array): RequestEvent[] {
-    if (bytes.length > 0) {
-      this.#pending = this.#pending.length > 0 ? concatBytes([this.#pending, bytes]) : bytes;
-    }
+    if (bytes.length > 0) this.#append(bytes);
     const events: RequestEvent[] = [];
     while (!this.#waiting && this.#pending.length > 0) {
       if (!this.#body) {
@@ -93,6 +102,37 @@ export class RequestParser {
     return this.push(new Uint8Array(0));
   }
 
+  /**
+   * Adds bytes to #pending. A head that arrives in many small pieces (a TLS record per byte)
+   * is copied into storage that doubles when full, not joined anew each time, and only its new
+   * bytes are searched: both were quadratic in the head's size.
+   */
+  #append(bytes: Uint8Array): void {
+    const pending = this.#pending;
+    if (pending.length === 0) {
+      this.#pending = bytes;
+      return;
+    }
+    const store = this.#store;
+    const end = pending.byteOffset + pending.length;
+    const size = pending.length + bytes.length;
+    if (
+      store && pending.buffer === store.buffer && end === this.#storeEnd &&
+      end + bytes.length <= store.byteLength
+    ) {
+      store.set(bytes, end);
+      this.#storeEnd = end + bytes.length;
+      this.#pending = store.subarray(pending.byteOffset, this.#storeEnd);
+      return;
+    }
+    const next = new Uint8Array(Math.max(2 * size, 4096));
+    next.set(pending);
+    next.set(bytes, pending.length);
+    this.#store = next;
+    this.#storeEnd = size;
+    this.#pending = next.subarray(0, size);
+  }
+
   #decodeBody() {
     try {
       return this.#body!.push(this.#pending);
@@ -106,14 +146,16 @@ export class RequestParser {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
     let start = 0;
     while (data[start] === 13 || data[start] === 10) start++;
-    const end = indexOfHeadEnd(data, start);
+    const end = indexOfHeadEnd(data, Math.max(start, this.#scanned - 3));
     if (end < 0) {
       if (data.length > MAX_REQUEST_HEAD_BYTES) {
         throw new RequestError(431, "the request head is too large");
       }
       if (start > 0) this.#pending = data.subarray(start);
+      this.#scanned = data.length - start;
       return false;
     }
+    this.#scanned = 0;
     if (end - start > MAX_REQUEST_HEAD_BYTES) {
       throw new RequestError(431, "the request head is too large");
     }
@@ -156,10 +198,16 @@ function readRequestHead(text: string): RequestHead & { fields: HeaderFields } {
   const parts = (lines[0] ?? "").split(" ");
   const [method, target, protocol] = parts;
   if (
-    parts.length !== 3 || !METHOD.test(method!) || !target || /[\0-\x20\x7f]/.test(target) ||
+    parts.length !== 3 || !METHOD.test(method!) || !target ||
     (protocol !== "HTTP/1.1" && protocol !== "HTTP/1.0")
   ) {
-    throw new RequestError(400, `invalid request line "${(lines[0] ?? "").slice(0, 100)}"`);
+    throw new RequestError(400, `invalid request line "${printable(lines[0] ?? "")}"`);
+  }
+  // Origin form only, in visible ASCII, with no way out of a server's path prefix.
+  const targetError = requestTargetError(target!);
+  if (targetError) throw new RequestError(400, targetError);
+  if (!SERVED_METHODS.has(method!)) {
+    throw new RequestError(405, `the method "${method}" is not allowed`);
   }
   let fields: HeaderFields;
   try {

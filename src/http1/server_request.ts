@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { ProxyRequest } from "./exchange.ts";
 import { headersObject } from "./_message_head.ts";
+import { pauseSocket, resumeSocket } from "./pause_socket.ts";
 import type { RequestHead } from "./request_parser.ts";
 
 /** How much unread body a request holds before the connection stops reading. */
@@ -58,7 +59,7 @@ export class Http1ServerRequest implements ProxyRequest {
     this.#buffered += chunk.length;
     if (this.#buffered > BODY_HIGH_WATER && !this.#paused) {
       this.#paused = true;
-      this.socket.pause();
+      pauseSocket(this.socket);
     }
     this.#wakeReader();
   }
@@ -88,7 +89,7 @@ export class Http1ServerRequest implements ProxyRequest {
 
   #resumeSocket(): void {
     this.#paused = false;
-    this.socket.resume();
+    resumeSocket(this.socket);
   }
 
   #wakeReader(): void {

@@ -34,7 +34,9 @@ export async function registeredTokenHash(
 ): Promise<string | undefined> {
   try {
     const secret = await client.get<{ data?: Record<string, string> }>(
-      `/api/v1/namespaces/${namespace}/secrets/${agentTokenSecretName(cluster)}`,
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${
+        encodeURIComponent(agentTokenSecretName(cluster))
+      }`,
     );
     const data = secret.data?.[TOKEN_HASH_KEY];
     return data ? atob(data) : undefined;

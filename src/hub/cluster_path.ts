@@ -12,6 +12,11 @@ export interface ClusterTarget {
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** True for a DNS-1123 label: what a member cluster's name must be. */
+export function isClusterName(name: string): boolean {
+  return name.length <= 63 && NAME.test(name);
+}
+
 /** Parses a request target; undefined when it is not under /clusters/, an Error when it is malformed. */
 export function parseClusterTarget(target: string): ClusterTarget | Error | undefined {
   const question = target.indexOf("?");
@@ -20,7 +25,7 @@ export function parseClusterTarget(target: string): ClusterTarget | Error | unde
   if (!rawPath.startsWith("/clusters/")) return undefined;
   const segments = rawPath.slice("/clusters/".length).split("/");
   const name = segments[0] ?? "";
-  if (!NAME.test(name) || name.length > 63) {
+  if (!isClusterName(name)) {
     return new Error(`Invalid cluster name in path: "${safe(name)}" (a DNS label is expected)`);
   }
   const rest = segments.slice(1);

@@ -28,6 +28,7 @@ import {
 import {
   AGENT_CLUSTER_HEADER,
   AGENT_ID_HEADER,
+  LEGACY_AGENT_CLUSTER_HEADER,
   MEMBER_VERSION_HEADER,
 } from "../agent/run_agent.ts";
 import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
@@ -35,7 +36,7 @@ import { YamuxSession, type YamuxStream } from "../tunnel/yamux/mod.ts";
 import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
-import { parseClusterTarget } from "./cluster_path.ts";
+import { isClusterName, parseClusterTarget } from "./cluster_path.ts";
 import type { ClusterIdentity } from "./cluster_identity.ts";
 import type { UserAccess, UserInfo } from "./user_access.ts";
 
@@ -243,19 +244,52 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     return void fail(503, `Cluster "${target.cluster}" has no connected agent`);
   };
 
-  const acceptAgent = async (req: HubRequest, socket: Duplex, head: Uint8Array) => {
-    const cluster = String(req.headers[AGENT_CLUSTER_HEADER] ?? "");
+  /**
+   * Checks an agent's handshake before the cluster's name is used anywhere: a token must be
+   * there, the name must be a DNS-1123 label (it becomes part of a Secret's path on the host),
+   * and the token must match that cluster's registered hash. Host errors are logged, not shown.
+   */
+  const checkAgent = async (
+    req: HubRequest,
+  ): Promise<{ cluster: string; registered: string } | { code: number; message: string }> => {
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    const registered = cluster ? await deps.tokenHash(cluster) : undefined;
-    const presented = token ? await hashToken(token) : "";
-    if (!registered || !sameHash(registered, presented)) {
+    if (!token) return { code: 401, message: "Unauthorized agent" };
+    // Agents of the previous release name their cluster in the header answers use.
+    const cluster = String(
+      req.headers[AGENT_CLUSTER_HEADER] ?? req.headers[LEGACY_AGENT_CLUSTER_HEADER] ?? "",
+    );
+    if (!isClusterName(cluster)) {
+      deps.logger.warn("agent refused", { reason: "invalid cluster name" });
+      return {
+        code: 400,
+        message: `The ${AGENT_CLUSTER_HEADER} header must name a cluster (a DNS-1123 label)`,
+      };
+    }
+    let registered: string | undefined;
+    try {
+      registered = await deps.tokenHash(cluster);
+    } catch (error) {
+      deps.logger.warn("agent refused", {
+        cluster,
+        reason: "cannot read its token",
+        error: (error as Error).message,
+      });
+      return { code: 503, message: "Cannot check the agent's token now" };
+    }
+    if (!registered || !sameHash(registered, await hashToken(token))) {
       deps.logger.warn("agent refused", {
         cluster,
         reason: registered ? "wrong token" : "cluster not registered",
       });
-      writeSocketStatus(socket, 401, "Unauthorized agent");
-      return;
+      return { code: 401, message: "Unauthorized agent" };
     }
+    return { cluster, registered };
+  };
+
+  const acceptAgent = async (req: HubRequest, socket: Duplex, head: Uint8Array) => {
+    const checked = await checkAgent(req);
+    if ("code" in checked) return writeSocketStatus(socket, checked.code, checked.message);
+    const { cluster, registered } = checked;
     // ws types ask for node's IncomingMessage; it reads only method, url, headers and socket.
     const request = req as unknown as IncomingMessage;
     wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {

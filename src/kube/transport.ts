@@ -1,6 +1,7 @@
 /** Sends requests to one API server with the TLS, proxy, credentials and impersonation of a ClientConfig. */
 import type { Logger } from "../log/mod.ts";
 import { silentLogger } from "../log/mod.ts";
+import { pathUnderPrefix } from "../request_target.ts";
 import { userAgent } from "../version.ts";
 import type { ClientConfig, Impersonation } from "./client_config.ts";
 import {
@@ -52,6 +53,7 @@ export function createKubeTransport(
     });
   }
   const clients = new HttpClientCache(config);
+  const server = new URL(config.server);
 
   return {
     config,
@@ -62,7 +64,9 @@ export function createKubeTransport(
       applyImpersonation(headers, config.impersonate);
       if (!headers.has("User-Agent")) headers.set("User-Agent", agent);
       if (config.disableCompression) headers.set("Accept-Encoding", "identity");
-      const url = new URL(config.server + path);
+      // Checked and joined without URL resolution, which would resolve dot segments and
+      // backslashes out of a server's path prefix (https://h/k8s/clusters/c-1).
+      const url = new URL(server.origin + pathUnderPrefix(server.pathname, path));
       const request: RequestInit = { ...init, headers };
       const response = useNode
         ? await nodeFetch(url, request, { ...config.tls, ...clientPair(config, used) })

@@ -1,6 +1,12 @@
 /** HTTP forwarding helpers shared by the proxy, the hub and the agent. */
 import type { IncomingMessage } from "node:http";
-import { headersFromRaw, type ProxyRequest, type ProxyResponse } from "../http1/mod.ts";
+import {
+  headersFromRaw,
+  pauseSocket,
+  type ProxyRequest,
+  type ProxyResponse,
+  resumeSocket,
+} from "../http1/mod.ts";
 
 export { headersFromRaw };
 import type { Duplex, Readable } from "node:stream";
@@ -93,14 +99,14 @@ export function forwardedHeaders(
   req: Pick<ProxyRequest, "rawHeaders" | "headers">,
   options: { upgrade: boolean; keepImpersonation?: boolean },
 ): Record<string, string | string[]> {
-  const connectionTokens = String(req.headers.connection ?? "").toLowerCase().split(",").map((t) =>
-    t.trim()
+  const connectionTokens = new Set(
+    String(req.headers.connection ?? "").toLowerCase().split(",").map((t) => t.trim()),
   );
   const result = headersFromRaw(
     req.rawHeaders,
     (name) =>
       (name.startsWith("impersonate-") && !options.keepImpersonation) ||
-      DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.includes(name),
+      DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.has(name),
   );
   if (options.upgrade) {
     result.connection = "Upgrade";
@@ -140,10 +146,14 @@ export function rawHeaderLines(
   return lines.map((line) => line + "\r\n").join("");
 }
 
-/** Joins two upgraded connections byte for byte; when either ends or fails, both are closed. */
+/**
+ * Joins two upgraded connections byte for byte; when either ends or fails, both are closed.
+ * Each side stops reading while the other is full (pauseSocket, not pipe: a piped TLS socket
+ * went on reading from the kernel, so a stalled port-forward client grew the process).
+ */
 export function spliceSockets(a: Duplex, b: Duplex): void {
-  a.pipe(b);
-  b.pipe(a);
+  relayBytes(a, b);
+  relayBytes(b, a);
   const close = () => {
     a.destroy();
     b.destroy();
@@ -152,6 +162,23 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
     end.once("close", close);
     end.once("error", close);
   }
+}
+
+/** Copies `from` into `to`, pausing `from` while `to` is full; ends `to` when `from` ends. */
+function relayBytes(from: Duplex, to: Duplex): void {
+  let waiting = false;
+  const resume = () => {
+    waiting = false;
+    resumeSocket(from);
+  };
+  from.on("data", (chunk: Uint8Array) => {
+    if (!to.write(chunk) && !waiting) {
+      waiting = true;
+      pauseSocket(from);
+      to.once("drain", resume);
+    }
+  });
+  from.once("end", () => to.end());
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   splitTarget,
 } from "./http_forwarding.ts";
 import { writeSocketStatus, writeStatus } from "./status_response.ts";
-import { type Upstream, type UpstreamResponse, UpstreamUnavailableError } from "./upstream.ts";
+import { type Upstream, upstreamErrorCode, type UpstreamResponse } from "./upstream.ts";
 
 /** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
 export interface ProxyHandlerDeps {
@@ -216,14 +216,14 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
               : {}),
           });
         } catch (error) {
-          const unavailable = error instanceof UpstreamUnavailableError;
-          count(decision.cluster, unavailable ? 503 : 500);
+          const failed = upstreamErrorCode(error);
+          count(decision.cluster, failed);
           deps.logger.warn("upstream request failed", {
             cluster: decision.cluster,
             path: url.pathname,
             error: (error as Error).message,
           });
-          writeStatus(res, unavailable ? 503 : 500, (error as Error).message, decision.cluster);
+          writeStatus(res, failed, (error as Error).message, decision.cluster);
           return;
         }
         const code = upstreamResponse.statusCode ?? 502;
@@ -325,8 +325,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         spliceSockets(socket, upstreamSocket);
         socket.once("close", () => deps.metrics.openUpgrades.dec({ cluster: decision.cluster }));
       })().catch((error) => {
-        const unavailable = error instanceof UpstreamUnavailableError;
-        writeSocketStatus(socket, unavailable ? 503 : 500, (error as Error).message);
+        writeSocketStatus(socket, upstreamErrorCode(error), (error as Error).message);
       });
     },
   };

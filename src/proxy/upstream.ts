@@ -11,6 +11,7 @@ import net, { isIP } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import tls from "node:tls";
 import { encodeRequestHead, Http1Pool } from "../http1/mod.ts";
+import { pathUnderPrefix, RequestTargetError } from "../request_target.ts";
 import {
   type ClientConfig,
   clientPair,
@@ -71,6 +72,12 @@ export class UpstreamUnavailableError extends Error {
     super(`Cluster "${cluster}" is unreachable: ${detail}`);
     this.name = "UpstreamUnavailableError";
   }
+}
+
+/** The status for an error of an upstream request: 400 for a refused target, 503 unreachable. */
+export function upstreamErrorCode(error: unknown): 400 | 500 | 503 {
+  if (error instanceof RequestTargetError) return 400;
+  return error instanceof UpstreamUnavailableError ? 503 : 500;
 }
 
 /** Options of createUpstream. */
@@ -163,7 +170,7 @@ export function createUpstream(
       hostname,
       port,
       method: request.method,
-      path: prefix + request.path,
+      path: pathUnderPrefix(prefix, request.path),
       headers: outgoing,
       // Upgraded sockets leave any pool: a dedicated connection.
       agent: false,
@@ -175,7 +182,12 @@ export function createUpstream(
   /** Sends a request on a pooled connection; resolves once the answer's head is in. */
   const exchange = async (request: UpstreamRequest) => {
     const { outgoing, used } = await outgoingHeaders(request);
-    const head = encodeRequestHead(request.method, prefix + request.path, base.host, outgoing);
+    const head = encodeRequestHead(
+      request.method,
+      pathUnderPrefix(prefix, request.path),
+      base.host,
+      outgoing,
+    );
     try {
       const response = await poolFor(used).send(
         { method: request.method, head, ...(request.body ? { body: request.body } : {}) },

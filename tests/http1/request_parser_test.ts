@@ -5,8 +5,11 @@ import {
   type RequestEvent,
   RequestParser,
 } from "../../src/http1/request_parser.ts";
+import { headersFromRaw, headersObject } from "../../src/http1/_message_head.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+/** One byte per char: a byte above 0x7f goes as sent, not UTF-8 encoded. */
+const latin1 = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const text = (chunks: Uint8Array[]) => chunks.map((c) => new TextDecoder().decode(c)).join("");
 
 /** Feeds `input` cut at `cuts`; summarizes each request until the parser waits. */
@@ -127,6 +130,11 @@ Deno.test("malformed requests are refused with the status to answer", () => {
     ["GET / HTTP/1.1\r\nHo st: a\r\n\r\n", 400],
     ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
     [`GET / HTTP/1.1\r\nX: ${"a".repeat(MAX_REQUEST_HEAD_BYTES)}`, 431],
+    // Methods are case-sensitive; kube-apiserver answers 405 to any it does not serve.
+    ["get / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["BREW / HTTP/1.1\r\nHost: a\r\n\r\n", 405],
+    ["G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400],
   ];
   for (const [input, expected] of cases) {
     assertEquals(
@@ -136,4 +144,135 @@ Deno.test("malformed requests are refused with the status to answer", () => {
     );
   }
   assertThrows(() => new RequestParser().push(bytes("\0\r\n\r\n")), RequestError);
+});
+
+Deno.test("only origin-form targets in visible ASCII, without a way out of a path prefix, pass", () => {
+  const refused = [
+    // Other forms (RFC 9112 §3.2): absolute, authority, asterisk, and no leading slash.
+    "https://evil.example/api/v1/secrets",
+    "evil.example:443",
+    "*",
+    "-2/api/v1/secrets",
+    // Dot segments, raw or percent-encoded in any case, in any segment.
+    "/../../../v3/users",
+    "/api/v1/..",
+    "/api/./v1",
+    "/api/%2e%2e/v1",
+    "/api/%2E%2e/v1",
+    "/api/.%2E/v1?x=1",
+    "/api/%2e/v1",
+    // Encoded slashes and backslashes (a URL parser turns "\\" into "/").
+    "/api/%2F..%2Fv3",
+    "/api/%2f/v1",
+    "/api\\..\\..\\v3",
+    "/api/%5c../v1",
+    // Malformed percent-encoding, and bytes outside visible ASCII (a latin1 non-breaking space).
+    "/api/%zz",
+    "/api/%2",
+    "/api/v1/namespaces/a\xa0b",
+    "/api/v1/\x7f",
+  ];
+  for (const target of refused) {
+    assertEquals(
+      status(() => new RequestParser().push(latin1(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`))),
+      400,
+      target,
+    );
+  }
+  const accepted = [
+    "/api/v1/namespaces/a/configmaps?labelSelector=app%3Dx%2Cb!%3Dc&limit=5",
+    "/apis/apps/v1/namespaces/a.b/deployments/x.y",
+    "/api/v1/namespaces/a/pods/p/log?container=..&previous=true",
+    "/version",
+    "/",
+    "/api/v1/namespaces/%61",
+  ];
+  for (const target of accepted) {
+    const events = new RequestParser().push(bytes(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    assertEquals(events[0]?.type === "head" && events[0].head.target, target);
+  }
+});
+
+Deno.test("header values with control characters are refused, without quoting them back", () => {
+  for (const bad of ["a\rb", "a\nb", "a\0b", "a\x01b", "a\x7fb", "Bearer se\rcret"]) {
+    let message = "";
+    const code = status(() => {
+      try {
+        new RequestParser().push(bytes(`GET / HTTP/1.1\r\nHost: a\r\nX-Test: ${bad}\r\n\r\n`));
+      } catch (error) {
+        message = (error as Error).message;
+        throw error;
+      }
+    });
+    assertEquals(code, 400, JSON.stringify(bad));
+    assert(message !== "" && !message.includes("cret"), message);
+  }
+  // Tabs, spaces and obs-text (bytes 0x80-0xff, UTF-8 read as latin1) are field content.
+  const events = new RequestParser().push(
+    latin1("GET / HTTP/1.1\r\nHost: a\r\nX-Test: a\tb c \xe9\r\n\r\n"),
+  );
+  assertEquals(events[0]?.type === "head" && events[0].head.rawHeaders[3], "a\tb c \xe9");
+  // A malformed name is shown, its value (an Authorization, say) is not.
+  try {
+    new RequestParser().push(
+      bytes("GET / HTTP/1.1\r\nHost: a\r\nAuthorization : Bearer s3cr3t\r\n\r\n"),
+    );
+    throw new Error("not refused");
+  } catch (error) {
+    assert(error instanceof RequestError);
+    assert(!error.message.includes("s3cr3t"), error.message);
+  }
+});
+
+/** The best of a few runs, after one to warm up: less noise than a single timing. */
+function bestTimeMs(fn: () => void): number {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+/**
+ * Ten times the input must cost about ten times as much (linear), never about a hundred times
+ * (quadratic): the bound sits between the two, so the noise of a shared machine does not
+ * decide it and a quadratic regression does.
+ */
+function assertLinear(run: (size: number) => void, small: number, what: string): void {
+  const ratio = bestTimeMs(() => run(10 * small)) / Math.max(bestTimeMs(() => run(small)), 0.05);
+  assert(ratio < 35, `${what}: 10x the input cost ${ratio.toFixed(0)}x the time`);
+}
+
+Deno.test("thousands of repeated headers cost time linear in their number", () => {
+  assertLinear(
+    (count) => {
+      const raw = ["Host", "a"];
+      for (let i = 0; i < count; i++) raw.push("X-Many", "v", "Set-Cookie", "c");
+      assertEquals((headersObject(raw)["x-many"] as string).length, 3 * count - 2);
+      assertEquals(headersFromRaw(raw)["set-cookie"]!.length, count);
+    },
+    5_000,
+    "repeated headers",
+  );
+  // The parser itself, at the most a head may hold (about 10,000 such lines).
+  const head = "GET / HTTP/1.1\r\nHost: a\r\n" + "X-Many: v\r\nSet-Cookie: c\r\n".repeat(10_000);
+  const events = new RequestParser().push(bytes(head + "\r\n"));
+  assertEquals(events[0]?.type === "head" && events[0].head.rawHeaders.length, 40_002);
+});
+
+Deno.test("a head that arrives a few bytes at a time costs time linear in its size", () => {
+  assertLinear(
+    (size) => {
+      const head = latin1(`GET / HTTP/1.1\r\nHost: a\r\nX-Long: ${"v".repeat(size)}\r\n\r\n`);
+      const parser = new RequestParser();
+      const events: RequestEvent[] = [];
+      for (let i = 0; i < head.length; i += 8) events.push(...parser.push(head.subarray(i, i + 8)));
+      assertEquals(events.at(-1)?.type, "end");
+    },
+    12_000,
+    "a trickled head",
+  );
 });

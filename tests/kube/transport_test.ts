@@ -6,6 +6,7 @@ import { startHttpsRecorder } from "../_utils/https_recorder.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
 import { startConnectProxy } from "../_utils/connect_proxy.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
+import { RequestTargetError } from "../../src/request_target.ts";
 
 function configFor(server: string, overrides: Partial<ClientConfig> = {}): ClientConfig {
   return {
@@ -259,6 +260,23 @@ Deno.test("createKubeTransport() picks up a rotated token file after a 401", asy
     await Deno.writeTextFile(tokenPath, "new-token");
     assertEquals((await transport.fetch("/api")).status, 200);
     assert(server.requests.at(-1)?.headers.authorization === "Bearer new-token");
+  } finally {
+    transport.close();
+    await server.close();
+  }
+});
+
+Deno.test("createKubeTransport() refuses a path that would leave the server's prefix, before sending", async () => {
+  const pki = await createTestPki();
+  const server = await startHttpsRecorder(pki);
+  const transport = createKubeTransport(configFor(`${server.url}/k8s/clusters/c-1`, {
+    tls: { caPem: pki.ca.certificatePem, insecureSkipVerify: false },
+  }));
+  try {
+    for (const path of ["/../../v3/users", "/api/%2e%2e/%2e%2e/v3", "/api\\..\\..\\v3", "-2/api"]) {
+      await assertRejects(() => transport.fetch(path), RequestTargetError);
+    }
+    assertEquals(server.requests.length, 0);
   } finally {
     transport.close();
     await server.close();

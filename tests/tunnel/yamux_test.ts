@@ -175,3 +175,39 @@ Deno.test("YamuxSession ends when keepalive pings go unanswered (half-open conne
   assert(error?.message.includes("keepalive ping went unanswered"));
   await assertRejects(() => session.open());
 });
+
+Deno.test("YamuxSession: streams whose readers kept up grow their windows only within the session's budget", async () => {
+  const [a, b] = pipePair();
+  // The far side writes 8 MiB on each stream it is asked to.
+  const server = new YamuxSession(b, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (stream) =>
+      void (async () => {
+        await stream.readable.getReader().read();
+        const writer = stream.writable.getWriter();
+        for (let i = 0; i < 128; i++) await writer.write(new Uint8Array(64 * 1024));
+        await writer.close();
+      })().catch(() => {}),
+  });
+  const budget = 1024 * 1024;
+  const client = new YamuxSession(a, {
+    client: true,
+    keepAliveIntervalMs: 0,
+    windowBudget: budget,
+  });
+  const streams = await Promise.all(Array.from({ length: 4 }, () => client.open()));
+  let largest = 0;
+  await Promise.all(streams.map(async (stream) => {
+    await stream.writable.getWriter().write(new TextEncoder().encode("go"));
+    // Readers that keep up: each asks for a larger window as it goes.
+    for await (const _ of stream.readable) {
+      const grown = streams.reduce((sum, s) => sum + s.receiveWindow - 256 * 1024, 0);
+      assert(grown <= budget, `the windows grew ${grown} bytes beyond their first`);
+      largest = Math.max(largest, stream.receiveWindow);
+    }
+  }));
+  assert(largest > 256 * 1024, "no window grew at all");
+  await client.close();
+  await server.closed;
+});

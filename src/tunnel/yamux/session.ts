@@ -3,7 +3,15 @@
  * Frames split across reads are reassembled; each stream has its own window, so a reader that
  * stops reading stalls only its stream; pings detect half-open connections.
  */
-import { decodeHeader, encodeFrame, Flag, FrameType, GoAwayCode, HEADER_SIZE } from "./frame.ts";
+import {
+  decodeHeader,
+  encodeFrame,
+  Flag,
+  FrameType,
+  GoAwayCode,
+  HEADER_SIZE,
+  INITIAL_WINDOW,
+} from "./frame.ts";
 import { type StreamHost, YamuxStream } from "./stream.ts";
 
 /** A byte stream in both directions. */
@@ -22,7 +30,14 @@ export interface YamuxOptions {
   keepAliveIntervalMs?: number;
   /** A ping unanswered for this long ends the session; default 10 s. */
   keepAliveTimeoutMs?: number;
+  /**
+   * How far the receive windows of all streams together may grow beyond their first 256 KiB
+   * each; default 16 MiB. Clients that read fast and then stop can make a session hold no more.
+   */
+  windowBudget?: number;
 }
+
+const WINDOW_BUDGET = 16 * 1024 * 1024;
 
 /** A multiplexed connection. */
 export class YamuxSession implements StreamHost {
@@ -145,6 +160,13 @@ export class YamuxSession implements StreamHost {
   /** Forgets a finished stream (StreamHost). */
   release(streamId: number): void {
     this.#streams.delete(streamId);
+  }
+
+  /** Whether the streams' windows, beyond their first one each, stay within the budget (StreamHost). */
+  mayGrowWindow(by: number): boolean {
+    let grown = by;
+    for (const stream of this.#streams.values()) grown += stream.receiveWindow - INITIAL_WINDOW;
+    return grown <= (this.options.windowBudget ?? WINDOW_BUDGET);
   }
 
   async #readLoop(): Promise<void> {

@@ -14,13 +14,16 @@ export interface StreamHost {
   sendFrame(frame: Uint8Array): Promise<void>;
   /** Forgets the stream once both directions are done. */
   release(streamId: number): void;
+  /** Whether a stream's receive window may grow by `by` bytes (a budget shared by the session). */
+  mayGrowWindow(by: number): boolean;
 }
 
 // Large writes are cut into frames of at most this size, so that other streams get turns.
 const MAX_FRAME = 64 * 1024;
 // A reader that takes half its window this fast is a bulk transfer: its window doubles, up to
-// MAX_WINDOW, so that the round trip of window updates does not cap throughput (the
-// bandwidth-delay product). A reader that stops never grows, so it holds at most 256 KiB.
+// MAX_WINDOW and within the session's budget, so that the round trip of window updates does not
+// cap throughput (the bandwidth-delay product). What a stream holds for a reader that stopped is
+// at most its window: 256 KiB, or what it grew to while its reader kept up.
 const GROW_WITHIN_MS = 50;
 const MAX_WINDOW = 4 * 1024 * 1024;
 
@@ -58,6 +61,11 @@ export class YamuxStream {
       close: () => this.#closeWrite(),
       abort: () => this.reset(),
     });
+  }
+
+  /** How many bytes the peer may send ahead of the reader: what this stream can be made to hold. */
+  get receiveWindow(): number {
+    return this.#capacity;
   }
 
   /** Sends the opening flag (SYN for ours, ACK for theirs) without data. */
@@ -138,7 +146,10 @@ export class YamuxStream {
     if (this.#unacknowledged < this.#capacity / 2) return;
     let delta = this.#unacknowledged;
     const now = performance.now();
-    if (now - this.#lastUpdate < GROW_WITHIN_MS && this.#capacity < MAX_WINDOW) {
+    if (
+      now - this.#lastUpdate < GROW_WITHIN_MS && this.#capacity < MAX_WINDOW &&
+      this.host.mayGrowWindow(this.#capacity)
+    ) {
       delta += this.#capacity;
       this.#capacity *= 2;
     }
