@@ -11,6 +11,7 @@ import type { NodeBinaries } from "./node_binaries.ts";
 import { runHost, runHostOk } from "./_host_command.ts";
 import { toHex } from "../bytes.ts";
 import { bundle } from "../../scripts/bundle.ts";
+import { markVersionUsed, pruneUnusedVersions } from "./_cache_versions.ts";
 
 /** Every image a node gets. */
 export interface TestImages {
@@ -228,14 +229,13 @@ async function bundleCached(
   const dir = join(cacheDir, "bundles");
   const name = entry.replace(/[^a-z0-9]+/gi, "_");
   const output = join(dir, `${name}-${key}.js`);
-  if (await Deno.stat(output).catch(() => undefined)) return output;
+  if (await Deno.stat(output).catch(() => undefined)) {
+    await markVersionUsed(output);
+    return output;
+  }
   const started = Date.now();
   await bundle(entry, output, { cwd: REPO });
-  for await (const old of Deno.readDir(dir)) {
-    if (old.name.startsWith(`${name}-`) && join(dir, old.name) !== output) {
-      await Deno.remove(join(dir, old.name)).catch(() => {});
-    }
-  }
+  await pruneUnusedVersions(dir, new RegExp(`^${name}-[0-9a-f]{16}\\.js$`), output);
   onProgress?.(`Bundled ${entry} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return output;
 }
