@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 const REPO = new URL("../", import.meta.url).pathname;
 
 /**
- * esbuild's stand-in for `require` in an ES module: it throws for every module, node's own
+ * esbuild's own `require` in an ES module: it throws for every module, node's own
  * included. CommonJS packages reach it at import time (yaml's CommonJS build requires
  * "node:process"), so a bundle holding it fails as soon as such a package loads.
  */

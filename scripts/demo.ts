@@ -47,9 +47,13 @@ if (exitAfter) {
 }
 
 const width = Math.max(...demo.contexts.map((c) => c.name.length));
+const serverWidth = Math.max(...demo.contexts.map((c) => c.server.length));
 say(`
 Everything keeps running. The kubeconfig (contexts, and what each one reaches):
-${demo.contexts.map((c) => `  ${c.name.padEnd(width)}  ${c.server}  ${c.what}`).join("\n")}
+${
+  demo.contexts.map((c) => `  ${c.name.padEnd(width)}  ${c.server.padEnd(serverWidth)}  ${c.what}`)
+    .join("\n")
+}
 
 Look around with kubectl:
   export KUBECONFIG=${demo.kubeconfig}

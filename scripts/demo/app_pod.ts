@@ -56,9 +56,9 @@ export async function createAppPod(
   const app = pod.spec.containers.find((c) => c.name === "app")!;
   const appEnv = (app.env ?? []).filter((e) => e.name.startsWith("KUBERNETES_SERVICE"))
     .map((e) => `${e.name}=${e.value}`).join(" ");
-  say(`The webhook injected the native sidecar "mca-proxy" (${sidecar.image},`);
-  say(`restartPolicy ${sidecar.restartPolicy}) into pod ${pod.metadata.name}; the app container`);
-  say(`now has ${appEnv} and the sidecar's token and CA.`);
+  say(`The webhook injected the native sidecar "mca-proxy" into pod ${pod.metadata.name}`);
+  say(`(image ${sidecar.image}, restartPolicy ${sidecar.restartPolicy}); the app container`);
+  say(`now has ${appEnv}, and the sidecar's token and CA.`);
 }
 
 /**
