@@ -91,7 +91,7 @@ export function memberAppObjects(): Record<string, unknown>[] {
 }
 
 /** The app's pod, opted in to injection; the webhook adds the sidecar when it is created. */
-export function appPod(name: string): Record<string, unknown> {
+export function appPod(name: string, image: string): Record<string, unknown> {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -105,25 +105,15 @@ export function appPod(name: string): Record<string, unknown> {
     spec: {
       serviceAccountName: APP_SERVICE_ACCOUNT,
       restartPolicy: "Never",
-      containers: [{ name: "app", image: "registry.example/inventory:demo" }],
+      containers: [{
+        name: "app",
+        image,
+        // The image was built on this machine and imported into each node; there is no registry.
+        imagePullPolicy: "Never",
+        // After its story the app keeps running and reports changes, so there is a pod to explore.
+        env: [{ name: "INVENTORY_WATCH", value: "true" }],
+      }],
     },
-  };
-}
-
-/** A Pod from a Deployment's template: the demo's stand-in for the controllers. */
-export function podFromTemplate(
-  deployment: { metadata: { name: string; namespace: string }; spec: { template: object } },
-): Record<string, unknown> {
-  const template = deployment.spec.template as { metadata?: object; spec: object };
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      ...template.metadata,
-      name: `${deployment.metadata.name}-local`,
-      namespace: deployment.metadata.namespace,
-    },
-    spec: template.spec,
   };
 }
 

@@ -147,20 +147,23 @@ export function rawHeaderLines(
 }
 
 /**
- * Joins two upgraded connections byte for byte; when either ends or fails, both are closed.
- * Each side stops reading while the other is full (pauseSocket, not pipe: a piped TLS socket
- * went on reading from the kernel, so a stalled port-forward client grew the process).
+ * Joins two upgraded connections byte for byte. Each side stops reading while the other is full
+ * (pauseSocket, not pipe: a piped TLS socket went on reading from the kernel, so a stalled
+ * port-forward client grew the process). When one side closes, the other is ended, not
+ * destroyed: what it still has to write (an exec's last frames, its status and the WebSocket
+ * close, come just before the API server closes) goes out first, then it is closed; without
+ * that, kubectl saw `close 1006 (abnormal closure)`. An error on either side destroys both.
  */
 export function spliceSockets(a: Duplex, b: Duplex): void {
   relayBytes(a, b);
   relayBytes(b, a);
-  const close = () => {
+  const destroyBoth = () => {
     a.destroy();
     b.destroy();
   };
-  for (const end of [a, b]) {
-    end.once("close", close);
-    end.once("error", close);
+  for (const [side, other] of [[a, b], [b, a]] as const) {
+    side.once("error", destroyBoth);
+    side.once("close", () => closeAfterFlush(other));
   }
 }
 
@@ -179,6 +182,19 @@ function relayBytes(from: Duplex, to: Duplex): void {
     }
   });
   from.once("end", () => to.end());
+}
+
+/** How long a side may take to flush what it holds once its partner is gone. */
+const FLUSH_GRACE_MS = 10_000;
+
+function closeAfterFlush(socket: Duplex): void {
+  if (socket.destroyed) return;
+  if (socket.writableFinished) return void socket.destroy();
+  socket.once("finish", () => socket.destroy());
+  socket.end();
+  // A peer that stops reading must not keep the connection forever.
+  const timer = setTimeout(() => socket.destroy(), FLUSH_GRACE_MS);
+  socket.once("close", () => clearTimeout(timer));
 }
 
 /**

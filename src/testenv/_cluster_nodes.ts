@@ -8,6 +8,7 @@ import type { CertificateAuthority } from "../pki/mod.ts";
 import { createCgroup, slotCgroup } from "./_cgroups.ts";
 import { type RunningControllers, startControllers } from "./_controllers.ts";
 import { installDnsAddon } from "./_dns_addon.ts";
+import { raiseInotifyLimit } from "./_host_limits.ts";
 import { setUpNodeLink, setUpSlotFirewall } from "./_host_network.ts";
 import {
   type ContainerRuntime,
@@ -50,6 +51,7 @@ export async function prepareNodeGround(
     ? await buildNodeBinaries({ onProgress: options.progress })
     : await findNodeBinaries();
   const images = await buildTestImages({ binaries, onProgress: options.progress });
+  await raiseInotifyLimit();
   const swept = sweepStaleTestEnvs();
   if (swept.length > 0) {
     options.progress(`Removed what killed test runs left in slots ${swept.join(", ")}`);

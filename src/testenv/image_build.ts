@@ -7,6 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import { toHex } from "../bytes.ts";
+import { markVersionUsed, pruneUnusedVersions } from "./_cache_versions.ts";
 import { runHostOk } from "./_host_command.ts";
 
 /** Bump when the way images are laid out changes, so that cached archives are rebuilt. */
@@ -67,7 +68,10 @@ export async function buildImage(spec: ImageSpec, options: BuildImageOptions): P
   const key = await imageKey(spec);
   const ref = `mca.local/${spec.name}:${key}`;
   const archive = join(options.cacheDir, `${spec.name}-${key}.tar`);
-  if (await exists(archive)) return { name: spec.name, ref, archive };
+  if (await exists(archive)) {
+    await markVersionUsed(archive);
+    return { name: spec.name, ref, archive };
+  }
   const started = Date.now();
   await Deno.mkdir(options.cacheDir, { recursive: true });
   const work = await Deno.makeTempDir({ dir: options.cacheDir, prefix: `.build-${spec.name}-` });
@@ -94,7 +98,11 @@ export async function buildImage(spec: ImageSpec, options: BuildImageOptions): P
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
-  await pruneOtherVersions(options.cacheDir, spec.name, archive);
+  await pruneUnusedVersions(
+    options.cacheDir,
+    new RegExp(`^${spec.name}-[0-9a-f]{16}\\.tar$`),
+    archive,
+  );
   options.onProgress?.(
     `Built image ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -197,15 +205,6 @@ async function policyFile(dir: string): Promise<string> {
     }),
   );
   return path;
-}
-
-/** Removes older archives of the same image (a changed checkout makes a new one each time). */
-async function pruneOtherVersions(cacheDir: string, name: string, keep: string): Promise<void> {
-  const pattern = new RegExp(`^${name}-[0-9a-f]{16}\\.tar$`);
-  for await (const entry of Deno.readDir(cacheDir)) {
-    const path = join(cacheDir, entry.name);
-    if (pattern.test(entry.name) && path !== keep) await Deno.remove(path).catch(() => {});
-  }
 }
 
 function fileMode(file: ImageFile): number {

@@ -21,4 +21,5 @@ export * from "./node_binaries.ts";
 export * from "./node_network.ts";
 export * from "./image_build.ts";
 export * from "./test_images.ts";
+export * from "./mca_chart.ts";
 export { shimSocket, slotLeftovers, sweepStaleTestEnvs } from "./sweep.ts";

@@ -10,6 +10,8 @@ import { buildImage, type BuiltImage, type ImageFile, type ImageSpec } from "./i
 import type { NodeBinaries } from "./node_binaries.ts";
 import { runHost, runHostOk } from "./_host_command.ts";
 import { toHex } from "../bytes.ts";
+import { bundle } from "../../scripts/bundle.ts";
+import { markVersionUsed, pruneUnusedVersions } from "./_cache_versions.ts";
 
 /** Every image a node gets. */
 export interface TestImages {
@@ -35,6 +37,7 @@ export interface TestImagesOptions {
 }
 
 const REPO = new URL("../../", import.meta.url).pathname;
+const BUNDLE_SCRIPT = "scripts/bundle.ts";
 /** uid and gid of distroless's "nonroot" user, which the Dockerfile's image runs as. */
 export const NONROOT = 65532;
 
@@ -49,8 +52,8 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
   const deno = await denoRuntime();
   const passwd = identityFiles();
   const [mcaBundle, appBundle] = [
-    await bundle("main.ts", cacheDir, options.onProgress, { requireShim: true }),
-    await bundle("scripts/demo/sample_app.ts", cacheDir, options.onProgress, { requireShim: true }),
+    await bundleCached("main.ts", cacheDir, options.onProgress),
+    await bundleCached("scripts/demo/sample_app.ts", cacheDir, options.onProgress),
   ];
   const denoBase: ImageSpec = {
     name: "deno-base",
@@ -206,56 +209,33 @@ function caCertificates(): ImageFile[] {
 }
 
 /**
- * esbuild turns a CommonJS package's `require("node:…")` into a call that throws in an ES
- * module (`Dynamic require of "node:assert" is not supported`, esbuild issue #1921): undici,
- * under @kubernetes/client-node, does that, and so does yaml's CommonJS build in mca's own
- * bundle (`Dynamic require of "node:process"` when `mca webhook` or `mca hub` starts in a pod).
- * A module-scope `require` made by createRequire is what that call looks for first.
+ * The bundle of an entry point of this checkout, made by `deno task bundle`'s own function (so
+ * the pods run what the release ships), cached by a hash of the sources it can import
+ * (deno.json, deno.lock, main.ts, src/, the bundle script, the entry point).
  */
-const REQUIRE_SHIM =
-  'import { createRequire as __mcaCreateRequire } from "node:module";\nconst require = __mcaCreateRequire(import.meta.url);\n';
-
-/**
- * `deno bundle` of an entry point of this checkout, cached by a hash of the sources it can
- * import (deno.json, deno.lock, main.ts, src/, the entry point).
- */
-async function bundle(
+async function bundleCached(
   entry: string,
   cacheDir: string,
   onProgress?: (message: string) => void,
-  options: { requireShim?: boolean } = {},
 ): Promise<string> {
-  const key = await checkoutHash([entry, "deno.json", "deno.lock", "main.ts", "src"]) +
-    (options.requireShim ? "r" : "");
+  const key = await checkoutHash([
+    entry,
+    "deno.json",
+    "deno.lock",
+    "main.ts",
+    "src",
+    BUNDLE_SCRIPT,
+  ]);
   const dir = join(cacheDir, "bundles");
   const name = entry.replace(/[^a-z0-9]+/gi, "_");
   const output = join(dir, `${name}-${key}.js`);
-  if (await Deno.stat(output).catch(() => undefined)) return output;
-  await Deno.mkdir(dir, { recursive: true });
+  if (await Deno.stat(output).catch(() => undefined)) {
+    await markVersionUsed(output);
+    return output;
+  }
   const started = Date.now();
-  await runHostOk(Deno.execPath(), [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "-o",
-    `${output}.tmp`,
-    entry,
-  ], {
-    cwd: REPO,
-  });
-  if (options.requireShim) {
-    await Deno.writeTextFile(
-      `${output}.tmp`,
-      REQUIRE_SHIM + await Deno.readTextFile(`${output}.tmp`),
-    );
-  }
-  await Deno.rename(`${output}.tmp`, output);
-  for await (const old of Deno.readDir(dir)) {
-    if (old.name.startsWith(`${name}-`) && join(dir, old.name) !== output) {
-      await Deno.remove(join(dir, old.name)).catch(() => {});
-    }
-  }
+  await bundle(entry, output, { cwd: REPO });
+  await pruneUnusedVersions(dir, new RegExp(`^${name}-[0-9a-f]{16}\\.js$`), output);
   onProgress?.(`Bundled ${entry} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return output;
 }

@@ -1,7 +1,9 @@
 /**
- * A raw WebSocket exec client: opens an exec stream with one channel subprotocol, writes
- * `text` on stdin and waits until it comes back on stdout (the stand-in kubelet echoes stdin),
- * then closes. Assertions stay with the caller.
+ * A raw WebSocket exec client: opens an exec stream with one channel subprotocol, writes `text`
+ * on stdin and waits until it comes back on stdout (the command must echo its stdin, see
+ * ECHO_STDIN). With `closeStdin` (v5.channel.k8s.io only: the protocol's CLOSE signal) it then
+ * closes stdin and waits for the command's end and its status; otherwise it closes the socket.
+ * Assertions stay with the caller.
  */
 
 export interface ExecEchoOptions {
@@ -9,16 +11,30 @@ export interface ExecEchoOptions {
   caPem: string;
   protocol: string;
   text: string;
+  /** Send v5's CLOSE for stdin after the echo and wait for the status on the error channel. */
+  closeStdin?: boolean;
 }
 
 export interface ExecEchoResult {
   /** The subprotocol the server chose. */
   protocol: string;
-  /** Everything received on the data channels, channel bytes stripped. */
+  /** Everything received on stdout and stderr, channel bytes stripped. */
   received: string;
+  /** With closeStdin: the status the command ended with ("Success" or "Failure"). */
+  status?: string;
 }
 
+/** An exec command (query parameters) for a container with Deno that copies stdin to stdout. */
+export const ECHO_STDIN = new URLSearchParams([
+  ["command", "deno"],
+  ["command", "eval"],
+  ["command", "for await (const chunk of Deno.stdin.readable) await Deno.stdout.write(chunk)"],
+]).toString();
+
 const STDIN = 0;
+const ERROR = 3;
+/** v5.channel.k8s.io: a frame on this channel closes the stream whose id it carries. */
+const CLOSE = 255;
 
 /** `url` is the https URL of the exec endpoint; the WebSocket scheme is derived from it. */
 export async function execEcho(url: string, options: ExecEchoOptions): Promise<ExecEchoResult> {
@@ -32,11 +48,14 @@ export async function execEcho(url: string, options: ExecEchoOptions): Promise<E
   );
   socket.binaryType = "arraybuffer";
   const received: string[] = [];
+  let errorChannel = "";
+  const closed = new Promise<void>((resolve) => socket.onclose = () => resolve());
   const echoed = new Promise<void>((resolve, reject) => {
     socket.onmessage = (event) => {
-      received.push(
-        new TextDecoder().decode(new Uint8Array(event.data as ArrayBuffer).subarray(1)),
-      );
+      const frame = new Uint8Array(event.data as ArrayBuffer);
+      const text = new TextDecoder().decode(frame.subarray(1));
+      if (frame[0] === ERROR) errorChannel += text;
+      else received.push(text);
       if (received.join("").includes(options.text)) resolve();
     };
     socket.onerror = (event) =>
@@ -48,7 +67,12 @@ export async function execEcho(url: string, options: ExecEchoOptions): Promise<E
   const protocol = socket.protocol;
   socket.send(new Uint8Array([STDIN, ...new TextEncoder().encode(options.text)]));
   await echoed;
-  const closed = new Promise((resolve) => socket.onclose = resolve);
+  if (options.closeStdin) {
+    socket.send(new Uint8Array([CLOSE, STDIN]));
+    await closed;
+    const status = errorChannel ? (JSON.parse(errorChannel) as { status?: string }).status : "";
+    return { protocol, received: received.join(""), status: status ?? "" };
+  }
   socket.close();
   await closed;
   return { protocol, received: received.join("") };

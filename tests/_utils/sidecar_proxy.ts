@@ -90,7 +90,8 @@ export async function startSidecarProxy(
       dir,
       name: "proxy",
       env: {
-        KUBERNETES_SERVICE_HOST: "127.0.0.1",
+        // Where the pod's kubelet points it: the cluster's API server (the Service's endpoint).
+        KUBERNETES_SERVICE_HOST: new URL(host.url).hostname,
         KUBERNETES_SERVICE_PORT: new URL(host.url).port,
         MCA_POD_NAMESPACE: namespace,
       },

@@ -11,45 +11,16 @@ import { apply, getPod, podLogs, waitForPhase } from "../_utils/pods.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
-import { CHART_DIR, chartTools, runOk } from "./_chart.ts";
-
-/** The port of the hub's NodePort Service on host's node (the address agents dial). */
-const HUB_NODE_PORT = 30443;
+import { installMcaChart, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import { chartTools } from "./_chart.ts";
 
 const installed = new WeakMap<TestEnv, Promise<string>>();
 
-/**
- * Installs the chart once per environment (release "mca" in "mca-system", as the mca commands
- * expect) with the hub on a NodePort of host's node, whose address is in the hub's certificate;
- * returns the hub URL agents dial.
- */
+/** Installs the chart once per environment; returns the hub URL agents dial. */
 function installChart(env: TestEnv): Promise<string> {
   let done = installed.get(env);
   if (!done) {
-    done = (async () => {
-      const host = env.cluster("host");
-      const { helm } = await chartTools();
-      const [repository, tag] = env.images!.mca.ref.split(":") as [string, string];
-      const hubAddress = host.node!.network.nodeIp;
-      await runOk(helm, [
-        "install",
-        "mca",
-        CHART_DIR,
-        `--kubeconfig=${host.kubeconfigPath}`,
-        "--namespace=mca-system",
-        "--create-namespace",
-        `--set=image.repository=${repository}`,
-        `--set=image.tag=${tag}`,
-        "--set=image.pullPolicy=Never",
-        "--set=hub.service.type=NodePort",
-        `--set=hub.service.nodePort=${HUB_NODE_PORT}`,
-        `--set=hub.ipAddresses={${hubAddress}}`,
-        "--wait",
-        "--timeout=3m",
-      ]);
-      return `https://${hubAddress}:${HUB_NODE_PORT}`;
-    })();
+    done = chartTools().then(({ helm }) => installMcaChart(env, { helm })).then((i) => i.hubUrl);
     installed.set(env, done);
   }
   return done;

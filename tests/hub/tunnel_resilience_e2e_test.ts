@@ -2,8 +2,8 @@
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
-import { execEcho } from "../_utils/exec_echo.ts";
-import { startKubeletStandIn } from "../_utils/kubelet_standin.ts";
+import { ECHO_STDIN, execEcho } from "../_utils/exec_echo.ts";
+import { apply, oneShotPod, waitForPhase } from "../_utils/pods.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 
@@ -128,33 +128,50 @@ e2eTest(
   },
 );
 
-e2eTest("a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel", async (env) => {
-  const host = env.cluster("host");
-  await using dir = await tempDir();
-  const fixture = await startHubFixture(env, dir.path);
-  const kubelet = await startKubeletStandIn(dir.path);
-  try {
-    // A member whose "API server" is the stand-in kubelet, so that exec really upgrades.
-    const member = await fixture.registerMember(env.cluster("west"), {
-      memberKubeconfig: kubelet.kubeconfigPath,
-    });
-    await fixture.startAgent(member);
-    await waitFor(async () => (await fixture.hub.agents(member)) === 1, {
-      description: "the agent to connect",
-    });
-    const exec = await execEcho(
-      `${fixture.hub.url}/clusters/${member}/api/v1/namespaces/default/pods/p/exec?command=cat&stdin=true&stdout=true`,
-      {
-        token: host.adminToken,
-        caPem: fixture.hub.caPem,
-        protocol: "v5.channel.k8s.io",
-        text: "through the tunnel",
-      },
-    );
-    assertEquals(exec.protocol, "v5.channel.k8s.io");
-    assertEquals((await kubelet.upgrades()).at(-1)?.protocol, "v5.channel.k8s.io");
-  } finally {
-    await kubelet.close();
-    await fixture.stop();
-  }
-});
+e2eTest(
+  "a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel to a real pod on the member",
+  async (env) => {
+    const host = env.cluster("host");
+    const west = env.cluster("west");
+    await using dir = await tempDir();
+    const fixture = await startHubFixture(env, dir.path);
+    try {
+      const member = await fixture.registerMember(west);
+      await fixture.startAgent(member);
+      await waitFor(async () => (await fixture.hub.agents(member)) === 1, {
+        description: "the agent to connect",
+      });
+      const ns = uniqueName("exec");
+      await kubectlOk(west, ["create", "namespace", ns]);
+      await apply(
+        west,
+        oneShotPod(ns, "echo", [{
+          name: "main",
+          image: env.images!.deno.ref,
+          args: ["eval", "setInterval(() => {}, 1 << 30)"],
+        }]),
+      );
+      await waitForPhase(west, ns, "echo", "Running");
+      // stdin crosses hub, tunnel and agent to the kubelet and comes back; v5's CLOSE of stdin
+      // (a v5-only signal) reaches the command, which then ends with Success.
+      const exec = await execEcho(
+        `${fixture.hub.url}/clusters/${member}/api/v1/namespaces/${ns}/pods/echo/exec?` +
+          `${ECHO_STDIN}&stdin=true&stdout=true`,
+        {
+          token: host.adminToken,
+          caPem: fixture.hub.caPem,
+          protocol: "v5.channel.k8s.io",
+          text: "through the tunnel",
+          closeStdin: true,
+        },
+      );
+      assertEquals(
+        [exec.protocol, exec.received, exec.status],
+        ["v5.channel.k8s.io", "through the tunnel", "Success"],
+      );
+    } finally {
+      await fixture.stop();
+    }
+  },
+  { nodes: true },
+);

@@ -5,8 +5,8 @@ import { gunzipSync } from "node:zlib";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { execEcho } from "../_utils/exec_echo.ts";
-import { type KubeletStandInProcess, startKubeletStandIn } from "../_utils/kubelet_standin.ts";
+import { ECHO_STDIN, execEcho } from "../_utils/exec_echo.ts";
+import { apply, oneShotPod, waitForPhase } from "../_utils/pods.ts";
 import {
   clientGoBinary,
   PYTHON_CLIENT,
@@ -14,12 +14,12 @@ import {
   runClient,
 } from "../_utils/real_clients.ts";
 import { type SidecarProxy, startSidecarProxy } from "../_utils/sidecar_proxy.ts";
+import { tempDir } from "../_utils/temp_dir.ts";
 import { freePort, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 interface Fixture {
   proxy: SidecarProxy;
-  kubelet: KubeletStandInProcess;
   dir: string;
   /** A namespace that exists in host, east and west. */
   namespace: string;
@@ -27,12 +27,11 @@ interface Fixture {
 
 let fixture: Promise<Fixture> | undefined;
 
-/** One proxy for the whole file: east by label, west by namespace, "down" unreachable, exec to a stand-in kubelet. */
+/** One proxy for the whole file: east by label, west by namespace, "down" unreachable. */
 function proxyFixture(env: TestEnv): Promise<Fixture> {
   return fixture ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "mca-proxy-e2e-" });
     globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const kubelet = await startKubeletStandIn(dir);
     const down = `${dir}/down.kubeconfig`;
     // A cluster nobody listens for: the port was free a moment ago.
     await Deno.writeTextFile(
@@ -48,12 +47,7 @@ clusters:
   east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
   west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
   down: {kubeconfig: ${down}, context: down, timeout: 2s}
-  kubelet: {kubeconfig: ${kubelet.kubeconfigPath}, context: kubelet}
 routes:
-# First: routes are tried in order, and a later one is only sure once no earlier one could match.
-- name: streams-to-kubelet
-  match: {resources: [pods], subresources: [exec, attach, portforward]}
-  cluster: kubelet
 - name: east-by-label
   match: {labels: "region=east"}
   cluster: east
@@ -69,7 +63,7 @@ routes:
     for (const cluster of env.clusters) {
       await kubectlOk(cluster, ["create", "namespace", namespace]);
     }
-    return { proxy, kubelet, dir, namespace };
+    return { proxy, dir, namespace };
   })();
 }
 
@@ -326,45 +320,67 @@ e2eTest("the proxy picks up a rotated service-account token", async (env) => {
 });
 
 e2eTest(
-  "exec over WebSocket (v5.channel.k8s.io) goes through the proxy to the kubelet",
+  "exec over WebSocket (v5.channel.k8s.io) goes through the proxy to a real pod's kubelet",
   async (env) => {
-    const { proxy, kubelet } = await proxyFixture(env);
-    const host = env.cluster("host");
-    const pod = uniqueName("exec");
-    await kubectl(host, ["create", "serviceaccount", "default", "-n", proxy.namespace]);
-    await kubectlOk(host, [
-      "run",
-      pod,
-      "-n",
-      proxy.namespace,
-      "--image=registry.example/app:1",
-      "--restart=Never",
-    ]);
-    // kubectl exec: reads the pod (found in the host), then upgrades to WebSocket on .../exec.
-    const result = await kubectl(proxy.kubeconfigPath, [
-      "exec",
-      pod,
-      "-n",
-      proxy.namespace,
-      "--",
-      "echo",
-      "hi",
-    ]);
-    assertEquals(result.stderr, "");
-    assertEquals(result.stdout, "hello from the stand-in kubelet\n");
-    assertEquals(result.code, 0);
-    const upgrade = (await kubelet.upgrades()).at(-1)!;
-    assertStringIncludes(upgrade.path, `/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec`);
-    assertEquals(upgrade.protocol, "v5.channel.k8s.io");
+    await using dir = await tempDir("mca-proxy-exec-");
+    // The sidecar of a pod on host's node, with nothing but its home cluster.
+    const proxy = await startSidecarProxy(env, dir.path, "routes: []\n");
+    try {
+      const host = env.cluster("host");
+      const pod = "exec";
+      await apply(
+        host,
+        oneShotPod(proxy.namespace, pod, [{
+          name: "main",
+          image: env.images!.deno.ref,
+          args: ["eval", "setInterval(() => {}, 1 << 30)"],
+        }]),
+      );
+      await waitForPhase(host, proxy.namespace, pod, "Running");
+      // kubectl exec: reads the pod through the proxy, then upgrades to WebSocket on .../exec.
+      const result = await kubectl(proxy.kubeconfigPath, [
+        "exec",
+        pod,
+        "-n",
+        proxy.namespace,
+        "--",
+        "deno",
+        "eval",
+        "console.log(`hello from ${Deno.hostname()}`)",
+      ]);
+      assertEquals(result.stderr, "");
+      assertEquals(result.stdout, `hello from ${pod}\n`);
+      assertEquals(result.code, 0);
+      assertStringIncludes(
+        await proxy.process.tail(200),
+        `/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec`,
+      );
 
-    // A raw WebSocket client: stdin is echoed back on stdout through both hops.
-    const exec = await execEcho(
-      `${proxy.url}/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec?command=cat&stdin=true&stdout=true`,
-      { token: proxy.token, caPem: proxy.caPem, protocol: "v4.channel.k8s.io", text: "ping" },
-    );
-    assertEquals(exec.protocol, "v4.channel.k8s.io");
-    assertStringIncludes(exec.received, "ping");
+      // A raw WebSocket client: stdin is echoed back on stdout through both hops; with v5,
+      // closing stdin (a v5-only signal) reaches the command, which ends with Success.
+      const url = `${proxy.url}/api/v1/namespaces/${proxy.namespace}/pods/${pod}/exec?` +
+        `${ECHO_STDIN}&stdin=true&stdout=true`;
+      const v5 = await execEcho(url, {
+        token: proxy.token,
+        caPem: proxy.caPem,
+        protocol: "v5.channel.k8s.io",
+        text: "ping",
+        closeStdin: true,
+      });
+      assertEquals([v5.protocol, v5.received, v5.status], ["v5.channel.k8s.io", "ping", "Success"]);
+      const v4 = await execEcho(url, {
+        token: proxy.token,
+        caPem: proxy.caPem,
+        protocol: "v4.channel.k8s.io",
+        text: "pong",
+      });
+      assertEquals(v4.protocol, "v4.channel.k8s.io");
+      assertStringIncludes(v4.received, "pong");
+    } finally {
+      await proxy.stop();
+    }
   },
+  { nodes: true },
 );
 
 e2eTest("a named object that exists in several clusters is a 409 naming them", async (env) => {

@@ -2,6 +2,7 @@
 import { assert, assertEquals, assertNotEquals } from "../_utils/assert.ts";
 import { buildImage, imageKey, type ImageSpec } from "../../src/testenv/mod.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
+import { UNUSED_VERSION_TTL_MS } from "../../src/testenv/_cache_versions.ts";
 
 const spec: ImageSpec = {
   name: "probe",
@@ -38,15 +39,23 @@ Deno.test("buildImage() writes a docker-archive tagged with the content hash, on
   ));
   assertEquals(config.config.User, "65532:65532");
   assertEquals(config.config.Entrypoint, ["/bin/true"]);
-  const built = (await Deno.stat(image.archive)).mtime;
-  // Cached: asking again builds nothing.
+  const built = (await Deno.stat(image.archive)).ino;
+  // Cached: asking again builds nothing (the same file, not a new one renamed into place).
   assertEquals((await buildImage(spec, { cacheDir: cache.path })).archive, image.archive);
-  assertEquals((await Deno.stat(image.archive)).mtime?.getTime(), built?.getTime());
-  // A changed input makes a new archive and removes the old one.
+  assertEquals((await Deno.stat(image.archive)).ino, built);
+  // A changed input makes a new archive; the old one stays while it may be in use (another
+  // checkout's), and goes once unused for a day.
   const changed = await buildImage({ ...spec, files: [{ path: "/hello.txt", content: "bye" }] }, {
     cacheDir: cache.path,
   });
   assertNotEquals(changed.archive, image.archive);
   assert(await Deno.stat(changed.archive));
+  assert(await Deno.stat(image.archive));
+  const dayAndMore = new Date(Date.now() - UNUSED_VERSION_TTL_MS - 60_000);
+  await Deno.utime(image.archive, dayAndMore, dayAndMore);
+  await buildImage({ ...spec, files: [{ path: "/hello.txt", content: "again" }] }, {
+    cacheDir: cache.path,
+  });
   assertEquals(await Deno.stat(image.archive).catch(() => undefined), undefined);
+  assert(await Deno.stat(changed.archive));
 });
