@@ -345,3 +345,35 @@ e2eTest(
     }
   },
 );
+
+e2eTest(
+  "helm install with a wrong value is refused before anything reaches the cluster",
+  async (env) => {
+    const host = env.cluster("host");
+    const { helm } = await chartTools();
+    await using dir = await tempDir("mca-chart-e2e-");
+    const release = uniqueName("mca-chart");
+    const values = await dir.write(
+      "values.json",
+      JSON.stringify({ webhook: { failurePolicy: "Sometimes" } }),
+    );
+    const helmArgs = [`--kubeconfig=${host.kubeconfigPath}`, `--namespace=${release}`];
+    const result = await run(helm, [
+      "install",
+      release,
+      CHART_DIR,
+      ...helmArgs,
+      "--create-namespace",
+      `--values=${values}`,
+    ]);
+    assert(result.code !== 0, "helm installed a chart with a wrong value");
+    assertStringIncludes(result.stderr, "/webhook/failurePolicy");
+    // No namespace, no release record, no cluster-scoped object.
+    assertEquals((await kubectl(host, ["get", "namespace", release])).code, 1);
+    assertEquals((await run(helm, ["status", release, ...helmArgs])).code, 1);
+    assertEquals(
+      (await kubectl(host, ["get", "mutatingwebhookconfiguration", `${release}-webhook`])).code,
+      1,
+    );
+  },
+);

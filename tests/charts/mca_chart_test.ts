@@ -114,6 +114,80 @@ Deno.test("every value in values.yaml has a comment, and a row with its default 
   }
 });
 
+type SchemaNode = {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+};
+
+/** The schema node of a dotted values path (free-form maps take any key); undefined when none. */
+function schemaAt(schema: SchemaNode, key: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema;
+  for (const part of key.split(".")) {
+    const free: SchemaNode | undefined = typeof node?.additionalProperties === "object"
+      ? node.additionalProperties
+      : undefined;
+    node = node?.properties?.[part] ?? free;
+  }
+  return node;
+}
+
+/** Dotted paths of every property the schema names. */
+function schemaKeys(node: SchemaNode, path: string[] = []): string[] {
+  return Object.entries(node.properties ?? {}).flatMap(([key, child]) => [
+    [...path, key].join("."),
+    ...schemaKeys(child, [...path, key]),
+  ]);
+}
+
+Deno.test("values.schema.json describes exactly the keys of values.yaml", async () => {
+  const schema = JSON.parse(await Deno.readTextFile(`${CHART_DIR}/values.schema.json`));
+  const document = parseDocument(await Deno.readTextFile(`${CHART_DIR}/values.yaml`));
+  const keys = documentedValues(document.contents as YAMLMap).map((value) => value.key);
+  const missing = keys.filter((key) => !schemaAt(schema, key));
+  assertEquals(missing, [], "values.yaml keys the schema does not know");
+  const unknown = schemaKeys(schema).filter((key) => !keys.includes(key));
+  assertEquals(unknown, [], "schema properties values.yaml does not have");
+  const undescribed = schemaKeys(schema).filter((key) => !schemaAt(schema, key)?.description);
+  assertEquals(undescribed, [], "schema properties without a description");
+});
+
+/** Wrong values, each with the path helm must name when it refuses them. */
+const WRONG_VALUES: [string, Record<string, unknown>, string][] = [
+  ["a number as text", { webhook: { replicas: "two" } }, "/webhook/replicas"],
+  ["a misspelt key", { webhook: { replica: 3 } }, "replica"],
+  ["an unknown pull policy", { image: { pullPolicy: "Sometimes" } }, "/image/pullPolicy"],
+  ["an unknown failure policy", { webhook: { failurePolicy: "Maybe" } }, "/webhook/failurePolicy"],
+  ["an unknown Service type", { hub: { service: { type: "Ingress" } } }, "/hub/service/type"],
+  ["an unknown log level", { hub: { logLevel: "verbose" } }, "/hub/logLevel"],
+  ["a duration without a unit", { hub: { certValidity: "365" } }, "/hub/certValidity"],
+  ["a port out of range", { webhook: { port: 70000 } }, "/webhook/port"],
+  [
+    "a memory that is no quantity",
+    { webhook: { sidecar: { memoryRequest: "lots" } } },
+    "memoryRequest",
+  ],
+  ["a digest that is not sha256", { image: { digest: "md5:abc" } }, "/image/digest"],
+  ["a pull secret without a name", { imagePullSecrets: [{}] }, "/imagePullSecrets/0"],
+  ["a label that is not text", { commonLabels: { team: 7 } }, "/commonLabels/team"],
+];
+
+Deno.test("helm refuses wrong values before rendering anything, naming the value", async () => {
+  const { helm } = await chartTools();
+  for (const [what, values, path] of WRONG_VALUES) {
+    const file = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      await Deno.writeTextFile(file, JSON.stringify(values));
+      const result = await run(helm, ["template", "mca", CHART_DIR, `--values=${file}`]);
+      assert(result.code !== 0, `helm accepted ${what}`);
+      assertStringIncludes(result.stderr, path, what);
+      assertEquals(result.stdout, "", what);
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+});
+
 Deno.test("helm lint --strict passes with each value set", async () => {
   const { helm } = await chartTools();
   for (const [name, values] of Object.entries(VALUE_SETS)) {
