@@ -38,7 +38,7 @@ export function buildProgram(io: ProgramIo): Command {
         "DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, and Lists of them); writes the " +
         "result to stdout in the input's format and reports what was injected or skipped on stderr",
     )
-    .argument("[files...]", 'manifest files; "-" reads stdin')
+    .argument("[files...]", 'manifest files; "-" reads stdin, as does no file when stdin is a pipe')
     .option("-f, --filename <file>", 'a manifest file, repeatable; "-" reads stdin', collect)
     .option("-q, --quiet", "do not report on stderr")
     .addHelpText(
@@ -47,7 +47,7 @@ export function buildProgram(io: ProgramIo): Command {
         "mca.k8s.io/log-level, mca.k8s.io/proxy-{cpu,memory}-{request,limit}. Pods are skipped, with\n" +
         'the reason, when they set mca.k8s.io/inject: "false", use hostNetwork, or set\n' +
         'automountServiceAccountToken: false without mca.k8s.io/inject-without-automount: "true".\n\n' +
-        "Examples:\n  mca inject -f deploy.yaml > deploy.injected.yaml\n  kubectl get deploy web -o yaml | mca inject - | kubectl apply -f -",
+        "Examples:\n  mca inject -f deploy.yaml > deploy.injected.yaml\n  kubectl get deploy web -o yaml | mca inject | kubectl apply -f -",
     )
     .action(async (files: string[], options) => {
       const { injectCommand, processInjectIo } = await import("./src/cli/inject_command.ts");

@@ -12,17 +12,23 @@ export interface InjectCommandOptions extends InjectOptions {
 export interface InjectIo {
   readFile(path: string): Promise<string>;
   readStdin(): Promise<string>;
+  /** True when stdin is a terminal (nobody piped anything in). */
+  stdinIsTerminal(): boolean;
   stdout(text: string): void;
   stderr(text: string): void;
 }
 
-/** Reads every input first, so that a malformed one leaves stdout empty; then writes all output. */
+/**
+ * Reads every input first, so that a malformed one leaves stdout empty; then writes all output.
+ * Without files it reads stdin when something is piped in (`cat pod.yaml | mca inject`).
+ */
 export async function injectCommand(
   files: string[],
   options: InjectCommandOptions,
   io: InjectIo,
 ): Promise<void> {
-  const inputs = [...(options.filename ?? []), ...files];
+  const named = [...(options.filename ?? []), ...files];
+  const inputs = named.length === 0 && !io.stdinIsTerminal() ? ["-"] : named;
   if (inputs.length === 0) {
     throw new UsageError(
       `No input: pass files with -f (or "-" for stdin), e.g. "mca inject -f deploy.yaml"`,
@@ -69,6 +75,7 @@ export function processInjectIo(
   return {
     readFile: (path) => Deno.readTextFile(path),
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    stdinIsTerminal: () => Deno.stdin.isTerminal(),
     ...write,
   };
 }

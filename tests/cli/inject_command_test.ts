@@ -3,7 +3,7 @@ import { buildProgram } from "../../main.ts";
 import { injectCommand, runProgram } from "../../src/cli/mod.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 
-async function mca(args: string[], stdin = "") {
+async function mca(args: string[], stdin = "", stdinIsTerminal = true) {
   let stdout = "";
   let stderr = "";
   const io = { stdout: (t: string) => stdout += t, stderr: (t: string) => stderr += t };
@@ -15,6 +15,7 @@ async function mca(args: string[], stdin = "") {
       ...io,
       readFile: (p) => Deno.readTextFile(p),
       readStdin: () => Promise.resolve(stdin),
+      stdinIsTerminal: () => stdinIsTerminal,
     })
   );
   const code = await runProgram(program, args, io);
@@ -62,6 +63,30 @@ Deno.test("mca inject on malformed input exits 1 with file, document, line and c
     result.stderr,
     `Cannot parse manifest "${bad}": document 2, line 3, column 7: Nested mappings are not allowed`,
   );
+});
+
+Deno.test("mca inject without files reads what is piped into it", async () => {
+  const manifest = await Deno.readTextFile("examples/app.yaml");
+  const piped = await mca(["inject", "--image", "mca:test"], manifest, false);
+  assertEquals(piped.code, 0, piped.stderr);
+  assertStringIncludes(piped.stdout, "image: mca:test");
+  assertStringIncludes(piped.stderr, "injected deployment/inventory -n shop (<stdin>, document 1)");
+});
+
+Deno.test("mca inject, as a process, reads a pipe when given no file", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", "main.ts", "inject", "--image", "mca:test"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(await Deno.readFile("examples/app.yaml"));
+  await writer.close();
+  const output = await child.output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assertEquals(output.code, 0, stderr);
+  assertStringIncludes(new TextDecoder().decode(output.stdout), "image: mca:test");
 });
 
 Deno.test("mca inject without input is a usage error; a missing file is a clear failure", async () => {
