@@ -326,6 +326,21 @@ export function buildProgram(io: ProgramIo): Command {
       (await import("./src/cli/kubeconfig_command.ts")).kubeconfigCommand(options, io)
     );
 
+  program
+    .command("completion")
+    .description("print a shell completion script for mca (bash, zsh or fish)")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText(
+      "after",
+      "\nLoad it in the current shell, or install it for every new one:\n" +
+        "  source <(mca completion bash)         # bash; e.g. in ~/.bashrc\n" +
+        "  source <(mca completion zsh)          # zsh; e.g. in ~/.zshrc\n" +
+        "  mca completion fish | source          # fish; or > ~/.config/fish/completions/mca.fish",
+    )
+    .action(async (shell: string) =>
+      (await import("./src/cli/completion_command.ts")).completionCommand(shell, program, io.stdout)
+    );
+
   return program;
 }
 

@@ -12,6 +12,8 @@ import {
   buildNodeBinaries,
   buildTestImages,
   ensureHostPackages,
+  NODE_PACKAGES,
+  SHELL_PACKAGES,
   sweepStaleTestEnvs,
 } from "../src/testenv/mod.ts";
 
@@ -40,7 +42,11 @@ await step(async () => {
       "Real nodes need root (network namespaces, iptables, cgroups, mounts): the tests that run pods fail without it",
     );
   }
-  await ensureHostPackages({ install: true, onProgress: progress });
+  await ensureHostPackages({
+    install: true,
+    packages: [...NODE_PACKAGES, ...SHELL_PACKAGES],
+    onProgress: progress,
+  });
   const swept = sweepStaleTestEnvs();
   if (swept.length > 0) progress(`Removed what killed test runs left in slots ${swept.join(", ")}`);
   const binaries = await buildNodeBinaries({ onProgress: progress, force });

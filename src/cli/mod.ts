@@ -9,3 +9,5 @@ export * from "./inject_command.ts";
 export * from "./webhook_command.ts";
 export * from "./proxy_command.ts";
 export * from "./duration.ts";
+export * from "./completion.ts";
+export * from "./completion_command.ts";

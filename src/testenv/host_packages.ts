@@ -26,6 +26,12 @@ export const NODE_PACKAGES: readonly HostPackage[] = [
   { name: "util-linux", files: [["/usr/bin/nsenter"]] },
 ];
 
+/** The shells whose completion scripts the tests load into them (`mca completion`). */
+export const SHELL_PACKAGES: readonly HostPackage[] = [
+  { name: "zsh", files: [["/usr/bin/zsh", "/bin/zsh"]] },
+  { name: "fish", files: [["/usr/bin/fish"]] },
+];
+
 /** The packages of `wanted` with a file missing, given a test for file existence. */
 export function missingPackages(
   wanted: readonly HostPackage[],
