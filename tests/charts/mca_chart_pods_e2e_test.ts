@@ -11,56 +11,15 @@ import { apply, getPod, podLogs, waitForPhase } from "../_utils/pods.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
-import { CHART_DIR, chartTools, runOk } from "./_chart.ts";
-
-/** The port of the hub's NodePort Service on host's node (the address agents dial). */
-const HUB_NODE_PORT = 30443;
-
-const installed = new WeakMap<TestEnv, Promise<string>>();
-
-/**
- * Installs the chart once per environment (release "mca" in "mca-system", as the mca commands
- * expect) with the hub on a NodePort of host's node, whose address is in the hub's certificate;
- * returns the hub URL agents dial.
- */
-function installChart(env: TestEnv): Promise<string> {
-  let done = installed.get(env);
-  if (!done) {
-    done = (async () => {
-      const host = env.cluster("host");
-      const { helm } = await chartTools();
-      const [repository, tag] = env.images!.mca.ref.split(":") as [string, string];
-      const hubAddress = host.node!.network.nodeIp;
-      await runOk(helm, [
-        "install",
-        "mca",
-        CHART_DIR,
-        `--kubeconfig=${host.kubeconfigPath}`,
-        "--namespace=mca-system",
-        "--create-namespace",
-        `--set=image.repository=${repository}`,
-        `--set=image.tag=${tag}`,
-        "--set=image.pullPolicy=Never",
-        "--set=hub.service.type=NodePort",
-        `--set=hub.service.nodePort=${HUB_NODE_PORT}`,
-        `--set=hub.ipAddresses={${hubAddress}}`,
-        "--wait",
-        "--timeout=3m",
-      ]);
-      return `https://${hubAddress}:${HUB_NODE_PORT}`;
-    })();
-    installed.set(env, done);
-  }
-  return done;
-}
+import { waitFor } from "../../src/testenv/mod.ts";
+import { installMcaChart } from "../_utils/mca_chart.ts";
 
 e2eTest(
   "helm install on a node: webhook and hub pods run from the local image, and an opted-in app runs through its injected sidecar",
   async (env) => {
     const host = env.cluster("host");
     const images = env.images!;
-    await installChart(env);
+    await installMcaChart(env);
     for (const deployment of ["mca-webhook", "mca-hub"]) {
       const status = JSON.parse(
         await kubectlOk(host, ["get", "deployment", deployment, "-n", "mca-system", "-o", "json"]),
@@ -122,7 +81,7 @@ e2eTest(
   async (env) => {
     const host = env.cluster("host");
     const east = env.cluster("east");
-    const hubUrl = await installChart(env);
+    const { hubUrl } = await installMcaChart(env);
     await using dir = await tempDir("mca-agent-pods-");
     // The hub authenticates bearer tokens (TokenReview): the host admin's static token.
     const hostKubeconfig = await dir.write(
