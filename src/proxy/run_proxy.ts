@@ -20,6 +20,9 @@ import { createProxyHandler } from "./proxy_handler.ts";
 import { createProxyMetrics } from "./proxy_metrics.ts";
 import type { ResolvedProxyOptions } from "./proxy_options.ts";
 
+/** How long a stopping proxy lets requests in flight finish before it cuts them. */
+export const STOP_GRACE_MS = 5_000;
+
 /** A running proxy. */
 export interface RunningProxy {
   url: string;
@@ -53,6 +56,7 @@ export async function runProxy(
     ipAddresses: ["127.0.0.1", "::1"],
     validityDays: 3650,
   });
+  const stopping = new AbortController();
   const handler = createProxyHandler({
     config: () => config,
     upstream: (name) => clusters.upstreams.get(name),
@@ -62,6 +66,7 @@ export async function runProxy(
     metrics,
     logger,
     maxBodyBytes: options.maxBodyBytes,
+    stopping: stopping.signal,
   });
   // The proxy's own HTTP/1.1 on node:tls, with TCP_NODELAY: each watch event is its own small
   // write, which Nagle's algorithm would hold back (PLATFORM-NOTES).
@@ -152,9 +157,15 @@ export async function runProxy(
     async stop() {
       ready = false;
       watcher?.close();
-      await server.close();
+      // No new connections; watches end at their next event, as when kube-apiserver ends
+      // them, so clients re-watch rather than see a broken stream; other requests get
+      // STOP_GRACE_MS to finish.
+      const shutdown = server.shutdown(STOP_GRACE_MS);
+      stopping.abort();
+      const cut = await shutdown;
       await health?.shutdown();
       for (const upstream of clusters.upstreams.values()) upstream.close();
+      logger.info("proxy stopped", { cut });
     },
   };
 }
