@@ -6,6 +6,7 @@ import { createMetricsRegistry } from "../metrics/mod.ts";
 import { issueCertificate } from "../pki/mod.ts";
 import { writeAppCredentials } from "./app_credentials.ts";
 import { loadOrCreateProxyIdentity } from "./proxy_identity.ts";
+import { makeNotDumpable } from "./not_dumpable.ts";
 import {
   buildUpstreams,
   type ClusterUpstreams,
@@ -44,11 +45,24 @@ export async function runProxy(
     createLogger({ level: options.logLevel, format: options.logFormat });
   const env = deps.env ?? ((name: string) => Deno.env.get(name));
   const inCluster: InClusterSource = { serviceAccountDir: options.serviceAccountDir, env };
+  // Started first: a new CA waits for Web Crypto's first key (tens of milliseconds on a busy
+  // node), which the config's loading can overlap.
+  const identity = loadOrCreateProxyIdentity(options.stateDir);
+  identity.catch(() => {}); // awaited below; a config error may come first
   let config: ProxyConfig = await loadProxyConfig(options);
   let clusters: ClusterUpstreams = await buildUpstreams(config, { inCluster, logger });
+  if (options.appCredentialsDir) {
+    // A sidecar: apps of the pod must not reach its state through /proc (not_dumpable.ts).
+    const guarded = makeNotDumpable();
+    if (guarded.type === "failed") {
+      logger.warn("other processes of the pod may read this process's files", {
+        reason: guarded.reason,
+      });
+    }
+  }
   const registry = createMetricsRegistry();
   const metrics = createProxyMetrics(registry);
-  const { token, ca, reused } = await loadOrCreateProxyIdentity(options.stateDir);
+  const { token, ca, reused } = await identity;
   if (reused) logger.info("kept the token and CA of an earlier run in this pod");
   const serving = await issueCertificate(ca, {
     commonName: "mca-proxy",
