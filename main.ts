@@ -178,6 +178,18 @@ export function buildProgram(io: ProgramIo): Command {
       )
     );
 
+  proxy
+    .command("wait")
+    .description(
+      "wait until the proxy in this container is ready, then exit 0 (exit 1 after the timeout); " +
+        "the injected sidecar's postStart hook, which holds the app containers back until then",
+    )
+    .option("--health-url <url>", "the proxy's readiness check", "http://127.0.0.1:16443/readyz")
+    .option("--timeout <duration>", "how long to wait", "2m")
+    .action(async (options) =>
+      (await import("./src/cli/proxy_wait_command.ts")).proxyWaitCommand(options)
+    );
+
   program
     .command("hub")
     .description(
