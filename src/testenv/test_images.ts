@@ -3,7 +3,7 @@
  * sandbox (pause), CoreDNS, the mca image (laid out like the Dockerfile's final image, with the
  * pinned Deno and the bundle behind an `mca` launcher, since `deno compile` needs a download
  * this machine cannot make), and images of real clients (the demo's app, kubectl, client-go,
- * and a plain Deno for test programs). The images with Deno share one base layer.
+ * and Deno with tar for test programs). The images with Deno share one base layer.
  */
 import { join } from "node:path";
 import { buildImage, type BuiltImage, type ImageFile, type ImageSpec } from "./image_build.ts";
@@ -19,7 +19,7 @@ export interface TestImages {
   mca: BuiltImage;
   /** The demo's app (scripts/demo/sample_app.ts), an unmodified @kubernetes/client-node program. */
   sampleApp: BuiltImage;
-  /** Deno alone (entrypoint `deno`), for test programs in pods. */
+  /** Deno (entrypoint `deno`) and GNU tar (for `kubectl cp`), for test programs in pods. */
   deno: BuiltImage;
   kubectl: BuiltImage;
   /** The client-go program of tests/clients/go (entrypoint `clientgo`). */
@@ -108,10 +108,11 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
       user: `${NONROOT}:${NONROOT}`,
       env: denoEnv,
     }),
+    // GNU tar beside Deno: `kubectl cp` runs tar in the container.
     deno: await build({
       name: "deno",
       base: denoBase,
-      files: [],
+      files: await hostProgram("tar", "/usr/local/bin/tar"),
       entrypoint: ["/usr/local/bin/deno"],
       user: `${NONROOT}:${NONROOT}`,
       env: denoEnv,
@@ -151,6 +152,18 @@ async function denoRuntime(): Promise<{ files(at: string): ImageFile[] }> {
       ...libraries.map((path) => ({ path, source: path, mode: 0o555 })),
     ],
   };
+}
+
+/** A program of this machine (found on the PATH) with the libraries it links. */
+async function hostProgram(name: string, at: string): Promise<ImageFile[]> {
+  const found = await runHost("sh", ["-c", `command -v ${name}`]);
+  const binary = found.stdout.trim();
+  if (found.code !== 0 || !binary) throw new Error(`"${name}" is not installed on this machine`);
+  const libraries = await sharedLibraries(binary);
+  return [
+    { path: at, source: binary, executable: true },
+    ...libraries.map((path) => ({ path, source: path, mode: 0o555 })),
+  ];
 }
 
 /** The shared libraries and loader of a binary, by the paths it loads them from. */
