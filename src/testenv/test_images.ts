@@ -49,7 +49,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
   const deno = await denoRuntime();
   const passwd = identityFiles();
   const [mcaBundle, appBundle] = [
-    await bundle("main.ts", cacheDir, options.onProgress, { requireShim: true }),
+    await splitBundle(cacheDir, options.onProgress),
     await bundle("scripts/demo/sample_app.ts", cacheDir, options.onProgress, { requireShim: true }),
   ];
   const denoBase: ImageSpec = {
@@ -91,7 +91,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
       name: "mca",
       base: denoBase,
       files: [
-        { path: "/usr/local/lib/mca/mca.js", source: mcaBundle },
+        ...mcaBundle,
         { path: "/usr/local/bin/mca", source: options.binaries.mcaLauncher, executable: true },
         ...caCertificates(),
       ],
@@ -271,6 +271,54 @@ async function bundle(
   }
   onProgress?.(`Bundled ${entry} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return output;
+}
+
+/**
+ * `deno bundle --code-splitting` of main.ts: the entry (renamed `mca.js`) and its chunks in one
+ * folder. main.ts imports each mode when it runs; in one file every mode's modules (and every
+ * `node:` module they import) load at start, where the binary `deno compile` makes loads them
+ * only when imported: the sidecar and its postStart hook start like the release then. Each file
+ * gets the require shim. Cached like bundle().
+ */
+async function splitBundle(
+  cacheDir: string,
+  onProgress?: (message: string) => void,
+): Promise<ImageFile[]> {
+  const key = await checkoutHash(["deno.json", "deno.lock", "main.ts", "src"]);
+  const dir = join(cacheDir, "bundles");
+  const output = join(dir, `mca-split-${key}`);
+  if (!await Deno.stat(output).catch(() => undefined)) {
+    await Deno.mkdir(dir, { recursive: true });
+    const started = Date.now();
+    await Deno.remove(`${output}.tmp`, { recursive: true }).catch(() => {});
+    await runHostOk(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "--code-splitting",
+      "--outdir",
+      `${output}.tmp`,
+      "main.ts",
+    ], { cwd: REPO });
+    for await (const file of Deno.readDir(`${output}.tmp`)) {
+      const path = join(`${output}.tmp`, file.name);
+      await Deno.writeTextFile(path, REQUIRE_SHIM + await Deno.readTextFile(path));
+    }
+    await Deno.rename(join(`${output}.tmp`, "main.js"), join(`${output}.tmp`, "mca.js"));
+    await Deno.rename(`${output}.tmp`, output);
+    for await (const old of Deno.readDir(dir)) {
+      if (old.name.startsWith("mca-split-") && join(dir, old.name) !== output) {
+        await Deno.remove(join(dir, old.name), { recursive: true }).catch(() => {});
+      }
+    }
+    onProgress?.(`Bundled main.ts (split) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const files: ImageFile[] = [];
+  for await (const file of Deno.readDir(output)) {
+    files.push({ path: `/usr/local/lib/mca/${file.name}`, source: join(output, file.name) });
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** SHA-256 (16 hex digits) of files and folders of the checkout, by path and content. */
