@@ -277,8 +277,10 @@ async function bundle(
  * `deno bundle --code-splitting` of main.ts: the entry (renamed `mca.js`) and its chunks in one
  * folder. main.ts imports each mode when it runs; in one file every mode's modules (and every
  * `node:` module they import) load at start, where the binary `deno compile` makes loads them
- * only when imported: the sidecar and its postStart hook start like the release then. Each file
- * gets the require shim. Cached like bundle().
+ * only when imported: the sidecar and its postStart hook start like the release then. No
+ * require shim here: split output gets `__require` from createRequire (in the chunk of
+ * esbuild's helpers, which every chunk imports, so `node:module` loads at every start, ~70 ms
+ * that the compiled binary does not spend). Cached like bundle().
  */
 async function splitBundle(
   cacheDir: string,
@@ -301,10 +303,6 @@ async function splitBundle(
       `${output}.tmp`,
       "main.ts",
     ], { cwd: REPO });
-    for await (const file of Deno.readDir(`${output}.tmp`)) {
-      const path = join(`${output}.tmp`, file.name);
-      await Deno.writeTextFile(path, REQUIRE_SHIM + await Deno.readTextFile(path));
-    }
     await Deno.rename(join(`${output}.tmp`, "main.js"), join(`${output}.tmp`, "mca.js"));
     await Deno.rename(`${output}.tmp`, output);
     for await (const old of Deno.readDir(dir)) {
