@@ -1,5 +1,5 @@
 /** `mca proxy wait` through the full command line (the hook's own path is proxy_wait_hook.ts). */
-import { type ProxyWaitOptions, proxyWait, proxyWaitUsageError } from "./proxy_wait_hook.ts";
+import { proxyWait, type ProxyWaitOptions, proxyWaitUsageError } from "./proxy_wait_hook.ts";
 import { UsageError } from "./run_program.ts";
 
 /** Returns once the proxy is ready; fails with the last answer after the timeout. */
