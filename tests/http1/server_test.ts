@@ -255,3 +255,21 @@ Deno.test("shutdown() cuts what is still open after its grace period, upgraded c
   assert(Date.now() - started >= 250, "after the grace period");
   await stuck.until(() => stuck.closed() && upgraded.closed(), "both to be closed");
 });
+
+Deno.test("destroy() after a complete answer leaves the answer and the connection alone", async () => {
+  await using s = await serve({
+    request(req, res) {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("streamed");
+      res.end();
+      res.destroy();
+      req.resume();
+    },
+  });
+  const client = await s.connect();
+  client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => t.includes("streamed\r\n0\r\n\r\n"), "the whole chunked answer");
+  client.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => count(t, "0\r\n\r\n") === 2, "a second answer on the same connection");
+  assert(!client.closed());
+});
