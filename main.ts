@@ -2,13 +2,26 @@
  * The `mca` command: declares the modes and dispatches to src/. Each mode is imported only when
  * it runs, so that the sidecar does not carry the webhook's or the injector's code in memory.
  */
-import { Command, Option } from "commander";
-import { EXIT_OK, type ProgramIo, runProgram } from "./src/cli/run_program.ts";
+import type { Command } from "commander";
+import type { ProgramIo } from "./src/cli/run_program.ts";
+import {
+  PROXY_WAIT_DEFAULTS,
+  proxyWaitHookArgs,
+  runProxyWaitHook,
+} from "./src/cli/proxy_wait_hook.ts";
 import { MCA_VERSION } from "./src/version.ts";
+
+// The sidecar's postStart hook runs beside every starting proxy: it is answered before the
+// command line library (and the Node modules it loads) is imported.
+const hook = import.meta.main ? proxyWaitHookArgs(Deno.args) : undefined;
+if (hook) {
+  Deno.exit(await runProxyWaitHook(hook, (text) => console.error(text.trimEnd())));
+}
+const { Command: CommandClass, Option } = await import("commander");
 
 /** Declares every command; actions only call into src/. */
 export function buildProgram(io: ProgramIo): Command {
-  const program = new Command("mca")
+  const program = new CommandClass("mca")
     .description(
       "Multi-Cluster Adapter for Kubernetes: runs single-cluster apps across clusters, and lets a " +
         "host cluster reach member clusters that cannot be dialled into.",
@@ -176,6 +189,18 @@ export function buildProgram(io: ProgramIo): Command {
         options,
         io.stdout,
       )
+    );
+
+  proxy
+    .command("wait")
+    .description(
+      "wait until the proxy in this container is ready, then exit 0 (exit 1 after the timeout); " +
+        "the injected sidecar's postStart hook, which holds the app containers back until then",
+    )
+    .option("--health-url <url>", "the proxy's readiness check", PROXY_WAIT_DEFAULTS.healthUrl)
+    .option("--timeout <duration>", "how long to wait", PROXY_WAIT_DEFAULTS.timeout)
+    .action(async (options) =>
+      (await import("./src/cli/proxy_wait_command.ts")).proxyWaitCommand(options)
     );
 
   program
@@ -380,6 +405,7 @@ if (import.meta.main) {
     stdout: (text) => Deno.stdout.writeSync(encoder.encode(text)),
     stderr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
   };
+  const { EXIT_OK, runProgram } = await import("./src/cli/run_program.ts");
   const code = await runProgram(buildProgram(io), Deno.args, io);
   if (code !== EXIT_OK) Deno.exit(code);
 }

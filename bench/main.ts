@@ -1,6 +1,7 @@
 /** `deno task bench [name]`: the benchmarks, side by side, with ratios to the first row where they mean something. */
 import { type BenchResult, formatTable } from "./_report.ts";
 import { mergedBench } from "./merged_bench.ts";
+import { podsBench } from "./pods_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { startupBench } from "./startup_bench.ts";
 import { testenvBench } from "./testenv_bench.ts";
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<BenchResult | BenchResult[]>][] = [
   ["proxy", proxyBench],
   ["tunnel", tunnelBench],
   ["merged", mergedBench],
+  ["pods", podsBench],
 ];
 if (only && !benches.some(([name]) => name === only)) {
   console.error(

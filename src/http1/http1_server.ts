@@ -43,6 +43,13 @@ export interface Http1Server {
   /** New connections use these certificate, key (and CA); open ones keep theirs. */
   setSecureContext(options: tls.SecureContextOptions): void;
   close(): Promise<void>;
+  /**
+   * Stops accepting, closes idle connections at once and the others as soon as their current
+   * exchange is answered (with `Connection: close` when its head is still to come), and cuts
+   * whatever is still open after `graceMs` (upgraded connections among them). Resolves with the
+   * number of connections that were cut.
+   */
+  shutdown(graceMs: number): Promise<number>;
 }
 
 /** Listens with TLS on `hostname:port` and serves every connection with `handlers`. */
@@ -79,12 +86,35 @@ export async function listenHttp1(
         for (const socket of connections.keys()) socket.destroy();
         server.close(() => resolve());
       }),
+    async shutdown(graceMs) {
+      clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections.values()) connection.drain();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = await new Promise<number>((resolve) => {
+        const check = () => {
+          if (connections.size === 0) resolve(0);
+        };
+        for (const socket of connections.keys()) socket.once("close", check);
+        check();
+        timer = setTimeout(() => {
+          const left = connections.size;
+          for (const socket of connections.keys()) socket.destroy();
+          resolve(left);
+        }, graceMs);
+      });
+      clearTimeout(timer);
+      await closed;
+      return cut;
+    },
   };
 }
 
 /** A connection being served: since when it waits for a request (undefined while busy). */
 export interface ServedConnection {
   idleSince(): number | undefined;
+  /** Closes the connection now if it waits for a request, else once the current answer is out. */
+  drain(): void;
 }
 
 /** Serves the requests of one connection until it closes or is upgraded. */
@@ -93,6 +123,8 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
   const parser = new RequestParser();
   let exchange: { req: Http1ServerRequest; res: Http1ServerResponse } | undefined;
   let closing = false;
+  let draining = false;
+  let upgraded = false;
 
   let idleSince: number | undefined;
   const idle = (on: boolean) => idleSince = on ? Date.now() : undefined;
@@ -125,7 +157,14 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
   socket.on("drain", onDrain);
   socket.on("error", () => socket.destroy());
   idle(true);
-  return { idleSince: () => idleSince };
+  return {
+    idleSince: () => idleSince,
+    drain() {
+      draining = true;
+      // An upgraded connection belongs to its handler now: only the deadline cuts it.
+      if (!exchange && !upgraded) socket.destroy();
+    },
+  };
 
   /** Answers a request the parser refused, then closes: the framing cannot be trusted after. */
   function refuse(error: unknown): void {
@@ -152,6 +191,7 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
       else if (event.type === "head") started = begin(event.head);
       else {
         detach();
+        upgraded = true;
         const req = new Http1ServerRequest(event.head, socket);
         req.finish();
         handlers.upgrade(req, socket, event.rest);
@@ -168,10 +208,13 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
     const res = new Http1ServerResponse(socket, {
       method: head.method,
       version: head.version,
-      keepAlive: head.keepAlive,
+      // Read when the head is written: a server shutting down asks the client to go.
+      get keepAlive() {
+        return head.keepAlive && !draining;
+      },
       done(reusable) {
         // Answered before the whole body arrived (413, say): the rest is not read.
-        if (!reusable || !req.complete) {
+        if (!reusable || !req.complete || draining) {
           closing = true;
           exchange = undefined;
           socket.end();

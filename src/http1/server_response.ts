@@ -97,7 +97,11 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
     return this;
   }
 
+  /** Aborts the response: closes the connection, unless the whole response is already out. */
   destroy(): this {
+    // A complete response has nothing left to abort; cutting the connection could still lose
+    // its last bytes (a stopping proxy ends merged watches, whose code then tidies up).
+    if (this.writableFinished) return this;
     if (!this.#destroyed) {
       this.#destroyed = true;
       this.socket.destroy();

@@ -12,6 +12,7 @@ export { headersFromRaw };
 import type { Duplex, Readable } from "node:stream";
 import { queryFlag } from "./request_info.ts";
 import { CLUSTER_HEADER } from "./status_response.ts";
+import type { StreamBoundary } from "./stream_boundary.ts";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never travel upstream.
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -220,6 +221,7 @@ export function relayStream(
   source: Readable,
   res: ProxyResponse,
   hasContentLength: boolean,
+  options: RelayStopOptions = {},
 ): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed) {
@@ -228,27 +230,63 @@ export function relayStream(
       return resolve();
     }
     let held: Uint8Array | undefined;
+    let stopping = false;
+    let cutTimer: ReturnType<typeof setTimeout> | undefined;
     const resume = () => source.resume();
+    const finish = () => {
+      clearTimeout(cutTimer);
+      source.destroy();
+      res.end();
+    };
     source.on("data", (chunk: Uint8Array) => {
       if (chunk.length === 0) return;
       const out = hasContentLength ? held : chunk;
       held = hasContentLength ? chunk : undefined;
+      const complete = out && options.boundary?.push(out);
+      if (out && stopping && complete !== undefined) {
+        // The message in progress is whole now: send it, and end there.
+        if (complete > 0) res.write(out.subarray(0, complete));
+        return finish();
+      }
       if (out && !res.write(out)) {
         source.pause();
         res.once("drain", resume);
       }
     });
     source.once("end", () => {
+      clearTimeout(cutTimer);
       res.end(held);
       resolve();
     });
     source.once("error", () => {
+      clearTimeout(cutTimer);
       res.destroy();
       resolve();
     });
     res.once("close", () => {
-      if (!res.writableFinished) source.destroy();
+      clearTimeout(cutTimer);
+      if (!res.writableFinished || stopping) source.destroy();
+      options.stop?.removeEventListener("abort", stop);
       resolve();
     });
+    function stop(): void {
+      if (hasContentLength || !options.boundary || res.writableFinished) return;
+      stopping = true;
+      if (options.boundary.atBoundary()) return finish();
+      // A message that never completes is cut after all.
+      cutTimer = setTimeout(() => res.destroy(), options.cutAfterMs ?? 2_000);
+    }
+    if (options.stop?.aborted) stop();
+    else options.stop?.addEventListener("abort", stop, { once: true });
   });
+}
+
+/** How a streamed answer ends when the proxy stops. */
+export interface RelayStopOptions {
+  /** Aborted when the server stops: the stream ends at its next message boundary. */
+  stop?: AbortSignal;
+  /** The stream's framing; without it a stop leaves the stream to the server's deadline. */
+  boundary?: StreamBoundary;
+  /** How long a stop waits for the message in progress to complete; default 2 s. */
+  cutAfterMs?: number;
 }

@@ -30,6 +30,7 @@ import {
   splitTarget,
 } from "./http_forwarding.ts";
 import { writeSocketStatus, writeStatus } from "./status_response.ts";
+import { streamBoundary } from "./stream_boundary.ts";
 import { type Upstream, upstreamErrorCode, type UpstreamResponse } from "./upstream.ts";
 
 /** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
@@ -45,6 +46,8 @@ export interface ProxyHandlerDeps {
   logger: Logger;
   /** Largest request body read for routing; bigger bodies get 413. */
   maxBodyBytes: number;
+  /** Aborted when the proxy stops: watches and followed logs end cleanly at their next event. */
+  stopping?: AbortSignal;
 }
 
 /** The two entry points the HTTP/1.1 server calls. */
@@ -195,6 +198,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           });
           const serve = info.verb === "watch" ? serveMergedWatch : serveMergedList;
           const options = { clusters: decision.merge, degraded: decision.degraded };
+          if (info.verb === "watch") endOnStop(res);
           return await serve(req, res, url.pathname, url.searchParams, options, merged);
         }
         const upstream = deps.upstream(decision.cluster);
@@ -250,7 +254,14 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           deps.metrics.openWatches.inc({ cluster: decision.cluster });
           res.once("close", () => deps.metrics.openWatches.dec({ cluster: decision.cluster }));
         }
-        await relayStream(upstreamResponse, res, headers["content-length"] !== undefined);
+        await relayStream(
+          upstreamResponse,
+          res,
+          headers["content-length"] !== undefined,
+          streaming && deps.stopping
+            ? { stop: deps.stopping, boundary: streamBoundary(String(headers["content-type"])) }
+            : {},
+        );
       })().catch((error) => {
         deps.logger.error("proxy request failed", {
           path: url.pathname,
@@ -329,6 +340,19 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       });
     },
   };
+
+  /**
+   * A merged watch writes whole events, one write each: between two writes is always a
+   * boundary, so a stopping proxy ends it at once (its upstream watches close with it).
+   */
+  function endOnStop(res: ProxyResponse): void {
+    const stop = () => {
+      if (res.headersSent && !res.writableFinished) res.end();
+    };
+    if (deps.stopping?.aborted) return stop();
+    deps.stopping?.addEventListener("abort", stop, { once: true });
+    res.once("close", () => deps.stopping?.removeEventListener("abort", stop));
+  }
 
   function remember(
     info: RequestInfo,

@@ -6,6 +6,7 @@ import { createMetricsRegistry } from "../metrics/mod.ts";
 import { issueCertificate } from "../pki/mod.ts";
 import { writeAppCredentials } from "./app_credentials.ts";
 import { loadOrCreateProxyIdentity } from "./proxy_identity.ts";
+import { makeNotDumpable } from "./not_dumpable.ts";
 import {
   buildUpstreams,
   type ClusterUpstreams,
@@ -19,6 +20,9 @@ import type { ProxyConfig } from "./proxy_config.ts";
 import { createProxyHandler } from "./proxy_handler.ts";
 import { createProxyMetrics } from "./proxy_metrics.ts";
 import type { ResolvedProxyOptions } from "./proxy_options.ts";
+
+/** How long a stopping proxy lets requests in flight finish before it cuts them. */
+export const STOP_GRACE_MS = 5_000;
 
 /** A running proxy. */
 export interface RunningProxy {
@@ -41,11 +45,24 @@ export async function runProxy(
     createLogger({ level: options.logLevel, format: options.logFormat });
   const env = deps.env ?? ((name: string) => Deno.env.get(name));
   const inCluster: InClusterSource = { serviceAccountDir: options.serviceAccountDir, env };
+  // Started first: a new CA waits for Web Crypto's first key (tens of milliseconds on a busy
+  // node), which the config's loading can overlap.
+  const identity = loadOrCreateProxyIdentity(options.stateDir);
+  identity.catch(() => {}); // awaited below; a config error may come first
   let config: ProxyConfig = await loadProxyConfig(options);
   let clusters: ClusterUpstreams = await buildUpstreams(config, { inCluster, logger });
+  if (options.appCredentialsDir) {
+    // A sidecar: apps of the pod must not reach its state through /proc (not_dumpable.ts).
+    const guarded = makeNotDumpable();
+    if (guarded.type === "failed") {
+      logger.warn("other processes of the pod may read this process's files", {
+        reason: guarded.reason,
+      });
+    }
+  }
   const registry = createMetricsRegistry();
   const metrics = createProxyMetrics(registry);
-  const { token, ca, reused } = await loadOrCreateProxyIdentity(options.stateDir);
+  const { token, ca, reused } = await identity;
   if (reused) logger.info("kept the token and CA of an earlier run in this pod");
   const serving = await issueCertificate(ca, {
     commonName: "mca-proxy",
@@ -53,6 +70,7 @@ export async function runProxy(
     ipAddresses: ["127.0.0.1", "::1"],
     validityDays: 3650,
   });
+  const stopping = new AbortController();
   const handler = createProxyHandler({
     config: () => config,
     upstream: (name) => clusters.upstreams.get(name),
@@ -62,6 +80,7 @@ export async function runProxy(
     metrics,
     logger,
     maxBodyBytes: options.maxBodyBytes,
+    stopping: stopping.signal,
   });
   // The proxy's own HTTP/1.1 on node:tls, with TCP_NODELAY: each watch event is its own small
   // write, which Nagle's algorithm would hold back (PLATFORM-NOTES).
@@ -152,9 +171,15 @@ export async function runProxy(
     async stop() {
       ready = false;
       watcher?.close();
-      await server.close();
+      // No new connections; watches end at their next event, as when kube-apiserver ends
+      // them, so clients re-watch rather than see a broken stream; other requests get
+      // STOP_GRACE_MS to finish.
+      const shutdown = server.shutdown(STOP_GRACE_MS);
+      stopping.abort();
+      const cut = await shutdown;
       await health?.shutdown();
       for (const upstream of clusters.upstreams.values()) upstream.close();
+      logger.info("proxy stopped", { cut });
     },
   };
 }

@@ -26,7 +26,8 @@ export async function pruneUnusedVersions(
     if (!pattern.test(entry.name) || path === keep) continue;
     const modified = (await Deno.stat(path).catch(() => undefined))?.mtime?.getTime();
     if (modified === undefined || now - modified < UNUSED_VERSION_TTL_MS) continue;
-    await Deno.remove(path).then(() => removed.push(path), () => {});
+    // A version may be a folder (a code-split bundle).
+    await Deno.remove(path, { recursive: true }).then(() => removed.push(path), () => {});
   }
   return removed;
 }

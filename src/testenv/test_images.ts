@@ -3,14 +3,14 @@
  * sandbox (pause), CoreDNS, the mca image (laid out like the Dockerfile's final image, with the
  * pinned Deno and the bundle behind an `mca` launcher, since `deno compile` needs a download
  * this machine cannot make), and images of real clients (the demo's app, kubectl, client-go,
- * and a plain Deno for test programs). The images with Deno share one base layer.
+ * and Deno with tar for test programs). The images with Deno share one base layer.
  */
 import { join } from "node:path";
 import { buildImage, type BuiltImage, type ImageFile, type ImageSpec } from "./image_build.ts";
 import type { NodeBinaries } from "./node_binaries.ts";
 import { runHost, runHostOk } from "./_host_command.ts";
 import { toHex } from "../bytes.ts";
-import { bundle } from "../../scripts/bundle.ts";
+import { bundle, checkBundle } from "../../scripts/bundle.ts";
 import { markVersionUsed, pruneUnusedVersions } from "./_cache_versions.ts";
 
 /** Every image a node gets. */
@@ -21,7 +21,7 @@ export interface TestImages {
   mca: BuiltImage;
   /** The demo's app (scripts/demo/sample_app.ts), an unmodified @kubernetes/client-node program. */
   sampleApp: BuiltImage;
-  /** Deno alone (entrypoint `deno`), for test programs in pods. */
+  /** Deno (entrypoint `deno`) and GNU tar (for `kubectl cp`), for test programs in pods. */
   deno: BuiltImage;
   kubectl: BuiltImage;
   /** The client-go program of tests/clients/go (entrypoint `clientgo`). */
@@ -52,7 +52,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
   const deno = await denoRuntime();
   const passwd = identityFiles();
   const [mcaBundle, appBundle] = [
-    await bundleCached("main.ts", cacheDir, options.onProgress),
+    await splitBundle(cacheDir, options.onProgress),
     await bundleCached("scripts/demo/sample_app.ts", cacheDir, options.onProgress),
   ];
   const denoBase: ImageSpec = {
@@ -94,7 +94,7 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
       name: "mca",
       base: denoBase,
       files: [
-        { path: "/usr/local/lib/mca/mca.js", source: mcaBundle },
+        ...mcaBundle,
         { path: "/usr/local/bin/mca", source: options.binaries.mcaLauncher, executable: true },
         ...caCertificates(),
       ],
@@ -111,10 +111,11 @@ export async function buildTestImages(options: TestImagesOptions): Promise<TestI
       user: `${NONROOT}:${NONROOT}`,
       env: denoEnv,
     }),
+    // GNU tar beside Deno: `kubectl cp` runs tar in the container.
     deno: await build({
       name: "deno",
       base: denoBase,
-      files: [],
+      files: await hostProgram("tar", "/usr/local/bin/tar"),
       entrypoint: ["/usr/local/bin/deno"],
       user: `${NONROOT}:${NONROOT}`,
       env: denoEnv,
@@ -154,6 +155,18 @@ async function denoRuntime(): Promise<{ files(at: string): ImageFile[] }> {
       ...libraries.map((path) => ({ path, source: path, mode: 0o555 })),
     ],
   };
+}
+
+/** A program of this machine (found on the PATH) with the libraries it links. */
+async function hostProgram(name: string, at: string): Promise<ImageFile[]> {
+  const found = await runHost("sh", ["-c", `command -v ${name}`]);
+  const binary = found.stdout.trim();
+  if (found.code !== 0 || !binary) throw new Error(`"${name}" is not installed on this machine`);
+  const libraries = await sharedLibraries(binary);
+  return [
+    { path: at, source: binary, executable: true },
+    ...libraries.map((path) => ({ path, source: path, mode: 0o555 })),
+  ];
 }
 
 /** The shared libraries and loader of a binary, by the paths it loads them from. */
@@ -238,6 +251,53 @@ async function bundleCached(
   await pruneUnusedVersions(dir, new RegExp(`^${name}-[0-9a-f]{16}\\.js$`), output);
   onProgress?.(`Bundled ${entry} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return output;
+}
+
+/**
+ * `deno bundle --code-splitting` of main.ts: the entry (renamed `mca.js`) and its chunks in one
+ * folder. main.ts imports each mode when it runs; in one file every mode's modules (and every
+ * `node:` module they import) load at start, where the binary `deno compile` makes loads them
+ * only when imported: the sidecar and its postStart hook start like the release then. No
+ * require shim here: split output gets `__require` from createRequire (in the chunk of
+ * esbuild's helpers, which every chunk imports, so `node:module` loads at every start, ~70 ms
+ * that the compiled binary does not spend). Cached like bundle().
+ */
+async function splitBundle(
+  cacheDir: string,
+  onProgress?: (message: string) => void,
+): Promise<ImageFile[]> {
+  const key = await checkoutHash(["deno.json", "deno.lock", "main.ts", "src"]);
+  const dir = join(cacheDir, "bundles");
+  const output = join(dir, `mca-split-${key}`);
+  if (await Deno.stat(output).catch(() => undefined)) {
+    await markVersionUsed(output);
+  } else {
+    await Deno.mkdir(dir, { recursive: true });
+    const started = Date.now();
+    await Deno.remove(`${output}.tmp`, { recursive: true }).catch(() => {});
+    await runHostOk(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "--code-splitting",
+      "--outdir",
+      `${output}.tmp`,
+      "main.ts",
+    ], { cwd: REPO });
+    for await (const chunk of Deno.readDir(`${output}.tmp`)) {
+      checkBundle(await Deno.readTextFile(join(`${output}.tmp`, chunk.name)), "main.ts");
+    }
+    await Deno.rename(join(`${output}.tmp`, "main.js"), join(`${output}.tmp`, "mca.js"));
+    await Deno.rename(`${output}.tmp`, output);
+    await pruneUnusedVersions(dir, /^mca-split-[0-9a-f]{16}$/, output);
+    onProgress?.(`Bundled main.ts (split) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const files: ImageFile[] = [];
+  for await (const file of Deno.readDir(output)) {
+    files.push({ path: `/usr/local/lib/mca/${file.name}`, source: join(output, file.name) });
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** SHA-256 (16 hex digits) of files and folders of the checkout, by path and content. */

@@ -9,8 +9,27 @@ export interface PodObject {
   status: {
     phase?: string;
     podIP?: string;
-    containerStatuses?: Array<{ name: string; ready: boolean; state?: Record<string, unknown> }>;
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
+}
+
+/** A container's status in a pod (the fields the tests read). */
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount?: number;
+  containerID?: string;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+/** One of a container's states; times are RFC 3339 with seconds. */
+export interface ContainerState {
+  running?: { startedAt: string };
+  terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string };
+  waiting?: { reason?: string };
 }
 
 /** Applies objects (as JSON) to a cluster with kubectl. */

@@ -11,27 +11,15 @@ import { apply, getPod, podLogs, waitForPhase } from "../_utils/pods.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { installMcaChart, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
-import { chartTools } from "./_chart.ts";
-
-const installed = new WeakMap<TestEnv, Promise<string>>();
-
-/** Installs the chart once per environment; returns the hub URL agents dial. */
-function installChart(env: TestEnv): Promise<string> {
-  let done = installed.get(env);
-  if (!done) {
-    done = chartTools().then(({ helm }) => installMcaChart(env, { helm })).then((i) => i.hubUrl);
-    installed.set(env, done);
-  }
-  return done;
-}
+import { waitFor } from "../../src/testenv/mod.ts";
+import { installMcaChart } from "../_utils/mca_chart.ts";
 
 e2eTest(
   "helm install on a node: webhook and hub pods run from the local image, and an opted-in app runs through its injected sidecar",
   async (env) => {
     const host = env.cluster("host");
     const images = env.images!;
-    await installChart(env);
+    await installMcaChart(env);
     for (const deployment of ["mca-webhook", "mca-hub"]) {
       const status = JSON.parse(
         await kubectlOk(host, ["get", "deployment", deployment, "-n", "mca-system", "-o", "json"]),
@@ -93,7 +81,7 @@ e2eTest(
   async (env) => {
     const host = env.cluster("host");
     const east = env.cluster("east");
-    const hubUrl = await installChart(env);
+    const { hubUrl } = await installMcaChart(env);
     await using dir = await tempDir("mca-agent-pods-");
     // The hub authenticates bearer tokens (TokenReview): the host admin's static token.
     const hostKubeconfig = await dir.write(

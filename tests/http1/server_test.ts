@@ -205,3 +205,71 @@ Deno.test("Expect: 100-continue gets its interim answer before the body is sent"
   await client.until((t) => t.endsWith("\r\n\r\nok"), "answer");
   client.socket.destroy();
 });
+
+Deno.test("shutdown() closes idle connections at once, lets an exchange in flight finish with Connection: close, then refuses new ones", async () => {
+  let answer: ((text: string) => void) | undefined;
+  await using s = await serve({
+    request(_req, res) {
+      answer = (text) => res.end(text);
+    },
+  });
+  const idle = await s.connect();
+  const busy = await s.connect();
+  busy.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+  await waitFor(() => answer !== undefined, { description: "the slow request to arrive" });
+  const shutdown = s.server.shutdown(5_000);
+  await idle.until(() => idle.closed(), "the idle connection to close");
+  assert(!busy.closed(), "the busy connection stays while its answer is pending");
+  answer!("late answer");
+  await busy.until((t) => t.includes("late answer"), "the answer in flight");
+  assert(busy.received().includes("connection: close\r\n"), busy.received());
+  await busy.until(() => busy.closed(), "the busy connection to close after its answer");
+  assertEquals(await shutdown, 0, "nothing had to be cut");
+  const refused = tls.connect({
+    host: "127.0.0.1",
+    port: s.server.port,
+    ca: pki!.ca.certificatePem,
+  });
+  const error = await new Promise<Error>((resolve) => refused.once("error", resolve));
+  assert(/ECONNREFUSED|refused/i.test(error.message), error.message);
+});
+
+Deno.test("shutdown() cuts what is still open after its grace period, upgraded connections included", async () => {
+  await using s = await serve({
+    request() {
+      // Never answers.
+    },
+    upgrade(_req, socket) {
+      socket.write(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+      );
+    },
+  });
+  const stuck = await s.connect();
+  stuck.send("GET /never HTTP/1.1\r\nHost: a\r\n\r\n");
+  const upgraded = await s.connect();
+  upgraded.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  await upgraded.until((t) => t.includes("101 Switching"), "the upgrade");
+  const started = Date.now();
+  assertEquals(await s.server.shutdown(300), 2, "both connections were cut");
+  assert(Date.now() - started >= 250, "after the grace period");
+  await stuck.until(() => stuck.closed() && upgraded.closed(), "both to be closed");
+});
+
+Deno.test("destroy() after a complete answer leaves the answer and the connection alone", async () => {
+  await using s = await serve({
+    request(req, res) {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("streamed");
+      res.end();
+      res.destroy();
+      req.resume();
+    },
+  });
+  const client = await s.connect();
+  client.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => t.includes("streamed\r\n0\r\n\r\n"), "the whole chunked answer");
+  client.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+  await client.until((t) => count(t, "0\r\n\r\n") === 2, "a second answer on the same connection");
+  assert(!client.closed());
+});

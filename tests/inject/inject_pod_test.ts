@@ -16,13 +16,24 @@ const pod = (
   spec: { containers: [{ name: "app", image: "app:1" }], ...spec },
 });
 
-Deno.test("injectPodTemplate() adds a native sidecar first, with a startup probe on the health port", () => {
+Deno.test("injectPodTemplate() adds a native sidecar first, whose postStart hook waits for the proxy's readiness", () => {
   const result = injectPodTemplate(pod({ initContainers: [{ name: "setup", image: "setup:1" }] }));
   assert(result.injected);
   const [sidecar, setup] = result.template.spec.initContainers!;
   assertEquals(sidecar?.name, SIDECAR_NAME);
   assertEquals(sidecar?.restartPolicy, "Always");
-  assertEquals((sidecar?.startupProbe as { httpGet: { port: number } }).httpGet.port, HEALTH_PORT);
+  assertEquals(
+    (sidecar?.lifecycle as { postStart: { exec: { command: string[] } } }).postStart.exec.command,
+    [
+      "/usr/local/bin/mca",
+      "proxy",
+      "wait",
+      `--health-url=http://127.0.0.1:${HEALTH_PORT}/readyz`,
+      "--timeout=120s",
+    ],
+  );
+  // The hook holds the app back; a startup probe would only hold it longer.
+  assertEquals(sidecar?.startupProbe, undefined);
   assertEquals(setup?.name, "setup");
   // The app's own init container and the app are both pointed at the proxy.
   for (const container of [setup!, result.template.spec.containers[0]!]) {
