@@ -390,7 +390,7 @@ function sidecarOptions(command: Command, logLevelFlag: string): Command {
       ]),
     )
     .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
-    .option("--memory-request <quantity>", 'sidecar memory request (default "48Mi")')
+    .option("--memory-request <quantity>", 'sidecar memory request (default "64Mi")')
     .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
     .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")');
 }

@@ -75,7 +75,7 @@ export function resolveSidecarSettings(
   };
   const requests = compact({
     cpu: quantity(CPU_REQUEST_ANNOTATION, options.cpuRequest ?? "10m"),
-    memory: quantity(MEMORY_REQUEST_ANNOTATION, options.memoryRequest ?? "48Mi"),
+    memory: quantity(MEMORY_REQUEST_ANNOTATION, options.memoryRequest ?? "64Mi"),
   });
   const limits = compact({
     cpu: quantity(CPU_LIMIT_ANNOTATION, options.cpuLimit),

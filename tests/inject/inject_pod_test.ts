@@ -101,7 +101,7 @@ Deno.test("resolveSidecarSettings() lets annotations override the injector's def
   assertEquals(settings.image, "custom:2");
   assertEquals(settings.logLevel, "warn");
   assertEquals(settings.resources, {
-    requests: { cpu: "10m", memory: "48Mi" },
+    requests: { cpu: "10m", memory: "64Mi" },
     limits: { cpu: "500m", memory: "128Mi" },
   });
 });
