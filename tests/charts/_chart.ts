@@ -154,6 +154,11 @@ export const ALL_OPTIONS = {
   fullnameOverride: "mca-all",
   clusterDomain: "corp.internal",
   commonLabels: { "example.com/team": "platform" },
+  networkPolicy: {
+    enabled: true,
+    webhookFrom: [{ ipBlock: { cidr: "10.0.0.0/16" } }],
+    hubFrom: [{ namespaceSelector: { matchLabels: { "example.com/agents": "true" } } }],
+  },
   webhook: {
     replicas: 3,
     failurePolicy: "Ignore",

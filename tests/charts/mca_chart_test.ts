@@ -222,8 +222,14 @@ Deno.test("every option renders what it promises", async () => {
   const count = (kind: string) => manifests.filter((m) => m.kind === kind).length;
   assertEquals(
     Object.fromEntries(
-      ["Deployment", "Service", "PodDisruptionBudget", "Ingress", "MutatingWebhookConfiguration"]
-        .map((kind) => [kind, count(kind)]),
+      [
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "Ingress",
+        "MutatingWebhookConfiguration",
+        "NetworkPolicy",
+      ].map((kind) => [kind, count(kind)]),
     ),
     {
       Deployment: 2,
@@ -231,8 +237,29 @@ Deno.test("every option renders what it promises", async () => {
       PodDisruptionBudget: 2,
       Ingress: 1,
       MutatingWebhookConfiguration: 1,
+      NetworkPolicy: 2,
     },
   );
+  type Policy = {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      ingress: { ports: { port: string; protocol: string }[]; from?: unknown[] }[];
+    };
+  };
+  const [webhookPolicy] = find(manifests, "NetworkPolicy", "webhook") as unknown as Policy[];
+  assertEquals(webhookPolicy!.spec.ingress, [{
+    ports: [{ port: "https", protocol: "TCP" }],
+    from: ALL_OPTIONS.networkPolicy.webhookFrom,
+  }]);
+  const [hubPolicy] = find(manifests, "NetworkPolicy", "hub") as unknown as Policy[];
+  assertEquals(hubPolicy!.spec.ingress[0]!.from, ALL_OPTIONS.networkPolicy.hubFrom);
+  // The peer port: the other hub replicas only, selected as the hub's own pods are.
+  assertEquals(hubPolicy!.spec.ingress[1], {
+    ports: [{ port: "peer", protocol: "TCP" }],
+    from: [{ podSelector: { matchLabels: hubPolicy!.spec.podSelector.matchLabels } }],
+  });
+  const defaults = parseManifests(await helmTemplate({}));
+  assertEquals(defaults.filter((m) => m.kind === "NetworkPolicy"), [], "off by default");
   const [service] = find(manifests, "Service", "hub") as unknown as {
     spec: { type: string; ports: Record<string, unknown>[] };
   }[];
