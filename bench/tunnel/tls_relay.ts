@@ -6,7 +6,7 @@
  * Usage: tls_relay.ts PORT UPSTREAM_HOST:PORT UPSTREAM_CA_FILE CERT_FILE KEY_FILE; prints "ready".
  */
 import tls from "node:tls";
-import { spliceSockets } from "../../src/proxy/http_forwarding.ts";
+import { spliceSockets } from "../../src/forward/mod.ts";
 
 const [port, upstream, caFile, certFile, keyFile] = Deno.args;
 const [host, upstreamPort] = upstream!.split(":");

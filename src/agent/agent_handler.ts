@@ -15,7 +15,7 @@ import {
   spliceSockets,
   type Upstream,
   upstreamErrorCode,
-} from "../proxy/mod.ts";
+} from "../forward/mod.ts";
 import {
   bodyChunks,
   encodeHead,

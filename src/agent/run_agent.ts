@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
-import { createUpstream } from "../proxy/mod.ts";
+import { createUpstream } from "../forward/mod.ts";
 import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
 import { YamuxSession } from "../tunnel/yamux/mod.ts";
 import { MCA_VERSION } from "../version.ts";

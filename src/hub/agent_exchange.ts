@@ -5,7 +5,7 @@
  */
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import { type Duplex, Readable } from "node:stream";
-import { isStreamingTarget, relayStream, spliceSockets } from "../proxy/mod.ts";
+import { isStreamingTarget, relayStream, spliceSockets } from "../forward/mod.ts";
 import {
   bodyChunks,
   encodeHead,

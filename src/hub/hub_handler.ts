@@ -24,7 +24,7 @@ import {
   type Upstream,
   writeSocketStatus,
   writeStatus,
-} from "../proxy/mod.ts";
+} from "../forward/mod.ts";
 import {
   AGENT_CLUSTER_HEADER,
   AGENT_ID_HEADER,

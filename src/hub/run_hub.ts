@@ -25,7 +25,7 @@ import { UserAccess } from "./user_access.ts";
 import { startReplicaDirectory } from "./hub_replicas.ts";
 import type { TLSSocket } from "node:tls";
 import { listenHttp1 } from "../http1/mod.ts";
-import { createUpstream, type Upstream } from "../proxy/mod.ts";
+import { createUpstream, type Upstream } from "../forward/mod.ts";
 
 /** Common name of the client certificate hub replicas present to each other. */
 export const PEER_COMMON_NAME = "mca-hub-peer";

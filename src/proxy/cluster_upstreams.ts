@@ -2,7 +2,7 @@
 import { type ClientConfig, inClusterConfig, loadClientConfig } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { ClusterSpec, ProxyConfig } from "./proxy_config.ts";
-import { createUpstream, type Upstream } from "./upstream.ts";
+import { createUpstream, type Upstream } from "../forward/mod.ts";
 
 /** Upstreams by cluster name, and why a cluster has none. */
 export interface ClusterUpstreams {

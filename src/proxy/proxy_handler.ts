@@ -13,7 +13,8 @@ import { type BodyMetadata, bodyMetadata } from "./body_metadata.ts";
 import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
-import { parseRequestInfo, queryFlag, type RequestInfo } from "./request_info.ts";
+import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
+import { queryFlag } from "../forward/mod.ts";
 import { decideRoute } from "./route.ts";
 import { serveMergedList } from "./merge/merged_list.ts";
 import { serveMergedWatch } from "./merge/merged_watch.ts";
@@ -28,10 +29,10 @@ import {
   responseHeaders,
   spliceSockets,
   splitTarget,
-} from "./http_forwarding.ts";
-import { writeSocketStatus, writeStatus } from "./status_response.ts";
-import { streamBoundary } from "./stream_boundary.ts";
-import { type Upstream, upstreamErrorCode, type UpstreamResponse } from "./upstream.ts";
+} from "../forward/mod.ts";
+import { writeSocketStatus, writeStatus } from "../forward/mod.ts";
+import { streamBoundary } from "../forward/mod.ts";
+import { type Upstream, upstreamErrorCode, type UpstreamResponse } from "../forward/mod.ts";
 
 /** What the handler needs; `config` and `upstream` are read per request so reloads take effect. */
 export interface ProxyHandlerDeps {

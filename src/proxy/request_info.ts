@@ -3,6 +3,8 @@
  * RequestInfoFactory decides it (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go). Pure.
  */
 
+import { queryFlag } from "../forward/mod.ts";
+
 /** The Kubernetes verbs. */
 export type Verb =
   | "get"
@@ -107,33 +109,6 @@ function finishVerb(info: RequestInfo, method: string, search: string): RequestI
   }
   // Upgrades (exec, attach, portforward) and proxy use "create"/"get" on their subresource, like the API server.
   return info;
-}
-
-/**
- * A boolean query parameter (watch, allowWatchBookmarks, sendInitialEvents, follow...) read as
- * kube-apiserver reads it: undefined when absent; false when its first value is "0" or "false"
- * compared as Go's strings.EqualFold does; true for any other value, the empty one included
- * (apimachinery pkg/runtime/conversion.go, Convert_Slice_string_To_bool: not strconv.ParseBool,
- * so `?watch`, `?watch=True` and `?watch=yes` all watch).
- */
-export function queryFlag(params: URLSearchParams, name: string): boolean | undefined {
-  const value = params.get(name);
-  if (value === null) return undefined;
-  return !(value === "0" || equalsFalseFolded(value));
-}
-
-/** strings.EqualFold(value, "false"): ASCII case folding, and U+017F (long s) folds to "s". */
-function equalsFalseFolded(value: string): boolean {
-  const letters = [...value];
-  if (letters.length !== 5) return false;
-  return letters.every((letter, i) => {
-    const folded = letter === "\u017f"
-      ? "s"
-      : letter.length === 1 && letter < "\x80"
-      ? letter.toLowerCase()
-      : letter;
-    return folded === "false"[i];
-  });
 }
 
 function safeDecode(part: string): string {

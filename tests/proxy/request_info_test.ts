@@ -1,5 +1,6 @@
 import { assertEquals } from "../_utils/assert.ts";
-import { parseRequestInfo, queryFlag } from "../../src/proxy/mod.ts";
+import { parseRequestInfo } from "../../src/proxy/mod.ts";
+import { queryFlag } from "../../src/forward/mod.ts";
 
 const cases: [string, string, string, Partial<ReturnType<typeof parseRequestInfo>>][] = [
   ["GET", "/api", "", { isResourceRequest: false }],

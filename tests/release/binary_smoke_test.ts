@@ -15,7 +15,7 @@ import { parse } from "yaml";
 import { assertEquals } from "../_utils/assert.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
 import { freePort, startManagedProcess, waitFor } from "../../src/testenv/mod.ts";
-import { CLUSTER_HEADER } from "../../src/proxy/status_response.ts";
+import { CLUSTER_HEADER } from "../../src/forward/mod.ts";
 import {
   collect,
   lockedDownArgv,

@@ -5,9 +5,9 @@
 import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { type Status, statusOf } from "../../kube/mod.ts";
-import { forwardedHeaders } from "../http_forwarding.ts";
-import { CLUSTER_HEADER, proxyStatus } from "../status_response.ts";
-import type { Upstream } from "../upstream.ts";
+import { forwardedHeaders } from "../../forward/mod.ts";
+import { CLUSTER_HEADER, proxyStatus } from "../../forward/mod.ts";
+import type { Upstream } from "../../forward/mod.ts";
 import { mergedAccept } from "./merged_accept.ts";
 import type { KubeObject } from "./merge_objects.ts";
 import type { PositionMemory } from "./position_memory.ts";

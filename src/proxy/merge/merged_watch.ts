@@ -4,9 +4,9 @@
  * again every few seconds until they join.
  */
 import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
-import { queryFlag } from "../request_info.ts";
-import { CLUSTER_HEADER } from "../status_response.ts";
-import type { UpstreamResponse } from "../upstream.ts";
+import { queryFlag } from "../../forward/mod.ts";
+import { CLUSTER_HEADER } from "../../forward/mod.ts";
+import type { UpstreamResponse } from "../../forward/mod.ts";
 import {
   clusterQuery,
   failMerged,

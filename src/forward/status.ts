@@ -2,6 +2,7 @@
 import type { ProxyResponse } from "../http1/mod.ts";
 import type { Duplex } from "node:stream";
 import { type Status, statusOf } from "../kube/mod.ts";
+import { CLUSTER_HEADER } from "./headers.ts";
 
 const REASONS: Record<number, string> = {
   400: "BadRequest",
@@ -48,6 +49,3 @@ export function writeSocketStatus(socket: Duplex, code: number, message: string)
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
-
-/** The response header naming the cluster that served a request. */
-export const CLUSTER_HEADER = "x-mca-cluster";

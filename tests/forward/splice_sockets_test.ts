@@ -10,7 +10,7 @@ import type net from "node:net";
 import tls from "node:tls";
 import { assertEquals } from "../_utils/assert.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
-import { spliceSockets } from "../../src/proxy/mod.ts";
+import { spliceSockets } from "../../src/forward/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 
 const SWITCHING =

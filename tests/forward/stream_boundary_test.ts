@@ -1,5 +1,5 @@
 import { assertEquals } from "../_utils/assert.ts";
-import { streamBoundary } from "../../src/proxy/stream_boundary.ts";
+import { streamBoundary } from "../../src/forward/mod.ts";
 
 const bytes = (...parts: Array<string | number[]>) =>
   new Uint8Array(

@@ -3,7 +3,7 @@ import {
   createUpstream,
   upstreamErrorCode,
   UpstreamUnavailableError,
-} from "../../src/proxy/mod.ts";
+} from "../../src/forward/mod.ts";
 import { RequestTargetError } from "../../src/request_target.ts";
 
 Deno.test("an upstream refuses a target that would leave its cluster's prefix: a 400, nothing sent", async () => {

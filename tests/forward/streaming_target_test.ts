@@ -1,5 +1,5 @@
 import { assertEquals } from "../_utils/assert.ts";
-import { isStreamingTarget } from "../../src/proxy/mod.ts";
+import { isStreamingTarget } from "../../src/forward/mod.ts";
 
 // Every spelling kube-apiserver reads as true streams; its headers must leave at once.
 const cases: [string, boolean][] = [

@@ -1,0 +1,30 @@
+/**
+ * The data path the sidecar, the hub and the agent share: upstreams, the headers that cross a
+ * hop, relays of bodies and upgraded connections, Status answers. It knows no mode.
+ *
+ * @module
+ */
+export {
+  CLUSTER_HEADER,
+  forwardedHeaders,
+  headersFromRaw,
+  isDroppedRequestHeader,
+  isDroppedResponseHeader,
+  rawHeaderLines,
+  responseHeaders,
+} from "./headers.ts";
+export { hasBody, readBody } from "./request_body.ts";
+export { type RelayStopOptions, relayStream, spliceSockets } from "./relay.ts";
+export { isStreamingTarget, queryFlag, splitTarget } from "./streaming_target.ts";
+export { type StreamBoundary, streamBoundary } from "./stream_boundary.ts";
+export { proxyStatus, writeSocketStatus, writeStatus } from "./status.ts";
+export {
+  createUpstream,
+  type UpgradeResult,
+  type Upstream,
+  upstreamErrorCode,
+  type UpstreamOptions,
+  type UpstreamRequest,
+  type UpstreamResponse,
+  UpstreamUnavailableError,
+} from "./upstream.ts";
