@@ -2,8 +2,8 @@
 // deno run -A idle_agents.ts HUB_URL CA_FILE CLUSTER TOKEN_FILE N
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
-import { websocketDuplex } from "../../src/tunnel/websocket_duplex.ts";
-import { YamuxSession } from "../../src/tunnel/yamux/mod.ts";
+import { websocketDuplex } from "../../src/tunnel/mod.ts";
+import { YamuxSession } from "../../src/tunnel/mod.ts";
 
 const [hub, caFile, cluster, tokenFile, count] = Deno.args;
 const ca = Deno.readTextFileSync(caFile!);

@@ -23,10 +23,10 @@ import {
   readWholeBody,
   type TunnelHeaders,
   type TunnelRequestHead,
-} from "../tunnel/exchange.ts";
-import { coalescedChunks } from "../tunnel/coalesced_chunks.ts";
-import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
-import type { YamuxStream } from "../tunnel/yamux/mod.ts";
+} from "../tunnel/mod.ts";
+import { coalescedChunks } from "../tunnel/mod.ts";
+import { nodeDuplexOf } from "../tunnel/mod.ts";
+import type { YamuxStream } from "../tunnel/mod.ts";
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 

@@ -9,21 +9,16 @@ import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { createUpstream } from "../forward/mod.ts";
-import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
-import { YamuxSession } from "../tunnel/yamux/mod.ts";
+import {
+  agreedTunnelVersion,
+  connectHeaders,
+  TUNNEL_VERSION_HEADER,
+  websocketDuplex,
+  YamuxSession,
+} from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { createAgentHandler } from "./agent_handler.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
-
-/**
- * Headers of the agent's connect request. The cluster's name has its own header, unlike the
- * `X-Mca-Cluster` that answers carry (proxied answers name the cluster that served them).
- */
-export const AGENT_CLUSTER_HEADER = "x-mca-agent-cluster";
-/** Where agents of the previous release send the cluster's name; the hub reads it for this release. */
-export const LEGACY_AGENT_CLUSTER_HEADER = "x-mca-cluster";
-export const AGENT_ID_HEADER = "x-mca-agent";
-export const MEMBER_VERSION_HEADER = "x-mca-member-version";
 
 /** A running agent. */
 export interface RunningAgent {
@@ -98,9 +93,11 @@ export async function runAgent(
       rejectUnauthorized: true,
       headers: {
         Authorization: `Bearer ${token}`,
-        [AGENT_CLUSTER_HEADER]: options.cluster,
-        [AGENT_ID_HEADER]: agentId,
-        [MEMBER_VERSION_HEADER]: await memberVersion(),
+        ...connectHeaders({
+          cluster: options.cluster,
+          agentId,
+          memberVersion: await memberVersion(),
+        }),
         "User-Agent": `mca-agent/v${MCA_VERSION}`,
       },
       perMessageDeflate: false,
@@ -110,6 +107,12 @@ export async function runAgent(
       generateMask: (mask: Uint8Array) => void mask.fill(0),
     });
     await new Promise<void>((resolve, reject) => {
+      ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
+        if (agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]) === undefined) {
+          ws.terminate();
+          reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
+        }
+      });
       ws.once("open", () => resolve());
       ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
         reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));

@@ -13,9 +13,9 @@ import {
   readHead,
   type TunnelHeaders,
   type TunnelResponseHead,
-} from "../tunnel/exchange.ts";
-import { nodeDuplexOf } from "../tunnel/node_duplex.ts";
-import type { YamuxStream } from "../tunnel/yamux/mod.ts";
+} from "../tunnel/mod.ts";
+import { nodeDuplexOf } from "../tunnel/mod.ts";
+import type { YamuxStream } from "../tunnel/mod.ts";
 
 /** A request for the member, as the hub prepared it (identity already impersonated). */
 export interface AgentRequest {

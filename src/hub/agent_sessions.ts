@@ -1,5 +1,5 @@
 /** The agents connected to this hub, by cluster; requests are spread over them and fail over. */
-import type { YamuxSession, YamuxStream } from "../tunnel/yamux/mod.ts";
+import type { YamuxSession, YamuxStream } from "../tunnel/mod.ts";
 
 /** One connected agent. */
 export interface AgentSession {

@@ -27,12 +27,14 @@ import {
 } from "../forward/mod.ts";
 import {
   AGENT_CLUSTER_HEADER,
-  AGENT_ID_HEADER,
-  LEGACY_AGENT_CLUSTER_HEADER,
-  MEMBER_VERSION_HEADER,
-} from "../agent/run_agent.ts";
-import { websocketDuplex } from "../tunnel/websocket_duplex.ts";
-import { YamuxSession, type YamuxStream } from "../tunnel/yamux/mod.ts";
+  agreedTunnelVersion,
+  MIN_TUNNEL_VERSION,
+  readAgentHello,
+  TUNNEL_VERSION,
+  TUNNEL_VERSION_HEADER,
+} from "../tunnel/mod.ts";
+import { websocketDuplex } from "../tunnel/mod.ts";
+import { YamuxSession, type YamuxStream } from "../tunnel/mod.ts";
 import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
 import { hashToken, sameHash } from "./agent_tokens.ts";
@@ -175,6 +177,12 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     perMessageDeflate: false,
     maxPayload: 64 * 1024 * 1024,
   });
+  // The 101 names the tunnel version both ends speak (checked in acceptAgent).
+  wss.on("headers", (headers: string[], request: IncomingMessage) => {
+    headers.push(
+      `${TUNNEL_VERSION_HEADER}: ${agreedTunnelVersion(request.headers[TUNNEL_VERSION_HEADER])}`,
+    );
+  });
 
   /** Authenticates, authorizes and picks an agent stream; answers the error itself. */
   /** Authenticates (or trusts a replica's check), authorizes, and picks an agent stream or a peer replica. */
@@ -254,10 +262,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   ): Promise<{ cluster: string; registered: string } | { code: number; message: string }> => {
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
     if (!token) return { code: 401, message: "Unauthorized agent" };
-    // Agents of the previous release name their cluster in the header answers use.
-    const cluster = String(
-      req.headers[AGENT_CLUSTER_HEADER] ?? req.headers[LEGACY_AGENT_CLUSTER_HEADER] ?? "",
-    );
+    const { cluster } = readAgentHello(req.headers);
     if (!isClusterName(cluster)) {
       deps.logger.warn("agent refused", { reason: "invalid cluster name" });
       return {
@@ -290,14 +295,23 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
     const checked = await checkAgent(req);
     if ("code" in checked) return writeSocketStatus(socket, checked.code, checked.message);
     const { cluster, registered } = checked;
+    const hello = readAgentHello(req.headers);
+    if (agreedTunnelVersion(req.headers[TUNNEL_VERSION_HEADER]) === undefined) {
+      deps.logger.warn("agent refused", { cluster, reason: "no tunnel version in common" });
+      return writeSocketStatus(
+        socket,
+        426,
+        `This hub speaks tunnel versions ${MIN_TUNNEL_VERSION} to ${TUNNEL_VERSION}: upgrade the agent`,
+      );
+    }
     // ws types ask for node's IncomingMessage; it reads only method, url, headers and socket.
     const request = req as unknown as IncomingMessage;
     wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {
       const agent: AgentSession = {
         cluster,
-        agentId: String(req.headers[AGENT_ID_HEADER] ?? "unknown"),
+        agentId: hello.agentId,
         tokenHash: registered,
-        memberVersion: String(req.headers[MEMBER_VERSION_HEADER] ?? ""),
+        memberVersion: hello.memberVersion,
         connectedAt: new Date(),
         streams: 0,
         session: new YamuxSession(websocketDuplex(ws), {

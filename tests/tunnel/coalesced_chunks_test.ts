@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { assertEquals } from "../_utils/assert.ts";
-import { coalescedChunks } from "../../src/tunnel/coalesced_chunks.ts";
+import { coalescedChunks } from "../../src/tunnel/mod.ts";
 
 const bytes = (value: number, length: number) => new Uint8Array(length).fill(value);
 const sizes = (batch: Uint8Array[] | undefined) => batch?.map((chunk) => chunk.length);

@@ -1,7 +1,7 @@
 import { assertEquals } from "../_utils/assert.ts";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket, WebSocketServer } from "ws";
-import { websocketDuplex } from "../../src/tunnel/websocket_duplex.ts";
+import { websocketDuplex } from "../../src/tunnel/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 
 Deno.test("websocketDuplex: writes held back by a reader that pauses all finish once it reads", async () => {

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../_utils/assert.ts";
-import { type Duplex, YamuxSession, type YamuxStream } from "../../src/tunnel/yamux/mod.ts";
+import type { Duplex } from "../../src/tunnel/yamux/mod.ts";
+import { YamuxSession, type YamuxStream } from "../../src/tunnel/mod.ts";
 import { waitFor } from "../../src/testenv/mod.ts";
 
 /** Two connected in-memory duplexes; `split` cuts every chunk into pieces of at most that size. */
