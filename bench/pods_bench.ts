@@ -6,7 +6,8 @@
  * container's memory from its cgroup, idle and under a LIST-heavy and a watch-heavy app.
  */
 import { HEALTH_PORT, injectPodTemplate, type PodTemplate } from "../src/inject/mod.ts";
-import { startTestEnv, type TestCluster, type TestEnv, waitFor } from "../src/testenv/mod.ts";
+import { startTestEnv, type TestCluster, type TestEnv } from "../src/testenv/mod.ts";
+import { waitFor } from "../src/common/mod.ts";
 import { cgroupMemory, containerPid } from "../tests/_utils/node_containers.ts";
 import { podTimeline } from "./_pod_timeline.ts";
 import { type BenchResult, median, type Row } from "./_report.ts";

@@ -16,8 +16,8 @@ import {
   type ManagedProcess,
   startManagedProcess,
   startTestEnv,
-  waitFor,
 } from "../src/testenv/mod.ts";
+import { waitFor } from "../src/common/mod.ts";
 import { startMca } from "../tests/_utils/mca_process.ts";
 import { createTestPki, type TestPki } from "../tests/_utils/test_pki.ts";
 import { guardedPid, rssMiB } from "./_process_memory.ts";

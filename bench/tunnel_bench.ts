@@ -12,7 +12,7 @@ import {
   hashToken,
   newAgentToken,
   TOKEN_HASH_KEY,
-} from "../src/hub/mod.ts";
+} from "../src/members/mod.ts";
 import { renderKubeconfig } from "../src/kube/mod.ts";
 import { computeCaPin } from "../src/pki/mod.ts";
 import {
@@ -20,8 +20,8 @@ import {
   type ManagedProcess,
   startManagedProcess,
   startTestEnv,
-  waitFor,
 } from "../src/testenv/mod.ts";
+import { waitFor } from "../src/common/mod.ts";
 import { kubectlOk } from "../tests/_utils/e2e.ts";
 import { createTestPki } from "../tests/_utils/test_pki.ts";
 import { startMca } from "../tests/_utils/mca_process.ts";

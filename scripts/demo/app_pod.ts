@@ -2,7 +2,8 @@
  * The app's pod on the host: its objects on every cluster, the pod as the webhook injects it,
  * and the kubelet running it (the sidecar first, then the app).
  */
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import type { TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import {
   APP_NAMESPACE,
   APP_USER,

@@ -11,8 +11,8 @@ import {
   type ManagedProcess,
   startManagedProcess,
   type TestEnv,
-  waitFor,
 } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { APP_POD } from "./app_pod.ts";
 import { APP_NAMESPACE } from "./demo_objects.ts";
 import type { InstalledHub } from "./install_mca.ts";

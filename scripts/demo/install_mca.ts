@@ -9,8 +9,8 @@ import {
   installMcaChart,
   MCA_NAMESPACE,
   type TestEnv,
-  waitFor,
 } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { runMca } from "./mca_processes.ts";
 
 /** The hub as the chart installed it. */

@@ -1,5 +1,5 @@
 /** Flags of `mca agent` and their resolution (pure). */
-import { parseListenAddress } from "../cli/duration.ts";
+import { parseListenAddress } from "../common/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
 import { parseCaPin } from "../pki/mod.ts";
 

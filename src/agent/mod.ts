@@ -6,5 +6,3 @@
 export * from "./agent_options.ts";
 export * from "./agent_handler.ts";
 export * from "./run_agent.ts";
-export * from "./agent_manifests.ts";
-export * from "./install_agent.ts";

@@ -1,9 +1,9 @@
 /** `mca agent install` and `mca agent manifest`. */
 import { stringify } from "yaml";
-import { agentManifests, installAgent } from "../agent/mod.ts";
+import { agentManifests, installAgent } from "../members/mod.ts";
 import { createKubeClient, createKubeTransport, loadClientConfig } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../common/mod.ts";
 import { UsageError } from "./run_program.ts";
 
 /** Flags of both commands. */

@@ -1,5 +1,5 @@
 /** `mca kubeconfig`: writes a kubeconfig whose contexts reach member clusters through the hub. */
-import { hubUserOf, memberKubeconfig } from "../hub/mod.ts";
+import { hubUserOf, memberKubeconfig } from "../members/mod.ts";
 import {
   createKubeClient,
   createKubeTransport,

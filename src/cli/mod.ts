@@ -8,6 +8,6 @@ export * from "./version_command.ts";
 export * from "./inject_command.ts";
 export * from "./webhook_command.ts";
 export * from "./proxy_command.ts";
-export * from "./duration.ts";
+export * from "../common/duration.ts";
 export * from "./completion.ts";
 export * from "./completion_command.ts";

@@ -9,7 +9,6 @@ import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import tls from "node:tls";
-import { statusOf } from "../kube/mod.ts";
 import { Http1ServerRequest } from "./server_request.ts";
 import { Http1ServerResponse, reasonOf } from "./server_response.ts";
 import {
@@ -23,20 +22,17 @@ import {
 export interface Http1Handlers {
   request(req: Http1ServerRequest, res: Http1ServerResponse): void;
   upgrade(req: Http1ServerRequest, socket: Duplex, head: Uint8Array): void;
+  /**
+   * The body of the answer to a request the parser refused (malformed, too large, an unserved
+   * method); plain text when absent. The API paths answer with a Kubernetes Status.
+   */
+  refusalBody?(status: number, message: string): { contentType: string; body: string };
 }
 
 /** How long a kept-alive connection may sit without a request. */
 export const IDLE_TIMEOUT_MS = 120_000;
 const IDLE_SWEEP_MS = 10_000;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
-/** The Status reason of each refusal the parser makes. */
-const REFUSAL_REASONS: Record<RequestError["status"], string> = {
-  400: "BadRequest",
-  405: "MethodNotAllowed",
-  431: "RequestHeaderFieldsTooLarge",
-  501: "NotImplemented",
-};
-
 /** A listening server; `close` ends every connection. */
 export interface Http1Server {
   readonly port: number;
@@ -172,12 +168,12 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
       socket.destroy();
       return;
     }
-    const reason = REFUSAL_REASONS[error.status];
-    const body = JSON.stringify(statusOf(error.status, reason, error.message));
+    const { contentType, body } = handlers.refusalBody?.(error.status, error.message) ??
+      { contentType: "text/plain; charset=utf-8", body: error.message + "\n" };
     // A 405 says what is allowed (RFC 9110 §15.5.6).
     const allow = error.status === 405 ? "allow: GET, HEAD, POST, PUT, PATCH, DELETE\r\n" : "";
     socket.end(
-      `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: application/json\r\n` +
+      `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: ${contentType}\r\n` +
         `${allow}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }

@@ -37,7 +37,7 @@ import { websocketDuplex } from "../tunnel/mod.ts";
 import { YamuxSession, type YamuxStream } from "../tunnel/mod.ts";
 import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { AgentSession, AgentSessions } from "./agent_sessions.ts";
-import { hashToken, sameHash } from "./agent_tokens.ts";
+import { hashToken, sameHash } from "../members/mod.ts";
 import { isClusterName, parseClusterTarget } from "./cluster_path.ts";
 import type { ClusterIdentity } from "./cluster_identity.ts";
 import type { UserAccess, UserInfo } from "./user_access.ts";

@@ -1,5 +1,5 @@
 /** Flags of `mca hub` and their resolution (pure). */
-import { parseDuration, parseListenAddress } from "../cli/duration.ts";
+import { parseDuration, parseListenAddress } from "../common/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
 
 /** What the user may pass. */

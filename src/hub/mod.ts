@@ -5,12 +5,10 @@
  */
 export * from "./cluster_path.ts";
 export * from "./agent_sessions.ts";
-export * from "./agent_tokens.ts";
 export * from "./user_access.ts";
 export * from "./hub_handler.ts";
 export * from "./cluster_status.ts";
 export * from "./hub_options.ts";
 export * from "./run_hub.ts";
-export * from "./member_kubeconfig.ts";
 export * from "./hub_replicas.ts";
 export * from "./cluster_identity.ts";

@@ -14,9 +14,9 @@ import {
   type IssuedCertificate,
   startCertificateRenewal,
 } from "../pki/mod.ts";
-import { ensureSharedCa } from "../webhook/mod.ts";
+import { ensureSharedCa } from "../common/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
-import { AGENT_TOKEN_LABEL, registeredTokenHash } from "./agent_tokens.ts";
+import { AGENT_TOKEN_LABEL, registeredTokenHash } from "../members/mod.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
 import { createHubHandler } from "./hub_handler.ts";
@@ -52,6 +52,7 @@ export async function runHub(
   const shared = await ensureSharedCa(client, {
     namespace: options.namespace,
     name: options.caSecret,
+    commonName: "mca-hub-ca",
   });
   // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
   const certificates = hubCertificates(shared.ca, options);

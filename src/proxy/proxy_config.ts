@@ -1,6 +1,6 @@
 /** The routing configuration of `mca proxy` (DESIGN.md §4): parsing with errors that name the field. Pure. */
 import { parse as parseYaml } from "yaml";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../common/mod.ts";
 import { parseSelector, type Selector } from "./label_selector.ts";
 
 /** How to reach one cluster. */

@@ -1,5 +1,5 @@
 /** Flags of `mca proxy` and their resolution (pure). */
-import { parseListenAddress } from "../cli/duration.ts";
+import { parseListenAddress } from "../common/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
 
 /** What the user may pass. */

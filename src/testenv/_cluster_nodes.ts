@@ -22,7 +22,7 @@ import { buildNodeBinaries, findNodeBinaries, type NodeBinaries } from "./node_b
 import { type NodeNetwork, planNodeNetwork } from "./node_network.ts";
 import { sweepSlot, sweepStaleTestEnvs } from "./sweep.ts";
 import { buildTestImages, type TestImages } from "./test_images.ts";
-import { waitFor } from "./wait_for.ts";
+import { waitFor } from "../common/mod.ts";
 
 /** What the machine holds for an environment with nodes before its API servers start. */
 export interface NodeGround {

@@ -1,7 +1,7 @@
 /** Starting the one etcd that every test API server shares (each under its own prefix). */
 import { freePort } from "./free_port.ts";
 import { type ManagedProcess, startManagedProcess } from "./managed_process.ts";
-import { waitFor } from "./wait_for.ts";
+import { waitFor } from "../common/mod.ts";
 
 /** A running etcd. */
 export interface RunningEtcd {

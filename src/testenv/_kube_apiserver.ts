@@ -2,7 +2,7 @@
 import { type CertificateAuthority, issueCertificate, type IssuedCertificate } from "../pki/mod.ts";
 import { freePort } from "./free_port.ts";
 import { type ManagedProcess, startManagedProcess } from "./managed_process.ts";
-import { waitFor } from "./wait_for.ts";
+import { waitFor } from "../common/mod.ts";
 
 /** What one API server needs. */
 export interface KubeApiServerSpec {

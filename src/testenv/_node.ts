@@ -21,7 +21,7 @@ import {
 } from "./node_config.ts";
 import type { NodeNetwork } from "./node_network.ts";
 import type { BuiltImage } from "./image_build.ts";
-import { waitFor } from "./wait_for.ts";
+import { waitFor } from "../common/mod.ts";
 
 /** What a node's container runtime needs (nothing of the cluster: it starts with the API server). */
 export interface ContainerRuntimeSpec {

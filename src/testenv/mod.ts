@@ -10,7 +10,6 @@
 export * from "./versions.ts";
 export * from "./binaries.ts";
 export * from "./test_env.ts";
-export * from "./wait_for.ts";
 export * from "./free_port.ts";
 export * from "./managed_process.ts";
 export * from "./go_build.ts";

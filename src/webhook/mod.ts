@@ -7,7 +7,6 @@ export * from "./admission_review.ts";
 export * from "./admit_pod.ts";
 export * from "./webhook_app.ts";
 export * from "./webhook_configuration.ts";
-export * from "./ca_secret.ts";
 export * from "./configuration_sync.ts";
 export * from "./webhook_options.ts";
 export * from "./run_webhook.ts";

@@ -11,7 +11,7 @@ import {
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
 import { DAY_MS, issueCertificate, startCertificateRenewal } from "../pki/mod.ts";
-import { ensureSharedCa, type SharedCa } from "./ca_secret.ts";
+import { ensureSharedCa, type SharedCa } from "../common/mod.ts";
 import { keepWebhookConfiguration, syncWebhookConfiguration } from "./configuration_sync.ts";
 import { createWebhookApp } from "./webhook_app.ts";
 import { webhookConfiguration } from "./webhook_configuration.ts";
@@ -37,6 +37,7 @@ export async function runWebhook(
   const caSpec = {
     namespace: options.namespace,
     name: options.caSecret,
+    commonName: "mca-webhook-ca",
     validityDays: options.caValidityMs / DAY_MS,
   };
   let shared: SharedCa = await ensureSharedCa(client, caSpec);

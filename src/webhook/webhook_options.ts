@@ -1,5 +1,5 @@
 /** Flags of `mca webhook` and their resolution into settings (pure). */
-import { parseDuration, parseListenAddress } from "../cli/duration.ts";
+import { parseDuration, parseListenAddress } from "../common/mod.ts";
 import type { InjectOptions } from "../inject/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
 import type { WebhookEndpoint } from "./webhook_configuration.ts";

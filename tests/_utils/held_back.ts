@@ -3,7 +3,7 @@
  * reading: the kernel's receive queue of a connection to the upstream fills (the relay stopped
  * reading it) and stays, while the relays' resident memory stays near where it was. Linux (/proc).
  */
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const MiB = 1024 * 1024;
 

@@ -10,15 +10,11 @@ import {
   hashToken,
   newAgentToken,
   TOKEN_HASH_KEY,
-} from "../../src/hub/mod.ts";
+} from "../../src/members/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
-import {
-  type ManagedProcess,
-  type TestCluster,
-  type TestEnv,
-  waitFor,
-} from "../../src/testenv/mod.ts";
+import type { ManagedProcess, TestCluster, TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { type HubProcess, startHubProcess } from "./hub_process.ts";
 import { startMca } from "./mca_process.ts";
 import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";

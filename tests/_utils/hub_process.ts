@@ -2,7 +2,8 @@
  * A real `mca hub` process on loopback, seen only the way an operator sees it: its CA from the
  * Secret it keeps on the host, `/readyz`, and the agents it reports on `/metrics`.
  */
-import { freePort, type ManagedProcess, type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, type ManagedProcess, type TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { startMca } from "./mca_process.ts";
 
 /** Where the hub keeps its CA (the default of `--ca-secret`) and under which key. */

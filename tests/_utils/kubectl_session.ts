@@ -2,7 +2,8 @@
  * A long-running kubectl (logs -f, attach, port-forward, exec -i) as a test drives it: its
  * output as it comes, input to write, and a stop.
  */
-import { kubectlPath, type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import { kubectlPath, type TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 /** A running kubectl. */
 export interface KubectlSession extends AsyncDisposable {

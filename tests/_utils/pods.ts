@@ -1,6 +1,7 @@
 /** Pods on the real test nodes: creating them with kubectl and waiting for their phase. */
 import { kubectl, kubectlOk } from "./e2e.ts";
-import { type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import type { TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 /** The parts of a Pod the tests read. */
 export interface PodObject {

@@ -4,7 +4,7 @@
  * first use into the cache, and fails with what to install when its toolchain is missing.
  */
 import { join } from "node:path";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const CLIENTS = new URL("../clients/", import.meta.url).pathname;
 

@@ -4,7 +4,8 @@
  * the pod's ServiceAccount), and it writes the app's credentials into a folder.
  */
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { freePort, type ManagedProcess, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, type ManagedProcess, type TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { kubectlOk, uniqueName } from "./e2e.ts";
 import { startMca } from "./mca_process.ts";
 

@@ -10,7 +10,8 @@ import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { startMca } from "../_utils/mca_process.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { freePort, type ManagedProcess, type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, type ManagedProcess, type TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { CHART_DIR, chartTools, type Manifest, parseManifests, run, runOk } from "./_chart.ts";
 
 const MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations";

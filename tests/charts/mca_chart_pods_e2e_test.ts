@@ -11,7 +11,7 @@ import { apply, getPod, podLogs, waitForPhase } from "../_utils/pods.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { installMcaChart } from "../_utils/mca_chart.ts";
 
 e2eTest(

@@ -1,6 +1,6 @@
 /** Graceful stops survive a repeated SIGTERM; a second Ctrl-C exits at once. */
 import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const MODULE = new URL("../../src/cli/until_signal.ts", import.meta.url).href;
 

@@ -6,7 +6,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { kubectlPath, waitFor } from "../../src/testenv/mod.ts";
+import { kubectlPath } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const DEMO = new URL("../../scripts/demo.ts", import.meta.url).pathname;
 

@@ -11,7 +11,7 @@ import tls from "node:tls";
 import { assertEquals } from "../_utils/assert.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
 import { spliceSockets } from "../../src/forward/mod.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const SWITCHING =
   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import tls from "node:tls";
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { createTestPki, type TestPki } from "../_utils/test_pki.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { encodeRequestHead, Http1Pool } from "../../src/http1/http1_pool.ts";
 import { listenHttp1 } from "../../src/http1/http1_server.ts";
 import type { Http1ServerRequest } from "../../src/http1/server_request.ts";

@@ -3,7 +3,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { assertEquals, assertRejects, assertThrows } from "../_utils/assert.ts";
 import { encodeRequestHead, Http1Pool, ResponseTimeoutError } from "../../src/http1/http1_pool.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import type { Http1Response } from "../../src/http1/http1_connection.ts";
 
 /** A node:http server on loopback; `handle` answers; counts the connections it accepted. */

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import tls from "node:tls";
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { createTestPki, type TestPki } from "../_utils/test_pki.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { type Http1Handlers, listenHttp1 } from "../../src/http1/http1_server.ts";
 import type { Http1ServerRequest } from "../../src/http1/server_request.ts";
 import type { Http1ServerResponse } from "../../src/http1/server_response.ts";

@@ -11,7 +11,8 @@ import { type HubProcess, startHubProcess } from "../_utils/hub_process.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { FORWARDED_IDENTITY_HEADER, PEER_COMMON_NAME } from "../../src/hub/mod.ts";
 import { issueCertificate, loadCertificateAuthority } from "../../src/pki/mod.ts";
-import { type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import type { TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const VALIDITY = "--cert-validity=6s";
 const VALIDITY_MS = 6_000;

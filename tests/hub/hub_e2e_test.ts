@@ -4,8 +4,8 @@ import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
-import { agentTokenSecretName, newAgentToken } from "../../src/hub/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
+import { agentTokenSecretName, newAgentToken } from "../../src/members/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { startHubProcess } from "../_utils/hub_process.ts";
 

@@ -7,7 +7,8 @@ import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { type HubProcess, startHubProcess } from "../_utils/hub_process.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { FORWARDED_IDENTITY_HEADER } from "../../src/hub/mod.ts";
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import type { TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 /** Replica A (holding the member's agent) and replica B (without it), both `mca hub` processes. */
 async function withReplicas(

@@ -9,7 +9,7 @@ import { waitUntilHeldBack } from "../_utils/held_back.ts";
 import { type FixtureAgent, type HubFixture, startHubFixture } from "../_utils/hub_fixture.ts";
 import { ESCAPING_TARGETS, MALFORMED_REQUESTS } from "../_utils/malformed_requests.ts";
 import { connectRaw, latin1Bytes, rawExchange, readAnswer } from "../_utils/raw_tls.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import type { TestEnv } from "../../src/testenv/mod.ts";
 
 interface Fixture {

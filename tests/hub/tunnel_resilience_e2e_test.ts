@@ -5,7 +5,7 @@ import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { ECHO_STDIN, execEcho } from "../_utils/exec_echo.ts";
 import { apply, oneShotPod, waitForPhase } from "../_utils/pods.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 e2eTest(
   "two agents share the traffic, one can die without errors, and a hub restart is survived",

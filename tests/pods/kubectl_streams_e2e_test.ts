@@ -19,7 +19,8 @@ import {
 import { apply, getPod, waitForPhase } from "../_utils/pods.ts";
 import type { CommandResult } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import type { TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { createProgramsConfigMap, programContainer, PROGRAMS_VOLUME } from "./_pod_programs.ts";
 
 /** One way for kubectl to reach the target pods. */

@@ -14,7 +14,8 @@ import {
   signalContainer,
 } from "../_utils/node_containers.ts";
 import { apply, getPod, podLogs, type PodObject, waitForPhase } from "../_utils/pods.ts";
-import { type TestCluster, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import type { TestCluster, TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import {
   createProgramsConfigMap,
   followLog,

@@ -4,7 +4,8 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { freePort, kubectlPath, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, kubectlPath } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 e2eTest(

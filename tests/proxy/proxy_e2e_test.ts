@@ -15,7 +15,8 @@ import {
 } from "../_utils/real_clients.ts";
 import { type SidecarProxy, startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { freePort, type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, type TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 interface Fixture {

@@ -8,7 +8,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 e2eTest(
   "SIGTERM ends JSON, protobuf and merged watches cleanly at once, and the proxy exits 0",

@@ -14,7 +14,8 @@ import { resolve } from "node:path";
 import { parse } from "yaml";
 import { assertEquals } from "../_utils/assert.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
-import { freePort, startManagedProcess, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, startManagedProcess } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { CLUSTER_HEADER } from "../../src/forward/mod.ts";
 import {
   collect,

@@ -2,7 +2,8 @@
  * Child process of nodes_teardown_test.ts: starts one cluster with a node, runs a pod in it,
  * prints one JSON line (the slot and the pod's container process) and waits to be killed.
  */
-import { startTestEnv, waitFor } from "../../src/testenv/mod.ts";
+import { startTestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { kubectlOk } from "../_utils/e2e.ts";
 
 const env = await startTestEnv({ clusters: ["solo"], nodes: true });

@@ -7,7 +7,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { apply, getPod, oneShotPod, podLogs, waitForPhase } from "../_utils/pods.ts";
-import { type TestEnv, waitFor } from "../../src/testenv/mod.ts";
+import type { TestEnv } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const withNodes = { nodes: true };
 

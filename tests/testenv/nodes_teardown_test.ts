@@ -8,8 +8,8 @@ import {
   slotLeftovers,
   startTestEnv,
   sweepStaleTestEnvs,
-  waitFor,
 } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const kinds = (lines: string[]) => [...new Set(lines.map((line) => line.split(" ")[0]))].sort();
 

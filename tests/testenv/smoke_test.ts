@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 

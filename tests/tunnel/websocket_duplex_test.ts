@@ -2,7 +2,7 @@ import { assertEquals } from "../_utils/assert.ts";
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket, WebSocketServer } from "ws";
 import { websocketDuplex } from "../../src/tunnel/mod.ts";
-import { waitFor } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 Deno.test("websocketDuplex: writes held back by a reader that pauses all finish once it reads", async () => {
   const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });

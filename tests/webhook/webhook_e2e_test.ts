@@ -4,7 +4,8 @@ import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { mcaCommand, startMca } from "../_utils/mca_process.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { freePort, type ManagedProcess, type TestCluster, waitFor } from "../../src/testenv/mod.ts";
+import { freePort, type ManagedProcess, type TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations";
 

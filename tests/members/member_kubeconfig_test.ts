@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../_utils/assert.ts";
-import { hubUserOf, memberKubeconfig } from "../../src/hub/mod.ts";
+import { hubUserOf, memberKubeconfig } from "../../src/members/mod.ts";
 import { parseKubeconfig } from "../../src/kube/mod.ts";
 
 Deno.test("memberKubeconfig() has a context per member at <hub>/clusters/<name>", () => {

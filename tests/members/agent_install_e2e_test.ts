@@ -3,7 +3,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts"
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { agentTokenSecretName, hashToken } from "../../src/hub/mod.ts";
+import { agentTokenSecretName, hashToken } from "../../src/members/mod.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { startMca } from "../_utils/mca_process.ts";
 

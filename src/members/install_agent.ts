@@ -5,7 +5,7 @@
  */
 import { KubeApiError, type KubeClient, type ManifestHead, manifestPath } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
-import { waitFor } from "../testenv/wait_for.ts";
+import { waitFor } from "../common/mod.ts";
 import {
   AGENT_TOKEN_LABEL,
   agentTokenSecretName,
@@ -13,7 +13,7 @@ import {
   newAgentToken,
   registeredTokenHash,
   TOKEN_HASH_KEY,
-} from "../hub/agent_tokens.ts";
+} from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
 
 /** Inputs of an install. */

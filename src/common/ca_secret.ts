@@ -1,5 +1,5 @@
 /**
- * The webhook's CA, kept in a Secret so that replicas and restarts share it. Creation is
+ * A CA kept in a Secret (the webhook's, the hub's), so that replicas and restarts share it. Creation is
  * race-safe (create, and on AlreadyExists read the winner's); rotation keeps the previous CA in
  * the bundle until it expires, so certificates of either CA are trusted during the switch.
  */
@@ -20,6 +20,8 @@ const PREVIOUS_CA_CERT = "previous-ca.crt";
 export interface CaSecretSpec {
   namespace: string;
   name: string;
+  /** The common name of a CA created here (it names the CA in certificate chains). */
+  commonName: string;
   /** Validity of a new CA; default 3650 days. */
   validityDays?: number;
   /** Rotate when less than this fraction of the CA's lifetime is left; default 0.2. */
@@ -50,7 +52,7 @@ export async function ensureSharedCa(client: KubeClient, spec: CaSecretSpec): Pr
     );
     if (!secret) {
       const ca = await createCertificateAuthority({
-        commonName: "mca-webhook-ca",
+        commonName: spec.commonName,
         validityDays: spec.validityDays ?? 3650,
       });
       try {
@@ -86,7 +88,7 @@ export async function ensureSharedCa(client: KubeClient, spec: CaSecretSpec): Pr
       };
     }
     const next = await createCertificateAuthority({
-      commonName: "mca-webhook-ca",
+      commonName: spec.commonName,
       validityDays: spec.validityDays ?? 3650,
     });
     try {

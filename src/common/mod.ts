@@ -1,0 +1,10 @@
+/**
+ * Leaves every mode shares: durations and listen addresses as flags give them, waiting for a
+ * condition with a deadline, and a CA kept in a Secret.
+ *
+ * @module
+ */
+export { parseDuration } from "./duration.ts";
+export { parseListenAddress } from "./listen_address.ts";
+export { waitFor, type WaitForOptions } from "./wait_for.ts";
+export { type CaSecretSpec, ensureSharedCa, type SharedCa } from "./ca_secret.ts";
