@@ -5,7 +5,7 @@
  * process takes 40–80 ms (docs/benchmarks.md). Nothing here may import a `node:` module.
  */
 import { waitReady } from "../proxy/wait_ready.ts";
-import { parseDuration } from "../common/mod.ts";
+import { parseDuration } from "../common/duration.ts";
 
 /** The flags of `mca proxy wait`. */
 export interface ProxyWaitOptions {
