@@ -15,6 +15,7 @@ import {
   TOKEN_HASH_KEY,
 } from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
+import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
 
 /** Inputs of an install. */
 export interface InstallAgentOptions {
@@ -52,7 +53,7 @@ export async function installAgent(
 ): Promise<InstallResult> {
   const { cluster } = options;
   // The hub CA first: without it nothing is registered or applied.
-  const caSecretName = options.hubCaSecret ?? "mca-hub-ca";
+  const caSecretName = options.hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
   const caSecret = await host.get<{ data?: Record<string, string> }>(
     `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
   ).catch((error) => {
