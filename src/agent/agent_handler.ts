@@ -4,15 +4,15 @@
  * after checking the caller (the agent's ServiceAccount may only impersonate), and stream the
  * answer back on the same stream.
  */
-import type { IncomingMessage } from "node:http";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
-  headersFromRaw,
   isDroppedRequestHeader,
-  isDroppedResponseHeader,
   proxyStatus,
+  responseHeaders,
   spliceSockets,
+  type UpgradeAnswer,
+  upgradeAnswerOf,
   type Upstream,
   upstreamErrorCode,
 } from "../forward/mod.ts";
@@ -48,19 +48,6 @@ function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): Tun
   return result;
 }
 
-function answerHeaders(
-  response: Pick<IncomingMessage, "rawHeaders">,
-  cluster: string,
-  upgraded: boolean,
-) {
-  const headers = headersFromRaw(
-    response.rawHeaders,
-    (name) => !upgraded && isDroppedResponseHeader(name),
-  );
-  headers[CLUSTER_HEADER] = cluster;
-  return headers;
-}
-
 async function writeStatusHead(writer: Writer, code: number, message: string, cluster: string) {
   const body = new TextEncoder().encode(JSON.stringify(proxyStatus(code, message)));
   await writer.write(encodeHead({
@@ -74,6 +61,32 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
   }));
   await writer.write(body);
   await writer.close();
+}
+
+/**
+ * Passes the member's answer to an upgrade up the stream, as a tunnel head: on 101 the stream
+ * and the member's connection are joined (the hub's early bytes in `rest` go to the member).
+ */
+async function passUpgradeAnswer(
+  stream: YamuxStream,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: Writer,
+  rest: Uint8Array,
+  answer: UpgradeAnswer,
+): Promise<void> {
+  await writer.write(
+    encodeHead({ status: answer.status, statusText: answer.statusText, headers: answer.headers }),
+  );
+  if (!answer.upgraded) {
+    for await (const chunk of answer.body) await writer.write(chunk);
+    await writer.close();
+    return;
+  }
+  if (answer.head.length > 0) await writer.write(answer.head);
+  if (rest.length > 0) answer.socket.write(rest);
+  reader.releaseLock();
+  writer.releaseLock();
+  spliceSockets(nodeDuplexOf(stream), answer.socket);
 }
 
 /** Creates the stream handler for one member cluster. */
@@ -96,23 +109,9 @@ export function createAgentHandler(
         headers: memberHeaders(head.headers, upgrade === undefined ? undefined : String(upgrade)),
       };
       if (upgrade !== undefined) {
-        const result = await member.upgrade(request);
+        const answer = upgradeAnswerOf(await member.upgrade(request), cluster);
         answered = true;
-        await writer.write(encodeHead({
-          status: result.response.statusCode ?? 502,
-          statusText: result.response.statusMessage ?? "",
-          headers: answerHeaders(result.response, cluster, result.upgraded),
-        }));
-        if (!result.upgraded) {
-          for await (const chunk of result.response) await writer.write(chunk);
-          await writer.close();
-          return;
-        }
-        if (result.head.length > 0) await writer.write(result.head);
-        if (rest.length > 0) result.socket.write(rest);
-        reader.releaseLock();
-        writer.releaseLock();
-        spliceSockets(nodeDuplexOf(stream), result.socket);
+        await passUpgradeAnswer(stream, reader, writer, rest, answer);
         return;
       }
       const body = await readWholeBody(bodyChunks(reader, rest), MAX_BODY_BYTES);
@@ -136,7 +135,7 @@ export function createAgentHandler(
       await writer.write(encodeHead({
         status: upstream.statusCode ?? 502,
         statusText: upstream.statusMessage ?? "",
-        headers: answerHeaders(upstream, cluster, false),
+        headers: responseHeaders(upstream, cluster),
       }));
       for await (const chunks of coalescedChunks(upstream)) await stream.writeChunks(chunks);
       await writer.close();

@@ -5,11 +5,10 @@
  */
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import { type Duplex, Readable } from "node:stream";
-import { isStreamingTarget, relayStream, spliceSockets } from "../forward/mod.ts";
+import { answerUpgrade, isStreamingTarget, relayStream } from "../forward/mod.ts";
 import {
   bodyChunks,
   encodeHead,
-  headerLines,
   readHead,
   type TunnelHeaders,
   type TunnelResponseHead,
@@ -71,20 +70,17 @@ export async function upgradeThroughAgent(
   await writer.write(encodeHead(request));
   const { head: answer, rest } = await readHead<TunnelResponseHead>(reader, "response");
   const upgraded = answer.status === 101;
-  socket.write(
-    `HTTP/1.1 ${answer.status} ${answer.statusText}\r\n${headerLines(answer.headers)}${
-      upgraded ? "" : "connection: close\r\n"
-    }\r\n`,
-  );
-  if (rest.length > 0) socket.write(rest);
-  if (!upgraded) {
-    await writer.close().catch(() => {});
-    for await (const chunk of bodyChunks(reader, new Uint8Array())) socket.write(chunk);
-    socket.end();
-    return;
-  }
-  if (head.length > 0) await writer.write(head);
+  if (upgraded && head.length > 0) await writer.write(head);
+  if (!upgraded) await writer.close().catch(() => {});
   reader.releaseLock();
   writer.releaseLock();
-  spliceSockets(socket, nodeDuplexOf(stream));
+  const common = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
+  // What came after the answer's head belongs to the upgraded connection or the refusal's body.
+  answerUpgrade(
+    socket,
+    new Uint8Array(),
+    upgraded
+      ? { ...common, upgraded, socket: nodeDuplexOf(stream), head: rest }
+      : { ...common, upgraded, body: bodyChunks(stream.readable.getReader(), rest) },
+  );
 }

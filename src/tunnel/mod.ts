@@ -9,7 +9,6 @@ export { coalescedChunks } from "./coalesced_chunks.ts";
 export {
   bodyChunks,
   encodeHead,
-  headerLines,
   type ReadHead,
   readHead,
   readWholeBody,
