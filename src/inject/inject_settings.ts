@@ -49,6 +49,14 @@ export const SIDECAR_DEFAULTS = {
   memoryLimit: "256Mi",
 } as const satisfies InjectOptions;
 
+/** A flag or annotation the sidecar cannot run with; the pod is refused or skipped with it. */
+export class InvalidSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidSettingsError";
+  }
+}
+
 const LOG_LEVELS: LogLevelName[] = ["debug", "info", "warn", "error"];
 // Kubernetes resource.Quantity, as accepted in container resources.
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$/;
@@ -63,22 +71,26 @@ export function resolveSidecarSettings(
   const pick = (annotation: string, fallback: string) => annotations[annotation] ?? fallback;
   const image = pick(IMAGE_ANNOTATION, options.image ?? SIDECAR_DEFAULTS.image).trim();
   if (!image || /\s/.test(image)) {
-    throw new Error(`Invalid ${IMAGE_ANNOTATION} "${image}": not an image reference`);
+    throw new InvalidSettingsError(
+      `Invalid ${IMAGE_ANNOTATION} "${image}": not an image reference`,
+    );
   }
   const configName = pick(CONFIG_ANNOTATION, options.configName ?? SIDECAR_DEFAULTS.configName);
   if (configName.length > 253 || !DNS_SUBDOMAIN.test(configName)) {
-    throw new Error(`Invalid ${CONFIG_ANNOTATION} "${configName}": not a valid ConfigMap name`);
+    throw new InvalidSettingsError(
+      `Invalid ${CONFIG_ANNOTATION} "${configName}": not a valid ConfigMap name`,
+    );
   }
   const logLevel = pick(LOG_LEVEL_ANNOTATION, options.logLevel ?? SIDECAR_DEFAULTS.logLevel);
   if (!LOG_LEVELS.includes(logLevel as LogLevelName)) {
-    throw new Error(
+    throw new InvalidSettingsError(
       `Invalid ${LOG_LEVEL_ANNOTATION} "${logLevel}": use one of ${LOG_LEVELS.join(", ")}`,
     );
   }
   const quantity = (annotation: string, fallback: string | undefined) => {
     const value = annotations[annotation] ?? fallback;
     if (value !== undefined && !QUANTITY.test(value)) {
-      throw new Error(
+      throw new InvalidSettingsError(
         `Invalid ${annotation} "${value}": not a Kubernetes quantity such as "100m" or "64Mi"`,
       );
     }

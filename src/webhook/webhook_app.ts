@@ -100,10 +100,12 @@ export function createWebhookApp(deps: WebhookAppDeps = {}): Hono {
     "/metrics",
     (c) => c.text(registry.render(), 200, { "Content-Type": "text/plain; version=0.0.4" }),
   );
+  // A fault is an HTTP error, never an AdmissionResponse: the API server then applies the
+  // webhook's failurePolicy instead of taking the answer as a decision about the pod.
   app.onError((error, c) => {
     errors.inc({ kind: "internal" });
     logger.error("webhook request failed", { path: c.req.path, error: error.message });
-    return c.json({ error: "Internal error" }, 500);
+    return c.text("Internal error: the webhook could not decide this admission", 500);
   });
   return app;
 }
