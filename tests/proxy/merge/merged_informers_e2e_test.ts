@@ -4,13 +4,13 @@
  * while it was away). Own control planes: watches must come from etcd (no watch cache) for a
  * compaction to expire them.
  */
-import { assert } from "../_utils/assert.ts";
-import { kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { clientGoBinary } from "../_utils/real_clients.ts";
-import { startTestEnv } from "../../src/testenv/mod.ts";
-import { waitFor } from "../../src/common/mod.ts";
+import { assert } from "../../_utils/assert.ts";
+import { kubectlOk, uniqueName } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startSidecarProxy } from "../../_utils/sidecar_proxy.ts";
+import { clientGoBinary } from "../../_utils/real_clients.ts";
+import { startTestEnv } from "../../../src/testenv/mod.ts";
+import { waitFor } from "../../../src/common/mod.ts";
 
 /** Compacts etcd at its current revision (through etcd's HTTP gateway). */
 async function compactEtcd(etcdUrl: string): Promise<void> {

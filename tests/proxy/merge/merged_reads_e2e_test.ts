@@ -1,12 +1,12 @@
 /** Merged reads through `mca proxy` against three real API servers (home = host, east, west). */
 import { KubeConfig, makeInformer, type V1ConfigMap } from "@kubernetes/client-node";
-import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { freePort, kubectlPath } from "../../src/testenv/mod.ts";
-import { waitFor } from "../../src/common/mod.ts";
-import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk, uniqueName } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startSidecarProxy } from "../../_utils/sidecar_proxy.ts";
+import { freePort, kubectlPath } from "../../../src/testenv/mod.ts";
+import { waitFor } from "../../../src/common/mod.ts";
+import { renderKubeconfig } from "../../../src/kube/mod.ts";
 
 e2eTest(
   "merged LIST, WATCH, Table and informers see every cluster; writes go back to the source",
