@@ -5,12 +5,14 @@
  * answer back on the same stream.
  */
 import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
   headersFromRaw,
   isDroppedRequestHeader,
   isDroppedResponseHeader,
+  isStreamingTarget,
   proxyStatus,
   spliceSockets,
   type Upstream,
@@ -29,8 +31,6 @@ import { nodeDuplexOf } from "../tunnel/mod.ts";
 import type { YamuxStream } from "../tunnel/mod.ts";
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-type Writer = WritableStreamDefaultWriter<Uint8Array>;
 
 /** Serves one stream the hub opened; never throws. */
 export type AgentHandler = (stream: YamuxStream) => Promise<void>;
@@ -61,9 +61,14 @@ function answerHeaders(
   return headers;
 }
 
-async function writeStatusHead(writer: Writer, code: number, message: string, cluster: string) {
+async function writeStatusHead(
+  stream: YamuxStream,
+  code: number,
+  message: string,
+  cluster: string,
+) {
   const body = new TextEncoder().encode(JSON.stringify(proxyStatus(code, message)));
-  await writer.write(encodeHead({
+  const head = encodeHead({
     status: code,
     statusText: "",
     headers: {
@@ -71,9 +76,36 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
       "content-length": String(body.length),
       [CLUSTER_HEADER]: cluster,
     },
-  }));
-  await writer.write(body);
-  await writer.close();
+  });
+  await stream.writeChunks([head, body], true);
+}
+
+/**
+ * Sends the member's answer back: the head, then the body in batches, FIN on the last frame. A
+ * streamed answer (watch, logs -f) sends its head and each batch at once; any other holds one
+ * batch back, so that a small answer leaves as one frame (head, body and FIN) and the hub finds
+ * it whole.
+ */
+async function relayAnswer(
+  stream: YamuxStream,
+  head: Uint8Array,
+  body: Readable,
+  streaming: boolean,
+): Promise<void> {
+  let held: Uint8Array[] = [head];
+  if (streaming) {
+    await stream.writeChunks(held);
+    held = [];
+  }
+  for await (const chunks of coalescedChunks(body)) {
+    if (streaming) {
+      await stream.writeChunks(chunks);
+      continue;
+    }
+    if (held.length > 0) await stream.writeChunks(held);
+    held = chunks;
+  }
+  await stream.writeChunks(held, true);
 }
 
 /** Creates the stream handler for one member cluster. */
@@ -83,12 +115,10 @@ export function createAgentHandler(
   logger: Logger,
 ): AgentHandler {
   return async (stream) => {
-    const reader = stream.readable.getReader();
-    const writer = stream.writable.getWriter();
     let answered = false;
     const abort = new AbortController();
     try {
-      const { head, rest } = await readHead<TunnelRequestHead>(reader, "request");
+      const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
       const upgrade = head.headers.upgrade;
       const request = {
         method: head.method,
@@ -98,28 +128,26 @@ export function createAgentHandler(
       if (upgrade !== undefined) {
         const result = await member.upgrade(request);
         answered = true;
-        await writer.write(encodeHead({
+        await stream.writeChunks([encodeHead({
           status: result.response.statusCode ?? 502,
           statusText: result.response.statusMessage ?? "",
           headers: answerHeaders(result.response, cluster, result.upgraded),
-        }));
+        })]);
         if (!result.upgraded) {
-          for await (const chunk of result.response) await writer.write(chunk);
-          await writer.close();
+          for await (const chunk of result.response) await stream.writeChunks([chunk]);
+          await stream.closeWrite();
           return;
         }
-        if (result.head.length > 0) await writer.write(result.head);
+        if (result.head.length > 0) await stream.writeChunks([result.head]);
         if (rest.length > 0) result.socket.write(rest);
-        reader.releaseLock();
-        writer.releaseLock();
         spliceSockets(nodeDuplexOf(stream), result.socket);
         return;
       }
-      const body = await readWholeBody(bodyChunks(reader, rest), MAX_BODY_BYTES);
+      const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
       if (body === "too-large") {
         answered = true;
         await writeStatusHead(
-          writer,
+          stream,
           413,
           `The request body is larger than ${MAX_BODY_BYTES} bytes`,
           cluster,
@@ -133,19 +161,18 @@ export function createAgentHandler(
       });
       logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
       answered = true;
-      await writer.write(encodeHead({
+      const answer = encodeHead({
         status: upstream.statusCode ?? 502,
         statusText: upstream.statusMessage ?? "",
         headers: answerHeaders(upstream, cluster, false),
-      }));
-      for await (const chunks of coalescedChunks(upstream)) await stream.writeChunks(chunks);
-      await writer.close();
+      });
+      await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
     } catch (error) {
       // The hub went away mid-answer (the stream was reset), or the member failed.
       abort.abort();
       if (answered) return void stream.reset();
       logger.warn("member request failed", { error: (error as Error).message });
-      await writeStatusHead(writer, upstreamErrorCode(error), (error as Error).message, cluster)
+      await writeStatusHead(stream, upstreamErrorCode(error), (error as Error).message, cluster)
         .catch(() => stream.reset());
     }
   };
