@@ -4,17 +4,17 @@
  * after checking the caller (the agent's ServiceAccount may only impersonate), and stream the
  * answer back on the same stream.
  */
-import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
-  headersFromRaw,
   isDroppedRequestHeader,
-  isDroppedResponseHeader,
   isStreamingTarget,
   proxyStatus,
+  responseHeaders,
   spliceSockets,
+  type UpgradeAnswer,
+  upgradeAnswerOf,
   type Upstream,
   upstreamErrorCode,
 } from "../forward/mod.ts";
@@ -46,19 +46,6 @@ function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): Tun
     result.upgrade = upgrade;
   }
   return result;
-}
-
-function answerHeaders(
-  response: Pick<IncomingMessage, "rawHeaders">,
-  cluster: string,
-  upgraded: boolean,
-) {
-  const headers = headersFromRaw(
-    response.rawHeaders,
-    (name) => !upgraded && isDroppedResponseHeader(name),
-  );
-  headers[CLUSTER_HEADER] = cluster;
-  return headers;
 }
 
 async function writeStatusHead(
@@ -108,6 +95,28 @@ async function relayAnswer(
   await stream.writeChunks(held, true);
 }
 
+/**
+ * Passes the member's answer to an upgrade up the stream, as a tunnel head: on 101 the stream
+ * and the member's connection are joined (the hub's early bytes in `rest` go to the member).
+ */
+async function passUpgradeAnswer(
+  stream: YamuxStream,
+  rest: Uint8Array,
+  answer: UpgradeAnswer,
+): Promise<void> {
+  await stream.writeChunks([
+    encodeHead({ status: answer.status, statusText: answer.statusText, headers: answer.headers }),
+  ]);
+  if (!answer.upgraded) {
+    for await (const chunk of answer.body) await stream.writeChunks([chunk]);
+    await stream.closeWrite();
+    return;
+  }
+  if (answer.head.length > 0) await stream.writeChunks([answer.head]);
+  if (rest.length > 0) answer.socket.write(rest);
+  spliceSockets(nodeDuplexOf(stream), answer.socket);
+}
+
 /** Creates the stream handler for one member cluster. */
 export function createAgentHandler(
   member: Upstream,
@@ -126,21 +135,9 @@ export function createAgentHandler(
         headers: memberHeaders(head.headers, upgrade === undefined ? undefined : String(upgrade)),
       };
       if (upgrade !== undefined) {
-        const result = await member.upgrade(request);
+        const answer = upgradeAnswerOf(await member.upgrade(request), cluster);
         answered = true;
-        await stream.writeChunks([encodeHead({
-          status: result.response.statusCode ?? 502,
-          statusText: result.response.statusMessage ?? "",
-          headers: answerHeaders(result.response, cluster, result.upgraded),
-        })]);
-        if (!result.upgraded) {
-          for await (const chunk of result.response) await stream.writeChunks([chunk]);
-          await stream.closeWrite();
-          return;
-        }
-        if (result.head.length > 0) await stream.writeChunks([result.head]);
-        if (rest.length > 0) result.socket.write(rest);
-        spliceSockets(nodeDuplexOf(stream), result.socket);
+        await passUpgradeAnswer(stream, rest, answer);
         return;
       }
       const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
@@ -164,7 +161,7 @@ export function createAgentHandler(
       const answer = encodeHead({
         status: upstream.statusCode ?? 502,
         statusText: upstream.statusMessage ?? "",
-        headers: answerHeaders(upstream, cluster, false),
+        headers: responseHeaders(upstream, cluster),
       });
       await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
     } catch (error) {

@@ -79,21 +79,3 @@ export function responseHeaders(
   result[CLUSTER_HEADER] = cluster;
   return result;
 }
-
-/** Response header lines for a raw socket (upgrades), with the cluster header. */
-export function rawHeaderLines(
-  response: Pick<IncomingMessage, "rawHeaders">,
-  cluster: string,
-  upgraded: boolean,
-): string {
-  const lines: string[] = [];
-  const raw = response.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!upgraded && (name === "transfer-encoding" || name === "connection")) continue;
-    lines.push(`${raw[i]}: ${raw[i + 1]}`);
-  }
-  if (!upgraded) lines.push("connection: close");
-  lines.push(`${CLUSTER_HEADER}: ${cluster}`);
-  return lines.map((line) => line + "\r\n").join("");
-}

@@ -10,14 +10,19 @@ export {
   headersFromRaw,
   isDroppedRequestHeader,
   isDroppedResponseHeader,
-  rawHeaderLines,
   responseHeaders,
 } from "./headers.ts";
 export { hasBody, readBody } from "./request_body.ts";
 export { type RelayStopOptions, relayStream, spliceSockets } from "./relay.ts";
 export { isStreamingTarget, queryFlag, splitTarget } from "./streaming_target.ts";
 export { type StreamBoundary, streamBoundary } from "./stream_boundary.ts";
-export { proxyStatus, writeSocketStatus, writeStatus } from "./status.ts";
+export { proxyStatus, statusRefusalBody, writeSocketStatus, writeStatus } from "./status.ts";
+export {
+  answerUpgrade,
+  type UpgradeAnswer,
+  upgradeAnswerHeaders,
+  upgradeAnswerOf,
+} from "./upgrade.ts";
 export {
   createUpstream,
   type UpgradeResult,

@@ -1,23 +1,31 @@
-/** Kubernetes Status objects for the errors the proxy itself produces, so that every client understands them. */
-import type { ProxyResponse } from "../http1/mod.ts";
+/** Kubernetes Status objects for the errors mca itself produces, so that every client understands them. */
 import type { Duplex } from "node:stream";
+import { encodeResponseHead, type ProxyResponse } from "../http1/mod.ts";
 import { type Status, statusOf } from "../kube/mod.ts";
 import { CLUSTER_HEADER } from "./headers.ts";
 
-const REASONS: Record<number, string> = {
+/** The Status reason of each code (metav1.StatusReason); never an HTTP reason phrase. */
+const STATUS_REASONS: Record<number, string> = {
   400: "BadRequest",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "NotFound",
+  405: "MethodNotAllowed",
+  406: "NotAcceptable",
   409: "Conflict",
+  410: "Expired",
   413: "RequestEntityTooLarge",
+  429: "TooManyRequests",
+  431: "RequestHeaderFieldsTooLarge",
   500: "InternalError",
   501: "NotImplemented",
   503: "ServiceUnavailable",
+  504: "Timeout",
 };
 
-/** A Status for a proxy-made error. */
+/** A Status for an error mca made. */
 export function proxyStatus(code: number, message: string): Status {
-  return statusOf(code, REASONS[code] ?? "Unknown", message);
+  return statusOf(code, STATUS_REASONS[code] ?? "Unknown", message);
 }
 
 /** Answers with a Status; the cluster header says which cluster (if any) the error concerns. */
@@ -43,9 +51,20 @@ export function writeStatus(
 
 /** Answers an upgrade request on its raw socket with a Status, then closes it. */
 export function writeSocketStatus(socket: Duplex, code: number, message: string): void {
-  const body = JSON.stringify(proxyStatus(code, message));
+  const { contentType, body } = statusRefusalBody(code, message);
   socket.end(
-    `HTTP/1.1 ${code} ${REASONS[code] ?? "Error"}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    encodeResponseHead(code, undefined, {
+      "content-type": contentType,
+      "content-length": Buffer.byteLength(body),
+      connection: "close",
+    }) + body,
   );
+}
+
+/** The body of a refusal as a Status (for the HTTP/1.1 server's refusals of malformed requests). */
+export function statusRefusalBody(
+  code: number,
+  message: string,
+): { contentType: string; body: string } {
+  return { contentType: "application/json", body: JSON.stringify(proxyStatus(code, message)) };
 }

@@ -17,3 +17,5 @@ export {
 } from "./http1_pool.ts";
 export { type Http1Response } from "./http1_connection.ts";
 export { pauseSocket, resumeSocket } from "./pause_socket.ts";
+export { encodeResponseHead } from "./response_head.ts";
+export { reasonOf } from "./server_response.ts";

@@ -186,6 +186,7 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
 }
 
 const REASONS: Record<number, string> = {
+  101: "Switching Protocols",
   200: "OK",
   201: "Created",
   202: "Accepted",
@@ -196,9 +197,12 @@ const REASONS: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  406: "Not Acceptable",
   409: "Conflict",
+  410: "Gone",
   413: "Content Too Large",
   422: "Unprocessable Content",
+  426: "Upgrade Required",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",

@@ -5,11 +5,10 @@
  */
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import { type Duplex, Readable } from "node:stream";
-import { isStreamingTarget, relayStream, spliceSockets } from "../forward/mod.ts";
+import { answerUpgrade, isStreamingTarget, relayStream } from "../forward/mod.ts";
 import {
   bodyChunks,
   encodeHead,
-  headerLines,
   readHead,
   type TunnelHeaders,
   type TunnelResponseHead,
@@ -74,18 +73,15 @@ export async function upgradeThroughAgent(
   await stream.writeChunks([encodeHead(request)]);
   const { head: answer, rest } = await readHead<TunnelResponseHead>(stream, "response");
   const upgraded = answer.status === 101;
-  socket.write(
-    `HTTP/1.1 ${answer.status} ${answer.statusText}\r\n${headerLines(answer.headers)}${
-      upgraded ? "" : "connection: close\r\n"
-    }\r\n`,
+  if (upgraded && head.length > 0) await stream.writeChunks([head]);
+  if (!upgraded) await stream.closeWrite().catch(() => {});
+  const common = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
+  // What came after the answer's head belongs to the upgraded connection or the refusal's body.
+  answerUpgrade(
+    socket,
+    new Uint8Array(),
+    upgraded
+      ? { ...common, upgraded, socket: nodeDuplexOf(stream), head: rest }
+      : { ...common, upgraded, body: bodyChunks(stream, rest) },
   );
-  if (rest.length > 0) socket.write(rest);
-  if (!upgraded) {
-    await stream.closeWrite().catch(() => {});
-    for await (const chunk of bodyChunks(stream, new Uint8Array())) socket.write(chunk);
-    socket.end();
-    return;
-  }
-  if (head.length > 0) await stream.writeChunks([head]);
-  spliceSockets(socket, nodeDuplexOf(stream));
 }

@@ -13,14 +13,14 @@ import { impersonationHeaders } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import {
+  answerUpgrade,
   forwardedHeaders,
   hasBody,
   isStreamingTarget,
-  rawHeaderLines,
   readBody,
   relayStream,
   responseHeaders,
-  spliceSockets,
+  upgradeAnswerOf,
   type Upstream,
   writeSocketStatus,
   writeStatus,
@@ -154,15 +154,7 @@ async function upgradeThroughPeer(
     path: `/clusters/${routed.target.cluster}${routed.target.path}`,
     headers: routed.headers,
   });
-  socket.write(
-    `HTTP/1.1 ${result.response.statusCode} ${result.response.statusMessage ?? ""}\r\n${
-      rawHeaderLines(result.response, routed.target.cluster, result.upgraded)
-    }\r\n`,
-  );
-  if (!result.upgraded) return void result.response.pipe(socket);
-  if (result.head.length > 0) socket.write(result.head);
-  if (head.length > 0) result.socket.write(head);
-  spliceSockets(socket, result.socket);
+  answerUpgrade(socket, head, upgradeAnswerOf(result, routed.target.cluster));
 }
 
 /** Creates the handlers. */

@@ -25,7 +25,7 @@ import { UserAccess } from "./user_access.ts";
 import { startReplicaDirectory } from "./hub_replicas.ts";
 import type { TLSSocket } from "node:tls";
 import { listenHttp1 } from "../http1/mod.ts";
-import { createUpstream, type Upstream } from "../forward/mod.ts";
+import { createUpstream, statusRefusalBody, type Upstream } from "../forward/mod.ts";
 
 /** Common name of the client certificate hub replicas present to each other. */
 export const PEER_COMMON_NAME = "mca-hub-peer";
@@ -125,7 +125,11 @@ export async function runHub(
     logger,
   });
   const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
-  const handlers = { request: handler.handleRequest, upgrade: handler.handleUpgrade };
+  const handlers = {
+    request: handler.handleRequest,
+    upgrade: handler.handleUpgrade,
+    refusalBody: statusRefusalBody,
+  };
   const server = await listenHttp1({ ...options.listen, tls }, handlers);
   // Replicas talk to each other on a listener of their own, where a client certificate of the
   // shared CA is required; the public listener never asks for one.

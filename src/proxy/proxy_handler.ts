@@ -14,7 +14,7 @@ import { OwnerIndex } from "./owner_index.ts";
 import type { ProxyConfig } from "./proxy_config.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request_info.ts";
-import { queryFlag } from "../forward/mod.ts";
+import { answerUpgrade, queryFlag, upgradeAnswerOf } from "../forward/mod.ts";
 import { decideRoute } from "./route.ts";
 import { serveMergedList } from "./merge/merged_list.ts";
 import { serveMergedWatch } from "./merge/merged_watch.ts";
@@ -23,11 +23,9 @@ import { unmergeBody } from "./merge/unmerge_body.ts";
 import {
   forwardedHeaders,
   hasBody,
-  rawHeaderLines,
   readBody,
   relayStream,
   responseHeaders,
-  spliceSockets,
   splitTarget,
 } from "../forward/mod.ts";
 import { writeSocketStatus, writeStatus } from "../forward/mod.ts";
@@ -322,19 +320,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           code,
           protocol,
         });
-        const headerLines = rawHeaderLines(result.response, decision.cluster, result.upgraded);
-        socket.write(
-          `HTTP/1.1 ${code} ${result.response.statusMessage ?? ""}\r\n${headerLines}\r\n`,
-        );
-        if (!result.upgraded) {
-          result.response.pipe(socket);
-          return;
-        }
-        deps.metrics.openUpgrades.inc({ cluster: decision.cluster });
-        const upstreamSocket = result.socket;
-        if (result.head.length > 0) socket.write(result.head);
-        if (head.length > 0) upstreamSocket.write(head);
-        spliceSockets(socket, upstreamSocket);
+        if (result.upgraded) deps.metrics.openUpgrades.inc({ cluster: decision.cluster });
+        answerUpgrade(socket, head, upgradeAnswerOf(result, decision.cluster));
+        if (!result.upgraded) return;
         socket.once("close", () => deps.metrics.openUpgrades.dec({ cluster: decision.cluster }));
       })().catch((error) => {
         writeSocketStatus(socket, upstreamErrorCode(error), (error as Error).message);

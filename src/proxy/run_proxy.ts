@@ -2,6 +2,7 @@
 import { basename, dirname } from "node:path";
 import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
+import { statusRefusalBody } from "../forward/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
 import { issueCertificate } from "../pki/mod.ts";
 import { writeAppCredentials } from "./app_credentials.ts";
@@ -88,7 +89,11 @@ export async function runProxy(
     hostname: options.listen.hostname,
     port: options.listen.port,
     tls: { cert: serving.certificatePem, key: serving.privateKeyPem },
-  }, { request: handler.handleRequest, upgrade: handler.handleUpgrade });
+  }, {
+    request: handler.handleRequest,
+    upgrade: handler.handleUpgrade,
+    refusalBody: statusRefusalBody,
+  });
   const port = server.port;
   const host = options.listen.hostname.includes(":")
     ? `[${options.listen.hostname}]`

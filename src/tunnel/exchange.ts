@@ -126,12 +126,3 @@ export async function readWholeBody(
   }
   return out;
 }
-
-/** Header lines for a raw socket (an upgrade answer), each ending in CRLF. */
-export function headerLines(headers: TunnelHeaders): string {
-  let text = "";
-  for (const [name, value] of Object.entries(headers)) {
-    for (const one of Array.isArray(value) ? value : [value]) text += `${name}: ${one}\r\n`;
-  }
-  return text;
-}

@@ -10,7 +10,6 @@ export {
   bodyChunks,
   type ChunkReader,
   encodeHead,
-  headerLines,
   type ReadHead,
   readHead,
   readWholeBody,

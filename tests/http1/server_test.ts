@@ -4,6 +4,7 @@ import { assert, assertEquals } from "../_utils/assert.ts";
 import { createTestPki, type TestPki } from "../_utils/test_pki.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { type Http1Handlers, listenHttp1 } from "../../src/http1/http1_server.ts";
+import { statusRefusalBody } from "../../src/forward/mod.ts";
 import type { Http1ServerRequest } from "../../src/http1/server_request.ts";
 import type { Http1ServerResponse } from "../../src/http1/server_response.ts";
 
@@ -19,6 +20,7 @@ async function serve(handlers: Partial<Http1Handlers>) {
   }, {
     request: handlers.request ?? ((_req, res) => res.end("default")),
     upgrade: handlers.upgrade ?? ((_req, socket) => socket.destroy()),
+    ...(handlers.refusalBody ? { refusalBody: handlers.refusalBody } : {}),
   });
   const connect = async () => {
     const socket = tls.connect({
@@ -109,9 +111,9 @@ Deno.test("pipelined requests are answered in order, each after the one before",
   client.socket.destroy();
 });
 
-Deno.test("a malformed request gets a 400 Status and the connection closes", async () => {
+Deno.test("a malformed request gets a 400 with the caller's body (a Status) and the connection closes", async () => {
   let called = false;
-  await using s = await serve({ request: () => called = true });
+  await using s = await serve({ request: () => called = true, refusalBody: statusRefusalBody });
   const client = await s.connect();
   client.send(
     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -120,6 +122,15 @@ Deno.test("a malformed request gets a 400 Status and the connection closes", asy
   assert(client.received().startsWith("HTTP/1.1 400 Bad Request\r\n"), client.received());
   assert(client.received().includes('"kind":"Status"'));
   assertEquals(called, false);
+});
+
+Deno.test("without a refusal body the server refuses in plain text", async () => {
+  await using s = await serve({});
+  const client = await s.connect();
+  client.send("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  await client.until(() => client.closed(), "closed");
+  assert(client.received().startsWith("HTTP/1.1 400 Bad Request\r\n"), client.received());
+  assert(client.received().includes("content-type: text/plain"), client.received());
 });
 
 Deno.test("an answer given before the body was read closes the connection (no desync)", async () => {

@@ -91,7 +91,7 @@ export class YamuxStream {
 
   /** True once the peer finished (FIN) and every byte it sent was read. */
   get readEnded(): boolean {
-    return this.#remoteClosed && this.#queue.length === 0 && !this.#error;
+    return this.#remoteClosed && this.#queue.length === 0;
   }
 
   /** How many bytes the peer may send ahead of the reader: what this stream can be made to hold. */
@@ -161,8 +161,11 @@ export class YamuxStream {
         this.#consumed(chunk.length);
         return { value: chunk, done: false };
       }
-      if (this.#error) throw this.#error;
+      // After the peer's FIN, what it sent is whole: a later reset (the peer stopped reading
+      // us, or the session ended) must not turn that clean end into an error. It did: a hub
+      // that saw the agent's RST after its FIN cut an exec's last frames (kubectl: close 1006).
       if (this.#remoteClosed) return { done: true } as ReadableStreamReadDoneResult<Uint8Array>;
+      if (this.#error) throw this.#error;
       await new Promise<void>((resolve) => this.#wakeReader = resolve);
       this.#wakeReader = undefined;
     }
