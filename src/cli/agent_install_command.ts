@@ -1,29 +1,15 @@
 /** `mca agent install` and `mca agent manifest`. */
 import { stringify } from "yaml";
-import { agentManifests, installAgent } from "../members/mod.ts";
+import {
+  AGENT_INSTALL_DEFAULTS,
+  type AgentInstallOptions,
+  agentManifests,
+  installAgent,
+} from "../members/mod.ts";
 import { createKubeClient, createKubeTransport, loadClientConfig } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { parseDuration } from "../common/mod.ts";
 import { UsageError } from "./run_program.ts";
-
-/** Flags of both commands. */
-export interface AgentInstallOptions {
-  hub?: string;
-  cluster?: string;
-  kubeconfig?: string;
-  context?: string;
-  memberKubeconfig?: string;
-  memberContext?: string;
-  hubNamespace?: string;
-  hubCaSecret?: string;
-  agentNamespace?: string;
-  image?: string;
-  replicas?: string;
-  wait?: string;
-  dryRun?: boolean;
-  hubCaFile?: string;
-  actAsAgent?: string;
-}
 
 /** Registers the member and applies the agent, with progress on stderr. */
 export async function agentInstallCommand(
@@ -42,7 +28,9 @@ export async function agentInstallCommand(
         "(without them the agent would be installed in the host cluster)",
     );
   }
-  const waitMs = options.wait === "0" ? 0 : parseDuration(options.wait ?? "2m", "--wait");
+  const waitMs = options.wait === "0"
+    ? 0
+    : parseDuration(options.wait ?? AGENT_INSTALL_DEFAULTS.wait, "--wait");
   const clientFor = async (kubeconfig?: string, context?: string) =>
     createKubeClient(createKubeTransport(
       await loadClientConfig({
@@ -59,9 +47,9 @@ export async function agentInstallCommand(
     const result = await installAgent(host, member, {
       cluster: options.cluster,
       hubUrl: options.hub,
-      hubNamespace: options.hubNamespace ?? "mca-system",
+      hubNamespace: options.hubNamespace ?? AGENT_INSTALL_DEFAULTS.hubNamespace,
       ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
-      agentNamespace: options.agentNamespace ?? "mca-agent",
+      agentNamespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
       ...(options.image ? { image: options.image } : {}),
       ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
       ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
@@ -90,7 +78,7 @@ export async function agentManifestCommand(
   const manifests = agentManifests({
     cluster: options.cluster,
     hubUrl: options.hub,
-    namespace: options.agentNamespace ?? "mca-agent",
+    namespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),

@@ -1,5 +1,6 @@
 /** The objects `mca agent install` puts in a member cluster (pure). */
 import { MCA_VERSION } from "../version.ts";
+import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
 
 /** What the manifests depend on. */
 export interface AgentManifestOptions {
@@ -89,7 +90,7 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       kind: "Deployment",
       metadata: { name: AGENT_NAME, namespace: ns, labels },
       spec: {
-        replicas: options.replicas ?? 2,
+        replicas: options.replicas ?? Number(AGENT_INSTALL_DEFAULTS.replicas),
         selector: { matchLabels: { "app.kubernetes.io/name": AGENT_NAME } },
         template: {
           metadata: { labels },
