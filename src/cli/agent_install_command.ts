@@ -3,11 +3,10 @@ import { stringify } from "yaml";
 import {
   AGENT_INSTALL_DEFAULTS,
   type AgentInstallOptions,
-  agentManifests,
+  agentManifestsForCa,
   installAgent,
+  withClusterClients,
 } from "../members/mod.ts";
-import { createKubeClient, createKubeTransport, loadClientConfig } from "../kube/mod.ts";
-import { computeCaPin } from "../pki/mod.ts";
 import { parseDuration } from "../common/mod.ts";
 import { UsageError } from "./run_program.ts";
 
@@ -31,40 +30,32 @@ export async function agentInstallCommand(
   const waitMs = options.wait === "0"
     ? 0
     : parseDuration(options.wait ?? AGENT_INSTALL_DEFAULTS.wait, "--wait");
-  const clientFor = async (kubeconfig?: string, context?: string) =>
-    createKubeClient(createKubeTransport(
-      await loadClientConfig({
-        ...(kubeconfig ? { kubeconfig } : {}),
-        ...(context ? { context } : {}),
+  const hostRef = { kubeconfig: options.kubeconfig, context: options.context };
+  const memberRef = {
+    kubeconfig: options.memberKubeconfig ?? options.kubeconfig,
+    context: options.memberContext,
+  };
+  const result = await withClusterClients(
+    [hostRef, memberRef],
+    ([host, member]) =>
+      installAgent(host!, member!, {
+        cluster: options.cluster!,
+        hubUrl: options.hub!,
+        hubNamespace: options.hubNamespace ?? AGENT_INSTALL_DEFAULTS.hubNamespace,
+        ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
+        agentNamespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+        ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+        waitMs,
+        progress: (message) => io.stderr(`${message}\n`),
       }),
-    ));
-  const host = await clientFor(options.kubeconfig, options.context);
-  const member = await clientFor(
-    options.memberKubeconfig ?? options.kubeconfig,
-    options.memberContext,
   );
-  try {
-    const result = await installAgent(host, member, {
-      cluster: options.cluster,
-      hubUrl: options.hub,
-      hubNamespace: options.hubNamespace ?? AGENT_INSTALL_DEFAULTS.hubNamespace,
-      ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
-      agentNamespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
-      ...(options.image ? { image: options.image } : {}),
-      ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
-      ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
-      waitMs,
-      progress: (message) => io.stderr(`${message}\n`),
-    });
-    io.stderr(
-      `Done: ${result.applied.length} objects applied; token ${
-        result.tokenChanged ? "created" : "unchanged"
-      }\n`,
-    );
-  } finally {
-    host.transport.close();
-    member.transport.close();
-  }
+  io.stderr(
+    `Done: ${result.applied.length} objects applied; token ${
+      result.tokenChanged ? "created" : "unchanged"
+    }\n`,
+  );
 }
 
 /** Prints the member manifests (for GitOps); the token is a placeholder, never printed. */
@@ -75,7 +66,7 @@ export async function agentManifestCommand(
   if (!options.hub || !options.cluster) throw new UsageError("--hub and --cluster are required");
   if (!options.hubCaFile) throw new UsageError("--hub-ca-file is required to print the manifests");
   const hubCaPem = await Deno.readTextFile(options.hubCaFile);
-  const manifests = agentManifests({
+  const manifests = await agentManifestsForCa({
     cluster: options.cluster,
     hubUrl: options.hub,
     namespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
@@ -83,7 +74,6 @@ export async function agentManifestCommand(
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
     hubCaPem,
-    hubCaPin: await computeCaPin(hubCaPem),
   });
   io.stdout(manifests.map((m) => stringify(m, { lineWidth: 0 })).join("---\n"));
 }

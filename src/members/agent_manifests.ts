@@ -1,4 +1,5 @@
 /** The objects `mca agent install` puts in a member cluster (pure). */
+import { computeCaPin } from "../pki/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
 
@@ -130,4 +131,11 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       },
     },
   ];
+}
+
+/** The member's manifests for a hub CA certificate, pinned by its key (for GitOps). */
+export async function agentManifestsForCa(
+  options: Omit<AgentManifestOptions, "hubCaPin">,
+): Promise<Record<string, unknown>[]> {
+  return agentManifests({ ...options, hubCaPin: await computeCaPin(options.hubCaPem) });
 }
