@@ -12,12 +12,14 @@ import {
 import { MCA_VERSION } from "./src/version.ts";
 // The flags' defaults, from the modules that resolve them. These modules are small and load no
 // Node module: main.ts imports them before the postStart hook is answered.
-import { AGENT_DEFAULTS } from "./src/agent/agent_options.ts";
-import { HUB_DEFAULTS } from "./src/hub/hub_options.ts";
-import { SIDECAR_DEFAULTS } from "./src/inject/inject_settings.ts";
-import { AGENT_INSTALL_DEFAULTS } from "./src/members/agent_install_options.ts";
-import { PROXY_DEFAULTS } from "./src/proxy/proxy_options.ts";
-import { WEBHOOK_DEFAULTS } from "./src/webhook/webhook_options.ts";
+import {
+  AGENT_DEFAULTS,
+  AGENT_INSTALL_DEFAULTS,
+  HUB_DEFAULTS,
+  PROXY_DEFAULTS,
+  SIDECAR_DEFAULTS,
+  WEBHOOK_DEFAULTS,
+} from "./src/cli/flag_defaults.ts";
 
 // The sidecar's postStart hook runs beside every starting proxy: it is answered before the
 // command line library (and the Node modules it loads) is imported.
