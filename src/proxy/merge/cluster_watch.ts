@@ -1,4 +1,4 @@
-/** One cluster's part of a merged WATCH (I/O edge): opened from its start position or its latest state. */
+/** One cluster's part of a merged WATCH (I/O edge): opened at its start position or its latest. */
 import type { UpstreamResponse } from "../../forward/mod.ts";
 import {
   clusterQuery,
