@@ -4,10 +4,12 @@
  * after checking the caller (the agent's ServiceAccount may only impersonate), and stream the
  * answer back on the same stream.
  */
+import type { Readable } from "node:stream";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
   isDroppedRequestHeader,
+  isStreamingTarget,
   proxyStatus,
   responseHeaders,
   spliceSockets,
@@ -30,8 +32,6 @@ import type { YamuxStream } from "../tunnel/mod.ts";
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-type Writer = WritableStreamDefaultWriter<Uint8Array>;
-
 /** Serves one stream the hub opened; never throws. */
 export type AgentHandler = (stream: YamuxStream) => Promise<void>;
 
@@ -48,9 +48,14 @@ function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): Tun
   return result;
 }
 
-async function writeStatusHead(writer: Writer, code: number, message: string, cluster: string) {
+async function writeStatusHead(
+  stream: YamuxStream,
+  code: number,
+  message: string,
+  cluster: string,
+) {
   const body = new TextEncoder().encode(JSON.stringify(proxyStatus(code, message)));
-  await writer.write(encodeHead({
+  const head = encodeHead({
     status: code,
     statusText: "",
     headers: {
@@ -58,9 +63,36 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
       "content-length": String(body.length),
       [CLUSTER_HEADER]: cluster,
     },
-  }));
-  await writer.write(body);
-  await writer.close();
+  });
+  await stream.writeChunks([head, body], true);
+}
+
+/**
+ * Sends the member's answer back: the head, then the body in batches, FIN on the last frame. A
+ * streamed answer (watch, logs -f) sends its head and each batch at once; any other holds one
+ * batch back, so that a small answer leaves as one frame (head, body and FIN) and the hub finds
+ * it whole.
+ */
+async function relayAnswer(
+  stream: YamuxStream,
+  head: Uint8Array,
+  body: Readable,
+  streaming: boolean,
+): Promise<void> {
+  let held: Uint8Array[] = [head];
+  if (streaming) {
+    await stream.writeChunks(held);
+    held = [];
+  }
+  for await (const chunks of coalescedChunks(body)) {
+    if (streaming) {
+      await stream.writeChunks(chunks);
+      continue;
+    }
+    if (held.length > 0) await stream.writeChunks(held);
+    held = chunks;
+  }
+  await stream.writeChunks(held, true);
 }
 
 /**
@@ -69,23 +101,19 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
  */
 async function passUpgradeAnswer(
   stream: YamuxStream,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  writer: Writer,
   rest: Uint8Array,
   answer: UpgradeAnswer,
 ): Promise<void> {
-  await writer.write(
+  await stream.writeChunks([
     encodeHead({ status: answer.status, statusText: answer.statusText, headers: answer.headers }),
-  );
+  ]);
   if (!answer.upgraded) {
-    for await (const chunk of answer.body) await writer.write(chunk);
-    await writer.close();
+    for await (const chunk of answer.body) await stream.writeChunks([chunk]);
+    await stream.closeWrite();
     return;
   }
-  if (answer.head.length > 0) await writer.write(answer.head);
+  if (answer.head.length > 0) await stream.writeChunks([answer.head]);
   if (rest.length > 0) answer.socket.write(rest);
-  reader.releaseLock();
-  writer.releaseLock();
   spliceSockets(nodeDuplexOf(stream), answer.socket);
 }
 
@@ -96,12 +124,10 @@ export function createAgentHandler(
   logger: Logger,
 ): AgentHandler {
   return async (stream) => {
-    const reader = stream.readable.getReader();
-    const writer = stream.writable.getWriter();
     let answered = false;
     const abort = new AbortController();
     try {
-      const { head, rest } = await readHead<TunnelRequestHead>(reader, "request");
+      const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
       const upgrade = head.headers.upgrade;
       const request = {
         method: head.method,
@@ -111,14 +137,14 @@ export function createAgentHandler(
       if (upgrade !== undefined) {
         const answer = upgradeAnswerOf(await member.upgrade(request), cluster);
         answered = true;
-        await passUpgradeAnswer(stream, reader, writer, rest, answer);
+        await passUpgradeAnswer(stream, rest, answer);
         return;
       }
-      const body = await readWholeBody(bodyChunks(reader, rest), MAX_BODY_BYTES);
+      const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
       if (body === "too-large") {
         answered = true;
         await writeStatusHead(
-          writer,
+          stream,
           413,
           `The request body is larger than ${MAX_BODY_BYTES} bytes`,
           cluster,
@@ -132,19 +158,18 @@ export function createAgentHandler(
       });
       logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
       answered = true;
-      await writer.write(encodeHead({
+      const answer = encodeHead({
         status: upstream.statusCode ?? 502,
         statusText: upstream.statusMessage ?? "",
         headers: responseHeaders(upstream, cluster),
-      }));
-      for await (const chunks of coalescedChunks(upstream)) await stream.writeChunks(chunks);
-      await writer.close();
+      });
+      await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
     } catch (error) {
       // The hub went away mid-answer (the stream was reset), or the member failed.
       abort.abort();
       if (answered) return void stream.reset();
       logger.warn("member request failed", { error: (error as Error).message });
-      await writeStatusHead(writer, upstreamErrorCode(error), (error as Error).message, cluster)
+      await writeStatusHead(stream, upstreamErrorCode(error), (error as Error).message, cluster)
         .catch(() => stream.reset());
     }
   };
