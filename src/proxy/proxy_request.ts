@@ -41,6 +41,7 @@ export function proxyRequest(context: ProxyContext, req: ProxyRequest, res: Prox
   });
 }
 
+/** The steps after authorization: the body, the target, then the answer. */
 async function serveAuthorized(context: ProxyContext, request: ProxiedRequest): Promise<void> {
   const body = await readRoutableBody(context, request);
   if (body.type === "reject") return refuse(context, request, body);
