@@ -60,7 +60,7 @@ export async function forwardRequest(
     reason: target.reason,
     code,
   });
-  await relayAnswer(context, request, { answer, cluster, code });
+  return relayAnswer(context, request, { answer, cluster, code });
 }
 
 /** Why a configured cluster has no upstream: the runtime's reason, or a general one. */
@@ -105,7 +105,7 @@ async function sendUpstream(
 }
 
 /** Writes the answer's head and streams its body; watches and followed logs flush each event. */
-async function relayAnswer(
+function relayAnswer(
   context: ProxyContext,
   request: ProxiedRequest,
   { answer, cluster, code }: { answer: UpstreamResponse; cluster: string; code: number },
@@ -120,7 +120,7 @@ async function relayAnswer(
     context.metrics.openWatches.inc({ cluster });
     res.once("close", () => context.metrics.openWatches.dec({ cluster }));
   }
-  await relayStream(
+  return relayStream(
     answer,
     res,
     headers["content-length"] !== undefined,

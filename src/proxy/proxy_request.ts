@@ -22,6 +22,9 @@ export type RoutableBody =
   | { type: "read"; bytes: Uint8Array | undefined; metadata: BodyMetadata | undefined }
   | { type: "reject"; code: number; message: string };
 
+/** A request without a body. */
+const NO_BODY: RoutableBody = { type: "read", bytes: undefined, metadata: undefined };
+
 /** A refusal: the request ends with a Status of this code. */
 type Refusal = { code: number; message: string };
 
@@ -43,7 +46,8 @@ export function proxyRequest(context: ProxyContext, req: ProxyRequest, res: Prox
 
 /** The steps after authorization: the body, the target, then the answer. */
 async function serveAuthorized(context: ProxyContext, request: ProxiedRequest): Promise<void> {
-  const body = await readRoutableBody(context, request);
+  // Most requests have no body: they skip the await (a turn of the event loop's microtasks).
+  const body = hasBody(request.req) ? await readRoutableBody(context, request) : NO_BODY;
   if (body.type === "reject") return refuse(context, request, body);
   const target: ProxyTarget = await settleTarget(context, request.info, {
     headers: request.req.headers,
