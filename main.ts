@@ -464,7 +464,7 @@ function declareCheck(program: Command, io: ProgramIo): void {
     )
     .addHelpText(
       "after",
-      "\nChecks (a check that cannot apply says \"skipped\" and why; warnings do not fail):\n" +
+      '\nChecks (a check that cannot apply says "skipped" and why; warnings do not fail):\n' +
         "  kubernetes-api  the API server answers /version with your kubeconfig and context\n" +
         "  webhook         its MutatingWebhookConfiguration exists; the caBundle holds the CA of\n" +
         "                  its Secret and verifies the certificate the webhook serves (dialled at\n" +

@@ -68,7 +68,10 @@ export function probeEndpoint(spec: EndpointProbeSpec): Promise<EndpointProbe> {
         }
       });
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${spec.timeoutMs ?? 5_000} ms`)));
+    req.on(
+      "timeout",
+      () => req.destroy(new Error(`no answer within ${spec.timeoutMs ?? 5_000} ms`)),
+    );
     req.on("error", (error) => resolve({ reached: false, address, reason: error.message }));
     req.end();
   });

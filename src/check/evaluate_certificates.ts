@@ -61,9 +61,7 @@ export function expiry(
   const title = `${name} is valid for 30 days or more`;
   const left = certificate.notAfter.getTime() - now.getTime();
   const lifetime = certificate.notAfter.getTime() - certificate.notBefore.getTime();
-  const threshold = options.renewed
-    ? Math.min(EXPIRY_WARNING_MS, lifetime / 4)
-    : EXPIRY_WARNING_MS;
+  const threshold = options.renewed ? Math.min(EXPIRY_WARNING_MS, lifetime / 4) : EXPIRY_WARNING_MS;
   const until = certificate.notAfter.toISOString();
   if (left <= 0) {
     return {

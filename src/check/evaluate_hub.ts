@@ -102,7 +102,8 @@ function servedCertificate(hub: HubFacts, secret: string): CheckResult {
     section: SECTION,
     title,
     status: "fail",
-    detail: `the certificate served at ${served.address} does not verify for ${served.serverName}: ` +
+    detail:
+      `the certificate served at ${served.address} does not verify for ${served.serverName}: ` +
       (served.trustError ?? "untrusted"),
     hint: "Agents pin the hub CA and refuse this hub: make sure the hub uses that Secret " +
       "(--ca-secret) and that its certificate names the address agents dial (--dns-names, " +

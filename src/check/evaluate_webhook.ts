@@ -18,16 +18,18 @@ export function evaluateWebhook(webhook: WebhookFacts, namespace: string): Check
         detail: `no MutatingWebhookConfiguration "${webhook.configurationName}" and no ${secret}`,
       }];
     }
-    return [configuration.reason === "not-found"
-      ? {
-        section: SECTION,
-        title: exists,
-        status: "fail",
-        detail: `not found, although ${secret} exists`,
-        hint: "The webhook creates its configuration when it starts: check that it runs " +
-          `(kubectl -n ${namespace} get pods), or pass --webhook-configuration with the name you installed`,
-      }
-      : { section: SECTION, title: exists, status: "skip", detail: configuration.message }];
+    return [
+      configuration.reason === "not-found"
+        ? {
+          section: SECTION,
+          title: exists,
+          status: "fail",
+          detail: `not found, although ${secret} exists`,
+          hint: "The webhook creates its configuration when it starts: check that it runs " +
+            `(kubectl -n ${namespace} get pods), or pass --webhook-configuration with the name you installed`,
+        }
+        : { section: SECTION, title: exists, status: "skip", detail: configuration.message },
+    ];
   }
   const targets = configuration.value.webhooks.map((w) => describeTarget(w.target));
   return [
@@ -93,7 +95,8 @@ function servedCertificate(served: EndpointProbe | undefined): CheckResult {
     section: SECTION,
     title,
     status: "fail",
-    detail: `the certificate served at ${served.address} does not verify for ${served.serverName} ` +
+    detail:
+      `the certificate served at ${served.address} does not verify for ${served.serverName} ` +
       `with the caBundle: ${served.trustError ?? "untrusted"}`,
     hint: "The API server checks the webhook with this caBundle and refuses the call: let the " +
       "webhook repair it (restart it), or find what keeps writing a stale caBundle",

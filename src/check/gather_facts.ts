@@ -68,32 +68,34 @@ type ClusterObject = {
 };
 
 async function gatherClusters(client: KubeClient): Promise<Fetched<ClusterFacts[]>> {
-  return await fetched(client.list<ClusterObject>(CLUSTERS).then((list) =>
-    list.items.map((item): ClusterFacts => {
-      const status = item.status ?? {};
-      const condition = status.conditions?.find((c) => c.type === "Connected");
-      return {
-        name: item.metadata.name,
-        ...(status.connectedAgents !== undefined
-          ? { connectedAgents: status.connectedAgents }
-          : {}),
-        ...(status.lastHeartbeat ? { lastHeartbeat: new Date(status.lastHeartbeat) } : {}),
-        ...(status.memberVersion ? { memberVersion: status.memberVersion } : {}),
-        ...(condition
-          ? {
-            connected: {
-              status: condition.status,
-              ...(condition.reason ? { reason: condition.reason } : {}),
-              ...(condition.message ? { message: condition.message } : {}),
-              ...(condition.lastTransitionTime
-                ? { since: new Date(condition.lastTransitionTime) }
-                : {}),
-            },
-          }
-          : {}),
-      };
-    })
-  ));
+  return await fetched(
+    client.list<ClusterObject>(CLUSTERS).then((list) =>
+      list.items.map((item): ClusterFacts => {
+        const status = item.status ?? {};
+        const condition = status.conditions?.find((c) => c.type === "Connected");
+        return {
+          name: item.metadata.name,
+          ...(status.connectedAgents !== undefined
+            ? { connectedAgents: status.connectedAgents }
+            : {}),
+          ...(status.lastHeartbeat ? { lastHeartbeat: new Date(status.lastHeartbeat) } : {}),
+          ...(status.memberVersion ? { memberVersion: status.memberVersion } : {}),
+          ...(condition
+            ? {
+              connected: {
+                status: condition.status,
+                ...(condition.reason ? { reason: condition.reason } : {}),
+                ...(condition.message ? { message: condition.message } : {}),
+                ...(condition.lastTransitionTime
+                  ? { since: new Date(condition.lastTransitionTime) }
+                  : {}),
+              },
+            }
+            : {}),
+        };
+      })
+    ),
+  );
 }
 
 /**

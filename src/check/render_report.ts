@@ -50,7 +50,9 @@ export function renderJson(results: readonly CheckResult[]): string {
 }
 
 function summaryLine(summary: CheckSummary): string {
-  const verdict = summary.fail === 0 ? "Status check results: passed" : "Status check results: FAILED";
+  const verdict = summary.fail === 0
+    ? "Status check results: passed"
+    : "Status check results: FAILED";
   return `${verdict} (${summary.ok} ok, ${summary.warn} warnings, ${summary.fail} failed, ` +
     `${summary.skip} skipped)`;
 }

@@ -1,7 +1,9 @@
 /** Where a Service's traffic goes: one ready endpoint address and port, from its EndpointSlices. */
 import type { KubeClient } from "../kube/mod.ts";
 
-type Service = { spec?: { ports?: { name?: string; port: number; targetPort?: number | string }[] } };
+type Service = {
+  spec?: { ports?: { name?: string; port: number; targetPort?: number | string }[] };
+};
 type EndpointSlice = {
   ports?: { name?: string; port?: number }[];
   endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
