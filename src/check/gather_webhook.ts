@@ -117,6 +117,8 @@ async function dialWebhook(
     serverName: `${service.name}.${service.namespace}.svc`,
     caPem,
     path: "/readyz",
+    // Pod addresses are often out of reach from a workstation: the dry run covers that case.
+    timeoutMs: 3_000,
   });
 }
 
