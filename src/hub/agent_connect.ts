@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.1"
-import { WebSocket, WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { writeSocketStatus } from "../forward/mod.ts";
 import type { Gauge } from "../metrics/mod.ts";
 import { hashToken, sameHash } from "../members/mod.ts";
