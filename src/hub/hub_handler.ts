@@ -41,8 +41,6 @@ export interface HubHandlerDeps {
 /** A request to the hub, with its connection (a replica's client certificate is read there). */
 export type HubRequest = ProxyRequest & { readonly socket: Socket };
 
-export { FORWARDED_IDENTITY_HEADER } from "./settle_target.ts";
-
 /** Request and upgrade handlers for the hub's server. */
 export interface HubHandler {
   handleRequest(req: HubRequest, res: ProxyResponse): void;
