@@ -15,16 +15,16 @@ export interface PluginRun {
   stderr: string;
 }
 
+/** How a plugin is run. */
+export interface PluginRunOptions {
+  args: string[];
+  env: Record<string, string>;
+  interactive: boolean;
+  signal: AbortSignal;
+}
+
 /** Runs a plugin; rejects with Deno.errors.NotFound when the command does not exist. */
-export type RunPlugin = (
-  command: string,
-  options: {
-    args: string[];
-    env: Record<string, string>;
-    interactive: boolean;
-    signal: AbortSignal;
-  },
-) => Promise<PluginRun>;
+export type RunPlugin = (command: string, options: PluginRunOptions) => Promise<PluginRun>;
 
 /** Settings and dependencies of the exec provider. */
 export interface ExecProviderOptions {
@@ -134,12 +134,7 @@ export async function runExecPlugin(
 /** Runs the plugin as a child process; stdin is inherited only for interactive plugins. */
 export async function runPluginProcess(
   command: string,
-  options: {
-    args: string[];
-    env: Record<string, string>;
-    interactive: boolean;
-    signal: AbortSignal;
-  },
+  options: PluginRunOptions,
 ): Promise<PluginRun> {
   const child = new Deno.Command(command, {
     args: options.args,

@@ -60,6 +60,29 @@ export async function startKubeApiServer(spec: KubeApiServerSpec): Promise<Runni
 async function startOnce(spec: KubeApiServerSpec, port: number): Promise<RunningKubeApiServer> {
   const address = spec.node?.address ?? "127.0.0.1";
   const url = `https://${address}:${port}`;
+  const files = await writeApiServerFiles(spec, address);
+  const process = await startManagedProcess(
+    `kube-apiserver-${spec.name}`,
+    spec.binary,
+    apiServerArgs(spec, address, port, files),
+    { logPath: `${spec.dir}/kube-apiserver.log` },
+  );
+  try {
+    await waitUntilServing(spec, url, process);
+  } catch (error) {
+    await process.stop(2_000);
+    throw new Error(
+      `kube-apiserver "${spec.name}" did not start: ${(error as Error).message}\n${await process
+        .tail()}`,
+    );
+  }
+  return { url, port, process, serviceAccountKeyFile: files.key };
+}
+
+type ApiServerFiles = Awaited<ReturnType<typeof writeApiServerFiles>>;
+
+/** The serving certificate, the CAs, the front proxy's and kubelet client's keys, the tokens. */
+async function writeApiServerFiles(spec: KubeApiServerSpec, address: string) {
   const serving = await issueCertificate(spec.ca, {
     commonName: `kube-apiserver-${spec.name}`,
     dnsNames: [
@@ -84,14 +107,31 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
     kubeletClientCert: `${spec.dir}/apiserver-kubelet-client.crt`,
     kubeletClientKey: `${spec.dir}/apiserver-kubelet-client.key`,
   };
+  const secret = { mode: 0o600 };
   await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
   await Deno.writeTextFile(files.cert, serving.certificatePem);
-  await Deno.writeTextFile(files.key, serving.privateKeyPem, { mode: 0o600 });
+  await Deno.writeTextFile(files.key, serving.privateKeyPem, secret);
   await Deno.writeTextFile(files.frontProxyCa, spec.frontProxy.caPem);
   await Deno.writeTextFile(files.frontProxyCert, spec.frontProxy.client.certificatePem);
-  await Deno.writeTextFile(files.frontProxyKey, spec.frontProxy.client.privateKeyPem, {
-    mode: 0o600,
-  });
+  await Deno.writeTextFile(files.frontProxyKey, spec.frontProxy.client.privateKeyPem, secret);
+  if (spec.node) {
+    await Deno.writeTextFile(files.kubeletClientCert, spec.node.kubeletClient.certificatePem);
+    await Deno.writeTextFile(files.kubeletClientKey, spec.node.kubeletClient.privateKeyPem, secret);
+  }
+  await Deno.writeTextFile(
+    files.tokens,
+    `${spec.adminToken},mca-admin,mca-admin-uid,"system:masters"\n`,
+    secret,
+  );
+  return files;
+}
+
+function apiServerArgs(
+  spec: KubeApiServerSpec,
+  address: string,
+  port: number,
+  files: ApiServerFiles,
+): string[] {
   const nodeArgs = spec.node
     ? [
       // The Node authorizer and NodeRestriction limit each kubelet to its own node and pods.
@@ -104,22 +144,7 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
       "--kubelet-preferred-address-types=InternalIP",
     ]
     : ["--authorization-mode=RBAC"];
-  if (spec.node) {
-    await Deno.writeTextFile(files.kubeletClientCert, spec.node.kubeletClient.certificatePem);
-    await Deno.writeTextFile(files.kubeletClientKey, spec.node.kubeletClient.privateKeyPem, {
-      mode: 0o600,
-    });
-  }
-  // The serving key doubles as the service-account signing key; kube-apiserver reads the
-  // public half from the certificate (it does not take PKCS#8 keys as public key files).
-  await Deno.writeTextFile(
-    files.tokens,
-    `${spec.adminToken},mca-admin,mca-admin-uid,"system:masters"\n`,
-    {
-      mode: 0o600,
-    },
-  );
-  const process = await startManagedProcess(`kube-apiserver-${spec.name}`, spec.binary, [
+  return [
     `--etcd-servers=${spec.etcdUrl}`,
     `--etcd-prefix=/registry-${spec.name}`,
     `--bind-address=${address}`,
@@ -131,6 +156,8 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
     `--client-ca-file=${files.ca}`,
     `--token-auth-file=${files.tokens}`,
     ...nodeArgs,
+    // The serving key doubles as the service-account signing key; kube-apiserver reads the
+    // public half from the certificate (it does not take PKCS#8 keys as public key files).
     `--service-account-issuer=https://${spec.name}.mca.test`,
     `--service-account-key-file=${files.cert}`,
     `--service-account-signing-key-file=${files.key}`,
@@ -150,8 +177,15 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
     "--shutdown-delay-duration=0s",
     "--shutdown-send-retry-after=false",
     ...(spec.extraArgs ?? []),
-  ], { logPath: `${spec.dir}/kube-apiserver.log` });
-  // Stop waiting as soon as the process dies: its log says why.
+  ];
+}
+
+/** Ready, with the "default" namespace made; stops waiting as soon as the process dies. */
+async function waitUntilServing(
+  spec: KubeApiServerSpec,
+  url: string,
+  process: { exited: Promise<number> },
+): Promise<void> {
   const died = new AbortController();
   process.exited.then((code) => died.abort(new Error(`it exited with code ${code}`)));
   const client = Deno.createHttpClient({ caCerts: [spec.ca.certificatePem] });
@@ -169,15 +203,9 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
       timeoutMs: 90_000,
       intervalMs: 200,
       description: `kube-apiserver "${spec.name}" at ${url}`,
+      signal: died.signal,
     });
-  } catch (error) {
-    await process.stop(2_000);
-    throw new Error(
-      `kube-apiserver "${spec.name}" did not start: ${(error as Error).message}\n${await process
-        .tail()}`,
-    );
   } finally {
     client.close();
   }
-  return { url, port, process, serviceAccountKeyFile: files.key };
 }

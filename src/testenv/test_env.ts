@@ -6,29 +6,11 @@
  * See README.md in this folder.
  */
 import { join } from "node:path";
-import {
-  type ClientConfig,
-  createKubeClient,
-  createKubeTransport,
-  type KubeClient,
-  renderKubeconfig,
-} from "../kube/mod.ts";
-import { toHex } from "../bytes.ts";
+import { type ClientConfig, type KubeClient, renderKubeconfig } from "../kube/mod.ts";
 import { createCertificateAuthority, issueCertificate } from "../pki/mod.ts";
 import { buildBinaries, findBinaries, type TestenvBinaries } from "./binaries.ts";
-import { startEtcd } from "./_etcd.ts";
-import { type RunningKubeApiServer, startKubeApiServer } from "./_kube_apiserver.ts";
-import {
-  type ClusterNodeParts,
-  type NodeGround,
-  nodeName,
-  prepareNodeGround,
-  releaseNodeGround,
-  startClusterNode,
-  startNodeRuntime,
-  stopClusterNodes,
-} from "./_cluster_nodes.ts";
-import { NODE_API_SERVER_PORT } from "./_host_network.ts";
+import { type NodeGround, prepareNodeGround } from "./_cluster_nodes.ts";
+import { EnvParts, type FrontProxy, startCluster } from "./_cluster_start.ts";
 import type { NodeNetwork } from "./node_network.ts";
 import type { TestImages } from "./test_images.ts";
 
@@ -99,7 +81,7 @@ export interface TestEnvOptions {
   onProgress?: (message: string) => void;
 }
 
-const live = new Set<{ killNow(): void; dir: string; ownsDir: boolean }>();
+const live = new Set<{ killNow(): void }>();
 let exitHooked = false;
 
 /**
@@ -114,184 +96,75 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "mca-testenv-" });
   const started = Date.now();
-  let ground: NodeGround | undefined;
-  try {
-    if (options.nodes) {
-      ground = await prepareNodeGround(names.length, {
-        dir,
-        build: options.build ?? false,
-        progress,
-      });
-    }
-  } catch (error) {
-    if (ownsDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
-    throw error;
-  }
+  const ground = await prepareGround(options, names.length, dir, ownsDir, progress);
   progress(
     `Starting etcd and ${names.length} API servers (${names.join(", ")}) in ${dir}` +
       (ground ? ` with nodes (slot ${ground.slot})` : ""),
   );
-  const servers: RunningKubeApiServer[] = [];
-  const nodeParts: Partial<ClusterNodeParts>[] = names.map(() => ({}));
-  let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
-  const handle = {
-    dir,
-    ownsDir,
-    killNow() {
-      for (const part of nodeParts) {
-        part.runtime?.killNow();
-        part.controllers?.controllerManager.killNow();
-        part.controllers?.scheduler.killNow();
-      }
-      for (const server of servers) server.process.killNow();
-      etcd?.process.killNow();
-      if (ground) releaseNodeGround(ground);
-      if (ownsDir) Deno.removeSync(dir, { recursive: true });
-    },
-  };
-  live.add(handle);
+  const parts = new EnvParts(dir, ownsDir, ground);
+  live.add(parts);
   hookExit();
-  let runtimes: Promise<unknown>[] = [];
-  const tearDown = async (graceMs?: number) => {
-    // A runtime still importing images is stopped once it has started.
-    await Promise.allSettled(runtimes);
-    await stopClusterNodes(nodeParts);
-    await Promise.all(servers.map((server) => server.process.stop(graceMs)));
-    await etcd?.process.stop(graceMs);
-    if (ground) releaseNodeGround(ground);
-    live.delete(handle);
-    if (ownsDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
   let clusters: TestCluster[];
   try {
     // Each node's containerd starts and takes its images while etcd and the API servers start.
-    const started = ground
-      ? names.map((name, index) => {
-        const runtime = startNodeRuntime(ground!, index, {
-          clusterName: name,
-          dir: join(dir, name),
-          progress,
-        });
-        // A runtime that fails is reported where its cluster waits for it.
-        runtime.then((running) => nodeParts[index]!.runtime = running, () => {});
-        return runtime;
-      })
-      : [];
-    runtimes = started;
-    etcd = await startEtcd(binaries.etcd, dir);
-    const frontProxyCa = await createCertificateAuthority({ commonName: "front-proxy-ca" });
-    const frontProxy = {
-      caPem: frontProxyCa.certificatePem,
-      client: await issueCertificate(frontProxyCa, {
-        commonName: "front-proxy-client",
-        usages: ["client"],
-      }),
-    };
-    clusters = await Promise.all(names.map(async (name, index) => {
-      const clusterDir = join(dir, name);
-      await Deno.mkdir(clusterDir, { recursive: true });
-      const ca = await createCertificateAuthority({ commonName: `${name}-ca` });
-      const admin = await issueCertificate(ca, {
-        commonName: "mca-admin-cert",
-        organizations: ["system:masters"],
-        usages: ["client"],
-      });
-      const adminToken = randomToken();
-      const net = ground?.networks[index];
-      const server = await startKubeApiServer({
+    const runtimes = parts.startRuntimes(names, progress);
+    const etcd = await parts.startEtcd(binaries.etcd);
+    const frontProxy = await frontProxyCredentials();
+    clusters = await Promise.all(names.map((name, index) =>
+      startCluster({
         name,
-        binary: binaries.kubeApiServer,
-        etcdUrl: etcd!.url,
-        dir: clusterDir,
-        ca,
-        admin,
-        adminToken,
+        index,
+        dir: join(dir, name),
+        binaries,
+        etcdUrl: etcd.url,
         frontProxy,
-        ...(net
-          ? {
-            node: {
-              address: net.hostIp,
-              port: NODE_API_SERVER_PORT,
-              serviceCidr: net.serviceCidr,
-              kubernetesServiceIp: net.kubernetesServiceIp,
-              kubeletClient: await issueCertificate(ca, {
-                commonName: "kube-apiserver-kubelet-client",
-                organizations: ["system:masters"],
-                usages: ["client"],
-              }),
-            },
-          }
-          : {}),
-        ...(options.extraApiServerArgs ? { extraArgs: options.extraApiServerArgs } : {}),
-      });
-      servers.push(server);
-      const kubeconfigPath = join(clusterDir, "kubeconfig");
-      await Deno.writeTextFile(
-        kubeconfigPath,
-        renderKubeconfig([{
-          name,
-          server: server.url,
-          caPem: ca.certificatePem,
-          user: { certPem: admin.certificatePem, keyPem: admin.privateKeyPem },
-        }]),
-        { mode: 0o600 },
-      );
-      const clientConfig: ClientConfig = {
-        server: server.url,
-        tls: { caPem: ca.certificatePem, insecureSkipVerify: false },
-        disableCompression: false,
-        credentials: { type: "token", token: adminToken },
-        namespace: "default",
-        source: `test cluster "${name}"`,
-      };
-      const client = createKubeClient(createKubeTransport(clientConfig));
-      const cluster: TestCluster = {
-        name,
-        url: server.url,
-        caPem: ca.certificatePem,
-        adminToken,
-        adminCertPem: admin.certificatePem,
-        adminKeyPem: admin.privateKeyPem,
-        kubeconfigPath,
-        clientConfig,
-        client,
-        logPath: server.process.logPath,
-      };
-      if (ground && net) {
-        const parts = nodeParts[index]!;
-        const runtime = await started[index]!;
-        progress(`Starting the kubelet, controllers and DNS of "${name}"...`);
-        const { node } = await startClusterNode(
-          ground,
-          {
-            clusterName: name,
-            dir: clusterDir,
-            ca,
-            apiServerUrl: server.url,
-            serviceAccountKeyFile: server.serviceAccountKeyFile,
-            client,
-            net,
-            runtime,
-          },
-          (registered) => Object.assign(parts, registered),
-        );
-        cluster.node = {
-          name: nodeName(name),
-          network: net,
-          containerdSocket: node.paths.containerdSocket,
-          logs: Object.fromEntries(
-            ["containerd", "kubelet", "kube-proxy", "kube-controller-manager", "kube-scheduler"]
-              .map((program) => [program, join(clusterDir, `${program}.log`)]),
-          ),
-        };
-        progress(`Node "${node.name}" of "${name}" is Ready`);
-      }
-      return cluster;
-    }));
+        parts,
+        runtime: runtimes[index],
+        progress,
+        ...(options.extraApiServerArgs ? { extraApiServerArgs: options.extraApiServerArgs } : {}),
+      })
+    ));
   } catch (error) {
-    await tearDown(2_000).catch(() => {});
+    await parts.tearDown(2_000).catch(() => {});
+    live.delete(parts);
     throw error;
   }
+  const kubeconfigPath = await writeEnvKubeconfig(dir, clusters);
+  progress(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return envOf(parts, clusters, kubeconfigPath, names);
+}
+
+/** With `nodes`, the machine slot, networks and images the nodes stand on. */
+async function prepareGround(
+  options: TestEnvOptions,
+  count: number,
+  dir: string,
+  ownsDir: boolean,
+  progress: (message: string) => void,
+): Promise<NodeGround | undefined> {
+  if (!options.nodes) return undefined;
+  try {
+    return await prepareNodeGround(count, { dir, build: options.build ?? false, progress });
+  } catch (error) {
+    if (ownsDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** The aggregation layer's front proxy: one CA and client certificate for every API server. */
+async function frontProxyCredentials(): Promise<FrontProxy> {
+  const frontProxyCa = await createCertificateAuthority({ commonName: "front-proxy-ca" });
+  return {
+    caPem: frontProxyCa.certificatePem,
+    client: await issueCertificate(frontProxyCa, {
+      commonName: "front-proxy-client",
+      usages: ["client"],
+    }),
+  };
+}
+
+/** A kubeconfig with a context per cluster (current: the first). */
+async function writeEnvKubeconfig(dir: string, clusters: TestCluster[]): Promise<string> {
   const kubeconfigPath = join(dir, "kubeconfig");
   await Deno.writeTextFile(
     kubeconfigPath,
@@ -303,28 +176,37 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     }))),
     { mode: 0o600 },
   );
-  progress(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return kubeconfigPath;
+}
+
+function envOf(
+  parts: EnvParts,
+  clusters: TestCluster[],
+  kubeconfigPath: string,
+  names: string[],
+): TestEnv {
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
       for (const cluster of clusters) cluster.client.transport.close();
-      await tearDown();
+      await parts.tearDown();
+      live.delete(parts);
     })();
   return {
-    dir,
+    dir: parts.dir,
     clusters,
     kubeconfigPath,
-    etcdUrl: etcd.url,
-    ...(ground ? { slot: ground.slot, images: ground.images } : {}),
+    etcdUrl: parts.etcd!.url,
+    ...(parts.ground ? { slot: parts.ground.slot, images: parts.ground.images } : {}),
     cluster(name: string): TestCluster {
       const cluster = clusters.find((c) => c.name === name);
       if (!cluster) throw new Error(`No test cluster "${name}" (clusters: ${names.join(", ")})`);
       return cluster;
     },
     processIds: () => ({
-      etcd: etcd!.process.pid,
+      etcd: parts.etcd!.process.pid,
       apiServers: clusters.map((cluster) =>
-        servers.find((s) => s.url === cluster.url)!.process.pid
+        parts.servers.find((s) => s.url === cluster.url)!.process.pid
       ),
     }),
     stop,
@@ -353,8 +235,4 @@ function killAll(): void {
     }
   }
   live.clear();
-}
-
-function randomToken(): string {
-  return toHex(crypto.getRandomValues(new Uint8Array(24)));
 }

@@ -212,3 +212,27 @@ Deno.test("YamuxSession: streams whose readers kept up grow their windows only w
   await client.close();
   await server.closed;
 });
+
+Deno.test("YamuxSession: a reset that follows the peer's FIN leaves what it sent whole and ends cleanly", async () => {
+  const [a, b] = pipePair();
+  let serverSide: YamuxStream | undefined;
+  const server = new YamuxSession(b, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (s) => serverSide = s,
+  });
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const stream = await client.open();
+  await waitFor(() => serverSide, { description: "the stream to arrive" });
+  // The client sends its last bytes and FIN, then resets (it stops reading the server), as an
+  // agent does when its member closed an exec: the server reads only afterwards.
+  const data = randomBytes(100_000);
+  const writer = stream.writable.getWriter();
+  await writer.write(data);
+  await writer.close();
+  stream.reset();
+  await waitFor(() => client.streamCount === 0, { description: "the reset to be sent" });
+  assertEquals(await readAll(serverSide!), data);
+  await client.close();
+  await server.closed;
+});

@@ -127,12 +127,15 @@ export class YamuxStream {
         await this.#consumed(chunk.length);
         return;
       }
-      if (this.#error) {
-        controller.error(this.#error);
-        return;
-      }
+      // After the peer's FIN, what it sent is whole: a later reset (the peer stopped reading
+      // us, or the session ended) must not turn that clean end into an error. It did: a hub
+      // that saw the agent's RST after its FIN cut an exec's last frames (kubectl: close 1006).
       if (this.#remoteClosed) {
         controller.close();
+        return;
+      }
+      if (this.#error) {
+        controller.error(this.#error);
         return;
       }
       await new Promise<void>((resolve) => this.#wakeReader = resolve);
