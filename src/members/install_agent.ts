@@ -50,8 +50,20 @@ export async function installAgent(
   member: KubeClient,
   options: InstallAgentOptions,
 ): Promise<InstallResult> {
-  const { cluster } = options;
   // The hub CA first: without it nothing is registered or applied.
+  const hubCaPem = await readHubCa(host, options);
+  options.progress(`Registering cluster "${options.cluster}" on the host`);
+  await registerCluster(host, options);
+  const hubCaPin = await computeCaPin(hubCaPem);
+  const { token, changed } = await settleToken(host, member, options);
+  const applied = await applyAgent(member, options, { token, hubCaPem, hubCaPin });
+  if (!options.agentClusterRole) await removeActingAsItself(member, options);
+  if (options.waitMs > 0) await waitConnected(host, options);
+  return { tokenChanged: changed, applied };
+}
+
+/** The hub's CA certificate, from its Secret on the host. */
+async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promise<string> {
   const caSecretName = options.hubCaSecret ?? "mca-hub-ca";
   const caSecret = await host.get<{ data?: Record<string, string> }>(
     `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
@@ -66,13 +78,17 @@ export async function installAgent(
         "is the hub running there? (--hub-namespace, and --hub-ca-secret if the hub runs with another --ca-secret)",
     );
   }
-  options.progress(`Registering cluster "${cluster}" on the host`);
+  return hubCaPem;
+}
+
+/** The Cluster object on the host, naming how its requests run. */
+async function registerCluster(host: KubeClient, options: InstallAgentOptions): Promise<void> {
   await host.patch(
-    `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
+    `/apis/mca.k8s.io/v1alpha1/clusters/${options.cluster}`,
     {
       apiVersion: "mca.k8s.io/v1alpha1",
       kind: "Cluster",
-      metadata: { name: cluster },
+      metadata: { name: options.cluster },
       spec: { identity: options.agentClusterRole ? "AgentServiceAccount" : "Impersonate" },
     },
     "apply",
@@ -85,49 +101,62 @@ export async function installAgent(
     }
     throw error;
   });
-  const hubCaPin = await computeCaPin(hubCaPem);
+}
 
-  // Keep the token the member already has if the host still accepts it.
+/** Keeps the token the member already has if the host still accepts it, else registers a new one. */
+async function settleToken(
+  host: KubeClient,
+  member: KubeClient,
+  options: InstallAgentOptions,
+): Promise<{ token: string; changed: boolean }> {
+  const { cluster } = options;
   const existing = await member.get<{ data?: Record<string, string> }>(
     `/api/v1/namespaces/${options.agentNamespace}/secrets/${AGENT_NAME}`,
   ).catch(() => undefined);
   const existingToken = existing?.data?.token ? atob(existing.data.token) : undefined;
   const registered = await registeredTokenHash(host, options.hubNamespace, cluster);
-  const keep = existingToken !== undefined && registered !== undefined &&
-    (await hashToken(existingToken)) === registered;
-  const token = keep ? existingToken! : newAgentToken();
-  if (!keep) {
-    options.progress(
-      "Creating a new agent token (its hash is stored on the host, the token only in the member)",
-    );
-    await host.patch(
-      `/api/v1/namespaces/${options.hubNamespace}/secrets/${agentTokenSecretName(cluster)}`,
-      {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: {
-          name: agentTokenSecretName(cluster),
-          namespace: options.hubNamespace,
-          labels: { [AGENT_TOKEN_LABEL]: "true" },
-        },
-        data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
-      },
-      "apply",
-      { fieldManager: FIELD_MANAGER, force: true },
-    );
+  if (existingToken !== undefined && registered !== undefined) {
+    if ((await hashToken(existingToken)) === registered) {
+      return { token: existingToken, changed: false };
+    }
   }
+  const token = newAgentToken();
+  options.progress(
+    "Creating a new agent token (its hash is stored on the host, the token only in the member)",
+  );
+  await host.patch(
+    `/api/v1/namespaces/${options.hubNamespace}/secrets/${agentTokenSecretName(cluster)}`,
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: agentTokenSecretName(cluster),
+        namespace: options.hubNamespace,
+        labels: { [AGENT_TOKEN_LABEL]: "true" },
+      },
+      data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
+    },
+    "apply",
+    { fieldManager: FIELD_MANAGER, force: true },
+  );
+  return { token, changed: true };
+}
 
+/** Applies the agent's manifests to the member; returns what was applied. */
+async function applyAgent(
+  member: KubeClient,
+  options: InstallAgentOptions,
+  secrets: { token: string; hubCaPem: string; hubCaPin: string },
+): Promise<string[]> {
   const applied: string[] = [];
   const manifests = agentManifests({
-    cluster,
+    cluster: options.cluster,
     hubUrl: options.hubUrl,
     namespace: options.agentNamespace,
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: options.replicas } : {}),
     ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
-    token,
-    hubCaPem,
-    hubCaPin,
+    ...secrets,
   });
   for (const manifest of manifests) {
     const typed = manifest as unknown as ManifestHead;
@@ -145,35 +174,42 @@ export async function installAgent(
     );
     applied.push(`${kind}/${metadata.name}`);
   }
-  if (!options.agentClusterRole) {
-    // Back to impersonation: the agent must not keep the rights of an earlier opt-in.
-    const binding =
-      `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${AGENT_NAME}-acts-as-itself`;
-    const removed = await member.delete(binding).then(() => true, (error) => {
-      if (error instanceof KubeApiError && error.code === 404) return false;
-      throw error;
-    });
-    if (removed) options.progress(`Removed ClusterRoleBinding ${AGENT_NAME}-acts-as-itself`);
-  }
-  if (options.waitMs > 0) {
-    options.progress(
-      `Waiting up to ${
-        Math.round(options.waitMs / 1000)
-      } s for the hub to report "${cluster}" connected`,
+  return applied;
+}
+
+/** Back to impersonation: the agent must not keep the rights of an earlier opt-in. */
+async function removeActingAsItself(
+  member: KubeClient,
+  options: InstallAgentOptions,
+): Promise<void> {
+  const binding =
+    `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${AGENT_NAME}-acts-as-itself`;
+  const removed = await member.delete(binding).then(() => true, (error) => {
+    if (error instanceof KubeApiError && error.code === 404) return false;
+    throw error;
+  });
+  if (removed) options.progress(`Removed ClusterRoleBinding ${AGENT_NAME}-acts-as-itself`);
+}
+
+/** Waits until the hub reports the cluster connected (the Cluster's Connected condition). */
+async function waitConnected(host: KubeClient, options: InstallAgentOptions): Promise<void> {
+  const { cluster } = options;
+  options.progress(
+    `Waiting up to ${
+      Math.round(options.waitMs / 1000)
+    } s for the hub to report "${cluster}" connected`,
+  );
+  await waitFor(async () => {
+    const object = await host.get<
+      { status?: { conditions?: { type: string; status: string }[] } }
+    >(
+      `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
     );
-    await waitFor(async () => {
-      const object = await host.get<
-        { status?: { conditions?: { type: string; status: string }[] } }
-      >(
-        `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
-      );
-      return object.status?.conditions?.some((c) => c.type === "Connected" && c.status === "True");
-    }, {
-      timeoutMs: options.waitMs,
-      intervalMs: 1_000,
-      description: `cluster "${cluster}" to connect`,
-    });
-    options.progress(`Cluster "${cluster}" is connected`);
-  }
-  return { tokenChanged: !keep, applied };
+    return object.status?.conditions?.some((c) => c.type === "Connected" && c.status === "True");
+  }, {
+    timeoutMs: options.waitMs,
+    intervalMs: 1_000,
+    description: `cluster "${cluster}" to connect`,
+  });
+  options.progress(`Cluster "${cluster}" is connected`);
 }
