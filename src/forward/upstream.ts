@@ -1,17 +1,18 @@
 /**
- * One target server as the proxy, the agent or a hub replica reaches it: kept-alive HTTP/1.1 connections on node:tls with
- * the target's credentials, and raw bytes both ways. Not fetch: Deno's fetch always decodes
+ * One target server as the sidecar, the agent or a hub replica reaches it: kept-alive HTTP/1.1
+ * connections on node:tls with the target's credentials, and raw bytes both ways. Not fetch: Deno's fetch always decodes
  * gzip, and the proxy must pass content encodings through untouched; node:tls also gives
  * tls-server-name and an explicit insecure-skip-tls-verify. Not node:https for requests: its
  * HTTP client cost more CPU than the TLS under it (bench/stacks); upgrades still use it.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import net, { isIP } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import tls from "node:tls";
 import { encodeRequestHead, Http1Pool } from "../http1/mod.ts";
-import { pathUnderPrefix, RequestTargetError } from "../request_target.ts";
+import { pathUnderPrefix } from "../request_target.ts";
+import { UpstreamUnavailableError } from "./upstream_error.ts";
+import { sendUpgrade } from "./upstream_upgrade.ts";
 import { clientPair, type Credentials } from "../kube/mod.ts";
 import type { UpstreamTarget, WholeReader } from "./upstream_target.ts";
 
@@ -56,20 +57,6 @@ export type UpgradeResult =
   | { upgraded: true; response: IncomingMessage; socket: Duplex; head: Uint8Array }
   | { upgraded: false; response: IncomingMessage };
 
-/** An upstream that cannot be reached or did not answer in time: becomes a 503 Status. */
-export class UpstreamUnavailableError extends Error {
-  constructor(readonly cluster: string, detail: string) {
-    super(`Cluster "${cluster}" is unreachable: ${detail}`);
-    this.name = "UpstreamUnavailableError";
-  }
-}
-
-/** The status for an error of an upstream request: 400 for a refused target, 503 unreachable. */
-export function upstreamErrorCode(error: unknown): 400 | 500 | 503 {
-  if (error instanceof RequestTargetError) return 400;
-  return error instanceof UpstreamUnavailableError ? 503 : 500;
-}
-
 /** Options of createTargetUpstream. */
 export interface TargetUpstreamOptions {
   /** Longest wait for response headers (or a connection); default 10 s. */
@@ -77,7 +64,7 @@ export interface TargetUpstreamOptions {
 }
 
 /** An upstream's fixed facts and its connections. */
-interface UpstreamState {
+export interface UpstreamState {
   name: string;
   target: UpstreamTarget;
   base: URL;
@@ -114,7 +101,7 @@ export function createTargetUpstream(
   return {
     name,
     request: (request) => requestRetryingOn401(state, request),
-    upgrade: (request) => upgrade(state, request),
+    upgrade: async (request) => sendUpgrade(state, request, await outgoingHeaders(state, request)),
     read: (path, headers) => readWhole(state, path, headers),
     close() {
       for (const pool of state.pools.values()) pool.close();
@@ -216,73 +203,6 @@ function poolFor(state: UpstreamState, used: Credentials): Http1Pool {
   return pool;
 }
 
-/** Sends an upgrade request on a connection of its own; settles on 101 or any other answer. */
-async function upgrade(state: UpstreamState, request: UpstreamRequest): Promise<UpgradeResult> {
-  const { outgoing, used } = await outgoingHeaders(state, request);
-  const req = (state.secure ? https : http).request({
-    protocol: state.base.protocol,
-    hostname: state.hostname,
-    port: state.port,
-    method: request.method,
-    path: pathUnderPrefix(state.prefix, request.path),
-    headers: outgoing,
-    // Upgraded sockets leave any pool: a dedicated connection.
-    agent: false,
-    ...(state.secure ? upgradeTls(state.target, used) : {}),
-  });
-  const result = withTimeout(
-    state,
-    req,
-    request.signal,
-    new Promise<UpgradeResult>((resolve, reject) => {
-      req.once(
-        "upgrade",
-        (response, socket, head) => resolve({ upgraded: true, response, socket, head }),
-      );
-      req.once("response", (response) => resolve({ upgraded: false, response }));
-      req.once(
-        "error",
-        (error) => reject(new UpstreamUnavailableError(state.name, error.message)),
-      );
-    }),
-  );
-  req.end();
-  return await result;
-}
-
-/**
- * Settles when the response headers arrive, or rejects at the timeout or when the caller
- * goes away. The rejection does not wait for the request's own "error" event: a request
- * destroyed before its TLS handshake finished was seen to never emit one (Deno 2.9).
- */
-function withTimeout<T>(
-  state: UpstreamState,
-  req: http.ClientRequest,
-  signal: AbortSignal | undefined,
-  work: Promise<T>,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new UpstreamUnavailableError(
-        state.name,
-        `no response within ${state.timeoutMs / 1000} s`,
-      );
-      req.destroy(error);
-      reject(error);
-    }, state.timeoutMs);
-    signal?.addEventListener("abort", () => {
-      const error = new DOMException("The client went away", "AbortError");
-      req.destroy(error);
-      reject(error);
-    }, { once: true });
-  });
-  // After the headers, an abort still destroys the request (and with it a streaming response);
-  // its rejection then has nobody waiting.
-  stopped.catch(() => {});
-  return Promise.race([work, stopped]).finally(() => clearTimeout(timer));
-}
-
 /** A GET whose whole answer is read, through the target's fetch. */
 async function readWhole(
   state: UpstreamState,
@@ -313,14 +233,4 @@ async function readWhole(
   } finally {
     clearTimeout(timer);
   }
-}
-
-function upgradeTls(target: UpstreamTarget, used: Credentials): https.RequestOptions {
-  const pair = clientPair(target, used);
-  return {
-    ...(target.tls.caPem ? { ca: target.tls.caPem } : {}),
-    ...(pair.certPem && pair.keyPem ? { cert: pair.certPem, key: pair.keyPem } : {}),
-    ...(target.tls.serverName ? { servername: target.tls.serverName } : {}),
-    rejectUnauthorized: !target.tls.insecureSkipVerify,
-  };
 }
