@@ -10,6 +10,16 @@ import {
   runProxyWaitHook,
 } from "./src/cli/proxy_wait_hook.ts";
 import { MCA_VERSION } from "./src/version.ts";
+// The flags' defaults, from the modules that resolve them. These modules are small and load no
+// Node module: main.ts imports them before the postStart hook is answered.
+import {
+  AGENT_DEFAULTS,
+  AGENT_INSTALL_DEFAULTS,
+  HUB_DEFAULTS,
+  PROXY_DEFAULTS,
+  SIDECAR_DEFAULTS,
+  WEBHOOK_DEFAULTS,
+} from "./src/cli/flag_defaults.ts";
 
 // The sidecar's postStart hook runs beside every starting proxy: it is answered before the
 // command line library (and the Node modules it loads) is imported.
@@ -31,7 +41,19 @@ export function buildProgram(io: ProgramIo): Command {
     .allowExcessArguments(false)
     // Options after a subcommand belong to it: `mca proxy explain --config` is explain's.
     .enablePositionalOptions();
+  declareVersion(program, io);
+  declareInject(program, io);
+  declareWebhook(program);
+  declareProxyWait(declareProxyExplain(declareProxy(program, io), io));
+  declareHub(program);
+  declareAgentManifest(declareAgentInstall(declareAgent(program), io), io);
+  declareKubeconfig(program, io);
+  declareCompletion(program, io);
+  return program;
+}
 
+/** `mca version`. */
+function declareVersion(program: Command, io: ProgramIo): void {
   program
     .command("version")
     .description("print the mca version, the Deno runtime and the platform")
@@ -44,7 +66,10 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/version_command.ts")).versionCommand(options, io.stdout)
     );
+}
 
+/** `mca inject`. */
+function declareInject(program: Command, io: ProgramIo): void {
   sidecarOptions(program.command("inject"), "--log-level")
     .description(
       "add the mca sidecar to the pods and pod templates in manifests (Pod, Deployment, StatefulSet, " +
@@ -66,49 +91,54 @@ export function buildProgram(io: ProgramIo): Command {
       const { injectCommand, processInjectIo } = await import("./src/cli/inject_command.ts");
       await injectCommand(files, options, processInjectIo(io));
     });
+}
 
+/** `mca webhook`. */
+function declareWebhook(program: Command): void {
   sidecarOptions(program.command("webhook"), "--proxy-log-level")
     .description(
       "run the mutating admission webhook that injects the sidecar into opted-in pods on creation; " +
         "keeps its CA in a Secret shared by all replicas and the caBundle of its " +
         "MutatingWebhookConfiguration right (it creates the configuration when missing)",
     )
-    .option("--listen <host:port>", "HTTPS listen address", "0.0.0.0:8443")
+    .option("--listen <host:port>", "HTTPS listen address", WEBHOOK_DEFAULTS.listen)
     .option(
       "--namespace <ns>",
-      "mca's namespace: CA Secret, Service, never injected (default: $POD_NAMESPACE or mca-system)",
+      "mca's namespace: CA Secret, Service, never injected " +
+        `(default: $POD_NAMESPACE or ${WEBHOOK_DEFAULTS.namespace})`,
     )
-    .option("--service-name <name>", "Service the API server calls", "mca-webhook")
-    .option("--service-port <port>", "port of that Service", "443")
+    .option("--service-name <name>", "Service the API server calls", WEBHOOK_DEFAULTS.serviceName)
+    .option("--service-port <port>", "port of that Service", WEBHOOK_DEFAULTS.servicePort)
     .option(
       "--url <url>",
       "development: register the webhook by URL (https://host:port) instead of a Service",
     )
-    .option("--configuration-name <name>", "MutatingWebhookConfiguration name", "mca")
-    .option("--ca-secret <name>", "Secret holding the shared CA", "mca-webhook-ca")
+    .option(
+      "--configuration-name <name>",
+      "MutatingWebhookConfiguration name",
+      WEBHOOK_DEFAULTS.configurationName,
+    )
+    .option("--ca-secret <name>", "Secret holding the shared CA", WEBHOOK_DEFAULTS.caSecret)
     .addOption(
       new Option("--failure-policy <policy>", "when the webhook is down").choices([
         "Fail",
         "Ignore",
-      ]).default("Fail"),
+      ]).default(WEBHOOK_DEFAULTS.failurePolicy),
     )
     .option(
       "--cert-validity <duration>",
       "serving certificate lifetime; renewed at two thirds",
-      "30d",
+      WEBHOOK_DEFAULTS.certValidity,
     )
-    .option("--ca-validity <duration>", "CA lifetime; rotated with 20% left", "3650d")
+    .option(
+      "--ca-validity <duration>",
+      "CA lifetime; rotated with 20% left",
+      WEBHOOK_DEFAULTS.caValidity,
+    )
     .option("--kubeconfig <file>", "kubeconfig to use instead of the in-cluster service account")
     .option("--context <name>", "kubeconfig context")
-    .addOption(
-      new Option("--log-level <level>", "webhook log level").choices([
-        "debug",
-        "info",
-        "warn",
-        "error",
-      ]),
-    )
-    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addOption(logLevelOption("--log-level", "webhook log level"))
+    .addOption(logFormatOption())
     .addHelpText(
       "after",
       '\nOpt-in: the pod label mca.k8s.io/inject: "true", or the namespace label mca.k8s.io/inject: enabled.\n' +
@@ -120,14 +150,17 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/webhook_command.ts")).webhookCommand(options)
     );
+}
 
-  const proxy = program
+/** `mca proxy`; returns it for its subcommands. */
+function declareProxy(program: Command, io: ProgramIo): Command {
+  return program
     .command("proxy")
     .description(
       "the multi-cluster Kubernetes API proxy: in a pod it is the injected sidecar on 127.0.0.1:6443; " +
         "on a workstation (--contexts) it serves several kubeconfig contexts through one local endpoint",
     )
-    .option("--listen <host:port>", "API listener (TLS, loopback)", "127.0.0.1:6443")
+    .option("--listen <host:port>", "API listener (TLS, loopback)", PROXY_DEFAULTS.listen)
     .option(
       "--health-listen <host:port>",
       'health and metrics listener (plain HTTP; "" to disable)',
@@ -154,12 +187,10 @@ export function buildProgram(io: ProgramIo): Command {
     .option(
       "--max-body-bytes <bytes>",
       "largest request body read for routing (413 beyond)",
-      "3145728",
+      PROXY_DEFAULTS.maxBodyBytes,
     )
-    .addOption(
-      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
-    )
-    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addOption(logLevelOption("--log-level", "log level"))
+    .addOption(logFormatOption())
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -170,7 +201,10 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/proxy_command.ts")).proxyCommand(options, io.stdout)
     );
+}
 
+/** `mca proxy explain`; returns `mca proxy`. */
+function declareProxyExplain(proxy: Command, io: ProgramIo): Command {
   proxy
     .command("explain")
     .description("print which rule and cluster a request would use, without sending it")
@@ -190,7 +224,11 @@ export function buildProgram(io: ProgramIo): Command {
         io.stdout,
       )
     );
+  return proxy;
+}
 
+/** `mca proxy wait` (the injected sidecar's postStart hook; see src/cli/proxy_wait_hook.ts). */
+function declareProxyWait(proxy: Command): void {
   proxy
     .command("wait")
     .description(
@@ -202,19 +240,27 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/proxy_wait_command.ts")).proxyWaitCommand(options)
     );
+}
 
+/** `mca hub`. */
+function declareHub(program: Command): void {
   program
     .command("hub")
     .description(
       "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
         "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy",
     )
-    .option("--listen <host:port>", "TLS listen address", "0.0.0.0:9443")
+    .option("--listen <host:port>", "TLS listen address", HUB_DEFAULTS.listen)
     .option(
       "--namespace <ns>",
-      "namespace of the CA Secret and agent tokens (default: $POD_NAMESPACE or mca-system)",
+      "namespace of the CA Secret and agent tokens " +
+        `(default: $POD_NAMESPACE or ${HUB_DEFAULTS.namespace})`,
     )
-    .option("--ca-secret <name>", "Secret holding the hub CA (shared by replicas)", "mca-hub-ca")
+    .option(
+      "--ca-secret <name>",
+      "Secret holding the hub CA (shared by replicas)",
+      HUB_DEFAULTS.caSecret,
+    )
     .option(
       "--dns-names <a,b>",
       "DNS names of the serving certificate (default: the mca-hub Service's)",
@@ -223,7 +269,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option(
       "--cert-validity <duration>",
       "serving and replica certificate lifetime; renewed at two thirds",
-      "365d",
+      HUB_DEFAULTS.certValidity,
     )
     .option(
       "--replica-id <name>",
@@ -232,7 +278,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option(
       "--peer-listen <host:port>",
       "listener for other replicas; mutual TLS is required there",
-      "0.0.0.0:9444",
+      HUB_DEFAULTS.peerListen,
     )
     .option(
       "--peer-url <url>",
@@ -243,15 +289,16 @@ export function buildProgram(io: ProgramIo): Command {
       "kubeconfig of the host cluster instead of the in-cluster service account",
     )
     .option("--context <name>", "kubeconfig context")
-    .addOption(
-      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
-    )
-    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addOption(logLevelOption("--log-level", "log level"))
+    .addOption(logFormatOption())
     .action(async (options) =>
       (await import("./src/cli/hub_agent_commands.ts")).hubCommand(options)
     );
+}
 
-  const agent = program
+/** `mca agent`; returns it for its subcommands. */
+function declareAgent(program: Command): Command {
+  return program
     .command("agent")
     .description(
       "the member-side agent: dials the hub, verifies it against a pinned CA, and serves tunnelled " +
@@ -259,11 +306,11 @@ export function buildProgram(io: ProgramIo): Command {
     )
     .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
     .option("--cluster <name>", "this member's name on the hub")
-    .option("--token-file <file>", "the agent token", "/var/run/secrets/mca/agent/token")
+    .option("--token-file <file>", "the agent token", AGENT_DEFAULTS.tokenFile)
     .option(
       "--hub-ca-file <file>",
       "the hub's CA certificate",
-      "/var/run/secrets/mca/agent/hub-ca.crt",
+      AGENT_DEFAULTS.hubCaFile,
     )
     .option("--hub-ca-pin <sha256:hex>", "pin of the hub CA (sha256 of its public key); required")
     .option(
@@ -274,30 +321,19 @@ export function buildProgram(io: ProgramIo): Command {
     .option(
       "--health-listen <host:port>",
       'health listener: /healthz, /readyz ("" to disable)',
-      "0.0.0.0:8081",
+      AGENT_DEFAULTS.healthListen,
     )
-    .addOption(
-      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]),
-    )
-    .addOption(new Option("--log-format <format>", "log format").choices(["json", "text"]))
+    .addOption(logLevelOption("--log-level", "log level"))
+    .addOption(logFormatOption())
     .enablePositionalOptions()
     .action(async (options) =>
       (await import("./src/cli/hub_agent_commands.ts")).agentCommand(options)
     );
+}
 
-  const installFlags = (command: Command) =>
-    command
-      .option("--hub <url>", "the hub as the agents reach it")
-      .option("--cluster <name>", "the member's name on the hub")
-      .option("--agent-namespace <ns>", "namespace of the agent in the member", "mca-agent")
-      .option("--image <image>", "agent image (default: this release's image)")
-      .option("--replicas <n>", "agent replicas (several spread load and fail over)", "2")
-      .option(
-        "--act-as-agent <clusterrole>",
-        "opt-in, Kopilot-style: requests run as the agent's ServiceAccount bound to this " +
-          "ClusterRole instead of as their caller (sets the Cluster's spec.identity)",
-      );
-  installFlags(
+/** `mca agent install`; returns `mca agent`. */
+function declareAgentInstall(agent: Command, io: ProgramIo): Command {
+  agentInstallFlags(
     agent
       .command("install")
       .description(
@@ -312,19 +348,32 @@ export function buildProgram(io: ProgramIo): Command {
       "kubeconfig with the member context (default: --kubeconfig)",
     )
     .option("--member-context <name>", "member context")
-    .option("--hub-namespace <ns>", "the hub's namespace on the host", "mca-system")
+    .option(
+      "--hub-namespace <ns>",
+      "the hub's namespace on the host",
+      AGENT_INSTALL_DEFAULTS.hubNamespace,
+    )
     .option(
       "--hub-ca-secret <name>",
       "the Secret with the hub CA in that namespace (the hub's --ca-secret)",
-      "mca-hub-ca",
+      AGENT_INSTALL_DEFAULTS.hubCaSecret,
     )
-    .option("--wait <duration>", 'how long to wait for "Connected" ("0": do not wait)', "2m")
+    .option(
+      "--wait <duration>",
+      'how long to wait for "Connected" ("0": do not wait)',
+      AGENT_INSTALL_DEFAULTS.wait,
+    )
     .option("--dry-run", "print the member manifests instead of applying anything")
     .option("--hub-ca-file <file>", "the hub CA, for --dry-run")
     .action(async (options) =>
       (await import("./src/cli/agent_install_command.ts")).agentInstallCommand(options, io)
     );
-  installFlags(
+  return agent;
+}
+
+/** `mca agent manifest`. */
+function declareAgentManifest(agent: Command, io: ProgramIo): void {
+  agentInstallFlags(
     agent.command("manifest").description(
       "print the member manifests (for GitOps; the token is a placeholder)",
     ),
@@ -333,7 +382,33 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/agent_install_command.ts")).agentManifestCommand(options, io)
     );
+}
 
+/** The flags `mca agent install` and `mca agent manifest` share. */
+function agentInstallFlags(command: Command): Command {
+  return command
+    .option("--hub <url>", "the hub as the agents reach it")
+    .option("--cluster <name>", "the member's name on the hub")
+    .option(
+      "--agent-namespace <ns>",
+      "namespace of the agent in the member",
+      AGENT_INSTALL_DEFAULTS.agentNamespace,
+    )
+    .option("--image <image>", "agent image (default: this release's image)")
+    .option(
+      "--replicas <n>",
+      "agent replicas (several spread load and fail over)",
+      AGENT_INSTALL_DEFAULTS.replicas,
+    )
+    .option(
+      "--act-as-agent <clusterrole>",
+      "opt-in, Kopilot-style: requests run as the agent's ServiceAccount bound to this " +
+        "ClusterRole instead of as their caller (sets the Cluster's spec.identity)",
+    );
+}
+
+/** `mca kubeconfig`. */
+function declareKubeconfig(program: Command, io: ProgramIo): void {
   program
     .command("kubeconfig")
     .description(
@@ -350,7 +425,10 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (options) =>
       (await import("./src/cli/kubeconfig_command.ts")).kubeconfigCommand(options, io)
     );
+}
 
+/** `mca completion`: the script is generated from the declared program. */
+function declareCompletion(program: Command, io: ProgramIo): void {
   program
     .command("completion")
     .description("print a shell completion script for mca (bash, zsh or fish)")
@@ -365,8 +443,6 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (shell: string) =>
       (await import("./src/cli/completion_command.ts")).completionCommand(shell, program, io.stdout)
     );
-
-  return program;
 }
 
 /** The sidecar's settings, shared by `mca inject` and `mca webhook` (annotations override them per pod). */
@@ -380,19 +456,32 @@ function sidecarOptions(command: Command, logLevelFlag: string): Command {
         "Never",
       ]),
     )
-    .option("--config-name <name>", 'routing ConfigMap of the sidecar (default "mca-proxy")')
-    .addOption(
-      new Option(`${logLevelFlag} <level>`, "sidecar log level").choices([
-        "debug",
-        "info",
-        "warn",
-        "error",
-      ]),
+    .option(
+      "--config-name <name>",
+      `routing ConfigMap of the sidecar (default "${SIDECAR_DEFAULTS.configName}")`,
     )
-    .option("--cpu-request <quantity>", 'sidecar CPU request (default "10m")')
-    .option("--memory-request <quantity>", 'sidecar memory request (default "64Mi")')
+    .addOption(logLevelOption(logLevelFlag, "sidecar log level"))
+    .option(
+      "--cpu-request <quantity>",
+      `sidecar CPU request (default "${SIDECAR_DEFAULTS.cpuRequest}")`,
+    )
+    .option(
+      "--memory-request <quantity>",
+      `sidecar memory request (default "${SIDECAR_DEFAULTS.memoryRequest}")`,
+    )
     .option("--cpu-limit <quantity>", "sidecar CPU limit (default none)")
-    .option("--memory-limit <quantity>", 'sidecar memory limit (default "256Mi")');
+    .option(
+      "--memory-limit <quantity>",
+      `sidecar memory limit (default "${SIDECAR_DEFAULTS.memoryLimit}")`,
+    );
+}
+
+function logLevelOption(flag: string, description: string) {
+  return new Option(`${flag} <level>`, description).choices(["debug", "info", "warn", "error"]);
+}
+
+function logFormatOption() {
+  return new Option("--log-format <format>", "log format").choices(["json", "text"]);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -6,6 +6,8 @@ export interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Requests completed during the run. */
+  requests: number;
 }
 
 /** Runs `wrk` at a fixed number of connections; headers as "Name: value". */
@@ -44,6 +46,7 @@ export async function runWrk(
     p50Ms: percentile("50"),
     p99Ms: percentile("99"),
     errors,
+    requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN),
   };
 }
 

@@ -171,7 +171,8 @@ async function startKubectlProxy(
   return { url, process };
 }
 
-async function startMcaProxy(dir: string, kubeconfig: string, context: string) {
+/** Starts `mca proxy` (the sidecar) for one context; its URL, token and CA. */
+export async function startMcaProxy(dir: string, kubeconfig: string, context: string) {
   const port = freePort();
   const written = `${dir}/mca-${port}.kubeconfig`;
   const process = await startMca([

@@ -28,9 +28,13 @@ import { startMca } from "../tests/_utils/mca_process.ts";
 import { guardedPid, rssMiB } from "./_process_memory.ts";
 import type { BenchResult, Row } from "./_report.ts";
 import { runWrk } from "./_wrk.ts";
+import { startMcaProxy } from "./proxy_bench.ts";
+import { measureCpuPerGet } from "./tunnel/cpu_per_get.ts";
 
 const SECONDS = Number(Deno.env.get("MCA_BENCH_SECONDS") ?? 5);
 const IDLE_AGENTS = Number(Deno.env.get("MCA_BENCH_IDLE_AGENTS") ?? 200);
+// 1: only the CPU per small GET (hub, agent, sidecar), for profiling rounds.
+const CPU_ONLY = Deno.env.get("MCA_BENCH_TUNNEL_CPU_ONLY") === "1";
 const CRD = new URL("../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
 
 async function buildPeer(): Promise<string> {
@@ -90,6 +94,63 @@ async function waitForLine(process: ManagedProcess, text: string): Promise<void>
   });
 }
 
+const SMALL_GET = "/api/v1/namespaces/bench/configmaps/small";
+
+/**
+ * CPU per small GET in the hub and the agent (one wrk run through both) next to the sidecar's,
+ * `mca proxy` in front of the same member: the same HTTP work without the tunnel.
+ */
+async function cpuPerGetRows(
+  dir: string,
+  memberKubeconfig: string,
+  tunnel: { url: string; headers: string[]; hubPid: number; agentPid: number },
+  processes: ManagedProcess[],
+): Promise<BenchResult> {
+  const sidecar = await startMcaProxy(dir, memberKubeconfig, "m");
+  processes.push(sidecar.process);
+  const sidecarPid = guardedPid(sidecar.process.pid) ?? sidecar.process.pid;
+  const sidecarHeaders = [`Authorization: Bearer ${sidecar.token}`];
+  // Warm up both paths first (JIT, pools, the hub's auth caches).
+  const warm = { connections: 4, seconds: 2 };
+  await runWrk(`${sidecar.url}${SMALL_GET}`, { ...warm, headers: sidecarHeaders });
+  await runWrk(tunnel.url, { ...warm, headers: tunnel.headers });
+  const rows: Row[] = [
+    { name: "sidecar", values: {} },
+    { name: "hub", values: {} },
+    { name: "agent", values: {} },
+  ];
+  // At 16 connections a process handles several requests per wakeup; at 1, each alone.
+  for (const connections of [16, 1]) {
+    const run = { connections, seconds: SECONDS };
+    const alone = await measureCpuPerGet(`${sidecar.url}${SMALL_GET}`, { sidecar: sidecarPid }, {
+      ...run,
+      headers: sidecarHeaders,
+    });
+    const through = await measureCpuPerGet(tunnel.url, {
+      hub: tunnel.hubPid,
+      agent: tunnel.agentPid,
+    }, { ...run, headers: tunnel.headers });
+    for (
+      const [row, result, name] of [
+        [rows[0]!, alone, "sidecar"],
+        [rows[1]!, through, "hub"],
+        [rows[2]!, through, "agent"],
+      ] as const
+    ) {
+      row.values[`µs CPU, ${connections} conn.`] = result.microseconds[name]!;
+      row.values[`req/s, ${connections} conn.`] = result.requestsPerSecond;
+      if (result.errors) row.name += ` (${result.errors} errors at ${connections} conn.)`;
+    }
+  }
+  await sidecar.process.stop(2_000);
+  return {
+    title:
+      "CPU per small GET: hub and agent (one run through both) against the sidecar (mca proxy)",
+    rows,
+    ratios: true,
+  };
+}
+
 /** Runs the tunnel benchmark. */
 export async function tunnelBench(): Promise<BenchResult[]> {
   const dir = await Deno.makeTempDir({ prefix: "mca-bench-tunnel-" });
@@ -139,7 +200,7 @@ export async function tunnelBench(): Promise<BenchResult[]> {
       metadata: { name: "small" },
       data: { a: "1" },
     });
-    for (let i = 0; i < 2000; i += 100) {
+    for (let i = 0; i < (CPU_ONLY ? 0 : 2000); i += 100) {
       await Promise.all(
         Array.from(
           { length: 100 },
@@ -197,6 +258,13 @@ export async function tunnelBench(): Promise<BenchResult[]> {
     ], { dir, name: "agent" });
     processes.push(agent);
     await waitForLine(agent, "connected to the hub");
+    const cpu = await cpuPerGetRows(dir, memberKubeconfig, {
+      url: `https://127.0.0.1:${hubPort}/clusters/member${SMALL_GET}`,
+      headers: [`Authorization: Bearer ${host.adminToken}`],
+      hubPid: guardedPid(hub.pid) ?? hub.pid,
+      agentPid: guardedPid(agent.pid) ?? agent.pid,
+    }, processes);
+    if (CPU_ONLY) return [cpu];
 
     const peer = await buildPeer();
     const memberCa = `${dir}/member-ca.crt`;
@@ -244,12 +312,12 @@ export async function tunnelBench(): Promise<BenchResult[]> {
     const many: Row[] = [];
     for (const target of targets) {
       // Warm up first (JIT, connection pools, the hub's auth caches): steady state is measured.
-      await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+      await runWrk(`${target.base}${SMALL_GET}`, {
         connections: 4,
         seconds: 2,
         headers: target.headers,
       });
-      const s = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+      const s = await runWrk(`${target.base}${SMALL_GET}`, {
         connections: 16,
         seconds: SECONDS,
         headers: target.headers,
@@ -259,7 +327,7 @@ export async function tunnelBench(): Promise<BenchResult[]> {
         values: { "req/s": s.requestsPerSecond, "p50 ms": s.p50Ms, "p99 ms": s.p99Ms },
       });
       // One request at a time: the latency the tunnel adds when nothing queues.
-      const one = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+      const one = await runWrk(`${target.base}${SMALL_GET}`, {
         connections: 1,
         seconds: SECONDS,
         headers: target.headers,
@@ -288,7 +356,7 @@ export async function tunnelBench(): Promise<BenchResult[]> {
         name: `${target.name}${z.errors ? ` (${z.errors} errors)` : ""}`,
         values: { "MB/s": (z.requestsPerSecond * listBytes) / 1e6, "p50 ms": z.p50Ms },
       });
-      const m = await runWrk(`${target.base}/api/v1/namespaces/bench/configmaps/small`, {
+      const m = await runWrk(`${target.base}${SMALL_GET}`, {
         connections: 1000,
         seconds: SECONDS,
         headers: target.headers,
@@ -343,6 +411,7 @@ export async function tunnelBench(): Promise<BenchResult[]> {
     await idle.status;
 
     return [
+      cpu,
       { title: "small GET through the tunnel, 16 connections", rows: small, ratios: true },
       {
         title: "small GET through the tunnel, 1 connection (latency unloaded)",

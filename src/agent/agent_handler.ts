@@ -4,10 +4,12 @@
  * after checking the caller (the agent's ServiceAccount may only impersonate), and stream the
  * answer back on the same stream.
  */
+import type { Readable } from "node:stream";
 import type { Logger } from "../log/mod.ts";
 import {
   CLUSTER_HEADER,
   isDroppedRequestHeader,
+  isStreamingTarget,
   proxyStatus,
   responseHeaders,
   spliceSockets,
@@ -30,8 +32,6 @@ import type { YamuxStream } from "../tunnel/mod.ts";
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-type Writer = WritableStreamDefaultWriter<Uint8Array>;
-
 /** Serves one stream the hub opened; never throws. */
 export type AgentHandler = (stream: YamuxStream) => Promise<void>;
 
@@ -48,9 +48,14 @@ function memberHeaders(headers: TunnelHeaders, upgrade: string | undefined): Tun
   return result;
 }
 
-async function writeStatusHead(writer: Writer, code: number, message: string, cluster: string) {
+async function writeStatusHead(
+  stream: YamuxStream,
+  code: number,
+  message: string,
+  cluster: string,
+) {
   const body = new TextEncoder().encode(JSON.stringify(proxyStatus(code, message)));
-  await writer.write(encodeHead({
+  const head = encodeHead({
     status: code,
     statusText: "",
     headers: {
@@ -58,9 +63,36 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
       "content-length": String(body.length),
       [CLUSTER_HEADER]: cluster,
     },
-  }));
-  await writer.write(body);
-  await writer.close();
+  });
+  await stream.writeChunks([head, body], true);
+}
+
+/**
+ * Sends the member's answer back: the head, then the body in batches, FIN on the last frame. A
+ * streamed answer (watch, logs -f) sends its head and each batch at once; any other holds one
+ * batch back, so that a small answer leaves as one frame (head, body and FIN) and the hub finds
+ * it whole.
+ */
+async function relayAnswer(
+  stream: YamuxStream,
+  head: Uint8Array,
+  body: Readable,
+  streaming: boolean,
+): Promise<void> {
+  let held: Uint8Array[] = [head];
+  if (streaming) {
+    await stream.writeChunks(held);
+    held = [];
+  }
+  for await (const chunks of coalescedChunks(body)) {
+    if (streaming) {
+      await stream.writeChunks(chunks);
+      continue;
+    }
+    if (held.length > 0) await stream.writeChunks(held);
+    held = chunks;
+  }
+  await stream.writeChunks(held, true);
 }
 
 /**
@@ -69,34 +101,20 @@ async function writeStatusHead(writer: Writer, code: number, message: string, cl
  */
 async function passUpgradeAnswer(
   stream: YamuxStream,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  writer: Writer,
   rest: Uint8Array,
   answer: UpgradeAnswer,
 ): Promise<void> {
-  await writer.write(
+  await stream.writeChunks([
     encodeHead({ status: answer.status, statusText: answer.statusText, headers: answer.headers }),
-  );
+  ]);
   if (!answer.upgraded) {
-    for await (const chunk of answer.body) await writer.write(chunk);
-    await writer.close();
+    for await (const chunk of answer.body) await stream.writeChunks([chunk]);
+    await stream.closeWrite();
     return;
   }
-  if (answer.head.length > 0) await writer.write(answer.head);
+  if (answer.head.length > 0) await stream.writeChunks([answer.head]);
   if (rest.length > 0) answer.socket.write(rest);
-  reader.releaseLock();
-  writer.releaseLock();
   spliceSockets(nodeDuplexOf(stream), answer.socket);
-}
-
-/** One stream being served: its reader and writer, and whether the answer has begun. */
-interface StreamExchange {
-  stream: YamuxStream;
-  reader: ReadableStreamDefaultReader<Uint8Array>;
-  writer: Writer;
-  /** Set once the member answered: a failure after that cuts the stream instead of a Status. */
-  answered: boolean;
-  abort: AbortController;
 }
 
 /** Who the agent serves: its member's upstream and the cluster's name. */
@@ -104,6 +122,14 @@ interface AgentTarget {
   member: Upstream;
   cluster: string;
   logger: Logger;
+}
+
+/** One stream being served: whether the answer has begun, and how to stop the member's request. */
+interface StreamExchange {
+  stream: YamuxStream;
+  /** Set once the member answered: a failure after that cuts the stream instead of a Status. */
+  answered: boolean;
+  abort: AbortController;
 }
 
 /** Creates the stream handler for one member cluster. */
@@ -117,15 +143,9 @@ export function createAgentHandler(
 
 /** Reads the hub's request head, then upgrades or relays; a failure becomes a Status or a reset. */
 async function serveStream(stream: YamuxStream, target: AgentTarget): Promise<void> {
-  const exchange: StreamExchange = {
-    stream,
-    reader: stream.readable.getReader(),
-    writer: stream.writable.getWriter(),
-    answered: false,
-    abort: new AbortController(),
-  };
+  const exchange: StreamExchange = { stream, answered: false, abort: new AbortController() };
   try {
-    const { head, rest } = await readHead<TunnelRequestHead>(exchange.reader, "request");
+    const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
     if (head.headers.upgrade !== undefined) {
       return await upgradeMember(exchange, head, rest, target);
     }
@@ -136,11 +156,12 @@ async function serveStream(stream: YamuxStream, target: AgentTarget): Promise<vo
     if (exchange.answered) return void stream.reset();
     target.logger.warn("member request failed", { error: (error as Error).message });
     await writeStatusHead(
-      exchange.writer,
+      stream,
       upstreamErrorCode(error),
       (error as Error).message,
       target.cluster,
-    ).catch(() => stream.reset());
+    )
+      .catch(() => stream.reset());
   }
 }
 
@@ -163,22 +184,22 @@ async function upgradeMember(
 ): Promise<void> {
   const answer = upgradeAnswerOf(await member.upgrade(memberRequest(head)), cluster);
   exchange.answered = true;
-  await passUpgradeAnswer(exchange.stream, exchange.reader, exchange.writer, rest, answer);
+  await passUpgradeAnswer(exchange.stream, rest, answer);
 }
 
-/** Reads the request's body, sends it to the member and streams the answer back. */
+/** Reads the request's body, sends it to the member and relays the answer back. */
 async function relayToMember(
   exchange: StreamExchange,
   head: TunnelRequestHead,
   rest: Uint8Array,
   { member, cluster, logger }: AgentTarget,
 ): Promise<void> {
-  const { stream, reader, writer } = exchange;
-  const body = await readWholeBody(bodyChunks(reader, rest), MAX_BODY_BYTES);
+  const { stream } = exchange;
+  const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
   if (body === "too-large") {
     exchange.answered = true;
     const message = `The request body is larger than ${MAX_BODY_BYTES} bytes`;
-    return await writeStatusHead(writer, 413, message, cluster);
+    return await writeStatusHead(stream, 413, message, cluster);
   }
   const upstream = await member.request({
     ...memberRequest(head),
@@ -187,11 +208,10 @@ async function relayToMember(
   });
   logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
   exchange.answered = true;
-  await writer.write(encodeHead({
+  const answer = encodeHead({
     status: upstream.statusCode ?? 502,
     statusText: upstream.statusMessage ?? "",
     headers: responseHeaders(upstream, cluster),
-  }));
-  for await (const chunks of coalescedChunks(upstream)) await stream.writeChunks(chunks);
-  await writer.close();
+  });
+  await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
 }

@@ -1,5 +1,6 @@
 /** Flags of `mca agent` and their resolution (pure). */
-import { parseListenAddress } from "../common/mod.ts";
+// The leaf, not common/mod.ts: main.ts imports this file for every command (see AGENT_DEFAULTS).
+import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
 import { parseCaPin } from "../pki/mod.ts";
 
@@ -31,6 +32,15 @@ export interface ResolvedAgentOptions {
   logFormat: "json" | "text";
 }
 
+/** The flags' defaults, also declared to commander by main.ts (so `--help` shows them). */
+export const AGENT_DEFAULTS = {
+  tokenFile: "/var/run/secrets/mca/agent/token",
+  hubCaFile: "/var/run/secrets/mca/agent/hub-ca.crt",
+  healthListen: "0.0.0.0:8081",
+  logLevel: "info",
+  logFormat: "json",
+} as const satisfies AgentOptions;
+
 /** Resolves flags; throws a message naming the flag. Verification of the hub is not optional. */
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
   const required = (value: string | undefined, flag: string) => {
@@ -51,18 +61,18 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cluster)) {
     throw new Error(`Invalid --cluster "${cluster}": a DNS label is expected`);
   }
-  const health = options.healthListen ?? "0.0.0.0:8081";
+  const health = options.healthListen ?? AGENT_DEFAULTS.healthListen;
   return {
     hubUrl,
     cluster,
-    tokenFile: options.tokenFile ?? "/var/run/secrets/mca/agent/token",
-    hubCaFile: options.hubCaFile ?? "/var/run/secrets/mca/agent/hub-ca.crt",
+    tokenFile: options.tokenFile ?? AGENT_DEFAULTS.tokenFile,
+    hubCaFile: options.hubCaFile ?? AGENT_DEFAULTS.hubCaFile,
     hubCaPin: parseCaPin(required(options.hubCaPin, "--hub-ca-pin")),
     ...(options.memberKubeconfig ? { memberKubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { memberContext: options.memberContext } : {}),
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
-    logLevel: options.logLevel ?? "info",
-    logFormat: options.logFormat ?? "json",
+    logLevel: options.logLevel ?? AGENT_DEFAULTS.logLevel,
+    logFormat: options.logFormat ?? AGENT_DEFAULTS.logFormat,
   };
 }
 

@@ -1,29 +1,14 @@
 /** `mca agent install` and `mca agent manifest`. */
 import { stringify } from "yaml";
-import { agentManifests, installAgent } from "../members/mod.ts";
-import { createKubeClient, createKubeTransport, loadClientConfig } from "../kube/mod.ts";
-import { computeCaPin } from "../pki/mod.ts";
+import {
+  AGENT_INSTALL_DEFAULTS,
+  type AgentInstallOptions,
+  agentManifestsForCa,
+  installAgent,
+  withClusterClients,
+} from "../members/mod.ts";
 import { parseDuration } from "../common/mod.ts";
 import { UsageError } from "./run_program.ts";
-
-/** Flags of both commands. */
-export interface AgentInstallOptions {
-  hub?: string;
-  cluster?: string;
-  kubeconfig?: string;
-  context?: string;
-  memberKubeconfig?: string;
-  memberContext?: string;
-  hubNamespace?: string;
-  hubCaSecret?: string;
-  agentNamespace?: string;
-  image?: string;
-  replicas?: string;
-  wait?: string;
-  dryRun?: boolean;
-  hubCaFile?: string;
-  actAsAgent?: string;
-}
 
 /** Registers the member and applies the agent, with progress on stderr. */
 export async function agentInstallCommand(
@@ -42,41 +27,35 @@ export async function agentInstallCommand(
         "(without them the agent would be installed in the host cluster)",
     );
   }
-  const waitMs = options.wait === "0" ? 0 : parseDuration(options.wait ?? "2m", "--wait");
-  const clientFor = async (kubeconfig?: string, context?: string) =>
-    createKubeClient(createKubeTransport(
-      await loadClientConfig({
-        ...(kubeconfig ? { kubeconfig } : {}),
-        ...(context ? { context } : {}),
+  const waitMs = options.wait === "0"
+    ? 0
+    : parseDuration(options.wait ?? AGENT_INSTALL_DEFAULTS.wait, "--wait");
+  const hostRef = { kubeconfig: options.kubeconfig, context: options.context };
+  const memberRef = {
+    kubeconfig: options.memberKubeconfig ?? options.kubeconfig,
+    context: options.memberContext,
+  };
+  const result = await withClusterClients(
+    [hostRef, memberRef],
+    ([host, member]) =>
+      installAgent(host!, member!, {
+        cluster: options.cluster!,
+        hubUrl: options.hub!,
+        hubNamespace: options.hubNamespace ?? AGENT_INSTALL_DEFAULTS.hubNamespace,
+        ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
+        agentNamespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
+        ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+        waitMs,
+        progress: (message) => io.stderr(`${message}\n`),
       }),
-    ));
-  const host = await clientFor(options.kubeconfig, options.context);
-  const member = await clientFor(
-    options.memberKubeconfig ?? options.kubeconfig,
-    options.memberContext,
   );
-  try {
-    const result = await installAgent(host, member, {
-      cluster: options.cluster,
-      hubUrl: options.hub,
-      hubNamespace: options.hubNamespace ?? "mca-system",
-      ...(options.hubCaSecret ? { hubCaSecret: options.hubCaSecret } : {}),
-      agentNamespace: options.agentNamespace ?? "mca-agent",
-      ...(options.image ? { image: options.image } : {}),
-      ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
-      ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
-      waitMs,
-      progress: (message) => io.stderr(`${message}\n`),
-    });
-    io.stderr(
-      `Done: ${result.applied.length} objects applied; token ${
-        result.tokenChanged ? "created" : "unchanged"
-      }\n`,
-    );
-  } finally {
-    host.transport.close();
-    member.transport.close();
-  }
+  io.stderr(
+    `Done: ${result.applied.length} objects applied; token ${
+      result.tokenChanged ? "created" : "unchanged"
+    }\n`,
+  );
 }
 
 /** Prints the member manifests (for GitOps); the token is a placeholder, never printed. */
@@ -87,15 +66,14 @@ export async function agentManifestCommand(
   if (!options.hub || !options.cluster) throw new UsageError("--hub and --cluster are required");
   if (!options.hubCaFile) throw new UsageError("--hub-ca-file is required to print the manifests");
   const hubCaPem = await Deno.readTextFile(options.hubCaFile);
-  const manifests = agentManifests({
+  const manifests = await agentManifestsForCa({
     cluster: options.cluster,
     hubUrl: options.hub,
-    namespace: options.agentNamespace ?? "mca-agent",
+    namespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
     hubCaPem,
-    hubCaPin: await computeCaPin(hubCaPem),
   });
   io.stdout(manifests.map((m) => stringify(m, { lineWidth: 0 })).join("---\n"));
 }

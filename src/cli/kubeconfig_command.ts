@@ -1,11 +1,5 @@
 /** `mca kubeconfig`: writes a kubeconfig whose contexts reach member clusters through the hub. */
-import { hubUserOf, memberKubeconfig } from "../members/mod.ts";
-import {
-  createKubeClient,
-  createKubeTransport,
-  loadKubeconfig,
-  resolveClientConfig,
-} from "../kube/mod.ts";
+import { hubKubeconfig } from "../members/mod.ts";
 import { UsageError } from "./run_program.ts";
 
 /** Flags of `mca kubeconfig`. */
@@ -35,41 +29,13 @@ export async function kubeconfigCommand(
       `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
     );
   });
-  const config = await loadKubeconfig({
-    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-  });
-  const contextName = options.context || config["current-context"] || "";
-  const context = config.contexts.find((c) => c.name === contextName);
-  const userName = context?.value.user ?? "";
-  const user = config.users.find((u) => u.name === userName);
-  if (!user) {
-    throw new Error(`Context "${contextName}" has no user to copy into the hub kubeconfig`);
-  }
-  let clusters = options.clusters?.split(",").map((c) => c.trim()).filter(Boolean);
-  if (!clusters) {
-    const client = createKubeClient(createKubeTransport(
-      await resolveClientConfig(config, {
-        ...(options.context ? { context: options.context } : {}),
-      }, Deno.readTextFile),
-    ));
-    try {
-      const list = await client.list<{ metadata: { name: string } }>(
-        "/apis/mca.k8s.io/v1alpha1/clusters",
-      );
-      clusters = list.items.map((item) => item.metadata.name);
-    } finally {
-      client.transport.close();
-    }
-  }
-  if (clusters.length === 0) {
-    throw new Error("No member clusters: register one with the hub, or pass --clusters");
-  }
-  const text = memberKubeconfig({
+  const { text, clusters } = await hubKubeconfig({
     hubUrl: options.hub,
     caPem,
-    clusters,
-    user: hubUserOf(user.value, user.name),
-    ...(options.prefix ? { prefix: options.prefix } : {}),
+    clusters: options.clusters?.split(",").map((c) => c.trim()).filter(Boolean),
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    prefix: options.prefix,
   });
   if (options.output) {
     await Deno.writeTextFile(options.output, text, { mode: 0o600 });

@@ -1,11 +1,11 @@
 /**
  * `mca proxy wait` as the injected sidecar's postStart hook calls it, answered before the
  * command line library and Node's compatibility layer load: the hook runs beside every
- * starting proxy, and loading them cost the hook 0.4–0.9 s on a busy node where a bare Deno
- * process takes 40–80 ms (docs/benchmarks.md). Nothing here may import a `node:` module.
+ * starting proxy, and loading them took it several times as long as a bare Deno process
+ * (docs/benchmarks.md). Nothing here may import a `node:` module.
  */
 import { waitReady } from "../proxy/wait_ready.ts";
-import { parseDuration } from "../common/mod.ts";
+import { parseDuration } from "../common/duration.ts";
 
 /** The flags of `mca proxy wait`. */
 export interface ProxyWaitOptions {

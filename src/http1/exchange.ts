@@ -1,7 +1,7 @@
 /**
- * The parts of a request and its response that the proxy's handlers use. node:http's
- * IncomingMessage and ServerResponse fit them (the hub serves with node:http), and so do the
- * proxy's own HTTP/1.1 server's (src/proxy/http1), which serves the sidecar for less CPU.
+ * The request and response that the sidecar's and the hub's handlers read and write, served by
+ * this folder's server (server_request.ts, server_response.ts). They are the part of node:http's
+ * IncomingMessage and ServerResponse that the handlers use, so node:http's objects fit them too.
  */
 import type { IncomingHttpHeaders } from "node:http";
 

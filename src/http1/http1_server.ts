@@ -1,8 +1,7 @@
 /**
  * The proxy's HTTP/1.1 server on node:tls sockets (TCP_NODELAY), one exchange at a time per
  * connection. node:http's server cost as much CPU per request as the rest of a pass-through
- * proxy together (bench/stacks: 1.31x kubectl proxy on bare node:tls against 0.88x with
- * node:https both sides). A client that closes its connection ends the exchange, so a watch
+ * proxy together (bench/stacks, docs/benchmarks.md). A client that closes its connection ends the exchange, so a watch
  * nobody reads any more stops upstream too.
  */
 import { Buffer } from "node:buffer";

@@ -2,10 +2,9 @@
  * Stopping a socket's reads for backpressure. On Deno (2.9) a node:tls socket is a TLSWrap over a
  * TCP handle, and `pause()` (which ends in the TLSWrap's readStop) leaves the TCP handle reading:
  * the TLSWrap keeps taking bytes from the kernel and holds them decrypted until the socket
- * resumes. Measured: a paused client socket took all of a 128 MiB answer into memory (306 MiB
- * resident) while its peer wrote on unhindered; stopping the TCP handle as well held the peer
- * at 3.9 MiB (the kernel's buffers) and the process at 48 MiB, and every byte arrived after the
- * resume. The same holds for the sockets a node:tls server accepts.
+ * resumes: a paused client socket took a whole large answer into memory while its peer wrote on
+ * unhindered; stopping the TCP handle as well holds the peer at the kernel's buffers, and every
+ * byte arrives after the resume (docs/benchmarks.md). The same holds for the sockets a node:tls server accepts.
  */
 import type { Duplex } from "node:stream";
 

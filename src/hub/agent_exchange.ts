@@ -34,26 +34,31 @@ export async function relayThroughAgent(
   request: AgentRequest,
   onHead: (head: TunnelResponseHead) => void,
 ): Promise<void> {
-  const reader = stream.readable.getReader();
-  const writer = stream.writable.getWriter();
   res.once("close", () => {
-    if (!res.writableFinished) reader.cancel().catch(() => {});
+    if (!res.writableFinished) stream.reset();
   });
-  await writer.write(encodeHead(request));
+  // The head, the body and FIN leave in one write when the body is already here (a GET).
+  await stream.writeChunks([encodeHead(request)]);
   // The body goes up while the answer may already come down (a member can refuse early).
   const sent = (async () => {
-    for await (const chunk of req as AsyncIterable<Uint8Array>) await writer.write(chunk);
-    await writer.close();
+    for await (const chunk of req as AsyncIterable<Uint8Array>) await stream.writeChunks([chunk]);
+    await stream.closeWrite();
   })().catch(() => stream.reset());
-  const { head, rest } = await readHead<TunnelResponseHead>(reader, "response");
+  const { head, rest } = await readHead<TunnelResponseHead>(stream, "response");
   onHead(head);
   res.writeHead(head.status, head.statusText, head.headers);
+  const hasContentLength = head.headers["content-length"] !== undefined;
+  if (hasContentLength && stream.readEnded) {
+    // The whole answer came in one frame (the agent sends small ones so): no relay needed.
+    if (!res.destroyed) res.end(rest.length > 0 ? rest : undefined);
+    return await sent;
+  }
   // Streams (watch, logs -f) get their headers at once; other answers go out with their body.
   if (isStreamingTarget(request.path)) res.flushHeaders();
   await relayStream(
-    Readable.from(bodyChunks(reader, rest), { objectMode: false }),
+    Readable.from(bodyChunks(stream, rest), { objectMode: false }),
     res,
-    head.headers["content-length"] !== undefined,
+    hasContentLength,
   );
   await sent;
 }
@@ -65,15 +70,11 @@ export async function upgradeThroughAgent(
   stream: YamuxStream,
   request: AgentRequest,
 ): Promise<void> {
-  const reader = stream.readable.getReader();
-  const writer = stream.writable.getWriter();
-  await writer.write(encodeHead(request));
-  const { head: answer, rest } = await readHead<TunnelResponseHead>(reader, "response");
+  await stream.writeChunks([encodeHead(request)]);
+  const { head: answer, rest } = await readHead<TunnelResponseHead>(stream, "response");
   const upgraded = answer.status === 101;
-  if (upgraded && head.length > 0) await writer.write(head);
-  if (!upgraded) await writer.close().catch(() => {});
-  reader.releaseLock();
-  writer.releaseLock();
+  if (upgraded && head.length > 0) await stream.writeChunks([head]);
+  if (!upgraded) await stream.closeWrite().catch(() => {});
   const common = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
   // What came after the answer's head belongs to the upgraded connection or the refusal's body.
   answerUpgrade(
@@ -81,6 +82,6 @@ export async function upgradeThroughAgent(
     new Uint8Array(),
     upgraded
       ? { ...common, upgraded, socket: nodeDuplexOf(stream), head: rest }
-      : { ...common, upgraded, body: bodyChunks(stream.readable.getReader(), rest) },
+      : { ...common, upgraded, body: bodyChunks(stream, rest) },
   );
 }

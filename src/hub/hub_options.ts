@@ -1,5 +1,7 @@
 /** Flags of `mca hub` and their resolution (pure). */
-import { parseDuration, parseListenAddress } from "../common/mod.ts";
+// Leaves, not common/mod.ts: main.ts imports this file for every command (see HUB_DEFAULTS).
+import { parseDuration } from "../common/duration.ts";
+import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
 
 /** What the user may pass. */
@@ -17,7 +19,7 @@ export interface HubOptions {
   context?: string;
   /** This replica's name among the hub's replicas (default: $POD_NAME). */
   replicaId?: string;
-  /** Listener for other replicas only (mutual TLS required); default 0.0.0.0:9444. */
+  /** Listener for other replicas only (mutual TLS required). */
   peerListen?: string;
   /** How other replicas reach this one, https://ip:port (default: $POD_IP and the peer port). */
   peerUrl?: string;
@@ -42,12 +44,24 @@ export interface ResolvedHubOptions {
   logFormat: "json" | "text";
 }
 
+/** The flags' defaults, also declared to commander by main.ts (so `--help` shows them). */
+export const HUB_DEFAULTS = {
+  listen: "0.0.0.0:9443",
+  /** When $POD_NAMESPACE is not set. */
+  namespace: "mca-system",
+  caSecret: "mca-hub-ca",
+  certValidity: "365d",
+  peerListen: "0.0.0.0:9444",
+  logLevel: "info",
+  logFormat: "json",
+} as const satisfies HubOptions;
+
 /** Resolves flags; the certificate names default to the in-cluster Service's. */
 export function resolveHubOptions(
   options: HubOptions,
   env: (name: string) => string | undefined = () => undefined,
 ): ResolvedHubOptions {
-  const namespace = options.namespace ?? env("POD_NAMESPACE") ?? "mca-system";
+  const namespace = options.namespace ?? env("POD_NAMESPACE") ?? HUB_DEFAULTS.namespace;
   const list = (text: string | undefined) =>
     (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const dnsNames = options.dnsNames !== undefined ? list(options.dnsNames) : [
@@ -56,10 +70,13 @@ export function resolveHubOptions(
     `mca-hub.${namespace}.svc`,
     `mca-hub.${namespace}.svc.cluster.local`,
   ];
-  const listen = parseListenAddress(options.listen ?? "0.0.0.0:9443", "--listen");
+  const listen = parseListenAddress(options.listen ?? HUB_DEFAULTS.listen, "--listen");
   const replicaId = options.replicaId ?? env("POD_NAME");
   const podIp = env("POD_IP");
-  const peerListen = parseListenAddress(options.peerListen ?? "0.0.0.0:9444", "--peer-listen");
+  const peerListen = parseListenAddress(
+    options.peerListen ?? HUB_DEFAULTS.peerListen,
+    "--peer-listen",
+  );
   const peerUrl = options.peerUrl ??
     (podIp
       ? `https://${podIp.includes(":") ? `[${podIp}]` : podIp}:${peerListen.port}`
@@ -76,14 +93,17 @@ export function resolveHubOptions(
   return {
     listen,
     namespace,
-    caSecret: options.caSecret ?? "mca-hub-ca",
+    caSecret: options.caSecret ?? HUB_DEFAULTS.caSecret,
     dnsNames,
     ipAddresses,
-    certValidityMs: parseDuration(options.certValidity ?? "365d", "--cert-validity"),
+    certValidityMs: parseDuration(
+      options.certValidity ?? HUB_DEFAULTS.certValidity,
+      "--cert-validity",
+    ),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
-    logLevel: options.logLevel ?? "info",
-    logFormat: options.logFormat ?? "json",
+    logLevel: options.logLevel ?? HUB_DEFAULTS.logLevel,
+    logFormat: options.logFormat ?? HUB_DEFAULTS.logFormat,
   };
 }

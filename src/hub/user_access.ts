@@ -130,8 +130,8 @@ export class UserAccess {
   }
 }
 
-// Runs on every request: node's synchronous hash takes ~2 µs where crypto.subtle.digest took
-// ~50 µs (an async op) and was the hub's largest cost for a small GET in a CPU profile.
+// Runs on every request: node's synchronous hash costs a fraction of crypto.subtle.digest (an
+// async op), which was the hub's largest cost for a small GET in a CPU profile (docs/benchmarks.md).
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }

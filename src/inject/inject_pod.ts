@@ -1,6 +1,10 @@
 /** Injecting the sidecar into one pod or pod template (pure, idempotent). */
 import { MCA_VERSION } from "../version.ts";
-import { type InjectOptions, resolveSidecarSettings } from "./inject_settings.ts";
+import {
+  type InjectOptions,
+  InvalidSettingsError,
+  resolveSidecarSettings,
+} from "./inject_settings.ts";
 import type { Container, EnvVar, PodTemplate, Volume, VolumeMount } from "./kube_types.ts";
 import {
   ALLOW_NO_AUTOMOUNT_ANNOTATION,
@@ -75,11 +79,13 @@ export function injectPodTemplate(
   try {
     settings = resolveSidecarSettings(options, template.metadata?.annotations ?? {});
   } catch (error) {
+    // Only a bad flag or annotation skips the pod; anything else is a fault, not a decision.
+    if (!(error instanceof InvalidSettingsError)) throw error;
     return {
       injected: false,
       template,
       reason: "invalid-settings",
-      message: (error as Error).message,
+      message: error.message,
     };
   }
   const spec = template.spec;

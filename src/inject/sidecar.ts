@@ -56,7 +56,7 @@ export function sidecarContainer(settings: SidecarSettings): Container {
     restartPolicy: "Always",
     ports: [{ name: "mca-health", containerPort: HEALTH_PORT, protocol: "TCP" }],
     env: [
-      // A small young generation keeps the proxy's memory flat under load (bench: ~600 → ~200 MiB peak).
+      // A small young generation keeps the proxy's memory flat under load (docs/benchmarks.md).
       { name: "DENO_V8_FLAGS", value: SIDECAR_V8_FLAGS },
       {
         name: "MCA_POD_NAME",

@@ -1,5 +1,7 @@
 /** The objects `mca agent install` puts in a member cluster (pure). */
+import { computeCaPin } from "../pki/mod.ts";
 import { MCA_VERSION } from "../version.ts";
+import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
 
 /** What the manifests depend on. */
 export interface AgentManifestOptions {
@@ -89,7 +91,7 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       kind: "Deployment",
       metadata: { name: AGENT_NAME, namespace: ns, labels },
       spec: {
-        replicas: options.replicas ?? 2,
+        replicas: options.replicas ?? Number(AGENT_INSTALL_DEFAULTS.replicas),
         selector: { matchLabels: { "app.kubernetes.io/name": AGENT_NAME } },
         template: {
           metadata: { labels },
@@ -129,4 +131,11 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       },
     },
   ];
+}
+
+/** The member's manifests for a hub CA certificate, pinned by its key (for GitOps). */
+export async function agentManifestsForCa(
+  options: Omit<AgentManifestOptions, "hubCaPin">,
+): Promise<Record<string, unknown>[]> {
+  return agentManifests({ ...options, hubCaPin: await computeCaPin(options.hubCaPem) });
 }

@@ -15,6 +15,7 @@ import {
   TOKEN_HASH_KEY,
 } from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
+import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
 
 /** Inputs of an install. */
 export interface InstallAgentOptions {
@@ -52,19 +53,30 @@ export async function installAgent(
 ): Promise<InstallResult> {
   // The hub CA first: without it nothing is registered or applied.
   const hubCaPem = await readHubCa(host, options);
-  options.progress(`Registering cluster "${options.cluster}" on the host`);
   await registerCluster(host, options);
   const hubCaPin = await computeCaPin(hubCaPem);
   const { token, changed } = await settleToken(host, member, options);
-  const applied = await applyAgent(member, options, { token, hubCaPem, hubCaPin });
-  if (!options.agentClusterRole) await removeActingAsItself(member, options);
+  const manifests = agentManifests({
+    cluster: options.cluster,
+    hubUrl: options.hubUrl,
+    namespace: options.agentNamespace,
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.replicas ? { replicas: options.replicas } : {}),
+    ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
+    token,
+    hubCaPem,
+    hubCaPin,
+  });
+  const applied = await applyToMember(member, manifests, options.progress);
+  // Back to impersonation: the agent must not keep the rights of an earlier opt-in.
+  if (!options.agentClusterRole) await removeActingAsItself(member, options.progress);
   if (options.waitMs > 0) await waitConnected(host, options);
   return { tokenChanged: changed, applied };
 }
 
 /** The hub's CA certificate, from its Secret on the host. */
 async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promise<string> {
-  const caSecretName = options.hubCaSecret ?? "mca-hub-ca";
+  const caSecretName = options.hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
   const caSecret = await host.get<{ data?: Record<string, string> }>(
     `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
   ).catch((error) => {
@@ -81,14 +93,16 @@ async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promis
   return hubCaPem;
 }
 
-/** The Cluster object on the host, naming how its requests run. */
+/** The Cluster object on the host, with the identity its requests run as. */
 async function registerCluster(host: KubeClient, options: InstallAgentOptions): Promise<void> {
+  const { cluster } = options;
+  options.progress(`Registering cluster "${cluster}" on the host`);
   await host.patch(
-    `/apis/mca.k8s.io/v1alpha1/clusters/${options.cluster}`,
+    `/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`,
     {
       apiVersion: "mca.k8s.io/v1alpha1",
       kind: "Cluster",
-      metadata: { name: options.cluster },
+      metadata: { name: cluster },
       spec: { identity: options.agentClusterRole ? "AgentServiceAccount" : "Impersonate" },
     },
     "apply",
@@ -103,7 +117,7 @@ async function registerCluster(host: KubeClient, options: InstallAgentOptions): 
   });
 }
 
-/** Keeps the token the member already has if the host still accepts it, else registers a new one. */
+/** Keeps the token the member already has if the host still accepts it; else registers a new one. */
 async function settleToken(
   host: KubeClient,
   member: KubeClient,
@@ -115,10 +129,8 @@ async function settleToken(
   ).catch(() => undefined);
   const existingToken = existing?.data?.token ? atob(existing.data.token) : undefined;
   const registered = await registeredTokenHash(host, options.hubNamespace, cluster);
-  if (existingToken !== undefined && registered !== undefined) {
-    if ((await hashToken(existingToken)) === registered) {
-      return { token: existingToken, changed: false };
-    }
+  if (existingToken !== undefined && (await hashToken(existingToken)) === registered) {
+    return { token: existingToken, changed: false };
   }
   const token = newAgentToken();
   options.progress(
@@ -142,26 +154,17 @@ async function settleToken(
   return { token, changed: true };
 }
 
-/** Applies the agent's manifests to the member; returns what was applied. */
-async function applyAgent(
+/** Server-side applies the manifests in order; their kind/name as applied. */
+async function applyToMember(
   member: KubeClient,
-  options: InstallAgentOptions,
-  secrets: { token: string; hubCaPem: string; hubCaPin: string },
+  manifests: Record<string, unknown>[],
+  progress: (message: string) => void,
 ): Promise<string[]> {
   const applied: string[] = [];
-  const manifests = agentManifests({
-    cluster: options.cluster,
-    hubUrl: options.hubUrl,
-    namespace: options.agentNamespace,
-    ...(options.image ? { image: options.image } : {}),
-    ...(options.replicas ? { replicas: options.replicas } : {}),
-    ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
-    ...secrets,
-  });
   for (const manifest of manifests) {
     const typed = manifest as unknown as ManifestHead;
     const { kind, metadata } = typed;
-    options.progress(
+    progress(
       `Applying ${kind} ${
         metadata.namespace ? `${metadata.namespace}/` : ""
       }${metadata.name} to the member`,
@@ -177,10 +180,9 @@ async function applyAgent(
   return applied;
 }
 
-/** Back to impersonation: the agent must not keep the rights of an earlier opt-in. */
 async function removeActingAsItself(
   member: KubeClient,
-  options: InstallAgentOptions,
+  progress: (message: string) => void,
 ): Promise<void> {
   const binding =
     `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${AGENT_NAME}-acts-as-itself`;
@@ -188,10 +190,10 @@ async function removeActingAsItself(
     if (error instanceof KubeApiError && error.code === 404) return false;
     throw error;
   });
-  if (removed) options.progress(`Removed ClusterRoleBinding ${AGENT_NAME}-acts-as-itself`);
+  if (removed) progress(`Removed ClusterRoleBinding ${AGENT_NAME}-acts-as-itself`);
 }
 
-/** Waits until the hub reports the cluster connected (the Cluster's Connected condition). */
+/** Waits until the hub reports the cluster's Connected condition. */
 async function waitConnected(host: KubeClient, options: InstallAgentOptions): Promise<void> {
   const { cluster } = options;
   options.progress(

@@ -7,4 +7,7 @@
 export * from "./agent_tokens.ts";
 export * from "./agent_manifests.ts";
 export * from "./install_agent.ts";
+export * from "./agent_install_options.ts";
 export * from "./member_kubeconfig.ts";
+export * from "./cluster_clients.ts";
+export * from "./hub_kubeconfig.ts";

@@ -1,7 +1,7 @@
 /**
  * DER encoding (ITU-T X.690) of the few ASN.1 types an X.509 certificate is made of. Written
- * here rather than taken from @peculiar/x509, whose module graph costs the sidecar ~10 MiB of
- * resident memory to issue two certificates.
+ * here rather than taken from @peculiar/x509, whose module graph made the sidecar's resident
+ * memory grow by several MiB to issue two certificates (docs/benchmarks.md).
  */
 import { concatBytes } from "../bytes.ts";
 

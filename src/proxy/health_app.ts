@@ -1,7 +1,7 @@
 /**
  * The proxy's health listener (on the pod IP, for the kubelet's probes): /healthz, /readyz,
  * /metrics. A plain fetch handler: three GET routes do not need a router, and the sidecar runs
- * in every pod, so it loads no HTTP framework (Hono cost ~4 MiB of resident memory).
+ * in every pod, so it loads no HTTP framework (Hono's resident memory, docs/benchmarks.md).
  */
 import type { MetricsRegistry } from "../metrics/mod.ts";
 

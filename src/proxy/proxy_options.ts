@@ -1,5 +1,6 @@
 /** Flags of `mca proxy` and their resolution (pure). */
-import { parseListenAddress } from "../common/mod.ts";
+// The leaf, not common/mod.ts: main.ts imports this file for every command (see PROXY_DEFAULTS).
+import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
 
 /** What the user may pass. */
@@ -35,8 +36,18 @@ export interface ResolvedProxyOptions {
   logFormat: "json" | "text";
 }
 
-/** The default limit on request bodies the proxy reads: the API server's own default (3 MiB). */
-export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** The flags' defaults, also declared to commander by main.ts (so `--help` shows them). */
+export const PROXY_DEFAULTS = {
+  listen: "127.0.0.1:6443",
+  /** In a pod only: in workstation mode (--contexts) there is no health listener. */
+  healthListen: "0.0.0.0:16443",
+  serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
+  /** The largest body read for routing: the API server's own default limit (3 MiB). */
+  maxBodyBytes: String(3 * 1024 * 1024),
+  logLevel: "info",
+  /** In a pod; text in workstation mode. */
+  logFormat: "json",
+} as const satisfies ProxyOptions;
 
 /** Resolves flags; throws a message naming the flag. */
 export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions {
@@ -47,20 +58,20 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
   if (options.writeKubeconfig && !contexts) {
     throw new Error("--write-kubeconfig needs --contexts (workstation mode)");
   }
-  const maxBodyBytes = Number(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const maxBodyBytes = Number(options.maxBodyBytes ?? PROXY_DEFAULTS.maxBodyBytes);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new Error(
       `Invalid --max-body-bytes "${options.maxBodyBytes}": a positive number of bytes`,
     );
   }
-  const health = options.healthListen ?? (contexts ? "" : "0.0.0.0:16443");
+  const health = options.healthListen ?? (contexts ? "" : PROXY_DEFAULTS.healthListen);
   return {
-    listen: parseListenAddress(options.listen ?? "127.0.0.1:6443", "--listen"),
+    listen: parseListenAddress(options.listen ?? PROXY_DEFAULTS.listen, "--listen"),
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
     ...(options.config ? { configPath: options.config } : {}),
     ...(options.appCredentialsDir ? { appCredentialsDir: options.appCredentialsDir } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-    serviceAccountDir: options.serviceAccountDir ?? "/var/run/secrets/kubernetes.io/serviceaccount",
+    serviceAccountDir: options.serviceAccountDir ?? PROXY_DEFAULTS.serviceAccountDir,
     ...(contexts
       ? {
         workstation: {
@@ -71,7 +82,7 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
       }
       : {}),
     maxBodyBytes,
-    logLevel: options.logLevel ?? "info",
-    logFormat: options.logFormat ?? (contexts ? "text" : "json"),
+    logLevel: options.logLevel ?? PROXY_DEFAULTS.logLevel,
+    logFormat: options.logFormat ?? (contexts ? "text" : PROXY_DEFAULTS.logFormat),
   };
 }

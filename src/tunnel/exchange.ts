@@ -28,6 +28,11 @@ export interface TunnelResponseHead {
 // Heads are small; a peer announcing more is broken or hostile.
 const MAX_HEAD_BYTES = 1024 * 1024;
 
+/** What heads and bodies are read from: a YamuxStream, or a web stream's reader. */
+export interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+}
+
 /** A head as it goes on the stream: 4-byte big-endian length, then UTF-8 JSON. */
 export function encodeHead(head: TunnelRequestHead | TunnelResponseHead): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(head));
@@ -45,7 +50,7 @@ export interface ReadHead<T> {
 
 /** Reads one head; fails if the stream ends first or the head is malformed. */
 export async function readHead<T extends TunnelRequestHead | TunnelResponseHead>(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   kind: "request" | "response",
 ): Promise<ReadHead<T>> {
   let buffered: Uint8Array = new Uint8Array(0);
@@ -89,7 +94,7 @@ function parseHead(bytes: Uint8Array, kind: "request" | "response") {
 
 /** The bytes after a head: what readHead left over, then the rest of the stream. */
 export async function* bodyChunks(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   rest: Uint8Array,
 ): AsyncGenerator<Uint8Array> {
   if (rest.length > 0) yield rest;

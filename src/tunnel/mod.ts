@@ -8,6 +8,7 @@ export * from "./connect_contract.ts";
 export { coalescedChunks } from "./coalesced_chunks.ts";
 export {
   bodyChunks,
+  type ChunkReader,
   encodeHead,
   type ReadHead,
   readHead,

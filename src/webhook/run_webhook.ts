@@ -2,6 +2,7 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import type { Hono } from "hono";
 import {
   createKubeClient,
   createKubeTransport,
@@ -10,8 +11,14 @@ import {
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createMetricsRegistry } from "../metrics/mod.ts";
-import { DAY_MS, issueCertificate, startCertificateRenewal } from "../pki/mod.ts";
-import { ensureSharedCa, type SharedCa } from "../common/mod.ts";
+import {
+  type CertificateRenewal,
+  DAY_MS,
+  issueCertificate,
+  type IssuedCertificate,
+  startCertificateRenewal,
+} from "../pki/mod.ts";
+import { type CaSecretSpec, ensureSharedCa, type SharedCa } from "../common/mod.ts";
 import { keepWebhookConfiguration, syncWebhookConfiguration } from "./configuration_sync.ts";
 import { createWebhookApp } from "./webhook_app.ts";
 import { webhookConfiguration } from "./webhook_configuration.ts";
@@ -34,34 +41,17 @@ export async function runWebhook(
     createLogger({ level: options.logLevel, format: options.logFormat });
   const client = deps.client ??
     createKubeClient(createKubeTransport(await loadClientConfigOrInCluster(options), { logger }));
-  const caSpec = {
-    namespace: options.namespace,
-    name: options.caSecret,
-    commonName: "mca-webhook-ca",
-    validityDays: options.caValidityMs / DAY_MS,
-  };
-  let shared: SharedCa = await ensureSharedCa(client, caSpec);
-  let serving = await issueServing(shared, options);
-  let caChanged = false;
+  const certificates = await firstCertificates(client, options);
   let ready = false;
   const metrics = createMetricsRegistry();
   const app = createWebhookApp({ inject: options.inject, logger, metrics, isReady: () => ready });
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    createServer: https.createServer,
-    serverOptions: { cert: serving.certificatePem, key: serving.privateKeyPem },
-  }) as https.Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.listen.port, options.listen.hostname, () => resolve());
-  });
+  const server = await listenTls(app, certificates.serving, options.listen);
   const port = (server.address() as AddressInfo).port;
   logger.info("webhook listening", {
     address: `${options.listen.hostname}:${port}`,
     namespace: options.namespace,
   });
-
-  const desired = (caBundlePem = shared.bundlePem) =>
+  const desired = (caBundlePem = certificates.shared.bundlePem) =>
     webhookConfiguration({
       name: options.configurationName,
       namespace: options.namespace,
@@ -75,35 +65,10 @@ export async function runWebhook(
     signal: stopping.signal,
     onSynced: () => ready = true,
   });
-
-  // Renew before expiry. Each check re-reads the shared CA (another replica may have rotated
-  // it): a new CA is published in the bundle first, then served from.
-  const renewal = startCertificateRenewal({
-    validityMs: options.certValidityMs,
-    notAfter: serving.certificate.notAfter,
-    mustRenew: async () => {
-      const next = await ensureSharedCa(client, caSpec);
-      if (
-        next.ca.certificatePem === shared.ca.certificatePem && next.bundlePem === shared.bundlePem
-      ) return false;
-      await syncWebhookConfiguration(client, desired(next.bundlePem));
-      shared = next;
-      caChanged = true;
-      return true;
-    },
-    renew: async () => {
-      serving = await issueServing(shared, options);
-      server.setSecureContext({ cert: serving.certificatePem, key: serving.privateKeyPem });
-      const fields = { caChanged };
-      caChanged = false;
-      return { notAfter: serving.certificate.notAfter, fields };
-    },
-    logger,
-  });
-
+  const renewal = renewServing({ client, server, certificates, desired, options, logger });
   return {
     port,
-    bundlePem: () => shared.bundlePem,
+    bundlePem: () => certificates.shared.bundlePem,
     async stop() {
       stopping.abort();
       await renewal.stop();
@@ -115,7 +80,89 @@ export async function runWebhook(
   };
 }
 
-async function issueServing(shared: SharedCa, options: ResolvedWebhookOptions) {
+/** The shared CA and the certificate served from it, as they change. */
+interface WebhookCertificates {
+  caSpec: CaSecretSpec;
+  shared: SharedCa;
+  serving: IssuedCertificate;
+  /** Set when the CA changed since the serving certificate was last issued. */
+  caChanged: boolean;
+}
+
+async function firstCertificates(
+  client: KubeClient,
+  options: ResolvedWebhookOptions,
+): Promise<WebhookCertificates> {
+  const caSpec = {
+    namespace: options.namespace,
+    name: options.caSecret,
+    commonName: "mca-webhook-ca",
+    validityDays: options.caValidityMs / DAY_MS,
+  };
+  const shared = await ensureSharedCa(client, caSpec);
+  return { caSpec, shared, serving: await issueServing(shared, options), caChanged: false };
+}
+
+async function listenTls(
+  app: Hono,
+  serving: IssuedCertificate,
+  listen: ResolvedWebhookOptions["listen"],
+): Promise<https.Server> {
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    createServer: https.createServer,
+    serverOptions: { cert: serving.certificatePem, key: serving.privateKeyPem },
+  }) as https.Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.hostname, () => resolve());
+  });
+  return server;
+}
+
+/**
+ * Renews before expiry. Each check re-reads the shared CA (another replica may have rotated
+ * it): a new CA is published in the bundle first, then served from.
+ */
+function renewServing(context: {
+  client: KubeClient;
+  server: https.Server;
+  certificates: WebhookCertificates;
+  desired: (caBundlePem: string) => Record<string, unknown>;
+  options: ResolvedWebhookOptions;
+  logger: Logger;
+}): CertificateRenewal {
+  const { client, server, certificates, options } = context;
+  return startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: certificates.serving.certificate.notAfter,
+    mustRenew: async () => {
+      const next = await ensureSharedCa(client, certificates.caSpec);
+      const shared = certificates.shared;
+      if (
+        next.ca.certificatePem === shared.ca.certificatePem && next.bundlePem === shared.bundlePem
+      ) return false;
+      await syncWebhookConfiguration(client, context.desired(next.bundlePem));
+      certificates.shared = next;
+      certificates.caChanged = true;
+      return true;
+    },
+    renew: async () => {
+      const serving = await issueServing(certificates.shared, options);
+      certificates.serving = serving;
+      server.setSecureContext({ cert: serving.certificatePem, key: serving.privateKeyPem });
+      const fields = { caChanged: certificates.caChanged };
+      certificates.caChanged = false;
+      return { notAfter: serving.certificate.notAfter, fields };
+    },
+    logger: context.logger,
+  });
+}
+
+async function issueServing(
+  shared: SharedCa,
+  options: ResolvedWebhookOptions,
+): Promise<IssuedCertificate> {
   return await issueCertificate(shared.ca, {
     commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-webhook",
     dnsNames: options.dnsNames,

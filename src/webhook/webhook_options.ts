@@ -1,5 +1,7 @@
 /** Flags of `mca webhook` and their resolution into settings (pure). */
-import { parseDuration, parseListenAddress } from "../common/mod.ts";
+// Leaves, not common/mod.ts: main.ts imports this file for every command (see WEBHOOK_DEFAULTS).
+import { parseDuration } from "../common/duration.ts";
+import { parseListenAddress } from "../common/listen_address.ts";
 import type { InjectOptions } from "../inject/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
 import type { WebhookEndpoint } from "./webhook_configuration.ts";
@@ -44,6 +46,22 @@ export interface ResolvedWebhookOptions {
   logFormat: "json" | "text";
 }
 
+/** The flags' defaults, also declared to commander by main.ts (so `--help` shows them). */
+export const WEBHOOK_DEFAULTS = {
+  listen: "0.0.0.0:8443",
+  /** When $POD_NAMESPACE is not set. */
+  namespace: "mca-system",
+  serviceName: "mca-webhook",
+  servicePort: "443",
+  configurationName: "mca",
+  caSecret: "mca-webhook-ca",
+  failurePolicy: "Fail",
+  certValidity: "30d",
+  caValidity: "3650d",
+  logLevel: "info",
+  logFormat: "json",
+} as const satisfies WebhookOptions;
+
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** Resolves flags and environment (POD_NAMESPACE) into settings; throws on a bad value. */
@@ -51,63 +69,75 @@ export function resolveWebhookOptions(
   options: WebhookOptions,
   env: (name: string) => string | undefined = () => undefined,
 ): ResolvedWebhookOptions {
-  const namespace = options.namespace ?? env("POD_NAMESPACE") ?? "mca-system";
-  const serviceName = options.serviceName ?? "mca-webhook";
-  const servicePort = Number(options.servicePort ?? 443);
-  if (!Number.isInteger(servicePort) || servicePort < 1 || servicePort > 65535) {
-    throw new Error(`Invalid --service-port "${options.servicePort}": must be a port number`);
-  }
-  const failurePolicy = options.failurePolicy ?? "Fail";
+  const namespace = options.namespace ?? env("POD_NAMESPACE") ?? WEBHOOK_DEFAULTS.namespace;
+  const service = serviceEndpoint(options, namespace);
+  const failurePolicy = options.failurePolicy ?? WEBHOOK_DEFAULTS.failurePolicy;
   if (failurePolicy !== "Fail" && failurePolicy !== "Ignore") {
     throw new Error(`Invalid --failure-policy "${failurePolicy}": use Fail or Ignore`);
   }
-  let endpoint: WebhookEndpoint;
-  let dnsNames: string[];
-  let ipAddresses: string[] = [];
-  if (options.url) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new Error(`Invalid --url "${options.url}": not a URL`);
-    }
-    if (url.protocol !== "https:") {
-      throw new Error(`Invalid --url "${options.url}": the API server calls webhooks over https`);
-    }
-    endpoint = { url: url.origin + url.pathname.replace(/\/+$/, "") };
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    const isIp = IPV4.test(host) || host.includes(":");
-    dnsNames = isIp ? [] : [host];
-    ipAddresses = isIp ? [host] : [];
-  } else {
-    endpoint = { service: { namespace, name: serviceName, port: servicePort } };
-    dnsNames = [
+  const endpoint = options.url ? urlEndpoint(options.url) : service;
+  const { kubeconfig, context } = options;
+  return {
+    listen: parseListenAddress(options.listen ?? WEBHOOK_DEFAULTS.listen, "--listen"),
+    namespace,
+    configurationName: options.configurationName ?? WEBHOOK_DEFAULTS.configurationName,
+    caSecret: options.caSecret ?? WEBHOOK_DEFAULTS.caSecret,
+    ...endpoint,
+    failurePolicy,
+    certValidityMs: parseDuration(
+      options.certValidity ?? WEBHOOK_DEFAULTS.certValidity,
+      "--cert-validity",
+    ),
+    caValidityMs: parseDuration(options.caValidity ?? WEBHOOK_DEFAULTS.caValidity, "--ca-validity"),
+    inject: pickInjectOptions(options),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(context ? { context } : {}),
+    logLevel: options.logLevel ?? WEBHOOK_DEFAULTS.logLevel,
+    logFormat: options.logFormat ?? WEBHOOK_DEFAULTS.logFormat,
+  };
+}
+
+/** Where the API server calls the webhook, and the names its serving certificate covers. */
+type EndpointSettings = Pick<ResolvedWebhookOptions, "endpoint" | "dnsNames" | "ipAddresses">;
+
+/** Development: the API server calls a URL (--url), named by its host. */
+function urlEndpoint(text: string): EndpointSettings {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`Invalid --url "${text}": not a URL`);
+  }
+  if (url.protocol !== "https:") {
+    throw new Error(`Invalid --url "${text}": the API server calls webhooks over https`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const isIp = IPV4.test(host) || host.includes(":");
+  return {
+    endpoint: { url: url.origin + url.pathname.replace(/\/+$/, "") },
+    dnsNames: isIp ? [] : [host],
+    ipAddresses: isIp ? [host] : [],
+  };
+}
+
+/** In a cluster: the API server calls the webhook's Service, by its DNS names. */
+function serviceEndpoint(options: WebhookOptions, namespace: string): EndpointSettings {
+  const serviceName = options.serviceName ?? WEBHOOK_DEFAULTS.serviceName;
+  const servicePort = Number(options.servicePort ?? WEBHOOK_DEFAULTS.servicePort);
+  if (!Number.isInteger(servicePort) || servicePort < 1 || servicePort > 65535) {
+    throw new Error(`Invalid --service-port "${options.servicePort}": must be a port number`);
+  }
+  return {
+    endpoint: { service: { namespace, name: serviceName, port: servicePort } },
+    dnsNames: [
       serviceName,
       `${serviceName}.${namespace}`,
       `${serviceName}.${namespace}.svc`,
       `${serviceName}.${namespace}.svc.cluster.local`,
-    ];
-  }
-  const { kubeconfig, context } = options;
-  return {
-    listen: parseListenAddress(options.listen ?? "0.0.0.0:8443", "--listen"),
-    namespace,
-    configurationName: options.configurationName ?? "mca",
-    caSecret: options.caSecret ?? "mca-webhook-ca",
-    endpoint,
-    dnsNames,
-    ipAddresses,
-    failurePolicy,
-    certValidityMs: parseDuration(options.certValidity ?? "30d", "--cert-validity"),
-    caValidityMs: parseDuration(options.caValidity ?? "3650d", "--ca-validity"),
-    inject: pickInjectOptions(options),
-    ...(kubeconfig ? { kubeconfig } : {}),
-    ...(context ? { context } : {}),
-    logLevel: options.logLevel ?? "info",
-    logFormat: options.logFormat ?? "json",
+    ],
+    ipAddresses: [],
   };
 }
-
 function pickInjectOptions(options: WebhookOptions): InjectOptions {
   const keys = [
     "image",

@@ -65,6 +65,23 @@ export function e2eTest(
   });
 }
 
+/**
+ * A fixture built on first use and shared by the later tests of the file, in a folder of its own
+ * that is removed when the test process exits.
+ */
+export function sharedFixture<T>(
+  prefix: string,
+  build: (env: TestEnv, dir: string) => Promise<T>,
+): (env: TestEnv) => Promise<T> {
+  let fixture: Promise<T> | undefined;
+  return (env) =>
+    fixture ??= (async () => {
+      const dir = await Deno.makeTempDir({ prefix });
+      globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+      return await build(env, dir);
+    })();
+}
+
 /** A namespace name nobody else uses (namespaces never finish deleting here). */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;

@@ -18,6 +18,7 @@ import { waitFor } from "../../src/common/mod.ts";
 import { type HubProcess, startHubProcess } from "./hub_process.ts";
 import { startMca } from "./mca_process.ts";
 import { kubectl, kubectlOk, uniqueName } from "./e2e.ts";
+import { tempDir } from "./temp_dir.ts";
 
 const CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url).pathname;
 
@@ -47,16 +48,25 @@ export interface HubFixture {
   memberFiles(name: string): { tokenFile: string; memberKubeconfig: string };
   /** Starts an `mca agent` process for a registered member (with another token file if given). */
   startAgent(name: string, options?: { tokenFile?: string }): Promise<FixtureAgent>;
+  /** Starts an agent for a registered member and waits until the hub holds it. */
+  connectAgent(name: string): Promise<FixtureAgent>;
   /** Restarts the hub process on the same port(s) (its CA is kept in the Secret). */
   restartHub(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How the hub process runs. */
+export interface HubFixtureOptions {
+  /** Run it as this replica (with a peer listener). */
+  replicaId?: string;
+  hubArgs?: string[];
 }
 
 /** Starts a hub process in its own namespace on the host, optionally as a named replica. */
 export async function startHubFixture(
   env: TestEnv,
   dir: string,
-  options: { replicaId?: string; hubArgs?: string[] } = {},
+  options: HubFixtureOptions = {},
 ): Promise<HubFixture> {
   const host = env.cluster("host");
   await kubectlOk(host, ["apply", "-f", CRD]);
@@ -184,6 +194,13 @@ export async function startHubFixture(
       agents.push(agent);
       return agent;
     },
+    async connectAgent(name) {
+      const agent = await fixture.startAgent(name);
+      await waitFor(async () => (await hub.agents(name)) === 1, {
+        description: "the agent to connect",
+      });
+      return agent;
+    },
     async restartHub() {
       await hub.stop();
       hub = await startHubProcess(host, dir, {
@@ -203,4 +220,47 @@ export async function startHubFixture(
     },
   };
   return fixture;
+}
+
+/** Runs `test` with a hub fixture of its own in a fresh folder; stops its hub and agents after. */
+export async function withHubFixture(
+  env: TestEnv,
+  test: (fixture: HubFixture, dir: string) => Promise<void>,
+  options: HubFixtureOptions = {},
+): Promise<void> {
+  await using dir = await tempDir();
+  const fixture = await startHubFixture(env, dir.path, options);
+  try {
+    await test(fixture, dir.path);
+  } finally {
+    await fixture.stop();
+  }
+}
+
+/**
+ * Lets a ServiceAccount of the host reach a member through the hub: `verbs` on the member's
+ * clusters/proxy (mca.k8s.io), as host RBAC decides.
+ */
+export async function allowClusterProxy(
+  host: TestCluster,
+  member: string,
+  account: { namespace: string; name: string },
+  verbs: string[],
+): Promise<void> {
+  const name = `${account.namespace}-${account.name}-proxy`;
+  await kubectlOk(host, [
+    "create",
+    "clusterrole",
+    name,
+    `--verb=${verbs.join(",")}`,
+    "--resource=clusters.mca.k8s.io/proxy",
+    `--resource-name=${member}`,
+  ]);
+  await kubectlOk(host, [
+    "create",
+    "clusterrolebinding",
+    name,
+    `--clusterrole=${name}`,
+    `--serviceaccount=${account.namespace}:${account.name}`,
+  ]);
 }

@@ -33,6 +33,15 @@ export interface SidecarProxy {
   stop(): Promise<void>;
 }
 
+/** A kubeconfig of a cluster nobody listens for (the port was free a moment ago). */
+export function unreachableKubeconfig(): string {
+  return renderKubeconfig([{
+    name: "down",
+    server: `https://127.0.0.1:${freePort()}`,
+    user: { token: "x" },
+  }]);
+}
+
 /** Starts the proxy with the given config; `dir` holds its files and log. */
 export async function startSidecarProxy(
   env: TestEnv,

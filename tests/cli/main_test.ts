@@ -72,3 +72,35 @@ Deno.test("the mca process exits 2 on a usage error and 0 on version", async () 
   assertEquals(ok.code, 0);
   assertStringIncludes(new TextDecoder().decode(ok.stdout), "mca v");
 });
+
+Deno.test("main.ts loads no Node or npm module, and no Kubernetes client, before it parses the command line", async () => {
+  // The sidecar's postStart hook runs main.ts beside every starting proxy and is answered
+  // before commander loads: what main.ts imports statically is loaded for it too.
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../../main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assertEquals(info.code, 0);
+  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
+    roots: string[];
+    modules: Array<{
+      specifier: string;
+      dependencies?: Array<{ code?: { specifier: string }; isDynamic?: boolean }>;
+    }>;
+  };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dependency.code && !dependency.isDynamic) visit(dependency.code.specifier);
+    }
+  };
+  graph.roots.forEach(visit);
+  const heavy = [...loaded].filter((s) =>
+    s.startsWith("node:") || s.startsWith("npm:") || s.includes("/src/kube/")
+  );
+  assertEquals(heavy, []);
+});

@@ -6,7 +6,7 @@ import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { agentTokenSecretName, newAgentToken } from "../../src/members/mod.ts";
-import { startHubFixture } from "../_utils/hub_fixture.ts";
+import { allowClusterProxy, startHubFixture } from "../_utils/hub_fixture.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -51,20 +51,14 @@ e2eTest(
       for (const name of ["alice", "bob"]) {
         await kubectlOk(host, ["create", "serviceaccount", name, "-n", users]);
       }
-      await kubectlOk(host, [
+      await allowClusterProxy(host, member, { namespace: users, name: "alice" }, [
+        "get",
+        "list",
+        "watch",
         "create",
-        "clusterrole",
-        `${users}-proxy`,
-        "--verb=get,list,watch,create,update,patch,delete",
-        "--resource=clusters.mca.k8s.io/proxy",
-        `--resource-name=${member}`,
-      ]);
-      await kubectlOk(host, [
-        "create",
-        "clusterrolebinding",
-        `${users}-alice`,
-        `--clusterrole=${users}-proxy`,
-        `--serviceaccount=${users}:alice`,
+        "update",
+        "patch",
+        "delete",
       ]);
       // On the member, the impersonated alice may only read ConfigMaps in "shop".
       await kubectlOk(east, ["create", "namespace", "shop"]).catch(() => "");

@@ -24,10 +24,7 @@ async function withReplicas(
       replica: { id: "b" },
     });
     const member = await fixture.registerMember(env.cluster("east"));
-    await fixture.startAgent(member); // dials replica A only
-    await waitFor(async () => (await fixture.hub.agents(member)) === 1, {
-      description: "the agent on replica A",
-    });
+    await fixture.connectAgent(member); // dials replica A only
     assertEquals(await b.agents(member), 0);
     await test({ a: fixture.hub, b, member });
   } finally {

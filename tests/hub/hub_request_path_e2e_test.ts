@@ -4,13 +4,16 @@
  * kube-apiserver refuses (issue 16, items 7 to 10).
  */
 import { assert, assertEquals } from "../_utils/assert.ts";
-import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { e2eTest, kubectlOk, sharedFixture, uniqueName } from "../_utils/e2e.ts";
 import { waitUntilHeldBack } from "../_utils/held_back.ts";
-import { type FixtureAgent, type HubFixture, startHubFixture } from "../_utils/hub_fixture.ts";
+import {
+  allowClusterProxy,
+  type FixtureAgent,
+  type HubFixture,
+  startHubFixture,
+} from "../_utils/hub_fixture.ts";
 import { ESCAPING_TARGETS, MALFORMED_REQUESTS } from "../_utils/malformed_requests.ts";
 import { connectRaw, latin1Bytes, rawExchange, readAnswer } from "../_utils/raw_tls.ts";
-import { waitFor } from "../../src/common/mod.ts";
-import type { TestEnv } from "../../src/testenv/mod.ts";
 
 interface Fixture {
   hub: HubFixture;
@@ -21,63 +24,40 @@ interface Fixture {
   namespace: string;
 }
 
-let fixture: Promise<Fixture> | undefined;
-
 /** One hub, one agent for east, a user allowed to read ConfigMaps of one namespace on east. */
-function hubFixture(env: TestEnv): Promise<Fixture> {
-  return fixture ??= (async () => {
-    const host = env.cluster("host");
-    const east = env.cluster("east");
-    const dir = await Deno.makeTempDir({ prefix: "mca-hub-path-e2e-" });
-    const hub = await startHubFixture(env, dir);
-    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const member = await hub.registerMember(east);
-    const agent = await hub.startAgent(member);
-    await waitFor(async () => (await hub.hub.agents(member)) === 1, {
-      description: "the agent to connect",
-    });
-    const users = uniqueName("users");
-    await kubectlOk(host, ["create", "namespace", users]);
-    await kubectlOk(host, ["create", "serviceaccount", "reader", "-n", users]);
-    await kubectlOk(host, [
-      "create",
-      "clusterrole",
-      `${users}-proxy`,
-      "--verb=get,list",
-      "--resource=clusters.mca.k8s.io/proxy",
-      `--resource-name=${member}`,
-    ]);
-    await kubectlOk(host, [
-      "create",
-      "clusterrolebinding",
-      `${users}-reader`,
-      `--clusterrole=${users}-proxy`,
-      `--serviceaccount=${users}:reader`,
-    ]);
-    const namespace = uniqueName("big");
-    await kubectlOk(east, ["create", "namespace", namespace]);
-    await kubectlOk(east, [
-      "create",
-      "role",
-      "reader",
-      "-n",
-      namespace,
-      "--verb=get,list",
-      "--resource=configmaps",
-    ]);
-    await kubectlOk(east, [
-      "create",
-      "rolebinding",
-      "reader",
-      "-n",
-      namespace,
-      "--role=reader",
-      `--user=system:serviceaccount:${users}:reader`,
-    ]);
-    const token = (await kubectlOk(host, ["create", "token", "reader", "-n", users])).trim();
-    return { hub, member, agent, token, namespace };
-  })();
-}
+const hubFixture = sharedFixture("mca-hub-path-e2e-", async (env, dir): Promise<Fixture> => {
+  const host = env.cluster("host");
+  const east = env.cluster("east");
+  const hub = await startHubFixture(env, dir);
+  const member = await hub.registerMember(east);
+  const agent = await hub.connectAgent(member);
+  const users = uniqueName("users");
+  await kubectlOk(host, ["create", "namespace", users]);
+  await kubectlOk(host, ["create", "serviceaccount", "reader", "-n", users]);
+  await allowClusterProxy(host, member, { namespace: users, name: "reader" }, ["get", "list"]);
+  const namespace = uniqueName("big");
+  await kubectlOk(east, ["create", "namespace", namespace]);
+  await kubectlOk(east, [
+    "create",
+    "role",
+    "reader",
+    "-n",
+    namespace,
+    "--verb=get,list",
+    "--resource=configmaps",
+  ]);
+  await kubectlOk(east, [
+    "create",
+    "rolebinding",
+    "reader",
+    "-n",
+    namespace,
+    "--role=reader",
+    `--user=system:serviceaccount:${users}:reader`,
+  ]);
+  const token = (await kubectlOk(host, ["create", "token", "reader", "-n", users])).trim();
+  return { hub, member, agent, token, namespace };
+});
 
 /** A WebSocket handshake on /connect as an agent sends it, with the given headers. */
 function connectRequest(headers: Record<string, string>): string {

@@ -1,20 +1,17 @@
 /** The tunnel under stress: two agents and failover, a hub restart, a stalled stream, an upgrade. */
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { startHubFixture } from "../_utils/hub_fixture.ts";
+import { withHubFixture } from "../_utils/hub_fixture.ts";
 import { ECHO_STDIN, execEcho } from "../_utils/exec_echo.ts";
 import { apply, oneShotPod, waitForPhase } from "../_utils/pods.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
 import { waitFor } from "../../src/common/mod.ts";
 
 e2eTest(
   "two agents share the traffic, one can die without errors, and a hub restart is survived",
-  async (env) => {
-    const east = env.cluster("east");
-    const host = env.cluster("host");
-    await using dir = await tempDir();
-    const fixture = await startHubFixture(env, dir.path);
-    try {
+  (env) =>
+    withHubFixture(env, async (fixture) => {
+      const east = env.cluster("east");
+      const host = env.cluster("host");
       const member = await fixture.registerMember(east);
       const first = await fixture.startAgent(member);
       const second = await fixture.startAgent(member);
@@ -70,25 +67,17 @@ e2eTest(
         },
       );
       assertEquals(await get(), 200);
-    } finally {
-      await fixture.stop();
-    }
-  },
+    }),
 );
 
 e2eTest(
   "a watch through the tunnel delivers events promptly while another stream is stalled",
-  async (env) => {
-    const east = env.cluster("east");
-    const host = env.cluster("host");
-    await using dir = await tempDir();
-    const fixture = await startHubFixture(env, dir.path);
-    try {
+  (env) =>
+    withHubFixture(env, async (fixture) => {
+      const east = env.cluster("east");
+      const host = env.cluster("host");
       const member = await fixture.registerMember(east);
-      await fixture.startAgent(member);
-      await waitFor(async () => (await fixture.hub.agents(member)) === 1, {
-        description: "the agent to connect",
-      });
+      await fixture.connectAgent(member);
       const ns = uniqueName("stall");
       await kubectlOk(east, ["create", "namespace", ns]);
       // Enough data that an unread answer fills its stream's window (256 KiB) and stops there.
@@ -122,25 +111,17 @@ e2eTest(
       await reader.cancel().catch(() => {});
       await stalled.body?.cancel();
       client.close();
-    } finally {
-      await fixture.stop();
-    }
-  },
+    }),
 );
 
 e2eTest(
   "a WebSocket upgrade (exec, v5.channel.k8s.io) crosses the tunnel to a real pod on the member",
-  async (env) => {
-    const host = env.cluster("host");
-    const west = env.cluster("west");
-    await using dir = await tempDir();
-    const fixture = await startHubFixture(env, dir.path);
-    try {
+  (env) =>
+    withHubFixture(env, async (fixture) => {
+      const host = env.cluster("host");
+      const west = env.cluster("west");
       const member = await fixture.registerMember(west);
-      await fixture.startAgent(member);
-      await waitFor(async () => (await fixture.hub.agents(member)) === 1, {
-        description: "the agent to connect",
-      });
+      await fixture.connectAgent(member);
       const ns = uniqueName("exec");
       await kubectlOk(west, ["create", "namespace", ns]);
       await apply(
@@ -169,9 +150,6 @@ e2eTest(
         [exec.protocol, exec.received, exec.status],
         ["v5.channel.k8s.io", "through the tunnel", "Success"],
       );
-    } finally {
-      await fixture.stop();
-    }
-  },
+    }),
   { nodes: true },
 );

@@ -4,7 +4,7 @@ import https from "node:https";
 import { gunzipSync } from "node:zlib";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { e2eTest, kubectl, kubectlOk, sharedFixture, uniqueName } from "../_utils/e2e.ts";
 import { ECHO_STDIN, execEcho } from "../_utils/exec_echo.ts";
 import { apply, oneShotPod, waitForPhase } from "../_utils/pods.ts";
 import {
@@ -13,11 +13,14 @@ import {
   pythonWithKubernetes,
   runClient,
 } from "../_utils/real_clients.ts";
-import { type SidecarProxy, startSidecarProxy } from "../_utils/sidecar_proxy.ts";
+import {
+  type SidecarProxy,
+  startSidecarProxy,
+  unreachableKubeconfig,
+} from "../_utils/sidecar_proxy.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { freePort, type TestEnv } from "../../src/testenv/mod.ts";
+import type { TestEnv } from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
-import { renderKubeconfig } from "../../src/kube/mod.ts";
 
 interface Fixture {
   proxy: SidecarProxy;
@@ -26,24 +29,11 @@ interface Fixture {
   namespace: string;
 }
 
-let fixture: Promise<Fixture> | undefined;
-
 /** One proxy for the whole file: east by label, west by namespace, "down" unreachable. */
-function proxyFixture(env: TestEnv): Promise<Fixture> {
-  return fixture ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "mca-proxy-e2e-" });
-    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const down = `${dir}/down.kubeconfig`;
-    // A cluster nobody listens for: the port was free a moment ago.
-    await Deno.writeTextFile(
-      down,
-      renderKubeconfig([{
-        name: "down",
-        server: `https://127.0.0.1:${freePort()}`,
-        user: { token: "x" },
-      }]),
-    );
-    const config = `
+const proxyFixture = sharedFixture("mca-proxy-e2e-", async (env, dir): Promise<Fixture> => {
+  const down = `${dir}/down.kubeconfig`;
+  await Deno.writeTextFile(down, unreachableKubeconfig());
+  const config = `
 clusters:
   east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
   west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
@@ -59,14 +49,13 @@ routes:
   match: {namespaces: ["down-*"]}
   cluster: down
 `;
-    const proxy = await startSidecarProxy(env, dir, config);
-    const namespace = uniqueName("shop");
-    for (const cluster of env.clusters) {
-      await kubectlOk(cluster, ["create", "namespace", namespace]);
-    }
-    return { proxy, dir, namespace };
-  })();
-}
+  const proxy = await startSidecarProxy(env, dir, config);
+  const namespace = uniqueName("shop");
+  for (const cluster of env.clusters) {
+    await kubectlOk(cluster, ["create", "namespace", namespace]);
+  }
+  return { proxy, dir, namespace };
+});
 
 /** Which clusters hold a ConfigMap, asked directly. */
 async function whereIs(env: TestEnv, namespace: string, name: string): Promise<string[]> {

@@ -92,6 +92,44 @@ Deno.test("/mutate refuses an opted-in pod that cannot be injected, naming the r
   );
 });
 
+Deno.test("/mutate answers an unexpected error with HTTP 500 and a plain message, so the API server applies the failurePolicy", async () => {
+  const broken = {
+    get image(): string {
+      throw new TypeError("Cannot read properties of undefined");
+    },
+  };
+  const cases: Array<[string, Parameters<typeof createWebhookApp>[0], unknown]> = [
+    [
+      "while resolving the sidecar's settings",
+      { inject: broken },
+      pod({ "mca.k8s.io/inject": "true" }),
+    ],
+    ["while injecting", {}, pod({ "mca.k8s.io/inject": "true" }, { containers: [null] })],
+  ];
+  for (const [when, deps, object] of cases) {
+    const app = createWebhookApp(deps);
+    const response = await app.request("/mutate", {
+      method: "POST",
+      body: JSON.stringify(review(object)),
+      headers: { "Content-Type": "application/json" },
+    });
+    assertEquals(response.status, 500, when);
+    assertStringIncludes(response.headers.get("Content-Type") ?? "", "text/plain", when);
+    assertEquals(
+      await response.text(),
+      "Internal error: the webhook could not decide this admission",
+      when,
+    );
+  }
+  // An opted-in pod with a bad annotation is still refused, in an AdmissionResponse.
+  const loud = pod({ "mca.k8s.io/inject": "true" });
+  loud.metadata = { ...loud.metadata, annotations: { "mca.k8s.io/log-level": "loud" } };
+  const refused = await post(createWebhookApp(), "/mutate", review(loud));
+  assertEquals(refused.status, 200);
+  assertEquals(refused.body.response.allowed, false);
+  assertStringIncludes(refused.body.response.status.message, 'Invalid mca.k8s.io/log-level "loud"');
+});
+
 Deno.test("/mutate answers v1beta1 reviews in v1beta1 and ignores other operations", async () => {
   const app = createWebhookApp();
   const beta = await post(

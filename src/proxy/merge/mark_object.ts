@@ -6,8 +6,8 @@
  * the objects of their events.
  */
 
-// Module-local on purpose: V8 reads exported bindings through a cell on every use, which cost
-// the byte loops below about 10%. Other modules destructure PUNCTUATION into their own.
+// Module-local on purpose: V8 reads exported bindings through a cell on every use, which slowed
+// the byte loops below measurably (docs/benchmarks.md). Other modules destructure PUNCTUATION into their own.
 const QUOTE = 34, BACKSLASH = 92, OPEN_OBJECT = 123, CLOSE_OBJECT = 125;
 const OPEN_ARRAY = 91, CLOSE_ARRAY = 93, COLON = 58, COMMA = 44;
 /** JSON punctuation, as bytes (destructure it into module-local constants). */

@@ -11,7 +11,7 @@
  */
 import { compareVersions, type VersionVector } from "./merged_version.ts";
 
-/** Entries kept by default: about 2.6 MB with three clusters (measured). */
+/** Entries kept by default (their memory with three clusters: docs/benchmarks.md). */
 export const DEFAULT_POSITIONS = 10_000;
 
 /** A bounded memory of issued versions and their positions, per watched path. */

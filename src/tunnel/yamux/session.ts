@@ -13,6 +13,9 @@ import {
   INITIAL_WINDOW,
 } from "./frame.ts";
 import { type StreamHost, YamuxStream } from "./stream.ts";
+import { setImmediate } from "node:timers";
+import { ByteBuffer } from "./_byte_buffer.ts";
+import { ignore, type Outgoing, takeBatch } from "./_outbox.ts";
 
 /** A byte stream in both directions. */
 export interface Duplex {
@@ -38,6 +41,14 @@ export interface YamuxOptions {
 }
 
 const WINDOW_BUDGET = 16 * 1024 * 1024;
+// Writers wait for the connection once this much is queued; below it a write returns at once,
+// so that what a request produces in one turn (SYN, head, body, FIN) leaves in one write.
+const OUTBOX_HIGH_WATER = 256 * 1024;
+// A stream the peer opened is acknowledged with our first frame on it (spec.md allows the ACK
+// on any frame): a separate ACK cost each tunnelled request a WebSocket message and a TLS
+// record. One still unanswered after this long gets a bare ACK (hashicorp/yamux peers limit how
+// many of their streams may wait for one, and close a session whose stream waits 75 s).
+const ACK_WITHIN_MS = 100;
 
 /** A multiplexed connection. */
 export class YamuxSession implements StreamHost {
@@ -46,7 +57,10 @@ export class YamuxSession implements StreamHost {
   #nextId: number;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #outbox: Outgoing[] = [];
+  #outboxBytes = 0;
   #flushing: Promise<void> | undefined;
+  #unacknowledged = new Set<YamuxStream>();
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #pings = new Map<number, (rtt: number) => void>();
   #nextPing = 1;
   #ended: Error | undefined;
@@ -85,7 +99,11 @@ export class YamuxSession implements StreamHost {
     return this.#ended !== undefined || this.#remoteGoAway;
   }
 
-  /** Opens a stream; the peer learns of it at once (SYN). */
+  /**
+   * Opens a stream; the peer learns of it with the next write of the session (SYN), together
+   * with whatever the caller writes on it in the same turn.
+   */
+  // deno-lint-ignore require-await
   async open(): Promise<YamuxStream> {
     if (this.#ended) throw this.#ended;
     if (this.#remoteGoAway) throw new Error("yamux: the peer is going away");
@@ -93,7 +111,8 @@ export class YamuxSession implements StreamHost {
     this.#nextId += 2;
     const stream = new YamuxStream(id, this, { outbound: true });
     this.#streams.set(id, stream);
-    await stream.announce();
+    // A failed send ends the session, which fails the stream: nobody needs to wait here.
+    stream.announce().catch(() => {});
     return stream;
   }
 
@@ -131,26 +150,37 @@ export class YamuxSession implements StreamHost {
     );
   }
 
-  /** Queues an encoded frame (StreamHost). */
+  /**
+   * Queues an encoded frame (StreamHost); resolves at once while little is queued, else once
+   * the frame is handed to the connection.
+   */
   sendFrame(frame: Uint8Array): Promise<void> {
     if (this.#ended) return Promise.reject(this.#ended);
-    return new Promise((resolve, reject) => {
-      this.#outbox.push({ frame, resolve, reject });
-      // Frames queued in the same turn (a response head and its body, window updates of
-      // several streams) go out as one write: fewer WebSocket messages, TLS records, syscalls.
-      this.#flushing ??= Promise.resolve().then(() => this.#flush());
-    });
+    // Frames queued in the same event-loop turn (a request's SYN, head and FIN; an answer's
+    // head, body and FIN; window updates of several streams) go out as one write after it:
+    // fewer WebSocket messages, TLS records and syscalls.
+    this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.#flush()
+    );
+    this.#outboxBytes += frame.length;
+    if (this.#outboxBytes <= OUTBOX_HIGH_WATER) {
+      this.#outbox.push({ frame, resolve: ignore, reject: ignore });
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.#outbox.push({ frame, resolve, reject }));
   }
 
   async #flush(): Promise<void> {
     while (this.#outbox.length > 0) {
       const batch = takeBatch(this.#outbox);
+      this.#outboxBytes -= batch.bytes.length;
       try {
         await this.#writer.write(batch.bytes);
         for (const item of batch.items) item.resolve();
       } catch (error) {
         const ended = error instanceof Error ? error : new Error(String(error));
         for (const item of [...batch.items, ...this.#outbox.splice(0)]) item.reject(ended);
+        this.#outboxBytes = 0;
         this.#end(ended);
       }
     }
@@ -159,7 +189,22 @@ export class YamuxSession implements StreamHost {
 
   /** Forgets a finished stream (StreamHost). */
   release(streamId: number): void {
+    const stream = this.#streams.get(streamId);
+    if (stream) this.#unacknowledged.delete(stream);
     this.#streams.delete(streamId);
+  }
+
+  /** Acknowledges the peer's streams that have not answered with a frame of their own yet. */
+  #acknowledgeLater(stream: YamuxStream): void {
+    this.#unacknowledged.add(stream);
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      for (const waiting of this.#unacknowledged) {
+        if (!waiting.opened) waiting.announce().catch(() => {});
+      }
+      this.#unacknowledged.clear();
+    }, ACK_WITHIN_MS);
   }
 
   /** Whether the streams' windows, beyond their first one each, stay within the budget (StreamHost). */
@@ -180,7 +225,15 @@ export class YamuxSession implements StreamHost {
           if (buffer.length < HEADER_SIZE + payloadLength) break;
           buffer.skip(HEADER_SIZE);
           const payload = payloadLength > 0 ? buffer.take(payloadLength) : new Uint8Array();
-          await this.#dispatch(header.type, header.flags, header.streamId, header.length, payload);
+          // Synchronous but for a protocol error: a frame costs no promise.
+          const failed = this.#dispatch(
+            header.type,
+            header.flags,
+            header.streamId,
+            header.length,
+            payload,
+          );
+          if (failed) await failed;
         }
         const { value, done } = await reader.read();
         if (done) return;
@@ -191,16 +244,16 @@ export class YamuxSession implements StreamHost {
     }
   }
 
-  async #dispatch(
+  #dispatch(
     type: FrameType,
     flags: number,
     id: number,
     length: number,
     payload: Uint8Array,
-  ): Promise<void> {
+  ): Promise<never> | undefined {
     if (type === FrameType.Ping) {
       if (flags & Flag.SYN) {
-        await this.send(FrameType.Ping, Flag.ACK, 0, length).catch(() => {});
+        this.send(FrameType.Ping, Flag.ACK, 0, length).catch(() => {});
       } else {
         this.#pings.get(length)?.(0);
         this.#pings.delete(length);
@@ -215,12 +268,11 @@ export class YamuxSession implements StreamHost {
     if (flags & Flag.SYN) {
       if (stream || id % 2 === (this.options.client ? 1 : 0) || id === 0) {
         // A SYN for an id that is ours or in use breaks the protocol.
-        await this.send(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError).catch(() => {});
-        throw new Error(`yamux: protocol error: unexpected SYN for stream ${id}`);
+        return this.#protocolError(`yamux: protocol error: unexpected SYN for stream ${id}`);
       }
       stream = new YamuxStream(id, this, { outbound: false });
       this.#streams.set(id, stream);
-      await stream.announce();
+      this.#acknowledgeLater(stream);
       this.options.onStream?.(stream);
     }
     if (!stream) return; // late frames of a stream already gone
@@ -236,106 +288,27 @@ export class YamuxSession implements StreamHost {
     } else if (flags & Flag.FIN) {
       stream.remoteClose();
     }
+    return undefined;
+  }
+
+  /** Tells the peer (GoAway) before the session ends with `message`. */
+  async #protocolError(message: string): Promise<never> {
+    await this.send(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError).catch(() => {});
+    await this.#flushing;
+    throw new Error(message);
   }
 
   #end(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = error ?? new Error("yamux: the session ended");
     clearInterval(this.#keepAlive);
+    clearTimeout(this.#ackTimer);
+    this.#unacknowledged.clear();
     for (const stream of this.#streams.values()) stream.fail(this.#ended);
     this.#streams.clear();
     for (const [id] of this.#pings) this.#pings.delete(id);
     this.conn.readable.cancel().catch(() => {});
     this.#writer.abort(this.#ended).catch(() => {});
     this.#finish(error);
-  }
-}
-
-/** A frame waiting for the connection, and who waits for it. */
-interface Outgoing {
-  frame: Uint8Array;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-// One write carries up to this much; a larger frame goes alone rather than being copied.
-const BATCH_BYTES = 64 * 1024;
-
-/** Takes the next frames that fit one write, at least one, and joins them. */
-function takeBatch(outbox: Outgoing[]): { bytes: Uint8Array; items: Outgoing[] } {
-  let count = 0;
-  let size = 0;
-  while (
-    count < outbox.length && (count === 0 || size + outbox[count]!.frame.length <= BATCH_BYTES)
-  ) {
-    size += outbox[count]!.frame.length;
-    count++;
-  }
-  const items = outbox.splice(0, count);
-  if (items.length === 1) return { bytes: items[0]!.frame, items };
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const item of items) {
-    bytes.set(item.frame, offset);
-    offset += item.frame.length;
-  }
-  return { bytes, items };
-}
-
-/** Bytes received but not yet parsed, without copying every chunk into one buffer. */
-class ByteBuffer {
-  #chunks: Uint8Array[] = [];
-  length = 0;
-
-  push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.length += chunk.length;
-  }
-
-  peek(size: number): Uint8Array {
-    const first = this.#chunks[0]!;
-    if (first.length >= size) return first.subarray(0, size);
-    return this.#copy(size, false);
-  }
-
-  take(size: number): Uint8Array {
-    const first = this.#chunks[0]!;
-    if (first.length >= size) {
-      const part = first.subarray(0, size);
-      this.skip(size);
-      // The payload outlives this buffer: a small slice is copied out, so that it does not keep
-      // a large read chunk alive; a payload that is most of its chunk (a data frame in its own
-      // WebSocket message) is used in place, which spares copying bulk data once more.
-      return part.length * 2 >= first.length ? part : part.slice();
-    }
-    return this.#copy(size, true);
-  }
-
-  skip(size: number): void {
-    this.length -= size;
-    while (size > 0) {
-      const first = this.#chunks[0]!;
-      if (first.length <= size) {
-        this.#chunks.shift();
-        size -= first.length;
-      } else {
-        this.#chunks[0] = first.subarray(size);
-        size = 0;
-      }
-    }
-  }
-
-  #copy(size: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      const part = chunk.subarray(0, Math.min(chunk.length, size - offset));
-      out.set(part, offset);
-      offset += part.length;
-      if (offset === size) break;
-    }
-    if (consume) this.skip(size);
-    return out;
   }
 }

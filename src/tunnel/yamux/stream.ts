@@ -27,10 +27,13 @@ const MAX_FRAME = 64 * 1024;
 const GROW_WITHIN_MS = 50;
 const MAX_WINDOW = 4 * 1024 * 1024;
 
-/** A bidirectional stream; `readable` ends when the peer closes its side, `writable.close()` closes ours. */
+/**
+ * A bidirectional stream; reading ends when the peer closes its side, `closeWrite()` closes ours.
+ * `read()`, `writeChunks()` and `closeWrite()` are the stream itself; `readable` and `writable`
+ * are web streams over them, built when first asked for (a relay of small answers never needs
+ * them, and their promises per chunk were a measurable part of a tunnelled request's CPU).
+ */
 export class YamuxStream {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   #sendWindow = INITIAL_WINDOW;
   #recvWindow = INITIAL_WINDOW;
   #unacknowledged = 0;
@@ -44,6 +47,8 @@ export class YamuxStream {
   #error: Error | undefined;
   #outbound: boolean;
   #opened = false;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
 
   constructor(
     readonly id: number,
@@ -52,15 +57,41 @@ export class YamuxStream {
   ) {
     // An outbound stream announces itself with its first frame (SYN); an inbound one acknowledges (ACK).
     this.#outbound = options.outbound;
-    this.readable = new ReadableStream<Uint8Array>({
-      pull: (controller) => this.#pull(controller),
+  }
+
+  /** The bytes the peer sends, as a web stream; cancelling it resets the stream. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { value, done } = await this.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
       cancel: () => this.reset(),
     }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
+  }
+
+  /** Our side as a web stream: closing it sends FIN, aborting it resets the stream. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.writeChunks([chunk]),
+      close: () => this.closeWrite(),
       abort: () => this.reset(),
     });
+  }
+
+  /** Whether the opening flag (SYN or ACK) went out. */
+  get opened(): boolean {
+    return this.#opened;
+  }
+
+  /** True once the peer finished (FIN) and every byte it sent was read. */
+  get readEnded(): boolean {
+    return this.#remoteClosed && this.#queue.length === 0;
   }
 
   /** How many bytes the peer may send ahead of the reader: what this stream can be made to hold. */
@@ -77,7 +108,10 @@ export class YamuxStream {
   reset(): void {
     if (this.#error) return;
     this.#fail(new Error(`yamux: stream ${this.id} was reset locally`));
-    this.host.send(FrameType.WindowUpdate, Flag.RST, this.id, 0).catch(() => {});
+    if (this.#opened || !this.#outbound) {
+      const flags = this.#takeOpeningFlag() | Flag.RST;
+      this.host.send(FrameType.WindowUpdate, flags, this.id, 0).catch(() => {});
+    }
     this.host.release(this.id);
   }
 
@@ -119,32 +153,26 @@ export class YamuxStream {
     return this.#outbound ? Flag.SYN : Flag.ACK;
   }
 
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  /** The next bytes the peer sent (`done` at its FIN); rejects once the stream failed. */
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     while (true) {
       const chunk = this.#queue.shift();
       if (chunk) {
-        controller.enqueue(chunk);
-        await this.#consumed(chunk.length);
-        return;
+        this.#consumed(chunk.length);
+        return { value: chunk, done: false };
       }
       // After the peer's FIN, what it sent is whole: a later reset (the peer stopped reading
       // us, or the session ended) must not turn that clean end into an error. It did: a hub
       // that saw the agent's RST after its FIN cut an exec's last frames (kubectl: close 1006).
-      if (this.#remoteClosed) {
-        controller.close();
-        return;
-      }
-      if (this.#error) {
-        controller.error(this.#error);
-        return;
-      }
+      if (this.#remoteClosed) return { done: true } as ReadableStreamReadDoneResult<Uint8Array>;
+      if (this.#error) throw this.#error;
       await new Promise<void>((resolve) => this.#wakeReader = resolve);
       this.#wakeReader = undefined;
     }
   }
 
   /** Returns window to the peer once the reader took half of it: a slow reader slows only its own stream. */
-  async #consumed(length: number): Promise<void> {
+  #consumed(length: number): void {
     this.#unacknowledged += length;
     if (this.#unacknowledged < this.#capacity / 2) return;
     let delta = this.#unacknowledged;
@@ -159,16 +187,18 @@ export class YamuxStream {
     this.#lastUpdate = now;
     this.#unacknowledged = 0;
     this.#recvWindow += delta;
-    await this.host.send(FrameType.WindowUpdate, 0, this.id, delta).catch(() => {});
+    const flags = this.#takeOpeningFlag();
+    this.host.send(FrameType.WindowUpdate, flags, this.id, delta).catch(() => {});
   }
 
   /**
    * Writes chunks as data, in as few frames as the window allows, copying each byte once (into
    * its frame): for a relay that gathered many small chunks, where joining them first and then
-   * framing them copied the data twice. Use it only between awaited writes of `writable`,
-   * whose order it would otherwise break.
+   * framing them copied the data twice. With `end`, the last frame carries FIN (a whole answer
+   * in one frame). Use it only between awaited writes of `writable`, whose order it would
+   * otherwise break.
    */
-  async writeChunks(chunks: readonly Uint8Array[]): Promise<void> {
+  async writeChunks(chunks: readonly Uint8Array[], end = false): Promise<void> {
     let left = 0;
     for (const chunk of chunks) left += chunk.length;
     let index = 0;
@@ -183,9 +213,10 @@ export class YamuxStream {
       }
       const size = Math.min(left, this.#sendWindow, MAX_FRAME);
       const frame = new Uint8Array(HEADER_SIZE + size);
+      const last = end && size === left;
       writeHeader(frame, {
         type: FrameType.Data,
-        flags: this.#takeOpeningFlag(),
+        flags: this.#takeOpeningFlag() | (last ? Flag.FIN : 0),
         streamId: this.id,
         length: size,
       });
@@ -202,18 +233,22 @@ export class YamuxStream {
       }
       this.#sendWindow -= size;
       left -= size;
+      if (last) this.#finishWrite();
       await this.host.sendFrame(frame);
     }
+    if (end && !this.#localClosed) await this.closeWrite();
   }
 
-  #write(chunk: Uint8Array): Promise<void> {
-    return this.writeChunks([chunk]);
-  }
-
-  async #closeWrite(): Promise<void> {
+  /** Closes our side (FIN); the peer may still send. */
+  async closeWrite(): Promise<void> {
     if (this.#error) throw this.#error;
-    this.#localClosed = true;
+    if (this.#localClosed) return;
+    this.#finishWrite();
     await this.host.send(FrameType.WindowUpdate, this.#takeOpeningFlag() | Flag.FIN, this.id, 0);
+  }
+
+  #finishWrite(): void {
+    this.#localClosed = true;
     if (this.#remoteClosed) this.host.release(this.id);
   }
 

@@ -4,13 +4,13 @@
  * while it was away). Own control planes: watches must come from etcd (no watch cache) for a
  * compaction to expire them.
  */
-import { assert } from "../_utils/assert.ts";
-import { kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { clientGoBinary } from "../_utils/real_clients.ts";
-import { startTestEnv } from "../../src/testenv/mod.ts";
-import { waitFor } from "../../src/common/mod.ts";
+import { assert } from "../../_utils/assert.ts";
+import { kubectlOk } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startMergedProxy } from "../../_utils/merged_proxy.ts";
+import { clientGoBinary } from "../../_utils/real_clients.ts";
+import { startTestEnv } from "../../../src/testenv/mod.ts";
+import { waitFor } from "../../../src/common/mod.ts";
 
 /** Compacts etcd at its current revision (through etcd's HTTP gateway). */
 async function compactEtcd(etcdUrl: string): Promise<void> {
@@ -34,25 +34,12 @@ Deno.test({
   fn: async () => {
     const env = await startTestEnv({ extraApiServerArgs: ["--watch-cache=false"] });
     await using dir = await tempDir();
-    const proxy = await startSidecarProxy(
-      env,
-      dir.path,
-      `
-clusters:
-  east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
-  west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
-routes:
-- name: configmaps-everywhere
-  match: {resources: [configmaps]}
-  clusters: [home, east, west]
-`,
-    );
-    const ns = uniqueName("informed");
+    const merged = await startMergedProxy(env, dir.path);
+    const { proxy, ns } = merged;
     const host = env.cluster("host");
     const east = env.cluster("east");
     const west = env.cluster("west");
     for (const cluster of [host, east, west]) {
-      await kubectlOk(cluster, ["create", "namespace", ns]);
       // Names are unique across the clusters: an informer keys its cache by namespace/name.
       await kubectlOk(cluster, [
         "create",
@@ -63,12 +50,7 @@ routes:
         "--from-literal=v=1",
       ]);
     }
-    const httpClient = Deno.createHttpClient({ caCerts: [proxy.caPem] });
-    const proxyGet = (path: string) =>
-      fetch(`${proxy.url}${path}`, {
-        headers: { Authorization: `Bearer ${proxy.token}` },
-        client: httpClient,
-      }).then((r) => r.text());
+    const proxyGet = (path: string) => merged.request(path).then((r) => r.text());
     const firstVersion =
       JSON.parse(await proxyGet(`/api/v1/namespaces/${ns}/configmaps`)).metadata.resourceVersion;
     const informer = new Deno.Command(await clientGoBinary(), {
@@ -130,8 +112,7 @@ routes:
       await informer.stdin.close().catch(() => {});
       await informer.status;
       await Promise.all(reading);
-      httpClient.close();
-      await proxy.stop();
+      await merged.stop();
       await env.stop();
     }
   },

@@ -1,7 +1,7 @@
 /** Wire compatibility with github.com/hashicorp/yamux, both ways, over real TCP. */
-import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { yamuxGoBinary } from "../_utils/real_clients.ts";
-import { YamuxSession } from "../../src/tunnel/mod.ts";
+import { assertEquals, assertStringIncludes } from "../../_utils/assert.ts";
+import { yamuxGoBinary } from "../../_utils/real_clients.ts";
+import { YamuxSession } from "../../../src/tunnel/mod.ts";
 
 Deno.test("mca's yamux client talks to a hashicorp/yamux server (50 streams of 200 KiB, ping)", async () => {
   const server = new Deno.Command(await yamuxGoBinary(), {

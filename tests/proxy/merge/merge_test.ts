@@ -1,8 +1,11 @@
-import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { decodeMergedVersion, encodeMergedVersion } from "../../src/proxy/merge/merged_version.ts";
-import { decodeContinue, encodeContinue } from "../../src/proxy/merge/continue_token.ts";
-import { combineAnswers } from "../../src/proxy/merge/merge_objects.ts";
-import { unmergeBody } from "../../src/proxy/merge/unmerge_body.ts";
+import { assertEquals, assertThrows } from "../../_utils/assert.ts";
+import {
+  decodeMergedVersion,
+  encodeMergedVersion,
+} from "../../../src/proxy/merge/merged_version.ts";
+import { decodeContinue, encodeContinue } from "../../../src/proxy/merge/continue_token.ts";
+import { combineAnswers } from "../../../src/proxy/merge/merge_objects.ts";
+import { unmergeBody } from "../../../src/proxy/merge/unmerge_body.ts";
 
 Deno.test("merged versions round-trip, do not depend on order, and refuse damage", () => {
   const a = encodeMergedVersion({ west: "9", east: "12" });

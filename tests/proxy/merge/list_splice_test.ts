@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { joinSplicedLists, ListSplicer, spliceList } from "../../src/proxy/merge/list_splice.ts";
+import { assertEquals, assertThrows } from "../../_utils/assert.ts";
+import { joinSplicedLists, ListSplicer, spliceList } from "../../../src/proxy/merge/list_splice.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 

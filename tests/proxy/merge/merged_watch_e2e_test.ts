@@ -3,20 +3,20 @@
  * requests against host, east and west: resumption, every representation kube-apiserver
  * serves, boolean query spellings, and a cluster that comes back to a degraded watch.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { e2eTest, kubectlOk } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startMergedProxy } from "../_utils/merged_proxy.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../_utils/assert.ts";
+import { e2eTest, kubectlOk } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startMergedProxy } from "../../_utils/merged_proxy.ts";
 import {
   PYTHON_CLIENT,
   pythonWithKubernetes,
   runClient,
   startClient,
-} from "../_utils/real_clients.ts";
-import { freePort, kubectlPath } from "../../src/testenv/mod.ts";
-import { renderKubeconfig } from "../../src/kube/mod.ts";
-import { tcpRelay } from "../_utils/tcp_relay.ts";
-import { REJOIN_INTERVAL_MS } from "../../src/proxy/merge/merged_watch.ts";
+} from "../../_utils/real_clients.ts";
+import { freePort, kubectlPath } from "../../../src/testenv/mod.ts";
+import { renderKubeconfig } from "../../../src/kube/mod.ts";
+import { tcpRelay } from "../../_utils/tcp_relay.ts";
+import { REJOIN_INTERVAL_MS } from "../../../src/proxy/merge/merged_watch.ts";
 
 const configMap = (name: string) => ({ metadata: { name } });
 

@@ -1,5 +1,5 @@
-import { assertEquals } from "../_utils/assert.ts";
-import { mergedAccept } from "../../src/proxy/merge/merged_accept.ts";
+import { assertEquals } from "../../_utils/assert.ts";
+import { mergedAccept } from "../../../src/proxy/merge/merged_accept.ts";
 
 const PROTOBUF = "application/vnd.kubernetes.protobuf";
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";

@@ -1,7 +1,7 @@
-import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { markEvent } from "../../src/proxy/merge/watch_event.ts";
-import { marksFor } from "../../src/proxy/merge/mark_object.ts";
-import { concatBytes } from "../../src/bytes.ts";
+import { assertEquals, assertThrows } from "../../_utils/assert.ts";
+import { markEvent } from "../../../src/proxy/merge/watch_event.ts";
+import { marksFor } from "../../../src/proxy/merge/mark_object.ts";
+import { concatBytes } from "../../../src/bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
-import { assertEquals } from "../_utils/assert.ts";
-import { LineSplitter } from "../../src/proxy/merge/line_splitter.ts";
+import { assertEquals } from "../../_utils/assert.ts";
+import { LineSplitter } from "../../../src/proxy/merge/line_splitter.ts";
 
 const encoder = new TextEncoder();
 

@@ -3,12 +3,12 @@
  * east and west: what informers, metadata informers and watch-list with client-go's
  * consistency detector need from a merged LIST and WATCH.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { e2eTest, kubectl, kubectlOk } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startMergedProxy } from "../_utils/merged_proxy.ts";
-import { clientGoBinary, startClient } from "../_utils/real_clients.ts";
-import { toHex } from "../../src/bytes.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startMergedProxy } from "../../_utils/merged_proxy.ts";
+import { clientGoBinary, startClient } from "../../_utils/real_clients.ts";
+import { toHex } from "../../../src/bytes.ts";
 
 const configMap = (name: string, data: Record<string, string> = {}) => ({
   metadata: { name },

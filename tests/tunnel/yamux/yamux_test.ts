@@ -1,7 +1,7 @@
-import { assert, assertEquals, assertRejects } from "../_utils/assert.ts";
-import type { Duplex } from "../../src/tunnel/yamux/mod.ts";
-import { YamuxSession, type YamuxStream } from "../../src/tunnel/mod.ts";
-import { waitFor } from "../../src/common/mod.ts";
+import { assert, assertEquals, assertRejects } from "../../_utils/assert.ts";
+import type { Duplex } from "../../../src/tunnel/yamux/mod.ts";
+import { YamuxSession, type YamuxStream } from "../../../src/tunnel/mod.ts";
+import { waitFor } from "../../../src/common/mod.ts";
 
 /** Two connected in-memory duplexes; `split` cuts every chunk into pieces of at most that size. */
 function pipePair(split = 0): [Duplex, Duplex] {

@@ -1,8 +1,8 @@
-import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { WatchMerger } from "../../src/proxy/merge/watch_merger.ts";
-import { LineSplitter } from "../../src/proxy/merge/line_splitter.ts";
-import { PositionMemory } from "../../src/proxy/merge/position_memory.ts";
-import { decodeMergedVersion } from "../../src/proxy/merge/merged_version.ts";
+import { assertEquals, assertThrows } from "../../_utils/assert.ts";
+import { WatchMerger } from "../../../src/proxy/merge/watch_merger.ts";
+import { LineSplitter } from "../../../src/proxy/merge/line_splitter.ts";
+import { PositionMemory } from "../../../src/proxy/merge/position_memory.ts";
+import { decodeMergedVersion } from "../../../src/proxy/merge/merged_version.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
-import { assert, assertEquals } from "../_utils/assert.ts";
-import { acceptsGzip, encodeBody } from "../../src/proxy/merge/response_encoding.ts";
+import { assert, assertEquals } from "../../_utils/assert.ts";
+import { acceptsGzip, encodeBody } from "../../../src/proxy/merge/response_encoding.ts";
 
 Deno.test("acceptsGzip reads Accept-Encoding as HTTP does, q=0 refusing", () => {
   assert(acceptsGzip("gzip"));

@@ -1,52 +1,31 @@
 /** Merged reads through `mca proxy` against three real API servers (home = host, east, west). */
 import { KubeConfig, makeInformer, type V1ConfigMap } from "@kubernetes/client-node";
-import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
-import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
-import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
-import { freePort, kubectlPath } from "../../src/testenv/mod.ts";
-import { waitFor } from "../../src/common/mod.ts";
-import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../_utils/assert.ts";
+import { e2eTest, kubectl, kubectlOk, uniqueName } from "../../_utils/e2e.ts";
+import { tempDir } from "../../_utils/temp_dir.ts";
+import { startMergedProxy } from "../../_utils/merged_proxy.ts";
+import { unreachableKubeconfig } from "../../_utils/sidecar_proxy.ts";
+import { kubectlPath } from "../../../src/testenv/mod.ts";
+import { waitFor } from "../../../src/common/mod.ts";
 
 e2eTest(
   "merged LIST, WATCH, Table and informers see every cluster; writes go back to the source",
   async (env) => {
     await using dir = await tempDir();
-    // A cluster nobody listens for: the port was free a moment ago.
-    const down = await dir.write(
-      "down.kubeconfig",
-      renderKubeconfig([{
-        name: "down",
-        server: `https://127.0.0.1:${freePort()}`,
-        user: { token: "x" },
-      }]),
-    );
-    const clusters = ["host", "east", "west"].map((name) => env.cluster(name));
-    const proxy = await startSidecarProxy(
-      env,
-      dir.path,
-      `
-clusters:
-  east: {kubeconfig: ${env.cluster("east").kubeconfigPath}, context: east}
-  west: {kubeconfig: ${env.cluster("west").kubeconfigPath}, context: west}
-  down: {kubeconfig: ${down}, context: down, timeout: 2s}
-routes:
-- name: configmaps-everywhere
-  match: {resources: [configmaps]}
-  clusters: [home, east, west]
-- name: secrets-strict
+    const down = await dir.write("down.kubeconfig", unreachableKubeconfig());
+    const merged = await startMergedProxy(env, dir.path, {
+      clusters: `  down: {kubeconfig: ${down}, context: down, timeout: 2s}`,
+      routes: `- name: secrets-strict
   match: {resources: [secrets]}
   clusters: [east, down]
 - name: services-degraded
   match: {resources: [services]}
   clusters: [east, down]
-  degraded: true
-`,
-    );
+  degraded: true`,
+    });
+    const { proxy, ns, clusters } = merged;
     try {
-      const ns = uniqueName("merged");
       for (const cluster of clusters) {
-        await kubectlOk(cluster, ["create", "namespace", ns]);
         await kubectlOk(cluster, ["create", "configmap", `from-${cluster.name}`, "-n", ns]);
       }
       const home = "home";
@@ -285,7 +264,7 @@ routes:
         bulkClient.close();
       }
     } finally {
-      await proxy.stop();
+      await merged.stop();
     }
   },
 );

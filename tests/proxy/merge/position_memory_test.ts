@@ -1,11 +1,11 @@
-import { assertEquals, assertThrows } from "../_utils/assert.ts";
-import { earliest, PositionMemory } from "../../src/proxy/merge/position_memory.ts";
-import { collectionPath, startPosition } from "../../src/proxy/merge/start_position.ts";
+import { assertEquals, assertThrows } from "../../_utils/assert.ts";
+import { earliest, PositionMemory } from "../../../src/proxy/merge/position_memory.ts";
+import { collectionPath, startPosition } from "../../../src/proxy/merge/start_position.ts";
 import {
   compareVersions,
   encodeMergedVersion,
   laterVersion,
-} from "../../src/proxy/merge/merged_version.ts";
+} from "../../../src/proxy/merge/merged_version.ts";
 
 Deno.test("compareVersions orders decimal revisions and refuses anything else", () => {
   const cases: [string, string, number | undefined][] = [

@@ -1,0 +1,49 @@
+import { assertEquals, assertThrows } from "../_utils/assert.ts";
+import { AGENT_DEFAULTS, reconnectDelayMs, resolveAgentOptions } from "../../src/agent/mod.ts";
+
+const PIN = `sha256:${"ab".repeat(32)}`;
+const required = { hub: "https://hub.example.com:9443", cluster: "east", hubCaPin: PIN };
+
+Deno.test("resolveAgentOptions() fills what is not given from AGENT_DEFAULTS", () => {
+  assertEquals(resolveAgentOptions(required), {
+    hubUrl: new URL("https://hub.example.com:9443"),
+    cluster: "east",
+    tokenFile: AGENT_DEFAULTS.tokenFile,
+    hubCaFile: AGENT_DEFAULTS.hubCaFile,
+    hubCaPin: PIN,
+    healthListen: { hostname: "0.0.0.0", port: 8081 },
+    logLevel: "info",
+    logFormat: "json",
+  });
+  assertEquals(resolveAgentOptions({ ...required, healthListen: "" }).healthListen, undefined);
+});
+
+Deno.test("resolveAgentOptions() names the flag that is missing or wrong", () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ hub: "" }, "--hub is required"],
+    [{ hub: "hub:9443" }, 'Invalid --hub "hub:9443": the hub is reached over https'],
+    [{ hub: "http://hub" }, 'Invalid --hub "http://hub": the hub is reached over https'],
+    [{ hub: "https://" }, 'Invalid --hub "https://": not a URL'],
+    [{ cluster: "" }, "--cluster is required"],
+    [{ cluster: "East_1" }, 'Invalid --cluster "East_1": a DNS label is expected'],
+    [{ hubCaPin: "" }, "--hub-ca-pin is required"],
+    [{ hubCaPin: "sha256:00" }, 'Invalid CA pin "sha256:00"'],
+    [{ healthListen: "nowhere" }, 'Invalid --health-listen "nowhere"'],
+  ];
+  for (const [flags, message] of cases) {
+    assertThrows(() => resolveAgentOptions({ ...required, ...flags }), Error, message);
+  }
+});
+
+Deno.test("reconnectDelayMs() backs off exponentially with full jitter, capped at 30 s", () => {
+  assertEquals([0, 1, 2, 5, 6, 20].map((attempt) => reconnectDelayMs(attempt, () => 1)), [
+    500,
+    1_000,
+    2_000,
+    16_000,
+    30_000,
+    30_000,
+  ]);
+  assertEquals(reconnectDelayMs(3, () => 0), 0);
+  assertEquals(reconnectDelayMs(3, () => 0.5), 2_000);
+});
