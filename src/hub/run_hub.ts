@@ -59,13 +59,13 @@ export async function runHub(
     options,
   );
   const sessions = new AgentSessions();
-  const directory = startDirectory(client, options, sessions, logger);
+  const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
   const followed = { tokens: false };
   const handler = createHubHandler(
     hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
   );
-  const servers = await listenHub(options, handler, serving, shared.bundlePem);
+  const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -80,7 +80,7 @@ export async function runHub(
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
     notAfter: earliest(serving, peerCertificate),
-    renew: () => renewCertificates(certificates, servers, peers, shared.bundlePem),
+    renew: () => renewCertificates(certificates, { servers, peers, caPem: shared.bundlePem }),
     logger,
   });
   const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
@@ -126,9 +126,11 @@ async function closeHub(
 /** With replicas, publishes this one's Lease and finds the others'. */
 function startDirectory(
   client: KubeClient,
-  options: ResolvedHubOptions,
-  sessions: AgentSessions,
-  logger: Logger,
+  { options, sessions, logger }: {
+    options: ResolvedHubOptions;
+    sessions: AgentSessions;
+    logger: Logger;
+  },
 ): ReplicaDirectory | undefined {
   if (!options.replica) return undefined;
   return startReplicaDirectory(client, {
@@ -187,8 +189,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
 async function listenHub(
   options: ResolvedHubOptions,
   handler: HubHandler,
-  serving: IssuedCertificate,
-  caPem: string,
+  { serving, caPem }: { serving: IssuedCertificate; caPem: string },
 ): Promise<HubServers> {
   const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
   const handlers = {
@@ -209,10 +210,9 @@ async function listenHub(
 /** Issues new serving and peer certificates and puts them in use. */
 async function renewCertificates(
   certificates: ReturnType<typeof hubCertificates>,
-  { server, peerServer }: HubServers,
-  peers: PeerUpstreams,
-  caPem: string,
+  { servers, peers, caPem }: { servers: HubServers; peers: PeerUpstreams; caPem: string },
 ): Promise<RenewedCertificate> {
+  const { server, peerServer } = servers;
   const nextServing = await certificates.serving();
   const nextPeer = await certificates.peer();
   const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
