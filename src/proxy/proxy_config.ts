@@ -1,7 +1,8 @@
 /** The routing configuration of `mca proxy` (DESIGN.md §4): parsing with errors that name the field. Pure. */
 import { parse as parseYaml } from "yaml";
-import { parseDuration } from "../common/mod.ts";
-import { parseSelector, type Selector } from "./label_selector.ts";
+import { array, duration, type Fail, object, optionalString, string } from "./_config_fields.ts";
+import { parseRoute } from "./_parse_route.ts";
+import type { Selector } from "./label_selector.ts";
 
 /** How to reach one cluster. */
 export type ClusterSpec =
@@ -64,19 +65,8 @@ export function defaultProxyConfig(): ProxyConfig {
   };
 }
 
-const VERBS = [
-  "get",
-  "list",
-  "watch",
-  "create",
-  "update",
-  "patch",
-  "delete",
-  "deletecollection",
-  "proxy",
-  "connect",
-];
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const TOP_LEVEL_FIELDS = ["apiVersion", "kind", "home", "default", "clusters", "routes"];
 
 /**
  * Parses and checks a YAML configuration. `predefined` clusters (a workstation's contexts) may
@@ -90,6 +80,27 @@ export function parseProxyConfig(
   const fail = (message: string): never => {
     throw new ProxyConfigError(source, message);
   };
+  const root = parseRoot(text, fail);
+  const clusters = parseClusters(root.clusters, { fail, relativeTo: source, predefined });
+  const home = optionalString(root.home, "home", fail) ?? Object.keys(predefined)[0] ?? "home";
+  // A home cluster that is not defined is the in-cluster one: the common sidecar case.
+  clusters[home] ??= { type: "inCluster", timeoutMs: 10_000 };
+  const names = Object.keys(clusters);
+  const known = (name: string, field: string) => {
+    if (!clusters[name]) {
+      fail(`${field} "${name}" is not a defined cluster (clusters: ${names.join(", ")})`);
+    }
+    return name;
+  };
+  const defaultCluster = known(optionalString(root.default, "default", fail) ?? home, "default");
+  const routes = array(root.routes ?? [], "routes", fail).map((value, index) =>
+    parseRoute(value, index, { fail, known })
+  );
+  return { home, default: defaultCluster, clusters, routes };
+}
+
+/** The YAML document's top level, with only known fields. */
+function parseRoot(text: string, fail: Fail): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -97,64 +108,35 @@ export function parseProxyConfig(
     fail(`not valid YAML: ${(error as Error).message.split("\n")[0]}`);
   }
   const root = object(raw ?? {}, "(top level)", fail);
-  const known = ["apiVersion", "kind", "home", "default", "clusters", "routes"];
   for (const key of Object.keys(root)) {
-    if (!known.includes(key)) fail(`unknown field "${key}" (fields: ${known.join(", ")})`);
+    if (!TOP_LEVEL_FIELDS.includes(key)) {
+      fail(`unknown field "${key}" (fields: ${TOP_LEVEL_FIELDS.join(", ")})`);
+    }
   }
-  const clusters: Record<string, ClusterSpec> = { ...predefined };
-  for (const [name, value] of Object.entries(object(root.clusters ?? {}, "clusters", fail))) {
+  return root;
+}
+
+/** The declared clusters, after the predefined ones (a declared one replaces its namesake). */
+function parseClusters(
+  value: unknown,
+  options: { fail: Fail; relativeTo: string; predefined: Record<string, ClusterSpec> },
+): Record<string, ClusterSpec> {
+  const { fail, relativeTo } = options;
+  const clusters: Record<string, ClusterSpec> = { ...options.predefined };
+  for (const [name, spec] of Object.entries(object(value ?? {}, "clusters", fail))) {
     if (!NAME.test(name)) {
       fail(`clusters.${name}: a cluster name must be a DNS label (lowercase letters, digits, "-")`);
     }
-    clusters[name] = clusterSpec(
-      object(value ?? {}, `clusters.${name}`, fail),
-      `clusters.${name}`,
-      { fail, relativeTo: source },
-    );
+    const field = `clusters.${name}`;
+    clusters[name] = clusterSpec(object(spec ?? {}, field, fail), field, { fail, relativeTo });
   }
-  const home = optionalString(root.home, "home", fail) ?? Object.keys(predefined)[0] ?? "home";
-  // A home cluster that is not defined is the in-cluster one: the common sidecar case.
-  clusters[home] ??= { type: "inCluster", timeoutMs: 10_000 };
-  const names = Object.keys(clusters);
-  const known_ = (name: string, field: string) => {
-    if (!clusters[name]) {
-      fail(`${field} "${name}" is not a defined cluster (clusters: ${names.join(", ")})`);
-    }
-    return name;
-  };
-  const defaultCluster = known_(optionalString(root.default, "default", fail) ?? home, "default");
-  const routes = array(root.routes ?? [], "routes", fail).map((value, index) => {
-    const field = `routes[${index}]`;
-    const route = object(value, field, fail);
-    for (const key of Object.keys(route)) {
-      if (!["name", "match", "cluster", "clusters", "degraded"].includes(key)) {
-        fail(`${field}: unknown field "${key}"`);
-      }
-    }
-    const cluster = optionalString(route.cluster, `${field}.cluster`, fail);
-    const set = route.clusters === undefined
-      ? undefined
-      : array(route.clusters, `${field}.clusters`, fail).map((c, i) =>
-        known_(string(c, `${field}.clusters[${i}]`, fail), `${field}.clusters[${i}]`)
-      );
-    if (!cluster && !set) fail(`${field} needs "cluster" (or "clusters" for merged reads)`);
-    return {
-      name: optionalString(route.name, `${field}.name`, fail) ?? `route-${index}`,
-      match: routeMatch(object(route.match ?? {}, `${field}.match`, fail), `${field}.match`, fail),
-      cluster: known_(cluster ?? set![0]!, `${field}.cluster`),
-      ...(set ? { clusters: set } : {}),
-      ...(route.degraded === undefined
-        ? {}
-        : { degraded: bool(route.degraded, `${field}.degraded`, fail) }),
-    };
-  });
-  return { home, default: defaultCluster, clusters, routes };
+  return clusters;
 }
 
 function clusterSpec(
   value: Record<string, unknown>,
   field: string,
-  { fail, relativeTo }: { fail: (m: string) => never; relativeTo: string },
+  { fail, relativeTo }: { fail: Fail; relativeTo: string },
 ): ClusterSpec {
   const timeoutMs = value.timeout === undefined
     ? 10_000
@@ -196,114 +178,4 @@ function besideFile(configPath: string, path: string): string {
   if (path.startsWith("/")) return path;
   const slash = configPath.lastIndexOf("/");
   return slash < 0 ? path : `${configPath.slice(0, slash + 1)}${path}`;
-}
-
-function routeMatch(
-  value: Record<string, unknown>,
-  field: string,
-  fail: (m: string) => never,
-): RouteMatch {
-  const keys = [
-    "namespaces",
-    "resources",
-    "subresources",
-    "verbs",
-    "names",
-    "labels",
-    "annotations",
-    "headers",
-  ];
-  for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) {
-      fail(`${field}: unknown field "${key}" (fields: ${keys.join(", ")})`);
-    }
-  }
-  const list = (key: string) =>
-    value[key] === undefined
-      ? undefined
-      : array(value[key], `${field}.${key}`, fail).map((v, i) =>
-        string(v, `${field}.${key}[${i}]`, fail)
-      );
-  const selector = (key: string) => {
-    if (value[key] === undefined) return undefined;
-    try {
-      return parseSelector(string(value[key], `${field}.${key}`, fail));
-    } catch (error) {
-      return fail(`${field}.${key}: ${(error as Error).message}`);
-    }
-  };
-  const verbs = list("verbs");
-  for (const verb of verbs ?? []) {
-    if (!VERBS.includes(verb)) {
-      fail(`${field}.verbs: unknown verb "${verb}" (verbs: ${VERBS.join(", ")})`);
-    }
-  }
-  const headers = value.headers === undefined ? undefined : Object.fromEntries(
-    Object.entries(object(value.headers, `${field}.headers`, fail)).map((
-      [k, v],
-    ) => [k.toLowerCase(), string(v, `${field}.headers.${k}`, fail)]),
-  );
-  const resources = list("resources")?.map((item) => {
-    const dot = item.indexOf(".");
-    return dot < 0
-      ? { resource: item }
-      : { resource: item.slice(0, dot), group: item.slice(dot + 1) };
-  });
-  const labels = selector("labels");
-  const annotations = selector("annotations");
-  const namespaces = list("namespaces");
-  const subresources = list("subresources");
-  const names = list("names");
-  return {
-    ...(namespaces ? { namespaces } : {}),
-    ...(resources ? { resources } : {}),
-    ...(subresources ? { subresources } : {}),
-    ...(verbs ? { verbs } : {}),
-    ...(names ? { names } : {}),
-    ...(labels ? { labels } : {}),
-    ...(annotations ? { annotations } : {}),
-    ...(headers ? { headers } : {}),
-  };
-}
-
-function object(
-  value: unknown,
-  field: string,
-  fail: (m: string) => never,
-): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    fail(`${field} must be a map`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function array(value: unknown, field: string, fail: (m: string) => never): unknown[] {
-  if (!Array.isArray(value)) fail(`${field} must be a list`);
-  return value as unknown[];
-}
-
-function string(value: unknown, field: string, fail: (m: string) => never): string {
-  if (typeof value !== "string" || value === "") fail(`${field} must be a non-empty string`);
-  return value as string;
-}
-
-function optionalString(
-  value: unknown,
-  field: string,
-  fail: (m: string) => never,
-): string | undefined {
-  return value === undefined || value === null ? undefined : string(value, field, fail);
-}
-
-function duration(value: unknown, field: string, fail: (m: string) => never): number {
-  try {
-    return parseDuration(string(value, field, fail), field);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-}
-
-function bool(value: unknown, field: string, fail: (message: string) => never): boolean {
-  if (typeof value !== "boolean") fail(`${field} must be true or false`);
-  return value as boolean;
 }

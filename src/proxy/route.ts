@@ -37,7 +37,7 @@ const HOME_ONLY: { group: string; resource: string }[] = [
 
 type Tri = "yes" | "no" | "unknown";
 
-/** Decides where a request goes. */
+/** Decides where a request goes: by the body's pin or source, then the routes, then the default. */
 export function decideRoute(config: ProxyConfig, request: RoutableRequest): RouteDecision {
   const { info } = request;
   if (!info.isResourceRequest) {
@@ -48,8 +48,29 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
     };
   }
   const homeOnly = HOME_ONLY.some((h) => h.group === info.apiGroup && h.resource === info.resource);
-  const pin = request.body?.labels[CLUSTER_LABEL];
-  if (pin !== undefined && !homeOnly) {
+  const byBody = homeOnly ? undefined : routeByBody(config, request.body);
+  if (byBody) return byBody;
+  const routed = applyRoutes(config, request, homeOnly);
+  if (routed.type !== "undecided") return routed;
+  return lookUpOrFallBack(config, info, { ...routed, homeOnly });
+}
+
+/** Where a route (or the default) sends a request when no lookup is needed. */
+type Fallback = { cluster: string; reason: string; route?: string };
+
+/** The routes could not decide: where they point, and the routes that need the object's labels. */
+type Undecided = { type: "undecided"; fallback: Fallback | undefined; unknownRoutes: string[] };
+
+/**
+ * A write whose object is pinned by the cluster label goes there (an unknown cluster is refused);
+ * an object read through a merged LIST or WATCH says where it came from, and goes back there.
+ */
+function routeByBody(
+  config: ProxyConfig,
+  body: BodyMetadata | undefined,
+): RouteDecision | undefined {
+  const pin = body?.labels[CLUSTER_LABEL];
+  if (pin !== undefined) {
     if (!config.clusters[pin]) {
       return {
         type: "reject",
@@ -62,23 +83,34 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
     }
     return { type: "cluster", cluster: pin, reason: `pinned by the label ${CLUSTER_LABEL}` };
   }
-  // An object read through a merged LIST or WATCH says where it came from; it goes back there.
-  const source = request.body?.annotations[CLUSTER_LABEL];
-  if (source !== undefined && !homeOnly && config.clusters[source]) {
+  const source = body?.annotations[CLUSTER_LABEL];
+  if (source !== undefined && config.clusters[source]) {
     return {
       type: "cluster",
       cluster: source,
       reason: `the object came from a merged read of "${source}" (annotation ${CLUSTER_LABEL})`,
     };
   }
-  // Home-only requests follow only rules that name their resource explicitly.
+  return undefined;
+}
+
+/**
+ * The first route that matches decides, unless a route before it depends on labels the request
+ * does not carry: then the matching route is only the fallback of a lookup. Home-only requests
+ * follow only rules that name their resource explicitly.
+ */
+function applyRoutes(
+  config: ProxyConfig,
+  request: RoutableRequest,
+  homeOnly: boolean,
+): RouteDecision | Undecided {
+  const { info } = request;
   const routes = homeOnly
     ? config.routes.filter((route) =>
       route.match.resources?.some((r) => r.resource === info.resource)
     )
     : config.routes;
   const unknownRoutes: string[] = [];
-  let fallback: { cluster: string; reason: string; route?: string } | undefined;
   for (const route of routes) {
     const result = matchRoute(route, request);
     if (result === "no") continue;
@@ -86,50 +118,51 @@ export function decideRoute(config: ProxyConfig, request: RoutableRequest): Rout
       unknownRoutes.push(route.name);
       continue;
     }
-    if (
-      unknownRoutes.length === 0 && route.clusters && route.clusters.length > 1 &&
-      (info.verb === "list" || info.verb === "watch")
-    ) {
-      return {
-        type: "merge",
-        clusters: route.clusters,
-        reason: `route "${route.name}" merges reads of ${route.clusters.join(", ")}`,
-        route: route.name,
-        degraded: route.degraded ?? false,
-      };
-    }
-    if (unknownRoutes.length === 0) {
-      return {
-        type: "cluster",
-        cluster: route.cluster,
-        reason: `route "${route.name}"`,
-        route: route.name,
-      };
-    }
-    fallback = { cluster: route.cluster, reason: `route "${route.name}"`, route: route.name };
-    break;
-  }
-  fallback ??= homeOnly
-    ? { cluster: config.home, reason: `${info.resource} stay in the home cluster` }
-    : { cluster: config.default, reason: "no route matched: default" };
-  const clusters = Object.keys(config.clusters);
-  // A named, namespaced object may live in any cluster (a pin label, another pod's writes):
-  // unless a route said where for sure, the candidates are asked. Cluster-scoped objects
-  // (namespaces, CRDs, nodes) exist per cluster and follow the routes and the default.
-  if (!homeOnly && isNamespacedByName(info) && clusters.length > 1) {
-    const reason = unknownRoutes.length > 0
-      ? `the object's labels are not in the request, and routes ${
-        unknownRoutes.map((r) => `"${r}"`).join(", ")
-      } depend on them`
-      : "no route says where this named object lives";
-    const preferred = fallback.cluster;
+    const fallback = { cluster: route.cluster, reason: `route "${route.name}"`, route: route.name };
+    if (unknownRoutes.length > 0) return { type: "undecided", fallback, unknownRoutes };
+    const merged = route.clusters && route.clusters.length > 1 &&
+      (info.verb === "list" || info.verb === "watch");
+    if (!merged) return { type: "cluster", ...fallback };
     return {
-      type: "lookup",
-      candidates: [...clusters.filter((c) => c !== preferred), preferred],
-      reason,
+      type: "merge",
+      clusters: route.clusters!,
+      reason: `route "${route.name}" merges reads of ${route.clusters!.join(", ")}`,
+      route: route.name,
+      degraded: route.degraded ?? false,
     };
   }
-  return { type: "cluster", ...fallback };
+  return { type: "undecided", fallback: undefined, unknownRoutes };
+}
+
+/**
+ * A named, namespaced object may live in any cluster (a pin label, another pod's writes): unless
+ * a route said where for sure, the candidates are asked, the fallback last. Cluster-scoped
+ * objects (namespaces, CRDs, nodes) exist per cluster and follow the routes and the default.
+ */
+function lookUpOrFallBack(
+  config: ProxyConfig,
+  info: RequestInfo,
+  { fallback: routed, unknownRoutes, homeOnly }: Undecided & { homeOnly: boolean },
+): RouteDecision {
+  const fallback = routed ??
+    (homeOnly
+      ? { cluster: config.home, reason: `${info.resource} stay in the home cluster` }
+      : { cluster: config.default, reason: "no route matched: default" });
+  const clusters = Object.keys(config.clusters);
+  if (homeOnly || !isNamespacedByName(info) || clusters.length <= 1) {
+    return { type: "cluster", ...fallback };
+  }
+  const reason = unknownRoutes.length > 0
+    ? `the object's labels are not in the request, and routes ${
+      unknownRoutes.map((r) => `"${r}"`).join(", ")
+    } depend on them`
+    : "no route says where this named object lives";
+  const preferred = fallback.cluster;
+  return {
+    type: "lookup",
+    candidates: [...clusters.filter((c) => c !== preferred), preferred],
+    reason,
+  };
 }
 
 /** Requests that address one namespaced object (or its subresource) by name. */

@@ -127,19 +127,10 @@ export function markObject(
   marks: Marks,
   details = false,
 ): MarkedObject | undefined {
-  const pieces: Uint8Array[] = [];
-  let copiedTo = start;
-  const insert = (at: number, ...parts: Uint8Array[]) => {
-    pieces.push(bytes.subarray(copiedTo, at), ...parts);
-    copiedTo = at;
-  };
-  let depth = 0;
-  let key = OTHER;
-  let inMetadata = false;
-  let metadataHasKeys = false;
-  let metadataHasAnnotations = false;
-  // Where the noted string values start (their opening quote), by key: few live variables in
-  // a loop that runs over every byte.
+  const pieces = new Pieces(bytes, start);
+  let depth = 0, key = OTHER;
+  let inMetadata = false, metadataHasKeys = false, metadataHasAnnotations = false;
+  // Where the noted values start (after their quote), by key: few live variables in the loop.
   const noted = [-1, -1, -1, -1, -1, -1, -1];
   for (let i = start; i < bytes.length; i++) {
     const byte = bytes[i]!;
@@ -149,61 +140,95 @@ export function markObject(
       const after = nextNonSpace(bytes, i + 1);
       if (after >= bytes.length) return undefined;
       if (bytes[after] === COLON) {
-        key = OTHER;
-        if (depth === 1) {
-          if (isKey(bytes, from, i, KEYS.metadata)) key = METADATA;
-          else if (details && isKey(bytes, from, i, KEYS.kind)) key = KIND;
-        } else if (depth === 2 && inMetadata) {
+        if (depth === 1) key = objectKey(bytes, from, i, details);
+        else if (depth === 2 && inMetadata) {
           metadataHasKeys = true;
-          if (isKey(bytes, from, i, KEYS.name)) key = NAME;
-          else if (isKey(bytes, from, i, KEYS.namespace)) key = NAMESPACE;
-          else if (isKey(bytes, from, i, KEYS.annotations)) key = ANNOTATIONS;
-          else if (details && isKey(bytes, from, i, KEYS.resourceVersion)) key = VERSION;
-        }
-      } else if (key !== OTHER) {
-        // A string value: note where it is when its key is one of ours.
-        if ((depth === 2 && inMetadata && key !== ANNOTATIONS) || (depth === 1 && key === KIND)) {
-          noted[key] = from;
-        }
+          key = metadataKey(bytes, from, i, details);
+        } else key = OTHER;
+      } else if (
+        key !== OTHER &&
+        (depth === 2 ? inMetadata && key !== ANNOTATIONS : depth === 1 && key === KIND)
+      ) {
+        // A string value whose key is one of ours: note where it is.
+        noted[key] = from;
       }
-      continue;
-    }
-    if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth++;
-      if (depth === 2 && byte === OPEN_OBJECT && key === METADATA) {
-        inMetadata = true;
-      } else if (depth === 3 && byte === OPEN_OBJECT && key === ANNOTATIONS && inMetadata) {
+      if (depth === 2 && byte === OPEN_OBJECT && key === METADATA) inMetadata = true;
+      else if (depth === 3 && byte === OPEN_OBJECT && key === ANNOTATIONS && inMetadata) {
         const next = nextNonSpace(bytes, i + 1);
         if (next >= bytes.length) return undefined;
         metadataHasAnnotations = true;
-        insert(i + 1, marks.entry, ...(bytes[next] === CLOSE_OBJECT ? [] : [COMMA_BYTES]));
+        pieces.insert(i + 1, marks.entry, ...(bytes[next] === CLOSE_OBJECT ? [] : [COMMA_BYTES]));
       }
       key = OTHER;
-      continue;
-    }
-    if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+    } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
       if (depth === 2 && inMetadata) {
         if (!metadataHasAnnotations) {
-          insert(i, ...(metadataHasKeys ? [COMMA_BYTES] : []), marks.withAnnotations);
+          pieces.insert(i, ...(metadataHasKeys ? [COMMA_BYTES] : []), marks.withAnnotations);
         }
         inMetadata = false;
       }
       depth--;
       if (depth === 0) {
-        pieces.push(bytes.subarray(copiedTo, i + 1));
-        const name = text(bytes, noted[NAME]!);
-        const namespace = text(bytes, noted[NAMESPACE]!);
-        return {
-          pieces,
-          name: namespace ? `${namespace}/${name}` : name,
-          kind: details ? text(bytes, noted[KIND]!) : "",
-          resourceVersion: details ? text(bytes, noted[VERSION]!) : "",
-          end: i + 1,
-        };
+        return markedObject(bytes, { pieces: pieces.upTo(i + 1), noted, end: i + 1, details });
       }
     }
   }
   return undefined;
+}
+
+/** An object's bytes with insertions, as pieces: the bytes between insertions are not copied. */
+class Pieces {
+  #pieces: Uint8Array[] = [];
+  constructor(private readonly bytes: Uint8Array, private copiedTo: number) {}
+
+  /** Inserts `parts` before `bytes[at]`. */
+  insert(at: number, ...parts: Uint8Array[]): void {
+    this.#pieces.push(this.bytes.subarray(this.copiedTo, at), ...parts);
+    this.copiedTo = at;
+  }
+
+  /** The pieces, the object's bytes up to `end` included. */
+  upTo(end: number): Uint8Array[] {
+    this.#pieces.push(this.bytes.subarray(this.copiedTo, end));
+    return this.#pieces;
+  }
+}
+
+/** What a key of the object itself names: its metadata, its kind (with details), or other. */
+function objectKey(bytes: Uint8Array, from: number, end: number, details: boolean): number {
+  if (isKey(bytes, from, end, KEYS.metadata)) return METADATA;
+  return details && isKey(bytes, from, end, KEYS.kind) ? KIND : OTHER;
+}
+
+/** What a key of the object's metadata names. */
+function metadataKey(bytes: Uint8Array, from: number, end: number, details: boolean): number {
+  if (isKey(bytes, from, end, KEYS.name)) return NAME;
+  if (isKey(bytes, from, end, KEYS.namespace)) return NAMESPACE;
+  if (isKey(bytes, from, end, KEYS.annotations)) return ANNOTATIONS;
+  return details && isKey(bytes, from, end, KEYS.resourceVersion) ? VERSION : OTHER;
+}
+
+/** The marked object, with the values noted while scanning it decoded. */
+function markedObject(
+  bytes: Uint8Array,
+  { pieces, noted, end, details }: {
+    pieces: Uint8Array[];
+    noted: number[];
+    end: number;
+    details: boolean;
+  },
+): MarkedObject {
+  const name = text(bytes, noted[NAME]!);
+  const namespace = text(bytes, noted[NAMESPACE]!);
+  return {
+    pieces,
+    name: namespace ? `${namespace}/${name}` : name,
+    kind: details ? text(bytes, noted[KIND]!) : "",
+    resourceVersion: details ? text(bytes, noted[VERSION]!) : "",
+    end,
+  };
 }
 
 /** The JSON string whose first character is at `from` (after its quote), or "" when none (-1). */

@@ -42,96 +42,159 @@ export async function serveMergedList(
   const { clusters } = options;
   const missing: Missing = new Map();
   try {
-    const upstream = upstreamHeaders(req);
-    const headers = Object.fromEntries(
-      Object.entries(upstream.headers).map(([name, value]) => [name, String(value)]),
-    );
-    /** One cluster's answer, or nothing when a degraded read leaves the cluster out. */
-    const ask = (cluster: string, query: string): Promise<Answer | undefined> =>
-      unlessSkipped(cluster, options, missing, async () => {
-        const { status, body, contentType } = await upstreamOf(deps, cluster)
-          .read(pathname + query, headers)
-          .catch((error) => {
-            throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
-          });
-        if (status !== 200) throw failureOf(cluster, status, body);
-        return readAnswer(cluster, body, contentType, upstream.table);
-      });
-    const limit = Number(params.get("limit") ?? 0);
-    const continued = params.get("continue");
-    const match = params.get("resourceVersionMatch") ?? "";
-    if (!limit && !continued) {
-      // Everything at once, in parallel.
-      const start = readStart(params, deps, { scope: pathname, lowerBound: match !== "Exact" });
-      const answered = await Promise.all(
-        clusters.map((cluster) =>
-          ask(cluster, clusterQuery(params, versionAt(start, cluster), {}))
-        ),
-      );
-      const answers = answered.filter((a): a is Answer => a !== undefined);
-      if (answers.length === 0) throw new MergeError(503, "No cluster of the merged read answered");
-      const merged: VersionVector = {};
-      for (const answer of answers) {
-        merged[answer.cluster] = answer.envelope.metadata?.resourceVersion ?? "";
-      }
-      return sendAnswers(req, res, answers, merged, undefined, clusters, missing);
-    }
-    // One page: walk the clusters in order from where the token says, until the page is full.
-    let position: MergedContinue;
-    if (continued) {
-      try {
-        position = decodeContinue(continued, clusters.length);
-      } catch (error) {
-        throw new MergeError(400, (error as Error).message);
-      }
-    } else {
-      const start = readStart(params, deps, { scope: pathname, lowerBound: match !== "Exact" });
-      const versions = start.type === "at" ? start.versions : undefined;
-      position = {
-        index: 0,
-        token: "",
-        versions: {},
-        ...(versions ? { start: { versions, match } } : {}),
-      };
-      if (start.type === "latest" && start.any) {
-        position.start = { versions: anyVersion(clusters), match };
-      }
-    }
-    const answers: Answer[] = [];
-    let remaining = limit || Number.MAX_SAFE_INTEGER;
-    let next: MergedContinue | undefined = position;
-    while (next && remaining > 0) {
-      const cluster: string = clusters[next.index]!;
-      const extra: Record<string, string> = { limit: String(remaining) };
-      if (next.token) extra.continue = next.token;
-      // A cluster's own continue token carries its version; a cluster the walk reaches is
-      // listed where the first page asked for (or as it is now).
-      const version = next.token ? undefined : next.start?.versions[cluster];
-      if (version !== undefined && next.start?.match) extra.resourceVersionMatch = next.start.match;
-      const answer = await ask(cluster, clusterQuery(params, version, extra));
-      if (answer) answers.push(answer);
-      remaining -= answer?.names.length ?? 0;
-      const reported = next.versions[cluster] ?? answer?.envelope.metadata?.resourceVersion;
-      const seen: VersionVector = {
-        ...next.versions,
-        ...(reported ? { [cluster]: reported } : {}),
-      };
-      const own = answer?.envelope.metadata?.continue;
-      const walk: Pick<MergedContinue, "start"> = next.start ? { start: next.start } : {};
-      if (own) next = { index: next.index, token: own, versions: seen, ...walk };
-      else if (next.index + 1 < clusters.length) {
-        next = { index: next.index + 1, token: "", versions: seen, ...walk };
-      } else {
-        position = { ...next, versions: seen };
-        next = undefined;
-      }
-    }
-    const vector = next ? next.versions : position.versions;
-    const token = next ? encodeContinue(next) : undefined;
-    return sendAnswers(req, res, answers, vector, token, clusters, missing);
+    const ask = clusterReader(req, pathname, { options, deps, missing });
+    const read = { ask, params, pathname, clusters, deps };
+    const paged = Number(params.get("limit") ?? 0) || params.get("continue");
+    const list = paged ? await listPage(read) : await listAll(read);
+    return sendAnswers(req, res, list, { clusters, missing });
   } catch (error) {
     return failMerged(req, res, error, clusters, deps);
   }
+}
+
+/** Asks one cluster for a list, with this query; nothing when a degraded read leaves it out. */
+type Ask = (cluster: string, query: string) => Promise<Answer | undefined>;
+
+/** What one merged LIST reads with. */
+interface ListRead {
+  ask: Ask;
+  params: URLSearchParams;
+  pathname: string;
+  clusters: string[];
+  deps: MergedReadDeps;
+}
+
+/** The answers to send, the versions they are at, and where the next page starts (if any). */
+interface MergedAnswers {
+  answers: Answer[];
+  versions: VersionVector;
+  continueToken: string | undefined;
+}
+
+/** Reads the clusters' lists with the client's headers (asking for JSON), through `read`. */
+function clusterReader(
+  req: ProxyRequest,
+  pathname: string,
+  { options, deps, missing }: {
+    options: MergedReadOptions;
+    deps: MergedReadDeps;
+    missing: Missing;
+  },
+): Ask {
+  const upstream = upstreamHeaders(req);
+  const headers = Object.fromEntries(
+    Object.entries(upstream.headers).map(([name, value]) => [name, String(value)]),
+  );
+  return (cluster, query) =>
+    unlessSkipped(cluster, options, missing, async () => {
+      const { status, body, contentType } = await upstreamOf(deps, cluster)
+        .read(pathname + query, headers)
+        .catch((error) => {
+          throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
+        });
+      if (status !== 200) throw failureOf(cluster, status, body);
+      return readAnswer(cluster, body, contentType, upstream.table);
+    });
+}
+
+/** Everything at once: every cluster asked in parallel. */
+async function listAll(
+  { ask, params, pathname, clusters, deps }: ListRead,
+): Promise<MergedAnswers> {
+  const match = params.get("resourceVersionMatch") ?? "";
+  const start = readStart(params, deps, { scope: pathname, lowerBound: match !== "Exact" });
+  const answered = await Promise.all(
+    clusters.map((cluster) => ask(cluster, clusterQuery(params, versionAt(start, cluster), {}))),
+  );
+  const answers = answered.filter((a): a is Answer => a !== undefined);
+  if (answers.length === 0) throw new MergeError(503, "No cluster of the merged read answered");
+  const versions: VersionVector = {};
+  for (const answer of answers) {
+    versions[answer.cluster] = answer.envelope.metadata?.resourceVersion ?? "";
+  }
+  return { answers, versions, continueToken: undefined };
+}
+
+/** One page: walk the clusters in order from where the token says, until the page is full. */
+async function listPage(read: ListRead): Promise<MergedAnswers> {
+  const { ask, params, clusters } = read;
+  const limit = Number(params.get("limit") ?? 0);
+  const answers: Answer[] = [];
+  let remaining = limit || Number.MAX_SAFE_INTEGER;
+  let next: MergedContinue | undefined = firstPosition(read);
+  let versions = next.versions;
+  while (next && remaining > 0) {
+    const cluster: string = clusters[next.index]!;
+    const answer = await ask(cluster, pageQuery(params, next, { cluster, remaining }));
+    if (answer) answers.push(answer);
+    remaining -= answer?.names.length ?? 0;
+    ({ next, versions } = advance(next, { cluster, answer, clusterCount: clusters.length }));
+  }
+  return { answers, versions, continueToken: next ? encodeContinue(next) : undefined };
+}
+
+/** Where a page starts: the client's continue token, or the first cluster at the asked version. */
+function firstPosition({ params, pathname, clusters, deps }: ListRead): MergedContinue {
+  const continued = params.get("continue");
+  if (continued) {
+    try {
+      return decodeContinue(continued, clusters.length);
+    } catch (error) {
+      throw new MergeError(400, (error as Error).message);
+    }
+  }
+  const match = params.get("resourceVersionMatch") ?? "";
+  const start = readStart(params, deps, { scope: pathname, lowerBound: match !== "Exact" });
+  const versions = start.type === "at" ? start.versions : undefined;
+  const position: MergedContinue = {
+    index: 0,
+    token: "",
+    versions: {},
+    ...(versions ? { start: { versions, match } } : {}),
+  };
+  if (start.type === "latest" && start.any) {
+    position.start = { versions: anyVersion(clusters), match };
+  }
+  return position;
+}
+
+/**
+ * The query for one cluster's part of a page. A cluster's own continue token carries its
+ * version; a cluster the walk reaches is listed where the first page asked for (or as it is now).
+ */
+function pageQuery(
+  params: URLSearchParams,
+  at: MergedContinue,
+  { cluster, remaining }: { cluster: string; remaining: number },
+): string {
+  const extra: Record<string, string> = { limit: String(remaining) };
+  if (at.token) extra.continue = at.token;
+  const version = at.token ? undefined : at.start?.versions[cluster];
+  if (version !== undefined && at.start?.match) extra.resourceVersionMatch = at.start.match;
+  return clusterQuery(params, version, extra);
+}
+
+/**
+ * After one cluster's part: the versions seen so far, and where the walk goes on (the same
+ * cluster's next page, the next cluster, or nowhere after the last).
+ */
+function advance(
+  at: MergedContinue,
+  { cluster, answer, clusterCount }: {
+    cluster: string;
+    answer: Answer | undefined;
+    clusterCount: number;
+  },
+): { next: MergedContinue | undefined; versions: VersionVector } {
+  const reported = at.versions[cluster] ?? answer?.envelope.metadata?.resourceVersion;
+  const versions: VersionVector = { ...at.versions, ...(reported ? { [cluster]: reported } : {}) };
+  const own = answer?.envelope.metadata?.continue;
+  const walk: Pick<MergedContinue, "start"> = at.start ? { start: at.start } : {};
+  if (own) return { next: { index: at.index, token: own, versions, ...walk }, versions };
+  if (at.index + 1 < clusterCount) {
+    return { next: { index: at.index + 1, token: "", versions, ...walk }, versions };
+  }
+  return { next: undefined, versions };
 }
 
 /** "0" for every cluster: any version will do. */
@@ -172,14 +235,12 @@ function readAnswer(
   return { cluster, envelope: spliced.envelope, names: spliced.names, contentType, spliced };
 }
 
+/** Sends the answers as one list (or Table), with Warnings for name clashes and missing clusters. */
 function sendAnswers(
   req: ProxyRequest,
   res: ProxyResponse,
-  answers: Answer[],
-  versions: VersionVector,
-  continueToken: string | undefined,
-  clusters: string[],
-  missing: Missing,
+  { answers, versions, continueToken }: MergedAnswers,
+  { clusters, missing }: { clusters: string[]; missing: Missing },
 ): void {
   const warning = warnings(sameNamesAcrossClusters(answers), missing);
   if (warning.length > 0) res.setHeader("warning", warning);

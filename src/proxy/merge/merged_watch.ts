@@ -6,11 +6,8 @@
 import type { ProxyRequest, ProxyResponse } from "../../http1/mod.ts";
 import { queryFlag } from "../../forward/mod.ts";
 import { CLUSTER_HEADER } from "../../forward/mod.ts";
-import type { UpstreamResponse } from "../../forward/mod.ts";
 import {
-  clusterQuery,
   failMerged,
-  failureOf,
   type MergedReadDeps,
   type MergedReadOptions,
   MergeError,
@@ -18,31 +15,15 @@ import {
   readStart,
   unlessSkipped,
   upstreamHeaders,
-  upstreamOf,
   warnings,
 } from "./_read_support.ts";
+import { type ClusterStream, openClusterWatch, type OpenOptions } from "./cluster_watch.ts";
 import { LineSplitter } from "./line_splitter.ts";
-import { collectionPath, type StartPosition } from "./start_position.ts";
+import { collectionPath } from "./start_position.ts";
 import { WatchMerger } from "./watch_merger.ts";
 
 /** How often a degraded merged watch asks the clusters it left out again. */
 export const REJOIN_INTERVAL_MS = 5_000;
-
-/** One cluster's open watch, and where its stream starts (undefined: known from its events). */
-interface ClusterStream {
-  cluster: string;
-  response: UpstreamResponse;
-  position: string | undefined;
-}
-
-/** What opening a cluster's watch needs. */
-interface OpenOptions {
-  pathname: string;
-  params: URLSearchParams;
-  headers: Record<string, string | string[]>;
-  start: StartPosition;
-  signal: AbortSignal;
-}
 
 /**
  * Serves a merged WATCH: one upstream watch per cluster, each from its part of the start
@@ -61,55 +42,11 @@ export async function serveMergedWatch(
   const abort = new AbortController();
   res.once("close", () => abort.abort());
   try {
-    const { headers } = upstreamHeaders(req);
-    const watchList = queryFlag(params, "sendInitialEvents") === true;
-    // A watch-list only bounds how old its initial state may be; a plain watch resumes.
-    const scope = collectionPath(pathname);
-    const start = readStart(params, deps, { scope, lowerBound: watchList });
-    const merger = new WatchMerger({ watchList, scope, positions: deps.positions });
-    const opening = { pathname, params, headers, start, signal: abort.signal };
-    const opened = await Promise.all(
-      options.clusters.map((cluster) =>
-        unlessSkipped(
-          cluster,
-          options,
-          missing,
-          () => openCluster(deps, cluster, opening, watchList),
-        )
-      ),
-    );
-    const streams = opened.filter((stream) => stream !== undefined);
-    if (streams.length === 0) throw new MergeError(503, "No cluster of the merged watch answered");
-    for (const stream of streams) merger.join(stream.cluster, stream.position);
-    const warning = warnings([], missing);
-    if (warning.length > 0) res.setHeader("warning", warning);
-    res.writeHead(200, {
-      "content-type": String(streams[0]!.response.headers["content-type"] ?? "application/json"),
-      "cache-control": "no-cache, private",
-      [CLUSTER_HEADER]: streams.map((stream) => stream.cluster).join(","),
-    });
-    res.flushHeaders();
-    const { promise: ended, resolve, reject } = Promise.withResolvers<void>();
-    const relay = (stream: ClusterStream) =>
-      relayEvents(stream, merger, res, deps).then(resolve, reject);
-    streams.forEach(relay);
-    if (missing.size > 0) {
-      rejoin(missing, {
-        open: (cluster) => openCluster(deps, cluster, opening, false),
-        join: (stream) => {
-          if (abort.signal.aborted) return void stream.response.destroy();
-          merger.join(stream.cluster, stream.position);
-          relay(stream);
-        },
-        expired: (error) => {
-          res.write(JSON.stringify({ type: "ERROR", object: error.status }) + "\n");
-          resolve();
-        },
-        signal: abort.signal,
-        deps,
-      }).catch(reject);
-    }
-    await ended;
+    const watch = prepareWatch(req, { pathname, params, deps, signal: abort.signal });
+    const streams = await openClusters(watch, { options, deps, missing });
+    for (const stream of streams) watch.merger.join(stream.cluster, stream.position);
+    writeWatchHead(res, streams, missing);
+    await mergeEvents(res, streams, { watch, missing, deps, signal: abort.signal });
     res.end();
   } catch (error) {
     if (abort.signal.aborted && res.destroyed) return;
@@ -122,61 +59,104 @@ export async function serveMergedWatch(
   }
 }
 
-/**
- * Opens one cluster's watch. A cluster with a known start position watches from it. Otherwise
- * it watches from its latest state (its current objects arrive as ADDED events, as from
- * kube-apiserver), and a short LIST asked first tells where that state is at least: the position
- * a client resuming from any event gets for that cluster. A watch-list's clusters tell it
- * themselves, with their own events.
- */
-async function openCluster(
-  deps: MergedReadDeps,
-  cluster: string,
-  options: OpenOptions,
-  initialWatchList: boolean,
-): Promise<ClusterStream> {
-  const { start } = options;
-  let position = start.type === "at" ? start.versions[cluster] : undefined;
-  let version = position;
-  if (position === undefined) {
-    if (initialWatchList) version = start.type === "latest" && start.any ? "0" : undefined;
-    else position = await currentVersion(deps, cluster, collectionPath(options.pathname));
-  }
-  const query = clusterQuery(options.params, version, { watch: "true" });
-  const upstream = upstreamOf(deps, cluster);
-  let response: UpstreamResponse;
-  try {
-    response = await upstream.request({
-      method: "GET",
-      path: options.pathname + query,
-      headers: options.headers,
-      signal: options.signal,
-    });
-  } catch (error) {
-    throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
-  }
-  if (response.statusCode !== 200) {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of response as AsyncIterable<Uint8Array>) chunks.push(chunk);
-    throw failureOf(cluster, response.statusCode ?? 502, Buffer.concat(chunks));
-  }
-  return { cluster, response, position };
+/** One merged watch: how each cluster's watch is opened, and the merger of their events. */
+interface MergedWatch {
+  opening: OpenOptions;
+  merger: WatchMerger;
+  /** The client asked for its initial state as events (sendInitialEvents). */
+  watchList: boolean;
 }
 
-/** The cluster's current resourceVersion, from a LIST of at most one object. */
-async function currentVersion(
-  deps: MergedReadDeps,
-  cluster: string,
-  pathname: string,
-): Promise<string | undefined> {
-  const answer = await upstreamOf(deps, cluster).read(`${pathname}?limit=1`, {
-    accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
-  }).catch((error) => {
-    throw new MergeError(503, `Cluster "${cluster}": ${(error as Error).message}`);
+/** Where the watch starts and what each cluster is asked with. */
+function prepareWatch(
+  req: ProxyRequest,
+  { pathname, params, deps, signal }: {
+    pathname: string;
+    params: URLSearchParams;
+    deps: MergedReadDeps;
+    signal: AbortSignal;
+  },
+): MergedWatch {
+  const { headers } = upstreamHeaders(req);
+  const watchList = queryFlag(params, "sendInitialEvents") === true;
+  // A watch-list only bounds how old its initial state may be; a plain watch resumes.
+  const scope = collectionPath(pathname);
+  const start = readStart(params, deps, { scope, lowerBound: watchList });
+  const merger = new WatchMerger({ watchList, scope, positions: deps.positions });
+  return { opening: { pathname, params, headers, start, signal }, merger, watchList };
+}
+
+/** Opens every cluster's watch in parallel; a degraded watch goes on without those that fail. */
+async function openClusters(
+  watch: MergedWatch,
+  { options, deps, missing }: {
+    options: MergedReadOptions;
+    deps: MergedReadDeps;
+    missing: Missing;
+  },
+): Promise<ClusterStream[]> {
+  const opened = await Promise.all(
+    options.clusters.map((cluster) =>
+      unlessSkipped(
+        cluster,
+        options,
+        missing,
+        () => openClusterWatch(deps, cluster, watch.opening, watch.watchList),
+      )
+    ),
+  );
+  const streams = opened.filter((stream) => stream !== undefined);
+  if (streams.length === 0) throw new MergeError(503, "No cluster of the merged watch answered");
+  return streams;
+}
+
+/** The head goes out at once, naming the clusters watched and warning of those left out. */
+function writeWatchHead(res: ProxyResponse, streams: ClusterStream[], missing: Missing): void {
+  const warning = warnings([], missing);
+  if (warning.length > 0) res.setHeader("warning", warning);
+  res.writeHead(200, {
+    "content-type": String(streams[0]!.response.headers["content-type"] ?? "application/json"),
+    "cache-control": "no-cache, private",
+    [CLUSTER_HEADER]: streams.map((stream) => stream.cluster).join(","),
   });
-  if (answer.status !== 200) throw failureOf(cluster, answer.status, answer.body);
-  const list = JSON.parse(new TextDecoder().decode(answer.body));
-  return list?.metadata?.resourceVersion || undefined;
+  res.flushHeaders();
+}
+
+/**
+ * Relays every cluster's events, and those of clusters that rejoin; settles when the first
+ * stream ends (or a rejoining cluster's position expired, said to the client with a 410 event).
+ */
+function mergeEvents(
+  res: ProxyResponse,
+  streams: ClusterStream[],
+  { watch, missing, deps, signal }: {
+    watch: MergedWatch;
+    missing: Missing;
+    deps: MergedReadDeps;
+    signal: AbortSignal;
+  },
+): Promise<void> {
+  const { promise: ended, resolve, reject } = Promise.withResolvers<void>();
+  const relay = (stream: ClusterStream) =>
+    relayEvents(stream, watch.merger, res, deps).then(resolve, reject);
+  streams.forEach(relay);
+  if (missing.size > 0) {
+    rejoin(missing, {
+      open: (cluster) => openClusterWatch(deps, cluster, watch.opening, false),
+      join: (stream) => {
+        if (signal.aborted) return void stream.response.destroy();
+        watch.merger.join(stream.cluster, stream.position);
+        relay(stream);
+      },
+      expired: (error) => {
+        res.write(JSON.stringify({ type: "ERROR", object: error.status }) + "\n");
+        resolve();
+      },
+      signal,
+      deps,
+    }).catch(reject);
+  }
+  return ended;
 }
 
 /** Relays one cluster's events until its stream ends or sends an error. */
