@@ -1,24 +1,12 @@
 /**
- * A member cluster's Upstream without a cluster: requests and upgrades answer as a test says,
- * and the upgraded connection's far end is handed to the test (an in-memory duplex pair).
+ * A member cluster for the tunnel's and the upgrade table's tests: a FakeUpstream (see
+ * fake_exchange.ts) whose upgrades switch, refuse or fail as a case says, the upgraded
+ * connection's far end handed to the test (an in-memory duplex pair).
  */
-import { type Duplex, duplexPair, Readable } from "node:stream";
+import { type Duplex, duplexPair } from "node:stream";
 import type { IncomingMessage } from "node:http";
-import type {
-  UpgradeResult,
-  Upstream,
-  UpstreamRequest,
-  UpstreamResponse,
-} from "../../src/forward/mod.ts";
 import { UpstreamUnavailableError } from "../../src/forward/mod.ts";
-
-/** An answer of the fake member to a plain request. */
-export interface MemberAnswer {
-  status: number;
-  statusText?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
+import { type FakeAnswer, FakeUpstream, upstreamResponse } from "./fake_exchange.ts";
 
 /** How the fake member answers an upgrade. */
 export type MemberUpgrade =
@@ -29,47 +17,34 @@ export type MemberUpgrade =
   /** The member cannot be reached. */
   | { kind: "fail"; message: string };
 
-/** The fake and what it saw. */
+/** The fake, and the member's end of its last upgraded connection. */
 export interface FakeMember {
-  upstream: Upstream;
-  /** Requests (and upgrade requests) as they arrived, bodies decoded. */
-  requests: (UpstreamRequest & { text?: string })[];
-  /** The member's end of the last upgraded connection. */
+  upstream: FakeUpstream;
   far?: Duplex;
 }
 
-/** A member that answers every request with `answer` and every upgrade as `upgrade` says. */
+/** A member answering requests with `answer` (or failing them) and upgrades as `upgrade` says. */
 export function fakeMember(
   cluster: string,
-  behaviour: { answer?: MemberAnswer; upgrade?: MemberUpgrade; fail?: string },
+  behaviour: { answer?: FakeAnswer; upgrade?: MemberUpgrade; fail?: string },
 ): FakeMember {
   const fake: FakeMember = {
-    requests: [],
-    upstream: {
-      name: cluster,
-      request(request) {
-        fake.requests.push({ ...request, text: new TextDecoder().decode(request.body) });
-        if (behaviour.fail) {
-          return Promise.reject(new UpstreamUnavailableError(cluster, behaviour.fail));
-        }
-        return Promise.resolve(answerOf(behaviour.answer ?? { status: 200, body: "" }));
-      },
-      upgrade(request) {
-        fake.requests.push(request);
+    upstream: new FakeUpstream(cluster, {
+      request: () =>
+        behaviour.fail
+          ? Promise.reject(new UpstreamUnavailableError(cluster, behaviour.fail))
+          : behaviour.answer ?? { status: 200 },
+      upgrade: () => {
         const upgrade = behaviour.upgrade ?? { kind: "fail", message: "no upgrades here" };
-        if (upgrade.kind === "fail") {
-          return Promise.reject(new UpstreamUnavailableError(cluster, upgrade.message));
-        }
+        if (upgrade.kind === "fail") throw new UpstreamUnavailableError(cluster, upgrade.message);
         if (upgrade.kind === "refuse") {
-          return Promise.resolve({
-            upgraded: false,
-            response: answerOf({
-              status: upgrade.status,
-              statusText: upgrade.statusText,
-              headers: { "content-type": "application/json" },
-              body: upgrade.body,
-            }) as unknown as IncomingMessage,
+          const response = upstreamResponse({
+            status: upgrade.status,
+            statusMessage: upgrade.statusText,
+            headers: { "content-type": "application/json" },
+            body: upgrade.body,
           });
+          return { upgraded: false, response };
         }
         const [far, near] = duplexPair();
         fake.far = far;
@@ -79,32 +54,10 @@ export function fakeMember(
           rawHeaders: ["Upgrade", "websocket", "Connection", "Upgrade"],
           headers: { upgrade: "websocket", connection: "Upgrade" },
         } as unknown as IncomingMessage;
-        const result: UpgradeResult = {
-          upgraded: true,
-          response,
-          socket: near,
-          head: new TextEncoder().encode(upgrade.early),
-        };
-        return Promise.resolve(result);
+        const head = new TextEncoder().encode(upgrade.early);
+        return { upgraded: true, response, socket: near, head };
       },
-      read: () => Promise.reject(new Error("the fake member serves no whole reads")),
-      close() {},
-    },
+    }),
   };
   return fake;
-}
-
-/** An UpstreamResponse: a readable body with a status and raw headers (content-length set). */
-function answerOf(answer: MemberAnswer): UpstreamResponse {
-  const body = new TextEncoder().encode(answer.body ?? "");
-  const headers: Record<string, string> = {
-    ...answer.headers,
-    "content-length": String(body.length),
-  };
-  return Object.assign(Readable.from(body.length > 0 ? [body] : []), {
-    statusCode: answer.status,
-    statusMessage: answer.statusText ?? "",
-    headers,
-    rawHeaders: Object.entries(headers).flat(),
-  });
 }

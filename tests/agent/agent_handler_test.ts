@@ -76,7 +76,7 @@ Deno.test("createAgentHandler() sends the hub's request to its member and stream
   const member = fakeMember("c1", {
     answer: {
       status: 200,
-      statusText: "OK",
+      statusMessage: "OK",
       headers: { "content-type": "text/plain" },
       body: "hi",
     },
@@ -101,10 +101,10 @@ Deno.test("createAgentHandler() sends the hub's request to its member and stream
     assertEquals(answer.headers["x-mca-cluster"], "c1");
     assertEquals(answer.headers["content-type"], "text/plain");
     assertEquals(await answer.readToEnd(), "hi");
-    const [request] = member.requests;
+    const [request] = member.upstream.requests;
     assertEquals(request?.method, "POST");
     assertEquals(request?.path, "/api/v1/namespaces/default/configmaps");
-    assertEquals(request?.text, "{}");
+    assertEquals(new TextDecoder().decode(request?.body), "{}");
     // Impersonation stays (the hub set it); credentials and hop-by-hop headers do not cross.
     assertEquals(request?.headers["impersonate-user"], ["alice"]);
     assertEquals(request?.headers["authorization"], undefined);
@@ -140,7 +140,7 @@ Deno.test("createAgentHandler() refuses a body over its limit with a 413 Status,
     );
     assertEquals(answer.status, 413);
     assertEquals(JSON.parse(await answer.readToEnd()).code, 413);
-    assertEquals(member.requests.length, 0);
+    assertEquals(member.upstream.requests.length, 0);
   } finally {
     await agent.close();
   }

@@ -117,7 +117,7 @@ Deno.test("the hub refuses a forwarded identity from anyone but a replica: 401",
     });
     assertEquals(response.status, 401);
     await response.body?.cancel();
-    assertEquals(member.requests.length, 0);
+    assertEquals(member.upstream.requests.length, 0);
     assertEquals(hub.checks.length, 0);
   } finally {
     await hub.close();
@@ -140,7 +140,7 @@ Deno.test("the hub relays a GET through the cluster's agent, impersonating the c
     assertEquals(response.status, 200);
     assertEquals(response.headers.get("x-mca-cluster"), "c1");
     assertEquals(await response.text(), '{"kind":"PodList"}');
-    const [request] = member.requests;
+    const [request] = member.upstream.requests;
     assertEquals(request?.path, "/api/v1/pods?limit=1");
     assertEquals(request?.headers["impersonate-user"], ["alice"]);
     assertEquals(request?.headers["impersonate-group"], ["devs"]);
