@@ -24,12 +24,13 @@ export {
   upgradeAnswerOf,
 } from "./upgrade.ts";
 export {
-  createUpstream,
+  createTargetUpstream,
+  type TargetUpstreamOptions,
   type UpgradeResult,
   type Upstream,
-  upstreamErrorCode,
-  type UpstreamOptions,
   type UpstreamRequest,
   type UpstreamResponse,
-  UpstreamUnavailableError,
 } from "./upstream.ts";
+export { upstreamErrorCode, UpstreamUnavailableError } from "./upstream_error.ts";
+export { type UpstreamTarget, type WholeReader } from "./upstream_target.ts";
+export { createUpstream, kubeUpstreamTarget, type UpstreamOptions } from "./kube_target.ts";
