@@ -126,9 +126,12 @@ function agentSession(
 /** Adds the agent to the sessions until its session closes, telling the hub each time. */
 function addAgent(agent: AgentSession, deps: HubHandlerDeps, agents: Gauge): void {
   const { cluster } = agent;
+  const recount = () => {
+    agents.set(deps.sessions.agents(cluster).length, { cluster });
+    deps.onAgentChange(cluster);
+  };
   deps.sessions.add(agent);
-  agents.set(deps.sessions.agents(cluster).length, { cluster });
-  deps.onAgentChange(cluster);
+  recount();
   deps.logger.info("agent connected", {
     cluster,
     agent: agent.agentId,
@@ -136,8 +139,7 @@ function addAgent(agent: AgentSession, deps: HubHandlerDeps, agents: Gauge): voi
   });
   agent.session.closed.then((error) => {
     deps.sessions.remove(agent);
-    agents.set(deps.sessions.agents(cluster).length, { cluster });
-    deps.onAgentChange(cluster);
+    recount();
     deps.logger.info("agent disconnected", {
       cluster,
       agent: agent.agentId,
