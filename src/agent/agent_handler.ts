@@ -11,6 +11,7 @@ import {
   isDroppedRequestHeader,
   isStreamingTarget,
   proxyStatus,
+  readBounded,
   responseHeaders,
   spliceSockets,
   type UpgradeAnswer,
@@ -22,7 +23,6 @@ import {
   bodyChunks,
   encodeHead,
   readHead,
-  readWholeBody,
   type TunnelHeaders,
   type TunnelRequestHead,
 } from "../tunnel/mod.ts";
@@ -117,60 +117,101 @@ async function passUpgradeAnswer(
   spliceSockets(nodeDuplexOf(stream), answer.socket);
 }
 
+/** Who the agent serves: its member's upstream and the cluster's name. */
+interface AgentTarget {
+  member: Upstream;
+  cluster: string;
+  logger: Logger;
+}
+
+/** One stream being served: whether the answer has begun, and how to stop the member's request. */
+interface StreamExchange {
+  stream: YamuxStream;
+  /** Set once the member answered: a failure after that cuts the stream instead of a Status. */
+  answered: boolean;
+  abort: AbortController;
+}
+
 /** Creates the stream handler for one member cluster. */
 export function createAgentHandler(
   member: Upstream,
   cluster: string,
   logger: Logger,
 ): AgentHandler {
-  return async (stream) => {
-    let answered = false;
-    const abort = new AbortController();
-    try {
-      const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
-      const upgrade = head.headers.upgrade;
-      const request = {
-        method: head.method,
-        path: head.path,
-        headers: memberHeaders(head.headers, upgrade === undefined ? undefined : String(upgrade)),
-      };
-      if (upgrade !== undefined) {
-        const answer = upgradeAnswerOf(await member.upgrade(request), cluster);
-        answered = true;
-        await passUpgradeAnswer(stream, rest, answer);
-        return;
-      }
-      const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
-      if (body === "too-large") {
-        answered = true;
-        await writeStatusHead(
-          stream,
-          413,
-          `The request body is larger than ${MAX_BODY_BYTES} bytes`,
-          cluster,
-        );
-        return;
-      }
-      const upstream = await member.request({
-        ...request,
-        ...(body.length > 0 ? { body } : {}),
-        signal: abort.signal,
-      });
-      logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
-      answered = true;
-      const answer = encodeHead({
-        status: upstream.statusCode ?? 502,
-        statusText: upstream.statusMessage ?? "",
-        headers: responseHeaders(upstream, cluster),
-      });
-      await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
-    } catch (error) {
-      // The hub went away mid-answer (the stream was reset), or the member failed.
-      abort.abort();
-      if (answered) return void stream.reset();
-      logger.warn("member request failed", { error: (error as Error).message });
-      await writeStatusHead(stream, upstreamErrorCode(error), (error as Error).message, cluster)
-        .catch(() => stream.reset());
+  return (stream) => serveStream(stream, { member, cluster, logger });
+}
+
+/** Reads the hub's request head, then upgrades or relays; a failure becomes a Status or a reset. */
+async function serveStream(stream: YamuxStream, target: AgentTarget): Promise<void> {
+  const exchange: StreamExchange = { stream, answered: false, abort: new AbortController() };
+  try {
+    const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
+    if (head.headers.upgrade !== undefined) {
+      return await upgradeMember(exchange, head, rest, target);
     }
+    await relayToMember(exchange, head, rest, target);
+  } catch (error) {
+    // The hub went away mid-answer (the stream was reset), or the member failed.
+    exchange.abort.abort();
+    if (exchange.answered) return void stream.reset();
+    target.logger.warn("member request failed", { error: (error as Error).message });
+    await writeStatusHead(
+      stream,
+      upstreamErrorCode(error),
+      (error as Error).message,
+      target.cluster,
+    )
+      .catch(() => stream.reset());
+  }
+}
+
+/** The request for the member: the hub's method, path and headers (minus hop-by-hop ones). */
+function memberRequest(head: TunnelRequestHead) {
+  const upgrade = head.headers.upgrade;
+  return {
+    method: head.method,
+    path: head.path,
+    headers: memberHeaders(head.headers, upgrade === undefined ? undefined : String(upgrade)),
   };
+}
+
+/** Sends the upgrade to the member and passes its answer up the stream. */
+async function upgradeMember(
+  exchange: StreamExchange,
+  head: TunnelRequestHead,
+  rest: Uint8Array,
+  { member, cluster }: AgentTarget,
+): Promise<void> {
+  const answer = upgradeAnswerOf(await member.upgrade(memberRequest(head)), cluster);
+  exchange.answered = true;
+  await passUpgradeAnswer(exchange.stream, rest, answer);
+}
+
+/** Reads the request's body, sends it to the member and relays the answer back. */
+async function relayToMember(
+  exchange: StreamExchange,
+  head: TunnelRequestHead,
+  rest: Uint8Array,
+  { member, cluster, logger }: AgentTarget,
+): Promise<void> {
+  const { stream } = exchange;
+  const body = await readBounded(bodyChunks(stream, rest), MAX_BODY_BYTES);
+  if (body === "too-large") {
+    exchange.answered = true;
+    const message = `The request body is larger than ${MAX_BODY_BYTES} bytes`;
+    return await writeStatusHead(stream, 413, message, cluster);
+  }
+  const upstream = await member.request({
+    ...memberRequest(head),
+    ...(body.length > 0 ? { body } : {}),
+    signal: exchange.abort.signal,
+  });
+  logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
+  exchange.answered = true;
+  const answer = encodeHead({
+    status: upstream.statusCode ?? 502,
+    statusText: upstream.statusMessage ?? "",
+    headers: responseHeaders(upstream, cluster),
+  });
+  await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
 }

@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
-import { createUpstream } from "../forward/mod.ts";
+import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
@@ -17,7 +17,7 @@ import {
   YamuxSession,
 } from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
-import { createAgentHandler } from "./agent_handler.ts";
+import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
 /** A running agent. */
@@ -27,6 +27,23 @@ export interface RunningAgent {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** What dialing the hub needs, fixed for the agent's life. */
+interface Dialer {
+  options: ResolvedAgentOptions;
+  hubCa: string;
+  agentId: string;
+  member: Upstream;
+  serveStream: AgentHandler;
+  logger: Logger;
+}
+
+/** The connection loop's state: the current session, and how to stop waiting for the next. */
+interface Connection {
+  session: YamuxSession | undefined;
+  stopping: boolean;
+  wake: (() => void) | undefined;
+}
+
 /** Starts the agent; it keeps reconnecting until stopped. */
 export async function runAgent(
   options: ResolvedAgentOptions,
@@ -34,6 +51,33 @@ export async function runAgent(
 ): Promise<RunningAgent> {
   const logger = deps.logger ??
     createLogger({ level: options.logLevel, format: options.logFormat });
+  const hubCa = await readPinnedHubCa(options);
+  const memberConfig = await loadClientConfigOrInCluster({
+    ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
+    ...(options.memberContext ? { context: options.memberContext } : {}),
+  });
+  const member = createUpstream(options.cluster, memberConfig, { logger });
+  const serveStream = createAgentHandler(member, options.cluster, logger);
+  const dialer = { options, hubCa, agentId: crypto.randomUUID(), member, serveStream, logger };
+  const connection: Connection = { session: undefined, stopping: false, wake: undefined };
+  const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
+  const health = options.healthListen ? serveHealth(options.healthListen, isConnected) : undefined;
+  const loop = keepConnected(dialer, connection);
+  return {
+    isConnected,
+    async stop(graceMs = 30_000) {
+      connection.stopping = true;
+      connection.wake?.();
+      await drain(connection.session, graceMs);
+      await loop;
+      await health?.shutdown();
+      member.close();
+    },
+  };
+}
+
+/** The hub's CA, checked against the pin given apart from it. */
+async function readPinnedHubCa(options: ResolvedAgentOptions): Promise<string> {
   const hubCa = await Deno.readTextFile(options.hubCaFile).catch((error) => {
     throw new Error(
       `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
@@ -45,144 +89,137 @@ export async function runAgent(
       `The hub CA in "${options.hubCaFile}" does not match --hub-ca-pin (it is ${pin}); refusing to connect`,
     );
   }
-  const memberConfig = await loadClientConfigOrInCluster({
-    ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
-    ...(options.memberContext ? { context: options.memberContext } : {}),
+  return hubCa;
+}
+
+/** `/healthz` always, `/readyz` while connected to the hub. */
+function serveHealth(
+  listen: { hostname: string; port: number },
+  isConnected: () => boolean,
+): Deno.HttpServer {
+  return Deno.serve({ ...listen, onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/healthz") return new Response("ok");
+    if (path === "/readyz") {
+      return isConnected() ? new Response("ok") : new Response("not connected", { status: 503 });
+    }
+    return new Response("not found", { status: 404 });
   });
-  const member = createUpstream(options.cluster, memberConfig, { logger });
-  const serveStream = createAgentHandler(member, options.cluster, logger);
-  const agentId = crypto.randomUUID();
-  let session: YamuxSession | undefined;
-  let stopping = false;
-  let wake: (() => void) | undefined;
+}
 
-  const health = options.healthListen
-    ? Deno.serve({ ...options.healthListen, onListen() {} }, (request) => {
-      const path = new URL(request.url).pathname;
-      if (path === "/healthz") return new Response("ok");
-      if (path === "/readyz") {
-        return session && !session.isClosed
-          ? new Response("ok")
-          : new Response("not connected", { status: 503 });
-      }
-      return new Response("not found", { status: 404 });
-    })
-    : undefined;
-
-  const memberVersion = async () => {
+/** Connects, serves until the session ends, waits a backoff, and again, until stopped. */
+async function keepConnected(dialer: Dialer, connection: Connection): Promise<void> {
+  const { options, logger } = dialer;
+  let attempt = 0;
+  while (!connection.stopping) {
     try {
-      const response = await member.request({
-        method: "GET",
-        path: "/version",
-        headers: { accept: "application/json" },
+      connection.session = await dialHub(dialer);
+      attempt = 0;
+      logger.info("connected to the hub", {
+        hub: options.hubUrl.origin,
+        cluster: options.cluster,
+        agent: dialer.agentId,
       });
-      let text = "";
-      for await (const chunk of response) text += chunk;
-      return (JSON.parse(text) as { gitVersion?: string }).gitVersion ?? "";
-    } catch {
-      return "";
-    }
-  };
-
-  const connectOnce = async (): Promise<YamuxSession> => {
-    const token = (await Deno.readTextFile(options.tokenFile)).trim();
-    const url = new URL("/connect", options.hubUrl);
-    const ws = new WebSocket(url, {
-      ca: hubCa,
-      // Never skipped: the hub must present a certificate of the pinned CA.
-      rejectUnauthorized: true,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        ...connectHeaders({
-          cluster: options.cluster,
-          agentId,
-          memberVersion: await memberVersion(),
-        }),
-        "User-Agent": `mca-agent/v${MCA_VERSION}`,
-      },
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
-      // Masking protects plaintext intermediaries from browser-made frames; inside TLS it only
-      // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
-      generateMask: (mask: Uint8Array) => void mask.fill(0),
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
-        if (agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]) === undefined) {
-          ws.terminate();
-          reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
-        }
-      });
-      ws.once("open", () => resolve());
-      ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
-        reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
-      });
-      ws.once("error", reject);
-    });
-    // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
-    // would hold each burst's tail for the peer's delayed ACK (~40 ms).
-    (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
-      true,
-    );
-    return new YamuxSession(websocketDuplex(ws), {
-      client: true,
-      keepAliveIntervalMs: 15_000,
-      keepAliveTimeoutMs: 10_000,
-      onStream: (stream) => {
-        logger.debug("tunnel stream opened", { stream: stream.id });
-        void serveStream(stream);
-      },
-    });
-  };
-
-  const loop = (async () => {
-    let attempt = 0;
-    while (!stopping) {
-      try {
-        session = await connectOnce();
-        attempt = 0;
-        logger.info("connected to the hub", {
-          hub: options.hubUrl.origin,
-          cluster: options.cluster,
-          agent: agentId,
-        });
-        const error = await session.closed;
-        logger.warn("disconnected from the hub", { error: error?.message });
-      } catch (error) {
-        logger.warn("cannot connect to the hub", {
-          hub: options.hubUrl.origin,
-          error: (error as Error).message,
-        });
-      }
-      if (stopping) break;
-      const delay = reconnectDelayMs(attempt++);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+      const error = await connection.session.closed;
+      logger.warn("disconnected from the hub", { error: error?.message });
+    } catch (error) {
+      logger.warn("cannot connect to the hub", {
+        hub: options.hubUrl.origin,
+        error: (error as Error).message,
       });
     }
-  })();
+    if (connection.stopping) break;
+    const delay = reconnectDelayMs(attempt++);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      connection.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
 
-  return {
-    isConnected: () => session !== undefined && !session.isClosed,
-    async stop(graceMs = 30_000) {
-      stopping = true;
-      wake?.();
-      const current = session;
-      if (current && !current.isClosed) {
-        // Drain: in-flight streams may finish, then say goodbye.
-        const deadline = Date.now() + graceMs;
-        while (current.streamCount > 0 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await current.close();
-      }
-      await loop;
-      await health?.shutdown();
-      member.close();
+/** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
+async function dialHub(dialer: Dialer): Promise<YamuxSession> {
+  const ws = await openWebSocket(dialer);
+  // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
+  // would hold each burst's tail for the peer's delayed ACK (~40 ms).
+  (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
+    true,
+  );
+  return new YamuxSession(websocketDuplex(ws), {
+    client: true,
+    keepAliveIntervalMs: 15_000,
+    keepAliveTimeoutMs: 10_000,
+    onStream: (stream) => {
+      dialer.logger.debug("tunnel stream opened", { stream: stream.id });
+      void dialer.serveStream(stream);
     },
-  };
+  });
+}
+
+/** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
+async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
+  const { options } = dialer;
+  const token = (await Deno.readTextFile(options.tokenFile)).trim();
+  const ws = new WebSocket(new URL("/connect", options.hubUrl), {
+    ca: dialer.hubCa,
+    // Never skipped: the hub must present a certificate of the pinned CA.
+    rejectUnauthorized: true,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...connectHeaders({
+        cluster: options.cluster,
+        agentId: dialer.agentId,
+        memberVersion: await memberVersion(dialer.member),
+      }),
+      "User-Agent": `mca-agent/v${MCA_VERSION}`,
+    },
+    perMessageDeflate: false,
+    handshakeTimeout: 10_000,
+    // Masking protects plaintext intermediaries from browser-made frames; inside TLS it only
+    // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
+    generateMask: (mask: Uint8Array) => void mask.fill(0),
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
+      if (agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]) === undefined) {
+        ws.terminate();
+        reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
+      }
+    });
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
+      reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
+    });
+    ws.once("error", reject);
+  });
+  return ws;
+}
+
+/** The member's version (`/version`), told to the hub at connect; empty when unknown. */
+async function memberVersion(member: Upstream): Promise<string> {
+  try {
+    const response = await member.request({
+      method: "GET",
+      path: "/version",
+      headers: { accept: "application/json" },
+    });
+    let text = "";
+    for await (const chunk of response) text += chunk;
+    return (JSON.parse(text) as { gitVersion?: string }).gitVersion ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Lets in-flight streams finish (up to the grace period), then says goodbye. */
+async function drain(session: YamuxSession | undefined, graceMs: number): Promise<void> {
+  if (!session || session.isClosed) return;
+  const deadline = Date.now() + graceMs;
+  while (session.streamCount > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await session.close();
 }

@@ -50,73 +50,102 @@ export async function ensureSharedCa(client: KubeClient, spec: CaSecretSpec): Pr
         throw error;
       },
     );
-    if (!secret) {
-      const ca = await createCertificateAuthority({
-        commonName: spec.commonName,
-        validityDays: spec.validityDays ?? 3650,
-      });
-      try {
-        const created = await client.create<SecretObject>(path, secretBody(spec, ca, undefined));
-        return {
-          ca,
-          bundlePem: ca.certificatePem,
-          resourceVersion: created.metadata?.resourceVersion ?? "",
-        };
-      } catch (error) {
-        // Another replica created it first: use theirs.
-        if (error instanceof KubeApiError && error.code === 409) continue;
-        throw error;
-      }
-    }
-    const current = await loadCertificateAuthority(
-      decode(secret.data?.[CA_CERT]),
-      decode(secret.data?.[CA_KEY]),
-    )
-      .catch((error) => {
-        throw new Error(
-          `Secret "${spec.namespace}/${spec.name}" does not hold a usable CA: ${
-            (error as Error).message
-          }`,
-        );
-      });
-    const previousPem = liveCertificate(secret.data?.[PREVIOUS_CA_CERT], now());
-    if (!needsRotation(current, now(), spec.rotateAtRemaining ?? 0.2)) {
-      return {
-        ca: current,
-        bundlePem: current.certificatePem + (previousPem ?? ""),
-        resourceVersion: secret.metadata?.resourceVersion ?? "",
-      };
-    }
-    const next = await createCertificateAuthority({
-      commonName: spec.commonName,
-      validityDays: spec.validityDays ?? 3650,
-    });
-    try {
-      // The resourceVersion makes this a compare-and-swap: of two replicas rotating at once, one wins.
-      const updated = await client.replace<SecretObject>(
-        `${path}/${encodeURIComponent(spec.name)}`,
-        {
-          ...secretBody(spec, next, current.certificatePem),
-          metadata: {
-            name: spec.name,
-            namespace: spec.namespace,
-            resourceVersion: secret.metadata?.resourceVersion,
-          },
-        },
-      );
-      return {
-        ca: next,
-        bundlePem: next.certificatePem + current.certificatePem,
-        resourceVersion: updated.metadata?.resourceVersion ?? "",
-      };
-    } catch (error) {
-      if (error instanceof KubeApiError && error.code === 409) continue;
-      throw error;
-    }
+    // A conflict means another replica created or rotated it first: read theirs.
+    const settled = secret
+      ? await keepOrRotate(client, path, spec, { secret, now: now() })
+      : await createCaSecret(client, path, spec);
+    if (settled !== "conflict") return settled;
   }
   throw new Error(
     `Cannot settle the CA Secret "${spec.namespace}/${spec.name}": it kept changing under us`,
   );
+}
+
+/** Creates the Secret with a new CA; "conflict" when another replica created it first. */
+async function createCaSecret(
+  client: KubeClient,
+  path: string,
+  spec: CaSecretSpec,
+): Promise<SharedCa | "conflict"> {
+  const ca = await createCertificateAuthority({
+    commonName: spec.commonName,
+    validityDays: spec.validityDays ?? 3650,
+  });
+  try {
+    const created = await client.create<SecretObject>(path, secretBody(spec, ca, undefined));
+    return {
+      ca,
+      bundlePem: ca.certificatePem,
+      resourceVersion: created.metadata?.resourceVersion ?? "",
+    };
+  } catch (error) {
+    if (error instanceof KubeApiError && error.code === 409) return "conflict";
+    throw error;
+  }
+}
+
+/** The Secret's CA while it has time left, else a new one replacing it (the old stays trusted). */
+async function keepOrRotate(
+  client: KubeClient,
+  path: string,
+  spec: CaSecretSpec,
+  { secret, now }: { secret: SecretObject; now: Date },
+): Promise<SharedCa | "conflict"> {
+  const current = await loadCertificateAuthority(
+    decode(secret.data?.[CA_CERT]),
+    decode(secret.data?.[CA_KEY]),
+  )
+    .catch((error) => {
+      throw new Error(
+        `Secret "${spec.namespace}/${spec.name}" does not hold a usable CA: ${
+          (error as Error).message
+        }`,
+      );
+    });
+  const previousPem = liveCertificate(secret.data?.[PREVIOUS_CA_CERT], now);
+  if (!needsRotation(current, now, spec.rotateAtRemaining ?? 0.2)) {
+    return {
+      ca: current,
+      bundlePem: current.certificatePem + (previousPem ?? ""),
+      resourceVersion: secret.metadata?.resourceVersion ?? "",
+    };
+  }
+  return await rotateCa(client, path, spec, { secret, current });
+}
+
+/** Replaces the CA, keeping the current one as the previous; "conflict" when another replica won. */
+async function rotateCa(
+  client: KubeClient,
+  path: string,
+  spec: CaSecretSpec,
+  { secret, current }: { secret: SecretObject; current: CertificateAuthority },
+): Promise<SharedCa | "conflict"> {
+  const next = await createCertificateAuthority({
+    commonName: spec.commonName,
+    validityDays: spec.validityDays ?? 3650,
+  });
+  try {
+    // The resourceVersion makes this a compare-and-swap: of two replicas rotating at once, one wins.
+    const updated = await client.replace<SecretObject>(
+      `${path}/${encodeURIComponent(spec.name)}`,
+      {
+        ...secretBody(spec, next, current.certificatePem),
+        metadata: {
+          name: spec.name,
+          namespace: spec.namespace,
+          resourceVersion: secret.metadata?.resourceVersion,
+        },
+      },
+    );
+    return {
+      ca: next,
+      bundlePem: next.certificatePem + current.certificatePem,
+      resourceVersion: updated.metadata?.resourceVersion ?? "",
+    };
+  } catch (error) {
+    if (error instanceof KubeApiError && error.code === 409) return "conflict";
+    throw error;
+  }
 }
 
 function needsRotation(ca: CertificateAuthority, now: Date, rotateAtRemaining: number): boolean {

@@ -12,7 +12,7 @@ export {
   isDroppedResponseHeader,
   responseHeaders,
 } from "./headers.ts";
-export { hasBody, readBody } from "./request_body.ts";
+export { hasBody, readBody, readBounded } from "./request_body.ts";
 export { type RelayStopOptions, relayStream, spliceSockets } from "./relay.ts";
 export { isStreamingTarget, queryFlag, splitTarget } from "./streaming_target.ts";
 export { type StreamBoundary, streamBoundary } from "./stream_boundary.ts";
@@ -24,12 +24,13 @@ export {
   upgradeAnswerOf,
 } from "./upgrade.ts";
 export {
-  createUpstream,
+  createTargetUpstream,
+  type TargetUpstreamOptions,
   type UpgradeResult,
   type Upstream,
-  upstreamErrorCode,
-  type UpstreamOptions,
   type UpstreamRequest,
   type UpstreamResponse,
-  UpstreamUnavailableError,
 } from "./upstream.ts";
+export { upstreamErrorCode, UpstreamUnavailableError } from "./upstream_error.ts";
+export { type UpstreamTarget, type WholeReader } from "./upstream_target.ts";
+export { createUpstream, kubeUpstreamTarget, type UpstreamOptions } from "./kube_target.ts";

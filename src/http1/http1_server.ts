@@ -9,7 +9,8 @@ import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import { Http1ServerRequest } from "./server_request.ts";
-import { Http1ServerResponse, reasonOf } from "./server_response.ts";
+import { Http1ServerResponse, type ResponseContext } from "./server_response.ts";
+import { encodeResponseHead } from "./response_head.ts";
 import {
   RequestError,
   type RequestEvent,
@@ -115,81 +116,104 @@ export interface ServedConnection {
 /** Serves the requests of one connection until it closes or is upgraded. */
 export function serveConnection(socket: Socket, handlers: Http1Handlers): ServedConnection {
   socket.setNoDelay(true);
-  const parser = new RequestParser();
-  let exchange: { req: Http1ServerRequest; res: Http1ServerResponse } | undefined;
-  let closing = false;
-  let draining = false;
-  let upgraded = false;
+  const served = new ConnectionServer(socket, handlers);
+  return { idleSince: () => served.idleSince, drain: () => served.drain() };
+}
 
-  let idleSince: number | undefined;
-  const idle = (on: boolean) => idleSince = on ? Date.now() : undefined;
-  const onData = (data: Uint8Array) => {
+/** One connection's state: its parser, the exchange under way, and how it ends. */
+class ConnectionServer {
+  idleSince: number | undefined;
+  #parser = new RequestParser();
+  #exchange: { req: Http1ServerRequest; res: Http1ServerResponse } | undefined;
+  #closing = false;
+  #draining = false;
+  #upgraded = false;
+
+  constructor(private readonly socket: Socket, private readonly handlers: Http1Handlers) {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onClose);
+    socket.on("drain", this.#onDrain);
+    socket.on("error", () => socket.destroy());
+    this.#idle(true);
+  }
+
+  /** Closes the connection now if it waits for a request, else once the current answer is out. */
+  drain(): void {
+    this.#draining = true;
+    // An upgraded connection belongs to its handler now: only the deadline cuts it.
+    if (!this.#exchange && !this.#upgraded) this.socket.destroy();
+  }
+
+  #idle(on: boolean): void {
+    this.idleSince = on ? Date.now() : undefined;
+  }
+
+  #onData = (data: Uint8Array): void => {
     let events: RequestEvent[];
     try {
-      events = parser.push(data);
+      events = this.#parser.push(data);
     } catch (error) {
-      return refuse(error);
+      return this.#refuse(error);
     }
-    handle(events);
-  };
-  const onEnd = () => socket.destroy();
-  const onClose = () => {
-    exchange?.req.finish(new Error("the client closed the connection"));
-    exchange?.res.connectionClosed();
-    exchange = undefined;
-  };
-  const onDrain = () => exchange?.res.emit("drain");
-  const detach = () => {
-    socket.off("data", onData);
-    socket.off("end", onEnd);
-    socket.off("close", onClose);
-    socket.off("drain", onDrain);
-    idleSince = undefined;
-  };
-  socket.on("data", onData);
-  socket.on("end", onEnd);
-  socket.on("close", onClose);
-  socket.on("drain", onDrain);
-  socket.on("error", () => socket.destroy());
-  idle(true);
-  return {
-    idleSince: () => idleSince,
-    drain() {
-      draining = true;
-      // An upgraded connection belongs to its handler now: only the deadline cuts it.
-      if (!exchange && !upgraded) socket.destroy();
-    },
+    this.#handle(events);
   };
 
+  #onEnd = (): void => {
+    this.socket.destroy();
+  };
+
+  #onClose = (): void => {
+    this.#exchange?.req.finish(new Error("the client closed the connection"));
+    this.#exchange?.res.connectionClosed();
+    this.#exchange = undefined;
+  };
+
+  #onDrain = (): void => {
+    this.#exchange?.res.emit("drain");
+  };
+
+  /** The connection is handed to an upgrade handler: this server stops listening to it. */
+  #detach(): void {
+    this.socket.off("data", this.#onData);
+    this.socket.off("end", this.#onEnd);
+    this.socket.off("close", this.#onClose);
+    this.socket.off("drain", this.#onDrain);
+    this.idleSince = undefined;
+  }
+
   /** Answers a request the parser refused, then closes: the framing cannot be trusted after. */
-  function refuse(error: unknown): void {
-    if (!(error instanceof RequestError) || exchange) {
-      socket.destroy();
+  #refuse(error: unknown): void {
+    if (!(error instanceof RequestError) || this.#exchange) {
+      this.socket.destroy();
       return;
     }
-    const { contentType, body } = handlers.refusalBody?.(error.status, error.message) ??
+    const { contentType, body } = this.handlers.refusalBody?.(error.status, error.message) ??
       { contentType: "text/plain; charset=utf-8", body: error.message + "\n" };
-    // A 405 says what is allowed (RFC 9110 §15.5.6).
-    const allow = error.status === 405 ? "allow: GET, HEAD, POST, PUT, PATCH, DELETE\r\n" : "";
-    socket.end(
-      `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: ${contentType}\r\n` +
-        `${allow}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    this.socket.end(
+      encodeResponseHead(error.status, undefined, {
+        "content-type": contentType,
+        // A 405 says what is allowed (RFC 9110 §15.5.6).
+        ...(error.status === 405 ? { allow: "GET, HEAD, POST, PUT, PATCH, DELETE" } : {}),
+        "content-length": Buffer.byteLength(body),
+        connection: "close",
+      }) + body,
     );
   }
 
-  function handle(events: RequestEvent[]): void {
+  #handle(events: RequestEvent[]): void {
     let started: (() => void) | undefined;
     for (const event of events) {
-      if (closing) return;
-      if (event.type === "body") exchange?.req.pushBody(event.chunk);
-      else if (event.type === "end") exchange?.req.finish();
-      else if (event.type === "head") started = begin(event.head);
+      if (this.#closing) return;
+      if (event.type === "body") this.#exchange?.req.pushBody(event.chunk);
+      else if (event.type === "end") this.#exchange?.req.finish();
+      else if (event.type === "head") started = this.#begin(event.head);
       else {
-        detach();
-        upgraded = true;
-        const req = new Http1ServerRequest(event.head, socket);
+        this.#detach();
+        this.#upgraded = true;
+        const req = new Http1ServerRequest(event.head, this.socket);
         req.finish();
-        handlers.upgrade(req, socket, event.rest);
+        this.handlers.upgrade(req, this.socket, event.rest);
         return;
       }
     }
@@ -197,46 +221,53 @@ export function serveConnection(socket: Socket, handlers: Http1Handlers): Served
     started?.();
   }
 
-  function begin(head: RequestHead): () => void {
-    idle(false);
-    const req = new Http1ServerRequest(head, socket);
-    const res = new Http1ServerResponse(socket, {
-      method: head.method,
-      version: head.version,
-      // Read when the head is written: a server shutting down asks the client to go.
-      get keepAlive() {
-        return head.keepAlive && !draining;
-      },
-      done(reusable) {
-        // Answered before the whole body arrived (413, say): the rest is not read.
-        if (!reusable || !req.complete || draining) {
-          closing = true;
-          exchange = undefined;
-          socket.end();
-        } else queueMicrotask(next);
-      },
-    });
-    exchange = { req, res };
-    if (head.expectsContinue) socket.write(CONTINUE);
+  #begin(head: RequestHead): () => void {
+    this.#idle(false);
+    const req = new Http1ServerRequest(head, this.socket);
+    const res = new Http1ServerResponse(this.socket, this.#responseContext(head, req));
+    this.#exchange = { req, res };
+    if (head.expectsContinue) this.socket.write(CONTINUE);
     return () => {
       try {
-        handlers.request(req, res);
+        this.handlers.request(req, res);
       } catch {
         res.destroy();
       }
     };
   }
 
+  /** How the response ends its exchange: keep-alive unless draining, then the next request. */
+  #responseContext(head: RequestHead, req: Http1ServerRequest): ResponseContext {
+    const draining = () => this.#draining;
+    const done = (reusable: boolean) => {
+      // Answered before the whole body arrived (413, say): the rest is not read.
+      if (!reusable || !req.complete || this.#draining) {
+        this.#closing = true;
+        this.#exchange = undefined;
+        this.socket.end();
+      } else queueMicrotask(this.#next);
+    };
+    return {
+      method: head.method,
+      version: head.version,
+      // Read when the head is written: a server shutting down asks the client to go.
+      get keepAlive() {
+        return head.keepAlive && !draining();
+      },
+      done,
+    };
+  }
+
   /** The exchange is over: read the next request, if one is waiting. */
-  function next(): void {
-    exchange = undefined;
-    idle(true);
+  #next = (): void => {
+    this.#exchange = undefined;
+    this.#idle(true);
     let events: RequestEvent[];
     try {
-      events = parser.next();
+      events = this.#parser.next();
     } catch (error) {
-      return refuse(error);
+      return this.#refuse(error);
     }
-    handle(events);
-  }
+    this.#handle(events);
+  };
 }

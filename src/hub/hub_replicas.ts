@@ -28,47 +28,27 @@ export interface ReplicaDirectory {
   stop(): Promise<void>;
 }
 
+/** What the directory needs to publish this replica. */
+export interface ReplicaDirectoryOptions {
+  namespace: string;
+  replicaId: string;
+  peerUrl: string;
+  clusters: () => string[];
+  logger: Logger;
+}
+
 /** Starts publishing; `clusters` is read at each renewal. */
 export function startReplicaDirectory(
   client: KubeClient,
-  options: {
-    namespace: string;
-    replicaId: string;
-    peerUrl: string;
-    clusters: () => string[];
-    logger: Logger;
-  },
+  options: ReplicaDirectoryOptions,
 ): ReplicaDirectory {
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
   const name = `mca-hub-${options.replicaId}`;
   let publishedAt = 0;
-  const publish = async () => {
-    try {
-      await client.patch(
-        `${path}/${name}`,
-        {
-          apiVersion: "coordination.k8s.io/v1",
-          kind: "Lease",
-          metadata: {
-            name,
-            namespace: options.namespace,
-            labels: { [REPLICA_LABEL]: "true" },
-            annotations: { [PEER_URL]: options.peerUrl, [CLUSTERS]: options.clusters().join(",") },
-          },
-          spec: {
-            holderIdentity: options.replicaId,
-            leaseDurationSeconds: LEASE_SECONDS,
-            renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z"),
-          },
-        },
-        "apply",
-        { fieldManager: "mca-hub", force: true },
-      );
-      publishedAt = Date.now();
-    } catch (error) {
-      options.logger.warn("cannot publish this hub replica", { error: (error as Error).message });
-    }
-  };
+  const publish = () =>
+    publishLease(client, { path, name }, options).then((published) => {
+      if (published) publishedAt = Date.now();
+    });
   let publishing = publish();
   const timer = setInterval(() => publishing = publishing.then(publish), 10_000);
   let cache: { at: number; leases: Lease[] } | undefined;
@@ -82,17 +62,9 @@ export function startReplicaDirectory(
         const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
         cache = { at: Date.now(), leases: list.items };
       }
-      const now = Date.now();
-      const live = cache.leases.filter((lease) => {
-        const renewed = Date.parse(lease.spec?.renewTime ?? "");
-        const ttl = (lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS) * 1000;
-        return lease.spec?.holderIdentity !== options.replicaId && renewed + ttl > now;
-      });
-      const holder = live.find((lease) =>
-        (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").includes(cluster)
-      );
-      if (!holder) cache = undefined; // a newer view may know more next time
-      return holder?.metadata.annotations?.[PEER_URL];
+      const peerUrl = holderOf(cache.leases, cluster, options.replicaId, Date.now());
+      if (!peerUrl) cache = undefined; // a newer view may know more next time
+      return peerUrl;
     },
     async stop() {
       clearInterval(timer);
@@ -100,4 +72,56 @@ export function startReplicaDirectory(
       await client.delete(`${path}/${name}`).catch(() => {});
     },
   };
+}
+
+/** Applies this replica's Lease; false (and a warning) when the host refused. */
+async function publishLease(
+  client: KubeClient,
+  { path, name }: { path: string; name: string },
+  options: ReplicaDirectoryOptions,
+): Promise<boolean> {
+  try {
+    await client.patch(
+      `${path}/${name}`,
+      {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: {
+          name,
+          namespace: options.namespace,
+          labels: { [REPLICA_LABEL]: "true" },
+          annotations: { [PEER_URL]: options.peerUrl, [CLUSTERS]: options.clusters().join(",") },
+        },
+        spec: {
+          holderIdentity: options.replicaId,
+          leaseDurationSeconds: LEASE_SECONDS,
+          renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z"),
+        },
+      },
+      "apply",
+      { fieldManager: "mca-hub", force: true },
+    );
+    return true;
+  } catch (error) {
+    options.logger.warn("cannot publish this hub replica", { error: (error as Error).message });
+    return false;
+  }
+}
+
+/** The peer URL of another replica whose live Lease names the cluster. */
+function holderOf(
+  leases: Lease[],
+  cluster: string,
+  replicaId: string,
+  now: number,
+): string | undefined {
+  const live = leases.filter((lease) => {
+    const renewed = Date.parse(lease.spec?.renewTime ?? "");
+    const ttl = (lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS) * 1000;
+    return lease.spec?.holderIdentity !== replicaId && renewed + ttl > now;
+  });
+  const holder = live.find((lease) =>
+    (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").includes(cluster)
+  );
+  return holder?.metadata.annotations?.[PEER_URL];
 }

@@ -12,23 +12,22 @@ import {
   DAY_MS,
   issueCertificate,
   type IssuedCertificate,
+  type RenewedCertificate,
   startCertificateRenewal,
 } from "../pki/mod.ts";
 import { ensureSharedCa } from "../common/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
-import { AGENT_TOKEN_LABEL, registeredTokenHash } from "../members/mod.ts";
+import { registeredTokenHash } from "../members/mod.ts";
+import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
-import { createHubHandler } from "./hub_handler.ts";
+import { createHubHandler, type HubHandler, type HubHandlerDeps } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
+import { isPeerRequest, PEER_COMMON_NAME, PeerUpstreams } from "./hub_peers.ts";
 import { UserAccess } from "./user_access.ts";
-import { startReplicaDirectory } from "./hub_replicas.ts";
-import type { TLSSocket } from "node:tls";
-import { listenHttp1 } from "../http1/mod.ts";
-import { createUpstream, statusRefusalBody, type Upstream } from "../forward/mod.ts";
-
-/** Common name of the client certificate hub replicas present to each other. */
-export const PEER_COMMON_NAME = "mca-hub-peer";
+import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
+import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
+import { statusRefusalBody } from "../forward/mod.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -37,6 +36,12 @@ export interface RunningHub {
   caPem: string;
   sessions: AgentSessions;
   stop(): Promise<void>;
+}
+
+/** The hub's listeners: the public one, and the one for other replicas (mutual TLS). */
+interface HubServers {
+  server: Http1Server;
+  peerServer: Http1Server | undefined;
 }
 
 /** Starts the hub. */
@@ -49,32 +54,106 @@ export async function runHub(
   const client = createKubeClient(
     createKubeTransport(await loadClientConfigOrInCluster(options), { logger }),
   );
-  const shared = await ensureSharedCa(client, {
-    namespace: options.namespace,
-    name: options.caSecret,
-    commonName: "mca-hub-ca",
-  });
-  // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
-  const certificates = hubCertificates(shared.ca, options);
-  const serving = await certificates.serving();
-  // Replicas prove themselves to each other with a client certificate of the shared CA.
-  let peerCertificate = await certificates.peer();
+  const { shared, certificates, serving, peerCertificate } = await firstCertificates(
+    client,
+    options,
+  );
   const sessions = new AgentSessions();
-  const metrics = createMetricsRegistry();
-  const directory = options.replica
-    ? startReplicaDirectory(client, {
-      namespace: options.namespace,
-      replicaId: options.replica.id,
-      peerUrl: options.replica.peerUrl,
-      clusters: () => sessions.clusters().filter((c) => sessions.agents(c).length > 0),
-      logger,
-    })
-    : undefined;
-  const peers = new Map<string, Upstream>();
-  let retired: Upstream[] = [];
-  let tokensFollowed = false;
+  const directory = startDirectory(client, { options, sessions, logger });
+  const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
+  const followed = { tokens: false };
+  const handler = createHubHandler(
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
+  );
+  const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
+  const port = servers.server.port;
+  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
+  logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
+
+  const stopping = new AbortController();
+  const watching = watchAgentTokens(client, options.namespace, {
+    sessions,
+    logger,
+    signal: stopping.signal,
+    onFollowing: (following) => followed.tokens = following,
+  });
+  const renewal = startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: earliest(serving, peerCertificate),
+    renew: () => renewCertificates(certificates, { servers, peers, caPem: shared.bundlePem }),
+    logger,
+  });
+  const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
+
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    caPem: shared.bundlePem,
+    sessions,
+    stop: async () => {
+      clearInterval(heartbeat);
+      await renewal.stop();
+      await directory?.stop();
+      peers.close();
+      stopping.abort();
+      await watching;
+      await closeHub(client, sessions, servers);
+    },
+  };
+}
+
+/** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
+function writeStatuses(client: KubeClient, sessions: AgentSessions, logger: Logger): void {
+  for (const cluster of sessions.clusters()) {
+    void writeClusterStatus(client, sessions, cluster, logger);
+  }
+}
+
+/** Closes the agents' sessions, then the listeners and the host connection. */
+async function closeHub(
+  client: KubeClient,
+  sessions: AgentSessions,
+  { server, peerServer }: HubServers,
+): Promise<void> {
+  for (const cluster of sessions.clusters()) {
+    await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
+  }
+  await server.close();
+  await peerServer?.close();
+  client.transport.close();
+}
+
+/** With replicas, publishes this one's Lease and finds the others'. */
+function startDirectory(
+  client: KubeClient,
+  { options, sessions, logger }: {
+    options: ResolvedHubOptions;
+    sessions: AgentSessions;
+    logger: Logger;
+  },
+): ReplicaDirectory | undefined {
+  if (!options.replica) return undefined;
+  return startReplicaDirectory(client, {
+    namespace: options.namespace,
+    replicaId: options.replica.id,
+    peerUrl: options.replica.peerUrl,
+    clusters: () => sessions.clusters().filter((c) => sessions.agents(c).length > 0),
+    logger,
+  });
+}
+
+/** The handler's deps on the host cluster: access checks, token hashes, status, replicas. */
+function hubHandlerDeps(client: KubeClient, parts: {
+  options: ResolvedHubOptions;
+  sessions: AgentSessions;
+  directory: ReplicaDirectory | undefined;
+  peers: PeerUpstreams;
+  followed: { tokens: boolean };
+  logger: Logger;
+}): HubHandlerDeps {
+  const { options, sessions, directory, peers, followed, logger } = parts;
   const identities = new ClusterIdentities(client);
-  const handler = createHubHandler({
+  return {
     sessions,
     access: new UserAccess(client),
     identityOf: (cluster) => identities.of(cluster),
@@ -86,44 +165,32 @@ export async function runHub(
     ...(directory
       ? {
         findPeer: (cluster: string) => directory.findPeer(cluster),
-        peerUpstream: (peerUrl: string) => {
-          let upstream = peers.get(peerUrl);
-          if (!upstream) {
-            upstream = createUpstream(`hub replica ${peerUrl}`, {
-              server: peerUrl,
-              tls: {
-                caPem: shared.bundlePem,
-                certPem: peerCertificate.certificatePem,
-                keyPem: peerCertificate.privateKeyPem,
-                insecureSkipVerify: false,
-              },
-              disableCompression: false,
-              credentials: { type: "none" },
-              namespace: options.namespace,
-              source: `hub replica ${peerUrl}`,
-            }, { logger });
-            peers.set(peerUrl, upstream);
-          }
-          return upstream;
-        },
+        peerUpstream: (peerUrl: string) => peers.upstreamFor(peerUrl),
       }
       : {}),
-    isPeer: (req) => {
-      const socket = req.socket as TLSSocket;
-      return socket.authorized === true &&
-        socket.getPeerCertificate()?.subject?.CN === PEER_COMMON_NAME;
-    },
+    isPeer: isPeerRequest,
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.
     notReady: () =>
-      !tokensFollowed
+      !followed.tokens
         ? "cannot follow the agent tokens on the host (see the log)"
         : directory && !directory.isPublished()
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
-    metrics,
+    metrics: createMetricsRegistry(),
     logger,
-  });
+  };
+}
+
+/**
+ * Listens publicly and, with replicas, on a listener of their own where a client certificate of
+ * the shared CA is required; the public listener never asks for one.
+ */
+async function listenHub(
+  options: ResolvedHubOptions,
+  handler: HubHandler,
+  { serving, caPem }: { serving: IssuedCertificate; caPem: string },
+): Promise<HubServers> {
   const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
   const handlers = {
     request: handler.handleRequest,
@@ -131,79 +198,47 @@ export async function runHub(
     refusalBody: statusRefusalBody,
   };
   const server = await listenHttp1({ ...options.listen, tls }, handlers);
-  // Replicas talk to each other on a listener of their own, where a client certificate of the
-  // shared CA is required; the public listener never asks for one.
   const peerServer = options.replica
     ? await listenHttp1({
       ...options.replica.listen,
-      tls: { ...tls, ca: shared.bundlePem, requestCert: true },
+      tls: { ...tls, ca: caPem, requestCert: true },
     }, handlers)
     : undefined;
-  const port = server.port;
-  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
-  logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
+  return { server, peerServer };
+}
 
-  const stopping = new AbortController();
-  // Rotated or deleted agent tokens close the sessions that used them.
-  const watching = watchAgentTokens(
-    client,
-    options.namespace,
-    sessions,
-    logger,
-    stopping.signal,
-    (followed) => tokensFollowed = followed,
-  );
-  const renewal = startCertificateRenewal({
-    validityMs: options.certValidityMs,
-    notAfter: earliest(serving, peerCertificate),
-    renew: async () => {
-      const nextServing = await certificates.serving();
-      const nextPeer = await certificates.peer();
-      const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
-      server.setSecureContext(tls);
-      // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
-      peerServer?.setSecureContext({ ...tls, ca: shared.bundlePem });
-      peerCertificate = nextPeer;
-      // Upstreams to other replicas hold the old client certificate: drop them so that new
-      // requests connect with the new one. Closing one cuts its requests under way (a forwarded
-      // watch), so the dropped ones are closed only at the next renewal, when their certificate
-      // has ended anyway.
-      for (const upstream of retired) upstream.close();
-      retired = [...peers.values()];
-      peers.clear();
-      return {
-        notAfter: earliest(nextServing, nextPeer),
-        fields: { peerNotAfter: nextPeer.certificate.notAfter.toISOString() },
-      };
-    },
-    logger,
-  });
-  const heartbeat = setInterval(() => {
-    for (const cluster of sessions.clusters()) {
-      void writeClusterStatus(client, sessions, cluster, logger);
-    }
-  }, 30_000);
-
+/** Issues new serving and peer certificates and puts them in use. */
+async function renewCertificates(
+  certificates: ReturnType<typeof hubCertificates>,
+  { servers, peers, caPem }: { servers: HubServers; peers: PeerUpstreams; caPem: string },
+): Promise<RenewedCertificate> {
+  const { server, peerServer } = servers;
+  const nextServing = await certificates.serving();
+  const nextPeer = await certificates.peer();
+  const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
+  server.setSecureContext(tls);
+  // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
+  peerServer?.setSecureContext({ ...tls, ca: caPem });
+  peers.renew(nextPeer);
   return {
-    url: `https://${host}:${port}`,
-    port,
-    caPem: shared.bundlePem,
-    sessions,
-    async stop() {
-      clearInterval(heartbeat);
-      await renewal.stop();
-      await directory?.stop();
-      for (const peer of [...peers.values(), ...retired]) peer.close();
-      stopping.abort();
-      await watching;
-      for (const cluster of sessions.clusters()) {
-        await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
-      }
-      await server.close();
-      await peerServer?.close();
-      client.transport.close();
-    },
+    notAfter: earliest(nextServing, nextPeer),
+    fields: { peerNotAfter: nextPeer.certificate.notAfter.toISOString() },
   };
+}
+
+/** The CA shared through a Secret (created on the first start), and this replica's certificates. */
+async function firstCertificates(client: KubeClient, options: ResolvedHubOptions) {
+  const shared = await ensureSharedCa(client, {
+    namespace: options.namespace,
+    name: options.caSecret,
+    commonName: "mca-hub-ca",
+  });
+  // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
+  const certificates = hubCertificates(shared.ca, options);
+  const serving = await certificates.serving();
+  // Replicas prove themselves to each other with a client certificate of the shared CA.
+  const peerCertificate = await certificates.peer();
+  return { shared, certificates, serving, peerCertificate };
 }
 
 /** Issuers of the hub's serving certificate and of the client certificate replicas present. */
@@ -227,46 +262,4 @@ function earliest(a: IssuedCertificate, b: IssuedCertificate): Date {
   return a.certificate.notAfter < b.certificate.notAfter
     ? a.certificate.notAfter
     : b.certificate.notAfter;
-}
-
-async function watchAgentTokens(
-  client: KubeClient,
-  namespace: string,
-  sessions: AgentSessions,
-  logger: Logger,
-  signal: AbortSignal,
-  onFollowing: (following: boolean) => void,
-): Promise<void> {
-  const path = `/api/v1/namespaces/${namespace}/secrets`;
-  while (!signal.aborted) {
-    try {
-      const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
-      onFollowing(true);
-      for await (
-        const event of client.watch<{ metadata?: { name?: string } }>(path, {
-          labelSelector: AGENT_TOKEN_LABEL,
-          ...(list.metadata.resourceVersion
-            ? { resourceVersion: list.metadata.resourceVersion }
-            : {}),
-          timeoutSeconds: 300,
-          signal,
-        })
-      ) {
-        const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
-        if (!cluster || event.type === "BOOKMARK") continue;
-        const current = event.type === "DELETED"
-          ? undefined
-          : await registeredTokenHash(client, namespace, cluster);
-        const closed = await sessions.closeStale(cluster, current);
-        if (closed > 0) {
-          logger.warn("agent token changed: closed its sessions", { cluster, sessions: closed });
-        }
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      onFollowing(false);
-      logger.warn("watching agent tokens failed; retrying", { error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
 }

@@ -1,4 +1,5 @@
 /** Credentials from an exec plugin: run on demand, cached until expiry, re-run after a 401. */
+import { textOutput } from "../command_output.ts";
 import type { ExecClusterInfo } from "./client_config.ts";
 import { bearer, type CredentialProvider, type Credentials } from "./credentials.ts";
 import {
@@ -144,11 +145,5 @@ export async function runPluginProcess(
     stderr: "piped",
     signal: options.signal,
   }).spawn();
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return textOutput(await child.output());
 }

@@ -1,12 +1,8 @@
 /** Turns a (merged) kubeconfig and a context choice into a ClientConfig, like clientcmd does. */
 import { encodeBase64 } from "./_base64.ts";
-import type {
-  ClientConfig,
-  CredentialSettings,
-  ExecClusterInfo,
-  Impersonation,
-} from "./client_config.ts";
+import type { ClientConfig, ExecClusterInfo } from "./client_config.ts";
 import { KubeconfigError } from "./kubeconfig_error.ts";
+import { credentialSettings, impersonation } from "./_user_settings.ts";
 import type { Kubeconfig, KubeconfigCluster, KubeconfigUser, Named } from "./kubeconfig_types.ts";
 
 /** Which context to use, and kubectl-style overrides. */
@@ -98,6 +94,12 @@ function known<T>(entries: Named<T>[], what: string): string {
   return names.length > 0 ? ` (${what}: ${names.join(", ")})` : ` (the file defines no ${what})`;
 }
 
+/** Where an entry's fields are, for errors: the kubeconfig file and the field's path. */
+interface EntryFields<T> {
+  entry: Named<T>;
+  field: string;
+}
+
 async function buildClientConfig(
   cluster: Named<KubeconfigCluster>,
   user: Named<KubeconfigUser>,
@@ -105,60 +107,35 @@ async function buildClientConfig(
 ): Promise<ClientConfig> {
   const c = cluster.value;
   const u = user.value;
-  const clusterField = `clusters["${cluster.name}"].cluster`;
-  const userField = `users["${user.name}"].user`;
-  const read = async (path: string | undefined, entry: Named<unknown>, field: string) => {
-    if (!path) return undefined;
-    try {
-      return await options.readTextFile(path);
-    } catch (error) {
-      throw new KubeconfigError(`${field}: cannot read "${path}": ${(error as Error).message}`, {
-        file: entry.file,
-        field,
-      });
-    }
-  };
-
-  const caPem = c["certificate-authority-data"] ??
-    await read(c["certificate-authority"], cluster, `${clusterField}.certificate-authority`);
-  const certPem = u["client-certificate-data"] ??
-    await read(u["client-certificate"], user, `${userField}.client-certificate`);
-  const keyPem = u["client-key-data"] ??
-    await read(u["client-key"], user, `${userField}.client-key`);
-  if ((certPem === undefined) !== (keyPem === undefined)) {
-    const missing = certPem === undefined ? "client-certificate" : "client-key";
-    throw new KubeconfigError(
-      `${userField}.${missing} is required when the other half of the client key pair is set`,
-      {
-        file: user.file,
-        field: `${userField}.${missing}`,
-      },
-    );
-  }
+  const clusterAt = { entry: cluster, field: `clusters["${cluster.name}"].cluster` };
+  const userAt = { entry: user, field: `users["${user.name}"].user` };
+  const { caPem, certPem, keyPem } = await readTlsFiles(clusterAt, userAt, options.readTextFile);
   const insecure = c["insecure-skip-tls-verify"] === true;
   if (insecure && caPem !== undefined) {
     // client-go refuses this combination rather than guessing which one the user meant.
     throw new KubeconfigError(
-      `${clusterField}: insecure-skip-tls-verify and a certificate authority cannot both be set`,
-      { file: cluster.file, field: `${clusterField}.insecure-skip-tls-verify` },
+      `${clusterAt.field}: insecure-skip-tls-verify and a certificate authority cannot both be set`,
+      { file: cluster.file, field: `${clusterAt.field}.insecure-skip-tls-verify` },
     );
   }
   const hasTls = caPem !== undefined || certPem !== undefined || insecure;
   const server = normalizeServer(c.server, hasTls, {
     file: cluster.file,
-    field: `${clusterField}.server`,
+    field: `${clusterAt.field}.server`,
   });
   const proxyUrl = c["proxy-url"];
   if (proxyUrl !== undefined) {
-    checkProxyUrl(proxyUrl, { file: cluster.file, field: `${clusterField}.proxy-url` });
+    checkProxyUrl(proxyUrl, { file: cluster.file, field: `${clusterAt.field}.proxy-url` });
   }
-
   const tokenFileToken = u.tokenFile
-    ? await read(u.tokenFile, user, `${userField}.tokenFile`)
+    ? await readReferenced(options.readTextFile, u.tokenFile, {
+      ...userAt,
+      field: `${userAt.field}.tokenFile`,
+    })
     : undefined;
   const credentials = credentialSettings(u, {
     file: user.file,
-    field: userField,
+    field: userAt.field,
     tokenFileToken,
     cluster: execClusterInfo(server, c, caPem),
   });
@@ -180,61 +157,55 @@ async function buildClientConfig(
   };
 }
 
-function credentialSettings(
-  u: KubeconfigUser,
-  where: {
-    file: string;
-    field: string;
-    tokenFileToken: string | undefined;
-    cluster: ExecClusterInfo;
-  },
-): CredentialSettings {
-  const hasBearer = Boolean(u.token || u.tokenFile);
-  const hasBasic = Boolean(u.username || u.password);
-  const fail = (message: string, field: string) =>
-    new KubeconfigError(`${where.field}: ${message}`, {
-      file: where.file,
-      field: `${where.field}.${field}`,
+/** A file the kubeconfig references; a read error names the field that referenced it. */
+async function readReferenced(
+  readTextFile: ReadTextFile,
+  path: string | undefined,
+  { entry, field }: EntryFields<unknown>,
+): Promise<string | undefined> {
+  if (!path) return undefined;
+  try {
+    return await readTextFile(path);
+  } catch (error) {
+    throw new KubeconfigError(`${field}: cannot read "${path}": ${(error as Error).message}`, {
+      file: entry.file,
+      field,
     });
-  if (hasBearer && hasBasic) {
-    throw fail("a token and username/password cannot both be set", "username");
   }
-  if (u.exec && u["auth-provider"]) {
-    throw fail("exec and auth-provider cannot both be set", "auth-provider");
-  }
-  if (u["auth-provider"]) return authProviderCredentials(u["auth-provider"], fail);
-  if (u.exec) {
-    return {
-      type: "exec",
-      exec: u.exec,
-      ...(u.exec.provideClusterInfo ? { cluster: where.cluster } : {}),
-    };
-  }
-  if (u.tokenFile) {
-    const token = where.tokenFileToken?.trim() || u.token;
-    return { type: "tokenFile", path: u.tokenFile, ...(token ? { token } : {}) };
-  }
-  if (u.token) return { type: "token", token: u.token };
-  if (hasBasic) return { type: "basic", username: u.username ?? "", password: u.password ?? "" };
-  return { type: "none" };
 }
 
-function authProviderCredentials(
-  provider: NonNullable<KubeconfigUser["auth-provider"]>,
-  fail: (message: string, field: string) => Error,
-): CredentialSettings {
-  // gcp and azure were removed from client-go in 1.26; oidc remains: its current id-token is sent.
-  if (provider.name !== "oidc") {
-    throw fail(
-      `auth-provider "${provider.name}" is not supported; use an exec credential plugin (for example kubelogin or gke-gcloud-auth-plugin)`,
-      "auth-provider.name",
+/** The CA and the client key pair, inline or read from files; both halves of the pair or none. */
+async function readTlsFiles(
+  clusterAt: EntryFields<KubeconfigCluster>,
+  userAt: EntryFields<KubeconfigUser>,
+  readTextFile: ReadTextFile,
+): Promise<
+  { caPem?: string | undefined; certPem?: string | undefined; keyPem?: string | undefined }
+> {
+  const c = clusterAt.entry.value;
+  const u = userAt.entry.value;
+  const at = <T>(where: EntryFields<T>, name: string) => ({
+    ...where,
+    field: `${where.field}.${name}`,
+  });
+  const caPem = c["certificate-authority-data"] ??
+    await readReferenced(
+      readTextFile,
+      c["certificate-authority"],
+      at(clusterAt, "certificate-authority"),
+    );
+  const certPem = u["client-certificate-data"] ??
+    await readReferenced(readTextFile, u["client-certificate"], at(userAt, "client-certificate"));
+  const keyPem = u["client-key-data"] ??
+    await readReferenced(readTextFile, u["client-key"], at(userAt, "client-key"));
+  if ((certPem === undefined) !== (keyPem === undefined)) {
+    const missing = certPem === undefined ? "client-certificate" : "client-key";
+    throw new KubeconfigError(
+      `${userAt.field}.${missing} is required when the other half of the client key pair is set`,
+      { file: userAt.entry.file, field: `${userAt.field}.${missing}` },
     );
   }
-  const token = provider.config?.["id-token"];
-  if (!token) {
-    throw fail("auth-provider oidc needs config.id-token", "auth-provider.config.id-token");
-  }
-  return { type: "token", token };
+  return { caPem, certPem, keyPem };
 }
 
 function execClusterInfo(
@@ -251,16 +222,6 @@ function execClusterInfo(
     ...(c["proxy-url"] ? { "proxy-url": c["proxy-url"] } : {}),
     ...(c["disable-compression"] ? { "disable-compression": true } : {}),
     ...(config !== undefined ? { config } : {}),
-  };
-}
-
-function impersonation(u: KubeconfigUser): Impersonation | undefined {
-  if (!u.as) return undefined;
-  return {
-    user: u.as,
-    ...(u["as-uid"] ? { uid: u["as-uid"] } : {}),
-    ...(u["as-groups"]?.length ? { groups: u["as-groups"] } : {}),
-    ...(u["as-user-extra"] ? { extra: u["as-user-extra"] } : {}),
   };
 }
 

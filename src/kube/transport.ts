@@ -115,7 +115,7 @@ export function createCredentialProvider(
 
 /** The client key pair: from the credentials (exec plugins may return one), else from the config. */
 export function clientPair(
-  config: ClientConfig,
+  config: Pick<ClientConfig, "tls">,
   used: Credentials,
 ): { certPem?: string; keyPem?: string } {
   if (used.certPem && used.keyPem) return { certPem: used.certPem, keyPem: used.keyPem };

@@ -1,4 +1,5 @@
 /** Running the machine's tools (ip, iptables, ctr, umoci...) from the test environment. */
+import { textOutput } from "../command_output.ts";
 
 /** Exit code and output of a finished command. */
 export interface HostCommandResult {
@@ -35,13 +36,7 @@ export async function runHost(
     await writer.write(new TextEncoder().encode(options.stdin));
     await writer.close();
   }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return textOutput(await child.output());
 }
 
 /** Runs a command and returns its stdout, or throws with the command line and its stderr. */

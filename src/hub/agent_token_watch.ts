@@ -1,0 +1,51 @@
+/** Rotated or deleted agent tokens close the sessions that used them. */
+import type { KubeClient } from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { AGENT_TOKEN_LABEL, registeredTokenHash } from "../members/mod.ts";
+import type { AgentSessions } from "./agent_sessions.ts";
+
+/** Follows the agent token Secrets until aborted; `onFollowing` says whether it currently can. */
+export async function watchAgentTokens(
+  client: KubeClient,
+  namespace: string,
+  options: {
+    sessions: AgentSessions;
+    logger: Logger;
+    signal: AbortSignal;
+    onFollowing: (following: boolean) => void;
+  },
+): Promise<void> {
+  const { sessions, logger, signal, onFollowing } = options;
+  const path = `/api/v1/namespaces/${namespace}/secrets`;
+  while (!signal.aborted) {
+    try {
+      const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
+      onFollowing(true);
+      for await (
+        const event of client.watch<{ metadata?: { name?: string } }>(path, {
+          labelSelector: AGENT_TOKEN_LABEL,
+          ...(list.metadata.resourceVersion
+            ? { resourceVersion: list.metadata.resourceVersion }
+            : {}),
+          timeoutSeconds: 300,
+          signal,
+        })
+      ) {
+        const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
+        if (!cluster || event.type === "BOOKMARK") continue;
+        const current = event.type === "DELETED"
+          ? undefined
+          : await registeredTokenHash(client, namespace, cluster);
+        const closed = await sessions.closeStale(cluster, current);
+        if (closed > 0) {
+          logger.warn("agent token changed: closed its sessions", { cluster, sessions: closed });
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      onFollowing(false);
+      logger.warn("watching agent tokens failed; retrying", { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A request to `/clusters/<name>/...` as named steps: settle the target (settle_target.ts), then
+ * forward it through an agent's stream or a peer replica, or upgrade it through either.
+ */
+import type { Duplex } from "node:stream";
+import type { ProxyResponse } from "../http1/mod.ts";
+import {
+  answerUpgrade,
+  hasBody,
+  isStreamingTarget,
+  readBody,
+  relayStream,
+  responseHeaders,
+  upgradeAnswerOf,
+  writeSocketStatus,
+  writeStatus,
+} from "../forward/mod.ts";
+import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
+import type { HubRequest } from "./hub_handler.ts";
+import { type HubRequestContext, type SettledTarget, settleRequest } from "./settle_target.ts";
+
+type Settled<K extends SettledTarget["kind"]> = Extract<SettledTarget, { kind: K }>;
+
+/** Largest body forwarded to a peer replica (the agent streams bodies instead). */
+const MAX_PEER_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Answers a request for a member: refused, relayed through an agent, or forwarded to a peer. */
+export async function answerMemberRequest(
+  req: HubRequest,
+  res: ProxyResponse,
+  context: HubRequestContext,
+): Promise<void> {
+  const settled = await settleRequest(req, context);
+  if (settled.kind === "refuse") return writeStatus(res, settled.code, settled.message);
+  if (settled.kind === "peer") return await forwardToPeer(req, res, settled);
+  await forwardThroughAgent(req, res, settled, context);
+}
+
+/** Answers an upgrade for a member: refused, or carried through an agent or a peer. */
+export async function answerMemberUpgrade(
+  req: HubRequest,
+  socket: Duplex,
+  head: Uint8Array,
+  context: HubRequestContext,
+): Promise<void> {
+  const settled = await settleRequest(req, context);
+  if (settled.kind === "refuse") return writeSocketStatus(socket, settled.code, settled.message);
+  if (settled.kind === "peer") return await upgradeThroughPeer(req, socket, head, settled);
+  await upgradeAgentStream(req, socket, head, settled);
+}
+
+/** Relays the request through the agent's stream; a tunnel failure before the answer is a 503. */
+async function forwardThroughAgent(
+  req: HubRequest,
+  res: ProxyResponse,
+  { target, stream, headers, user }: Settled<"agent">,
+  { deps, requests }: HubRequestContext,
+): Promise<void> {
+  const request = { method: req.method ?? "GET", path: target.path, headers };
+  await relayThroughAgent(req, res, stream, request, (head) => {
+    deps.logger.debug("request", {
+      cluster: target.cluster,
+      path: target.path,
+      user,
+      code: head.status,
+    });
+    requests.inc({ cluster: target.cluster, code: String(head.status) });
+  }).catch((error) => {
+    stream.reset();
+    requests.inc({ cluster: target.cluster, code: "503" });
+    writeStatus(
+      res,
+      503,
+      `Cluster "${target.cluster}": the tunnel failed: ${(error as Error).message}`,
+      target.cluster,
+    );
+  });
+}
+
+/** Sends a request to the replica that holds the cluster's agent and relays its answer. */
+async function forwardToPeer(
+  req: HubRequest,
+  res: ProxyResponse,
+  { target, upstream, headers }: Settled<"peer">,
+): Promise<void> {
+  const body = hasBody(req) ? await readBody(req, MAX_PEER_BODY_BYTES) : undefined;
+  if (body === "too-large") {
+    return writeStatus(res, 413, "The request body is too large to forward");
+  }
+  const abort = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  try {
+    const response = await upstream.request({
+      method: req.method ?? "GET",
+      path: `/clusters/${target.cluster}${target.path}`,
+      headers,
+      ...(body ? { body } : {}),
+      signal: abort.signal,
+    });
+    res.writeHead(
+      response.statusCode ?? 502,
+      response.statusMessage ?? "",
+      responseHeaders(response, target.cluster),
+    );
+    if (isStreamingTarget(target.path)) res.flushHeaders();
+    await relayStream(response, res, response.headers["content-length"] !== undefined);
+  } catch (error) {
+    writeStatus(
+      res,
+      503,
+      `Cluster "${target.cluster}": the replica holding its agent failed: ${
+        (error as Error).message
+      }`,
+    );
+  }
+}
+
+/** Carries an upgrade through the agent's stream; a tunnel failure before the answer is a 503. */
+async function upgradeAgentStream(
+  req: HubRequest,
+  socket: Duplex,
+  head: Uint8Array,
+  { target, stream, headers }: Settled<"agent">,
+): Promise<void> {
+  const request = { method: req.method ?? "GET", path: target.path, headers };
+  await upgradeThroughAgent(socket, head, stream, request).catch((error) => {
+    stream.reset();
+    writeSocketStatus(
+      socket,
+      503,
+      `Cluster "${target.cluster}": the tunnel failed: ${(error as Error).message}`,
+    );
+  });
+}
+
+/** Carries an upgrade through the replica that holds the cluster's agent. */
+async function upgradeThroughPeer(
+  req: HubRequest,
+  socket: Duplex,
+  head: Uint8Array,
+  { target, upstream, headers }: Settled<"peer">,
+): Promise<void> {
+  const result = await upstream.upgrade({
+    method: req.method ?? "GET",
+    path: `/clusters/${target.cluster}${target.path}`,
+    headers,
+  });
+  answerUpgrade(socket, head, upgradeAnswerOf(result, target.cluster));
+}

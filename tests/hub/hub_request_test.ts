@@ -1,0 +1,166 @@
+import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { fakeMember } from "../_utils/fake_member.ts";
+import { type InMemoryTunnel, inMemoryTunnel } from "../_utils/in_memory_tunnel.ts";
+import { servePlainHttp1 } from "../_utils/plain_http1.ts";
+import { rawHttpExchange } from "../_utils/raw_http.ts";
+import { runUpgradeCases, type UpgradePath } from "../forward/upgrade_cases.ts";
+import type { Upstream } from "../../src/forward/mod.ts";
+import {
+  type AccessDecision,
+  AgentSessions,
+  createHubHandler,
+  type HubHandlerDeps,
+} from "../../src/hub/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+import { createMetricsRegistry } from "../../src/metrics/mod.ts";
+
+const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups: ["devs"] } };
+
+/** A hub handler on a plain loopback server; `member` (when given) is reached through an agent. */
+async function hubUnderTest(
+  options: { access?: AccessDecision; member?: Upstream } = {},
+) {
+  const sessions = new AgentSessions();
+  let tunnel: InMemoryTunnel | undefined;
+  if (options.member) {
+    tunnel = inMemoryTunnel("c1", options.member);
+    sessions.add(tunnel.agent);
+  }
+  const checks: { authorization: string | undefined; cluster: string; method: string }[] = [];
+  const deps: HubHandlerDeps = {
+    sessions,
+    access: {
+      check(authorization, cluster, method) {
+        checks.push({ authorization, cluster, method });
+        return Promise.resolve(options.access ?? ALICE);
+      },
+      checkPath: () => Promise.resolve(options.access ?? ALICE),
+    },
+    tokenHash: () => Promise.resolve(undefined),
+    onAgentChange() {},
+    notReady: () => undefined,
+    metrics: createMetricsRegistry(),
+    logger: silentLogger,
+  };
+  const handler = createHubHandler(deps);
+  const server = await servePlainHttp1({
+    request: (req, res) => handler.handleRequest(req, res),
+    upgrade: (req, socket, head) => handler.handleUpgrade(req, socket, head),
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    server,
+    checks,
+    metrics: deps.metrics,
+    async close() {
+      await tunnel?.close();
+      await server.close();
+    },
+  };
+}
+
+Deno.test("the hub refuses a caller the host does not authenticate: 401, and counts it", async () => {
+  const hub = await hubUnderTest({
+    access: { allowed: false, code: 401, message: "Unauthorized: the token was not accepted" },
+  });
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api/v1/pods`, {
+      headers: { authorization: "Bearer nope" },
+    });
+    const status = await response.json();
+    assertEquals(response.status, 401);
+    assertEquals(status.message, "Unauthorized: the token was not accepted");
+    assertEquals(hub.checks, [{ authorization: "Bearer nope", cluster: "c1", method: "GET" }]);
+    assertStringIncludes(
+      hub.metrics.render(),
+      'mca_hub_requests_total{cluster="c1",code="401"} 1',
+    );
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the hub refuses a caller not allowed clusters/proxy on the cluster: 403", async () => {
+  const hub = await hubUnderTest({
+    access: { allowed: false, code: 403, message: 'Forbidden: user "bob" cannot get' },
+  });
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api`, { method: "DELETE" });
+    const status = await response.json();
+    assertEquals(response.status, 403);
+    assertEquals(status.reason, "Forbidden");
+    assertEquals(hub.checks[0]?.method, "DELETE");
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the hub answers 503 for a cluster without a connected agent", async () => {
+  const hub = await hubUnderTest();
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api`);
+    const status = await response.json();
+    assertEquals(response.status, 503);
+    assertEquals(status.message, 'Cluster "c1" has no connected agent');
+    assertStringIncludes(hub.metrics.render(), 'mca_hub_requests_total{cluster="c1",code="503"} 1');
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the hub refuses a forwarded identity from anyone but a replica: 401", async () => {
+  const member = fakeMember("c1", { answer: { status: 200, body: "secret" } });
+  const hub = await hubUnderTest({ member: member.upstream });
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api`, {
+      headers: { "x-mca-forwarded-identity": JSON.stringify({ username: "system:admin" }) },
+    });
+    assertEquals(response.status, 401);
+    await response.body?.cancel();
+    assertEquals(member.upstream.requests.length, 0);
+    assertEquals(hub.checks.length, 0);
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the hub relays a GET through the cluster's agent, impersonating the caller", async () => {
+  const member = fakeMember("c1", {
+    answer: {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"kind":"PodList"}',
+    },
+  });
+  const hub = await hubUnderTest({ member: member.upstream });
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api/v1/pods?limit=1`, {
+      headers: { authorization: "Bearer alices-token" },
+    });
+    assertEquals(response.status, 200);
+    assertEquals(response.headers.get("x-mca-cluster"), "c1");
+    assertEquals(await response.text(), '{"kind":"PodList"}');
+    const [request] = member.upstream.requests;
+    assertEquals(request?.path, "/api/v1/pods?limit=1");
+    assertEquals(request?.headers["impersonate-user"], ["alice"]);
+    assertEquals(request?.headers["impersonate-group"], ["devs"]);
+    assertEquals(request?.headers["authorization"], undefined);
+    assertStringIncludes(hub.metrics.render(), 'mca_hub_requests_total{cluster="c1",code="200"} 1');
+  } finally {
+    await hub.close();
+  }
+});
+
+runUpgradeCases("the hub through an agent", "c1", async (member): Promise<UpgradePath> => {
+  const hub = await hubUnderTest({ member });
+  return {
+    open: async (early) =>
+      await rawHttpExchange(
+        await hub.server.connect(),
+        "GET /clusters/c1/api/v1/namespaces/default/pods/p/exec?command=sh HTTP/1.1\r\n" +
+          "Host: hub\r\nAuthorization: Bearer alices-token\r\nConnection: Upgrade\r\n" +
+          "Upgrade: websocket\r\n\r\n" + early,
+      ),
+    close: () => hub.close(),
+  };
+});
