@@ -15,6 +15,7 @@ import { MCA_VERSION } from "./src/version.ts";
 import {
   AGENT_DEFAULTS,
   AGENT_INSTALL_DEFAULTS,
+  CHECK_DEFAULTS,
   HUB_DEFAULTS,
   PROXY_DEFAULTS,
   SIDECAR_DEFAULTS,
@@ -48,6 +49,7 @@ export function buildProgram(io: ProgramIo): Command {
   declareHub(program);
   declareAgentManifest(declareAgentInstall(declareAgent(program), io), io);
   declareKubeconfig(program, io);
+  declareCheck(program, io);
   declareCompletion(program, io);
   return program;
 }
@@ -424,6 +426,65 @@ function declareKubeconfig(program: Command, io: ProgramIo): void {
     .option("-o, --output <file>", "write to this file (mode 600) instead of stdout")
     .action(async (options) =>
       (await import("./src/cli/kubeconfig_command.ts")).kubeconfigCommand(options, io)
+    );
+}
+
+/** `mca check`. */
+function declareCheck(program: Command, io: ProgramIo): void {
+  program
+    .command("check")
+    .description(
+      "check an mca installation on the host, one line per check with a hint for each failure: " +
+        "the API server, the webhook and its caBundle, the hub, each Cluster, certificates' " +
+        "expiry and your rights on clusters/proxy; exit code 1 when a check fails",
+    )
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "host context (default: current)")
+    .option(
+      "--namespace <ns>",
+      "mca's namespace on the host (the webhook's and the hub's Secrets and Services)",
+      CHECK_DEFAULTS.namespace,
+    )
+    .option("--hub <url>", "the hub as agents dial it (default: the mca-hub Service's endpoints)")
+    .option(
+      "--webhook-configuration <name>",
+      "the webhook's MutatingWebhookConfiguration",
+      CHECK_DEFAULTS.webhookConfiguration,
+    )
+    .option(
+      "--webhook-ca-secret <name>",
+      "the Secret with the webhook CA",
+      CHECK_DEFAULTS.webhookCaSecret,
+    )
+    .option("--hub-ca-secret <name>", "the Secret with the hub CA", CHECK_DEFAULTS.hubCaSecret)
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default(
+        CHECK_DEFAULTS.output,
+      ),
+    )
+    .addHelpText(
+      "after",
+      '\nChecks (a check that cannot apply says "skipped" and why; warnings do not fail):\n' +
+        "  kubernetes-api  the API server answers /version with your kubeconfig and context\n" +
+        "  webhook         its MutatingWebhookConfiguration exists; the caBundle holds the CA of\n" +
+        "                  its Secret and verifies the certificate the webhook serves (dialled at\n" +
+        "                  its URL or its Service's endpoint, as the API server does); /readyz\n" +
+        "                  answers; a dry-run opted-in pod comes back with the sidecar\n" +
+        "  hub             its CA Secret exists; /readyz answers (at --hub, the Service's endpoint,\n" +
+        "                  or through the API server's service proxy); its certificate chains to\n" +
+        "                  that CA for the name dialled\n" +
+        "  clusters        each Cluster is Connected with a fresh heartbeat from the hub, and its\n" +
+        "                  agents were accepted (the hub refuses agents of an incompatible tunnel\n" +
+        "                  version)\n" +
+        "  certificates    the webhook and hub CAs and serving certificates: a warning under 30\n" +
+        "                  days left (self-renewed serving certificates: under a quarter of their\n" +
+        "                  lifetime), a failure once expired\n" +
+        "  access          SelfSubjectAccessReview: may you get and create clusters/proxy\n" +
+        "                  (mca.k8s.io), as the hub asks for every request\n\n" +
+        "Example:\n  mca check --context host --hub https://hub.example.com:9443",
+    )
+    .action(async (options) =>
+      (await import("./src/cli/check_command.ts")).checkCommand(options, io)
     );
 }
 

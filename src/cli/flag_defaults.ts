@@ -4,6 +4,7 @@
  * Node module, no Kubernetes client), so the postStart hook's path stays light.
  */
 export { AGENT_DEFAULTS } from "../agent/agent_options.ts";
+export { CHECK_DEFAULTS } from "../check/check_options.ts";
 export { HUB_DEFAULTS } from "../hub/hub_options.ts";
 export { SIDECAR_DEFAULTS } from "../inject/inject_settings.ts";
 export { AGENT_INSTALL_DEFAULTS } from "../members/agent_install_options.ts";

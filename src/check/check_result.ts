@@ -1,0 +1,55 @@
+/** The verdict of one check, as `mca check` prints it (pure). */
+
+/** Passed, passed with a warning, failed, or could not apply here. */
+export type CheckStatus = "ok" | "warn" | "fail" | "skip";
+
+/** The groups checks are printed under, in order. */
+export const CHECK_SECTIONS = [
+  "kubernetes-api",
+  "webhook",
+  "hub",
+  "clusters",
+  "certificates",
+  "access",
+] as const;
+
+/** One of CHECK_SECTIONS. */
+export type CheckSection = typeof CHECK_SECTIONS[number];
+
+/** One line of the report. */
+export interface CheckResult {
+  section: CheckSection;
+  /** What is checked, phrased as what should hold: "the hub is ready". */
+  title: string;
+  status: CheckStatus;
+  /** What was found; for a skip, why the check does not apply. */
+  detail?: string;
+  /** What to do about a warning or a failure. */
+  hint?: string;
+}
+
+/** Counts by status. */
+export type CheckSummary = Record<CheckStatus, number>;
+
+/** Counts the results by status. */
+export function summarize(results: readonly CheckResult[]): CheckSummary {
+  const summary: CheckSummary = { ok: 0, warn: 0, fail: 0, skip: 0 };
+  for (const result of results) summary[result.status]++;
+  return summary;
+}
+
+const DAY_MS = 86_400_000;
+
+/** "3 days", "5 hours", "40 minutes": a rough length of time for messages. */
+export function roughDuration(ms: number): string {
+  const abs = Math.abs(ms);
+  const [value, unit] = abs >= 2 * DAY_MS
+    ? [abs / DAY_MS, "day"]
+    : abs >= 2 * 3_600_000
+    ? [abs / 3_600_000, "hour"]
+    : abs >= 2 * 60_000
+    ? [abs / 60_000, "minute"]
+    : [abs / 1000, "second"];
+  const whole = Math.floor(value);
+  return `${whole} ${unit}${whole === 1 ? "" : "s"}`;
+}
