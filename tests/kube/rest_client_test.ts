@@ -77,7 +77,10 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
     await client.patch({ ...cm, name: "x" }, { apiVersion: "v1", kind: "ConfigMap" }, "apply", {
       force: true,
     });
-    await client.delete({ ...cm, name: "x" }, { propagationPolicy: "Background" });
+    await client.delete({ ...cm, name: "x" }, {
+      propagationPolicy: "Background",
+      preconditions: { uid: "u-1" },
+    });
     const seen = server.requests.map((r) =>
       `${r.method} ${r.path} ${r.headers["content-type"] ?? "-"}`
     );
@@ -92,7 +95,9 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
       "PATCH /api/v1/namespaces/ns/configmaps/x?fieldManager=mca&force=true application/apply-patch+yaml",
       "DELETE /api/v1/namespaces/ns/configmaps/x application/json",
     ]);
-    assertEquals(JSON.parse(server.requests.at(-1)!.body).propagationPolicy, "Background");
+    const deleteOptions = JSON.parse(server.requests.at(-1)!.body);
+    assertEquals(deleteOptions.propagationPolicy, "Background");
+    assertEquals(deleteOptions.preconditions, { uid: "u-1" });
   } finally {
     client.transport.close();
     await server.close();
