@@ -122,11 +122,14 @@ export function createKubeClient(transport: KubeTransport): KubeClient {
       return call("PATCH", pathOf(target) + query(params), json(patch, PATCH_CONTENT_TYPE[type]));
     },
     delete: (target, options = {}) => {
-      const { propagationPolicy, preconditions } = options;
+      const { dryRun, propagationPolicy, preconditions } = options;
+      // With a body, the API server reads the DeleteOptions from it alone and ignores the
+      // query: dryRun must be in both.
       const body = propagationPolicy || preconditions
         ? json({
           kind: "DeleteOptions",
           apiVersion: "v1",
+          ...(dryRun ? { dryRun: ["All"] } : {}),
           ...(propagationPolicy ? { propagationPolicy } : {}),
           ...(preconditions ? { preconditions } : {}),
         })

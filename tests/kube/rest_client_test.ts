@@ -78,6 +78,7 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
       force: true,
     });
     await client.delete({ ...cm, name: "x" }, {
+      dryRun: true,
       propagationPolicy: "Background",
       preconditions: { uid: "u-1" },
     });
@@ -93,11 +94,13 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
       "PATCH /api/v1/namespaces/ns/configmaps/x application/strategic-merge-patch+json",
       "PATCH /api/v1/namespaces/ns/configmaps/x application/json-patch+json",
       "PATCH /api/v1/namespaces/ns/configmaps/x?fieldManager=mca&force=true application/apply-patch+yaml",
-      "DELETE /api/v1/namespaces/ns/configmaps/x application/json",
+      "DELETE /api/v1/namespaces/ns/configmaps/x?dryRun=All application/json",
     ]);
     const deleteOptions = JSON.parse(server.requests.at(-1)!.body);
     assertEquals(deleteOptions.propagationPolicy, "Background");
     assertEquals(deleteOptions.preconditions, { uid: "u-1" });
+    // The API server ignores the query when there is a body.
+    assertEquals(deleteOptions.dryRun, ["All"]);
   } finally {
     client.transport.close();
     await server.close();
