@@ -11,6 +11,7 @@ import {
   isDroppedRequestHeader,
   isStreamingTarget,
   proxyStatus,
+  readBounded,
   responseHeaders,
   spliceSockets,
   type UpgradeAnswer,
@@ -22,7 +23,6 @@ import {
   bodyChunks,
   encodeHead,
   readHead,
-  readWholeBody,
   type TunnelHeaders,
   type TunnelRequestHead,
 } from "../tunnel/mod.ts";
@@ -195,7 +195,7 @@ async function relayToMember(
   { member, cluster, logger }: AgentTarget,
 ): Promise<void> {
   const { stream } = exchange;
-  const body = await readWholeBody(bodyChunks(stream, rest), MAX_BODY_BYTES);
+  const body = await readBounded(bodyChunks(stream, rest), MAX_BODY_BYTES);
   if (body === "too-large") {
     exchange.answered = true;
     const message = `The request body is larger than ${MAX_BODY_BYTES} bytes`;

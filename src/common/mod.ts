@@ -4,6 +4,7 @@
  *
  * @module
  */
+export { sameInConstantTime } from "./constant_time.ts";
 export { parseDuration } from "./duration.ts";
 export { parseListenAddress } from "./listen_address.ts";
 export { waitFor, type WaitForOptions } from "./wait_for.ts";

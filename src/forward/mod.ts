@@ -12,7 +12,7 @@ export {
   isDroppedResponseHeader,
   responseHeaders,
 } from "./headers.ts";
-export { hasBody, readBody } from "./request_body.ts";
+export { hasBody, readBody, readBounded } from "./request_body.ts";
 export { type RelayStopOptions, relayStream, spliceSockets } from "./relay.ts";
 export { isStreamingTarget, queryFlag, splitTarget } from "./streaming_target.ts";
 export { type StreamBoundary, streamBoundary } from "./stream_boundary.ts";

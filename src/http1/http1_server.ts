@@ -9,7 +9,8 @@ import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import { Http1ServerRequest } from "./server_request.ts";
-import { Http1ServerResponse, reasonOf, type ResponseContext } from "./server_response.ts";
+import { Http1ServerResponse, type ResponseContext } from "./server_response.ts";
+import { encodeResponseHead } from "./response_head.ts";
 import {
   RequestError,
   type RequestEvent,
@@ -189,11 +190,14 @@ class ConnectionServer {
     }
     const { contentType, body } = this.handlers.refusalBody?.(error.status, error.message) ??
       { contentType: "text/plain; charset=utf-8", body: error.message + "\n" };
-    // A 405 says what is allowed (RFC 9110 §15.5.6).
-    const allow = error.status === 405 ? "allow: GET, HEAD, POST, PUT, PATCH, DELETE\r\n" : "";
     this.socket.end(
-      `HTTP/1.1 ${error.status} ${reasonOf(error.status)}\r\ncontent-type: ${contentType}\r\n` +
-        `${allow}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      encodeResponseHead(error.status, undefined, {
+        "content-type": contentType,
+        // A 405 says what is allowed (RFC 9110 §15.5.6).
+        ...(error.status === 405 ? { allow: "GET, HEAD, POST, PUT, PATCH, DELETE" } : {}),
+        "content-length": Buffer.byteLength(body),
+        connection: "close",
+      }) + body,
     );
   }
 

@@ -2,6 +2,7 @@
  * Agent tokens: created at registration, stored on the host only as a SHA-256 hash in a Secret
  * `mca-agent-<cluster>` (label `mca.k8s.io/agent-token`), sent by the agent in a header.
  */
+import { sameInConstantTime } from "../common/constant_time.ts";
 import { toHex } from "../bytes.ts";
 import { KubeApiError, type KubeClient } from "../kube/mod.ts";
 
@@ -48,8 +49,5 @@ export async function registeredTokenHash(
 
 /** Constant-time comparison of two hex hashes. */
 export function sameHash(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return difference === 0;
+  return sameInConstantTime(a, b);
 }

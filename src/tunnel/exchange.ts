@@ -104,25 +104,3 @@ export async function* bodyChunks(
     yield value;
   }
 }
-
-/** Reads a whole body, or stops at the limit. */
-export async function readWholeBody(
-  chunks: AsyncIterable<Uint8Array>,
-  limit: number,
-): Promise<Uint8Array | "too-large"> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of chunks) {
-    size += chunk.length;
-    if (size > limit) return "too-large";
-    parts.push(chunk);
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

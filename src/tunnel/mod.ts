@@ -12,7 +12,6 @@ export {
   encodeHead,
   type ReadHead,
   readHead,
-  readWholeBody,
   type TunnelHeaders,
   type TunnelRequestHead,
   type TunnelResponseHead,

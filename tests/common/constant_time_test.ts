@@ -1,5 +1,5 @@
 import { assertEquals } from "../_utils/assert.ts";
-import { sameInConstantTime } from "../../src/proxy/authorize.ts";
+import { sameInConstantTime } from "../../src/common/constant_time.ts";
 
 Deno.test("the per-pod token compare: only the exact token matches", () => {
   const expected = "Bearer 0123456789abcdef";
