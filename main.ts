@@ -47,7 +47,10 @@ export function buildProgram(io: ProgramIo): Command {
   declareWebhook(program);
   declareProxyWait(declareProxyExplain(declareProxy(program, io), io));
   declareHub(program);
-  declareAgentManifest(declareAgentInstall(declareAgent(program), io), io);
+  declareAgentManifest(
+    declareAgentUninstall(declareAgentInstall(declareAgent(program), io), io),
+    io,
+  );
   declareKubeconfig(program, io);
   declareCheck(program, io);
   declareCompletion(program, io);
@@ -369,6 +372,54 @@ function declareAgentInstall(agent: Command, io: ProgramIo): Command {
     .option("--hub-ca-file <file>", "the hub CA, for --dry-run")
     .action(async (options) =>
       (await import("./src/cli/agent_install_command.ts")).agentInstallCommand(options, io)
+    );
+  return agent;
+}
+
+/** `mca agent uninstall`; returns `mca agent`. */
+function declareAgentUninstall(agent: Command, io: ProgramIo): Command {
+  agent
+    .command("uninstall")
+    .description(
+      "delete what mca agent install created: the agent's objects on the member, then the Cluster " +
+        "and the agent token hash on the host; running it again finds everything already gone",
+    )
+    .option("--cluster <name>", "the member's name on the hub")
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "host context")
+    .option(
+      "--member-kubeconfig <file>",
+      "kubeconfig with the member context (default: --kubeconfig)",
+    )
+    .option("--member-context <name>", "member context")
+    .option(
+      "--hub-namespace <ns>",
+      "the hub's namespace on the host",
+      AGENT_INSTALL_DEFAULTS.hubNamespace,
+    )
+    .option(
+      "--agent-namespace <ns>",
+      "namespace of the agent in the member",
+      AGENT_INSTALL_DEFAULTS.agentNamespace,
+    )
+    .option(
+      "--wait [duration]",
+      `wait until the agent's pods on the member are gone, at most this long (alone: ${AGENT_INSTALL_DEFAULTS.wait})`,
+    )
+    .option("--dry-run", "print what would be deleted (one per line on stdout); delete nothing")
+    .addHelpText(
+      "after",
+      "\nOnly objects install created are deleted: the member's carry the labels\n" +
+        "app.kubernetes.io/name=mca-agent and app.kubernetes.io/part-of=mca, the host's Cluster was\n" +
+        "written by install's field manager and its token Secret carries mca.k8s.io/agent-token.\n" +
+        "The agent's namespace is deleted only if install created it (no other field manager) and\n" +
+        "it holds nothing else; a namespace that existed before keeps everything but install's labels.\n" +
+        "One line per object on stderr: deleted, already gone, or kept and why.\n\n" +
+        "Example:\n" +
+        "  mca agent uninstall --cluster west --context host --member-context west --wait",
+    )
+    .action(async (options) =>
+      (await import("./src/cli/agent_uninstall_command.ts")).agentUninstallCommand(options, io)
     );
   return agent;
 }

@@ -53,7 +53,7 @@ function withDeadline<T>(
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error("the attempt did not finish before the deadline")),
+      () => reject(new DeadlineError()),
       Math.max(0, deadline - Date.now()),
     );
     onAbort = () => reject(signal!.reason);

@@ -76,8 +76,16 @@ export interface KubeClient {
   ): Promise<T>;
   delete<T = KubeObject | Status>(
     target: ResourceRef | string,
-    options?: { dryRun?: boolean; propagationPolicy?: "Orphan" | "Background" | "Foreground" },
+    options?: DeleteOptions,
   ): Promise<T>;
+}
+
+/** Options of DELETE. */
+export interface DeleteOptions {
+  dryRun?: boolean;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  /** Deletes only this very object: 409 Conflict if it was replaced meanwhile. */
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 /** Creates a REST client on a transport. */
@@ -114,11 +122,16 @@ export function createKubeClient(transport: KubeTransport): KubeClient {
       return call("PATCH", pathOf(target) + query(params), json(patch, PATCH_CONTENT_TYPE[type]));
     },
     delete: (target, options = {}) => {
-      const body = options.propagationPolicy
+      const { dryRun, propagationPolicy, preconditions } = options;
+      // With a body, the API server reads the DeleteOptions from it alone and ignores the
+      // query: dryRun must be in both.
+      const body = propagationPolicy || preconditions
         ? json({
           kind: "DeleteOptions",
           apiVersion: "v1",
-          propagationPolicy: options.propagationPolicy,
+          ...(dryRun ? { dryRun: ["All"] } : {}),
+          ...(propagationPolicy ? { propagationPolicy } : {}),
+          ...(preconditions ? { preconditions } : {}),
         })
         : {};
       return call("DELETE", pathOf(target) + query(options.dryRun ? { dryRun: "All" } : {}), body);

@@ -28,3 +28,17 @@ export const AGENT_INSTALL_DEFAULTS = {
   hubCaSecret: "mca-hub-ca",
   wait: "2m",
 } as const satisfies AgentInstallOptions;
+
+/** What the user may pass to `mca agent uninstall` (install's flag names). */
+export interface AgentUninstallOptions {
+  cluster?: string;
+  kubeconfig?: string;
+  context?: string;
+  memberKubeconfig?: string;
+  memberContext?: string;
+  hubNamespace?: string;
+  agentNamespace?: string;
+  /** A deadline, or `true` for `--wait` alone (install's default deadline). */
+  wait?: string | true;
+  dryRun?: boolean;
+}

@@ -24,9 +24,15 @@ export interface AgentManifestOptions {
 /** The name of the agent's objects in the member. */
 export const AGENT_NAME = "mca-agent";
 
+/** The labels on every object of the agent (what `mca agent uninstall` selects by). */
+export const AGENT_LABELS: Readonly<Record<string, string>> = {
+  "app.kubernetes.io/name": AGENT_NAME,
+  "app.kubernetes.io/part-of": "mca",
+};
+
 /** Namespace, ServiceAccount, impersonation-only RBAC, Secret and Deployment, in apply order. */
 export function agentManifests(options: AgentManifestOptions): Record<string, unknown>[] {
-  const labels = { "app.kubernetes.io/name": AGENT_NAME, "app.kubernetes.io/part-of": "mca" };
+  const labels = { ...AGENT_LABELS };
   const ns = options.namespace;
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } },

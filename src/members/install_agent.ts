@@ -43,7 +43,8 @@ export interface InstallResult {
   applied: string[];
 }
 
-const FIELD_MANAGER = "mca-agent-install";
+/** The field manager of every object install applies (uninstall reads it from managedFields). */
+export const FIELD_MANAGER = "mca-agent-install";
 
 /** Installs or updates the agent of one member cluster. */
 export async function installAgent(

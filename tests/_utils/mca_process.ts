@@ -1,11 +1,18 @@
 /** Runs `mca` from source as a real child process (guarded, so it never outlives the tests). */
 import { type ManagedProcess, startManagedProcess } from "../../src/testenv/mod.ts";
+import { type CommandResult, runCommand } from "./run_command.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** The command line that runs `mca` from source (what the image's entrypoint is, here). */
 export function mcaCommand(): string[] {
   return [Deno.execPath(), "run", "--allow-all", "--quiet", MAIN];
+}
+
+/** Runs `mca <args>` to completion: its exit code, stdout and stderr. */
+export async function runMca(args: string[]): Promise<CommandResult> {
+  const [command, ...rest] = mcaCommand();
+  return await runCommand(command!, [...rest, ...args]);
 }
 
 /** Starts `mca <args>` with its output in a log file under `dir`. */

@@ -132,7 +132,15 @@ Deno.test("every command's --help and docs/configuration.md list the same long f
   ]);
   const documented = documentedFlags(markdown);
   // The discovery itself must have worked: the root, its modes and their subcommands.
-  for (const command of ["mca", "mca proxy explain", "mca agent install", "mca agent manifest"]) {
+  for (
+    const command of [
+      "mca",
+      "mca proxy explain",
+      "mca agent install",
+      "mca agent uninstall",
+      "mca agent manifest",
+    ]
+  ) {
     assert(helps.has(command), `"${command} --help" was not found from "mca --help"`);
   }
   assertEquals(

@@ -77,7 +77,11 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
     await client.patch({ ...cm, name: "x" }, { apiVersion: "v1", kind: "ConfigMap" }, "apply", {
       force: true,
     });
-    await client.delete({ ...cm, name: "x" }, { propagationPolicy: "Background" });
+    await client.delete({ ...cm, name: "x" }, {
+      dryRun: true,
+      propagationPolicy: "Background",
+      preconditions: { uid: "u-1" },
+    });
     const seen = server.requests.map((r) =>
       `${r.method} ${r.path} ${r.headers["content-type"] ?? "-"}`
     );
@@ -90,9 +94,13 @@ Deno.test("createKubeClient() sends each verb with the right method, query and c
       "PATCH /api/v1/namespaces/ns/configmaps/x application/strategic-merge-patch+json",
       "PATCH /api/v1/namespaces/ns/configmaps/x application/json-patch+json",
       "PATCH /api/v1/namespaces/ns/configmaps/x?fieldManager=mca&force=true application/apply-patch+yaml",
-      "DELETE /api/v1/namespaces/ns/configmaps/x application/json",
+      "DELETE /api/v1/namespaces/ns/configmaps/x?dryRun=All application/json",
     ]);
-    assertEquals(JSON.parse(server.requests.at(-1)!.body).propagationPolicy, "Background");
+    const deleteOptions = JSON.parse(server.requests.at(-1)!.body);
+    assertEquals(deleteOptions.propagationPolicy, "Background");
+    assertEquals(deleteOptions.preconditions, { uid: "u-1" });
+    // The API server ignores the query when there is a body.
+    assertEquals(deleteOptions.dryRun, ["All"]);
   } finally {
     client.transport.close();
     await server.close();
