@@ -328,6 +328,11 @@ function declareAgent(program: Command): Command {
       'health listener: /healthz, /readyz ("" to disable)',
       AGENT_DEFAULTS.healthListen,
     )
+    .option(
+      "--keepalive-interval <duration>",
+      "how often the agent pings the hub over an idle session (below load balancers' idle timeouts)",
+      AGENT_DEFAULTS.keepaliveInterval,
+    )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
     .enablePositionalOptions()

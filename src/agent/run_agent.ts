@@ -5,6 +5,8 @@
  */
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
+import net from "node:net";
+import tls from "node:tls";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
@@ -18,6 +20,7 @@ import {
 } from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
+import { openProxyTunnel } from "./proxy_dial.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
 /** A running agent. */
@@ -150,7 +153,7 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
   );
   return new YamuxSession(websocketDuplex(ws), {
     client: true,
-    keepAliveIntervalMs: 15_000,
+    keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,
     onStream: (stream) => {
       dialer.logger.debug("tunnel stream opened", { stream: stream.id });
@@ -163,7 +166,9 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
 async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
   const { options } = dialer;
   const token = (await Deno.readTextFile(options.tokenFile)).trim();
+  const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
   const ws = new WebSocket(new URL("/connect", options.hubUrl), {
+    ...(createConnection ? { createConnection } : {}),
     ca: dialer.hubCa,
     // Never skipped: the hub must present a certificate of the pinned CA.
     rejectUnauthorized: true,
@@ -196,6 +201,21 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     ws.once("error", reject);
   });
   return ws;
+}
+
+/**
+ * Through the egress proxy: the CONNECT tunnel, opened first, and ws's connection factory,
+ * which runs TLS over it with the options ws computed (the pinned CA, rejectUnauthorized,
+ * SNI = the hub's host name), so the TLS session is the agent's with the hub, end to end.
+ */
+async function tunnelTls(options: ResolvedAgentOptions): Promise<typeof net.createConnection> {
+  const port = Number(options.hubUrl.port || 443);
+  const hostname = options.hubUrl.hostname.replace(/^\[(.*)\]$/, "$1");
+  const socket = await openProxyTunnel(options.hubProxy!, { hostname, port });
+  // ws passes its https.request options (ca, rejectUnauthorized, host, port) to the factory.
+  const connect = (opts: tls.ConnectionOptions) =>
+    tls.connect({ ...opts, socket, servername: net.isIP(hostname) ? "" : hostname });
+  return connect as unknown as typeof net.createConnection;
 }
 
 /** The member's version (`/version`), told to the hub at connect; empty when unknown. */
