@@ -65,6 +65,9 @@ export async function runAgent(
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const health = options.healthListen ? serveHealth(options.healthListen, isConnected) : undefined;
+  if (options.hubProxy) {
+    logger.info("reaching the hub through an HTTP proxy", { proxy: options.hubProxy.address });
+  }
   const loop = keepConnected(dialer, connection);
   return {
     isConnected,
