@@ -3,7 +3,13 @@
  * the CONNECTs it was asked for. Given host names, it runs in a mount namespace of its own with
  * an /etc/hosts that resolves them, so only the proxy can reach those names (needs root).
  */
-import { freePort, type ManagedProcess, startManagedProcess } from "../../src/testenv/mod.ts";
+import {
+  freePort,
+  type ManagedProcess,
+  missingPackages,
+  PROXY_PACKAGES,
+  startManagedProcess,
+} from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 
 /** A running tinyproxy. */
@@ -29,6 +35,18 @@ export interface TinyproxyOptions {
 
 /** Starts tinyproxy in the foreground; ports taken in the meantime are retried. */
 export async function startTinyproxy(dir: string, options: TinyproxyOptions): Promise<Tinyproxy> {
+  const exists = (path: string) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  };
+  if (missingPackages(PROXY_PACKAGES, exists).length > 0) {
+    throw new Error(
+      'tinyproxy is not installed: run "scripts/deno task testenv:build" as root (or "apt-get install tinyproxy")',
+    );
+  }
   for (let attempt = 1;; attempt++) {
     try {
       return await startOnce(dir, options, freePort());
