@@ -4,7 +4,7 @@ import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
 import { parseDuration } from "../common/duration.ts";
 import { parseCaPin } from "../pki/mod.ts";
-import { type EgressProxy, egressProxyFor, type EnvLookup } from "./egress_proxy.ts";
+import { type EgressProxy, egressProxyFor, type EnvLookup } from "../tunnel/egress_proxy.ts";
 
 /** What the user may pass. */
 export interface AgentOptions {

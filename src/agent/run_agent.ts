@@ -14,13 +14,13 @@ import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
+  openProxyTunnel,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
   YamuxSession,
 } from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
-import { openProxyTunnel } from "./proxy_dial.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
 /** A running agent. */

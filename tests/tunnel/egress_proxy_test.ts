@@ -5,7 +5,7 @@ import {
   parseNoProxy,
   parseProxyUrl,
   redactUserinfo,
-} from "../../src/agent/egress_proxy.ts";
+} from "../../src/tunnel/egress_proxy.ts";
 
 Deno.test("parseProxyUrl() takes host, port and percent-decoded Basic credentials", () => {
   assertEquals(parseProxyUrl("http://proxy.corp:3128"), {

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../_utils/assert.ts";
-import { parseProxyUrl } from "../../src/agent/egress_proxy.ts";
-import { openProxyTunnel } from "../../src/agent/proxy_dial.ts";
+import { parseProxyUrl } from "../../src/tunnel/egress_proxy.ts";
+import { openProxyTunnel } from "../../src/tunnel/proxy_dial.ts";
 
 /** A one-connection fake proxy: records the request head, sends `answer`, then echoes. */
 function fakeProxy(answer: string): { port: number; head: Promise<string>; close(): void } {
