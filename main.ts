@@ -328,6 +328,11 @@ function declareAgent(program: Command): Command {
       'health listener: /healthz, /readyz ("" to disable)',
       AGENT_DEFAULTS.healthListen,
     )
+    .option(
+      "--keepalive-interval <duration>",
+      "how often the agent pings the hub over an idle session (below load balancers' idle timeouts)",
+      AGENT_DEFAULTS.keepaliveInterval,
+    )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
     .enablePositionalOptions()
@@ -457,6 +462,15 @@ function agentInstallFlags(command: Command): Command {
       "--act-as-agent <clusterrole>",
       "opt-in, Kopilot-style: requests run as the agent's ServiceAccount bound to this " +
         "ClusterRole instead of as their caller (sets the Cluster's spec.identity)",
+    )
+    .option(
+      "--https-proxy <url>",
+      "HTTPS_PROXY of the agents, e.g. http://proxy:3128 (with credentials, kept in the agent's Secret)",
+    )
+    .addOption(noProxyOption())
+    .option(
+      "--keepalive-interval <duration>",
+      "the agents' ping interval on an idle session (default: the agent's, 15s)",
     );
 }
 
@@ -590,6 +604,16 @@ function sidecarOptions(command: Command, logLevelFlag: string): Command {
 
 function logLevelOption(flag: string, description: string) {
   return new Option(`${flag} <level>`, description).choices(["debug", "info", "warn", "error"]);
+}
+
+/** `--no-proxy <list>` takes a value: it is not the negation of a `--proxy` flag. */
+function noProxyOption() {
+  const option = new Option(
+    "--no-proxy <list>",
+    "NO_PROXY of the agents: hosts, .domains, IPs, CIDRs that go direct",
+  );
+  option.negate = false;
+  return option;
 }
 
 function logFormatOption() {

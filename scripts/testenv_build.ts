@@ -13,6 +13,7 @@ import {
   buildTestImages,
   ensureHostPackages,
   NODE_PACKAGES,
+  PROXY_PACKAGES,
   SHELL_PACKAGES,
   sweepStaleTestEnvs,
 } from "../src/testenv/mod.ts";
@@ -44,7 +45,7 @@ await step(async () => {
   }
   await ensureHostPackages({
     install: true,
-    packages: [...NODE_PACKAGES, ...SHELL_PACKAGES],
+    packages: [...NODE_PACKAGES, ...SHELL_PACKAGES, ...PROXY_PACKAGES],
     onProgress: progress,
   });
   const swept = sweepStaleTestEnvs();

@@ -2,7 +2,9 @@
 // The leaf, not common/mod.ts: main.ts imports this file for every command (see AGENT_DEFAULTS).
 import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
+import { parseDuration } from "../common/duration.ts";
 import { parseCaPin } from "../pki/mod.ts";
+import { type EgressProxy, egressProxyFor, type EnvLookup } from "../tunnel/egress_proxy.ts";
 
 /** What the user may pass. */
 export interface AgentOptions {
@@ -14,6 +16,8 @@ export interface AgentOptions {
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: string;
+  /** The yamux keepalive ping interval, e.g. "15s" (below idle timeouts of load balancers). */
+  keepaliveInterval?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
 }
@@ -28,6 +32,9 @@ export interface ResolvedAgentOptions {
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: { hostname: string; port: number };
+  keepaliveIntervalMs: number;
+  /** The HTTP proxy to reach the hub through (HTTPS_PROXY, unless NO_PROXY exempts the hub). */
+  hubProxy?: EgressProxy;
   logLevel: LogLevel;
   logFormat: "json" | "text";
 }
@@ -37,12 +44,19 @@ export const AGENT_DEFAULTS = {
   tokenFile: "/var/run/secrets/mca/agent/token",
   hubCaFile: "/var/run/secrets/mca/agent/hub-ca.crt",
   healthListen: "0.0.0.0:8081",
+  keepaliveInterval: "15s",
   logLevel: "info",
   logFormat: "json",
 } as const satisfies AgentOptions;
 
-/** Resolves flags; throws a message naming the flag. Verification of the hub is not optional. */
-export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+/**
+ * Resolves flags and the proxy environment (HTTPS_PROXY, NO_PROXY); throws a message naming the
+ * flag or variable. Verification of the hub is not optional.
+ */
+export function resolveAgentOptions(
+  options: AgentOptions,
+  env: EnvLookup = () => undefined,
+): ResolvedAgentOptions {
   const required = (value: string | undefined, flag: string) => {
     if (!value) throw new Error(`${flag} is required`);
     return value;
@@ -62,6 +76,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new Error(`Invalid --cluster "${cluster}": a DNS label is expected`);
   }
   const health = options.healthListen ?? AGENT_DEFAULTS.healthListen;
+  const hubProxy = egressProxyFor(hubUrl, env);
   return {
     hubUrl,
     cluster,
@@ -71,6 +86,11 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     ...(options.memberKubeconfig ? { memberKubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { memberContext: options.memberContext } : {}),
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
+    keepaliveIntervalMs: parseDuration(
+      options.keepaliveInterval ?? AGENT_DEFAULTS.keepaliveInterval,
+      "--keepalive-interval",
+    ),
+    ...(hubProxy ? { hubProxy } : {}),
     logLevel: options.logLevel ?? AGENT_DEFAULTS.logLevel,
     logFormat: options.logFormat ?? AGENT_DEFAULTS.logFormat,
   };

@@ -5,6 +5,8 @@
  */
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
+import net from "node:net";
+import tls from "node:tls";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
@@ -12,6 +14,7 @@ import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
+  openProxyTunnel,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
   YamuxSession,
@@ -62,6 +65,9 @@ export async function runAgent(
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const health = options.healthListen ? serveHealth(options.healthListen, isConnected) : undefined;
+  if (options.hubProxy) {
+    logger.info("reaching the hub through an HTTP proxy", { proxy: options.hubProxy.address });
+  }
   const loop = keepConnected(dialer, connection);
   return {
     isConnected,
@@ -150,7 +156,7 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
   );
   return new YamuxSession(websocketDuplex(ws), {
     client: true,
-    keepAliveIntervalMs: 15_000,
+    keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,
     onStream: (stream) => {
       dialer.logger.debug("tunnel stream opened", { stream: stream.id });
@@ -163,7 +169,9 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
 async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
   const { options } = dialer;
   const token = (await Deno.readTextFile(options.tokenFile)).trim();
+  const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
   const ws = new WebSocket(new URL("/connect", options.hubUrl), {
+    ...(createConnection ? { createConnection } : {}),
     ca: dialer.hubCa,
     // Never skipped: the hub must present a certificate of the pinned CA.
     rejectUnauthorized: true,
@@ -196,6 +204,21 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     ws.once("error", reject);
   });
   return ws;
+}
+
+/**
+ * Through the egress proxy: the CONNECT tunnel, opened first, and ws's connection factory,
+ * which runs TLS over it with the options ws computed (the pinned CA, rejectUnauthorized,
+ * SNI = the hub's host name), so the TLS session is the agent's with the hub, end to end.
+ */
+async function tunnelTls(options: ResolvedAgentOptions): Promise<typeof net.createConnection> {
+  const port = Number(options.hubUrl.port || 443);
+  const hostname = options.hubUrl.hostname.replace(/^\[(.*)\]$/, "$1");
+  const socket = await openProxyTunnel(options.hubProxy!, { hostname, port });
+  // ws passes its https.request options (ca, rejectUnauthorized, host, port) to the factory.
+  const connect = (opts: tls.ConnectionOptions) =>
+    tls.connect({ ...opts, socket, servername: net.isIP(hostname) ? "" : hostname });
+  return connect as unknown as typeof net.createConnection;
 }
 
 /** The member's version (`/version`), told to the hub at connect; empty when unknown. */

@@ -5,6 +5,7 @@ import {
   type AgentInstallOptions,
   agentManifestsForCa,
   installAgent,
+  resolveAgentEgress,
   withClusterClients,
 } from "../members/mod.ts";
 import { parseDuration } from "../common/mod.ts";
@@ -30,6 +31,7 @@ export async function agentInstallCommand(
   const waitMs = options.wait === "0"
     ? 0
     : parseDuration(options.wait ?? AGENT_INSTALL_DEFAULTS.wait, "--wait");
+  const egress = usage(() => resolveAgentEgress(options));
   const hostRef = { kubeconfig: options.kubeconfig, context: options.context };
   const memberRef = {
     kubeconfig: options.memberKubeconfig ?? options.kubeconfig,
@@ -47,6 +49,7 @@ export async function agentInstallCommand(
         ...(options.image ? { image: options.image } : {}),
         ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
         ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+        egress,
         waitMs,
         progress: (message) => io.stderr(`${message}\n`),
       }),
@@ -73,7 +76,17 @@ export async function agentManifestCommand(
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+    egress: usage(() => resolveAgentEgress(options)),
     hubCaPem,
   });
   io.stdout(manifests.map((m) => stringify(m, { lineWidth: 0 })).join("---\n"));
+}
+
+/** Runs a flag check; its message becomes a usage error. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

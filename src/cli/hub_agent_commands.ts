@@ -20,7 +20,7 @@ export async function hubCommand(options: HubOptions): Promise<void> {
 export async function agentCommand(options: AgentOptions): Promise<void> {
   let resolved;
   try {
-    resolved = resolveAgentOptions(options);
+    resolved = resolveAgentOptions(options, (name) => Deno.env.get(name));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -1,4 +1,7 @@
 /** Flags of `mca agent install` and `mca agent manifest`, and their defaults. */
+// Leaves, not mod.ts: main.ts imports this file for every command (see AGENT_INSTALL_DEFAULTS).
+import { parseDuration } from "../common/duration.ts";
+import { parseProxyUrl } from "../tunnel/egress_proxy.ts";
 
 /** What the user may pass to either command. */
 export interface AgentInstallOptions {
@@ -17,6 +20,33 @@ export interface AgentInstallOptions {
   dryRun?: boolean;
   hubCaFile?: string;
   actAsAgent?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+  keepaliveInterval?: string;
+}
+
+/** How the agent reaches the hub, passed on by its Deployment. */
+export interface AgentEgress {
+  /** HTTPS_PROXY of the agent; kept in its Secret when the URL carries credentials. */
+  httpsProxy?: string;
+  /** NO_PROXY of the agent. */
+  noProxy?: string;
+  /** `--keepalive-interval` of the agent. */
+  keepaliveInterval?: string;
+}
+
+/**
+ * The egress flags, checked as the agent will read them; throws a message naming the flag (and
+ * never a proxy's credentials).
+ */
+export function resolveAgentEgress(options: AgentInstallOptions): AgentEgress {
+  if (options.httpsProxy) parseProxyUrl(options.httpsProxy, "--https-proxy");
+  if (options.keepaliveInterval) parseDuration(options.keepaliveInterval, "--keepalive-interval");
+  return {
+    ...(options.httpsProxy ? { httpsProxy: options.httpsProxy } : {}),
+    ...(options.noProxy ? { noProxy: options.noProxy } : {}),
+    ...(options.keepaliveInterval ? { keepaliveInterval: options.keepaliveInterval } : {}),
+  };
 }
 
 /** The flags' defaults, also declared to commander by main.ts (so `--help` shows them). */

@@ -1,7 +1,8 @@
 /** The objects `mca agent install` puts in a member cluster (pure). */
 import { computeCaPin } from "../pki/mod.ts";
 import { MCA_VERSION } from "../version.ts";
-import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
+import { parseProxyUrl } from "../tunnel/mod.ts";
+import { AGENT_INSTALL_DEFAULTS, type AgentEgress } from "./agent_install_options.ts";
 
 /** What the manifests depend on. */
 export interface AgentManifestOptions {
@@ -19,6 +20,8 @@ export interface AgentManifestOptions {
    * the ClusterRole the agent acts with. Without it the agent may only impersonate.
    */
   agentClusterRole?: string;
+  /** The agent's proxy environment and keepalive interval. */
+  egress?: AgentEgress;
 }
 
 /** The name of the agent's objects in the member. */
@@ -90,6 +93,9 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
         ...(options.token ? { token: options.token } : { token: "<set by mca agent install>" }),
         "hub-ca.crt": options.hubCaPem,
         "hub-ca-pin": options.hubCaPin,
+        ...(proxyInSecret(options.egress)
+          ? { [HTTPS_PROXY_KEY]: options.egress!.httpsProxy! }
+          : {}),
       },
     },
     {
@@ -114,7 +120,11 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
                 "--token-file=/var/run/secrets/mca/agent/token",
                 "--hub-ca-file=/var/run/secrets/mca/agent/hub-ca.crt",
                 `--hub-ca-pin=${options.hubCaPin}`,
+                ...(options.egress?.keepaliveInterval
+                  ? [`--keepalive-interval=${options.egress.keepaliveInterval}`]
+                  : []),
               ],
+              ...(egressEnv(options.egress).length > 0 ? { env: egressEnv(options.egress) } : {}),
               ports: [{ name: "health", containerPort: 8081 }],
               readinessProbe: { httpGet: { path: "/readyz", port: 8081 }, periodSeconds: 5 },
               livenessProbe: { httpGet: { path: "/healthz", port: 8081 }, periodSeconds: 10 },
@@ -137,6 +147,31 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       },
     },
   ];
+}
+
+/** The agent Secret's key of a proxy URL with credentials. */
+export const HTTPS_PROXY_KEY = "https-proxy";
+
+/** Whether the proxy URL carries credentials: then it lives in the Secret, not the pod spec. */
+function proxyInSecret(egress: AgentEgress | undefined): boolean {
+  return !!egress?.httpsProxy && parseProxyUrl(egress.httpsProxy).authorization !== undefined;
+}
+
+/** HTTPS_PROXY (from the Secret when it holds credentials) and NO_PROXY of the agent. */
+function egressEnv(egress: AgentEgress | undefined): Record<string, unknown>[] {
+  const env: Record<string, unknown>[] = [];
+  if (egress?.httpsProxy) {
+    env.push(
+      proxyInSecret(egress)
+        ? {
+          name: "HTTPS_PROXY",
+          valueFrom: { secretKeyRef: { name: AGENT_NAME, key: HTTPS_PROXY_KEY } },
+        }
+        : { name: "HTTPS_PROXY", value: egress.httpsProxy },
+    );
+  }
+  if (egress?.noProxy) env.push({ name: "NO_PROXY", value: egress.noProxy });
+  return env;
 }
 
 /** The member's manifests for a hub CA certificate, pinned by its key (for GitOps). */

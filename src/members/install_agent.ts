@@ -15,7 +15,7 @@ import {
   TOKEN_HASH_KEY,
 } from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
-import { AGENT_INSTALL_DEFAULTS } from "./agent_install_options.ts";
+import { AGENT_INSTALL_DEFAULTS, type AgentEgress } from "./agent_install_options.ts";
 
 /** Inputs of an install. */
 export interface InstallAgentOptions {
@@ -32,6 +32,8 @@ export interface InstallAgentOptions {
    * `spec.identity: AgentServiceAccount` and the agent is bound to this ClusterRole.
    */
   agentClusterRole?: string;
+  /** The agent's proxy environment and keepalive interval. */
+  egress?: AgentEgress;
   /** Wait for the Connected condition this long; 0 skips waiting. */
   waitMs: number;
   progress: (message: string) => void;
@@ -64,6 +66,7 @@ export async function installAgent(
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: options.replicas } : {}),
     ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
+    ...(options.egress ? { egress: options.egress } : {}),
     token,
     hubCaPem,
     hubCaPin,

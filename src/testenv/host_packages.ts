@@ -8,6 +8,8 @@ export interface HostPackage {
   name: string;
   /** Absolute paths; any one of each inner list is enough (Debian moved some to /usr/bin). */
   files: string[][];
+  /** Services its installation starts that the tests run themselves: stopped and disabled. */
+  services?: string[];
 }
 
 /** The Debian packages a node needs, with the programs the test environment runs from each. */
@@ -30,6 +32,15 @@ export const NODE_PACKAGES: readonly HostPackage[] = [
 export const SHELL_PACKAGES: readonly HostPackage[] = [
   { name: "zsh", files: [["/usr/bin/zsh", "/bin/zsh"]] },
   { name: "fish", files: [["/usr/bin/fish"]] },
+];
+
+/** The forward proxy that agents are tested behind (HTTPS_PROXY), run by the tests on loopback. */
+export const PROXY_PACKAGES: readonly HostPackage[] = [
+  {
+    name: "tinyproxy",
+    files: [["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]],
+    services: ["tinyproxy"],
+  },
 ];
 
 /** The packages of `wanted` with a file missing, given a test for file existence. */
@@ -85,6 +96,7 @@ export async function ensureHostPackages(options: EnsureHostPackagesOptions = {}
   progress(`Installing the Debian packages real nodes need: ${missing.join(", ")}...`);
   await aptGet(["update", "-qq"]);
   await aptGet(["install", "-y", "-qq", "--no-install-recommends", ...missing]);
+  await stopServices(packages.filter((pkg) => missing.includes(pkg.name)));
   const still = missingPackages(packages, fileExists);
   if (still.length > 0) {
     throw new Error(`apt-get installed the packages, but ${quoteList(still)} are still missing`);
@@ -103,6 +115,17 @@ async function aptGet(args: string[]): Promise<void> {
     const text = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15).join("\n");
     throw new Error(`"apt-get ${args.join(" ")}" failed with exit code ${result.code}:\n${text}`);
   }
+}
+
+/** Debian starts a package's daemon on install (with systemd): the tests want none running. */
+async function stopServices(installed: readonly HostPackage[]): Promise<void> {
+  const services = installed.flatMap((pkg) => pkg.services ?? []);
+  if (services.length === 0 || !fileExists("/usr/bin/systemctl")) return;
+  await new Deno.Command("systemctl", {
+    args: ["disable", "--now", ...services],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
 }
 
 function fileExists(path: string): boolean {

@@ -1,6 +1,7 @@
 /**
  * The tunnel between the hub and its agents: yamux sessions over a WebSocket, the request and
- * response heads on each stream, and the connect request's contract. It knows neither end.
+ * response heads on each stream, the connect request's contract, and the way to the other end
+ * through an HTTP proxy (HTTPS_PROXY, NO_PROXY, CONNECT). It knows neither end.
  *
  * @module
  */
@@ -16,6 +17,8 @@ export {
   type TunnelRequestHead,
   type TunnelResponseHead,
 } from "./exchange.ts";
+export * from "./egress_proxy.ts";
+export * from "./proxy_dial.ts";
 export { nodeDuplexOf } from "./node_duplex.ts";
 export { websocketDuplex } from "./websocket_duplex.ts";
 export * from "./yamux/mod.ts";

@@ -12,6 +12,7 @@ Deno.test("resolveAgentOptions() fills what is not given from AGENT_DEFAULTS", (
     hubCaFile: AGENT_DEFAULTS.hubCaFile,
     hubCaPin: PIN,
     healthListen: { hostname: "0.0.0.0", port: 8081 },
+    keepaliveIntervalMs: 15_000,
     logLevel: "info",
     logFormat: "json",
   });
@@ -29,10 +30,34 @@ Deno.test("resolveAgentOptions() names the flag that is missing or wrong", () =>
     [{ hubCaPin: "" }, "--hub-ca-pin is required"],
     [{ hubCaPin: "sha256:00" }, 'Invalid CA pin "sha256:00"'],
     [{ healthListen: "nowhere" }, 'Invalid --health-listen "nowhere"'],
+    [{ keepaliveInterval: "15" }, 'Invalid --keepalive-interval "15"'],
   ];
   for (const [flags, message] of cases) {
     assertThrows(() => resolveAgentOptions({ ...required, ...flags }), Error, message);
   }
+});
+
+Deno.test("resolveAgentOptions() takes the keepalive interval and the hub's proxy from the environment", () => {
+  assertEquals(
+    resolveAgentOptions({ ...required, keepaliveInterval: "1m30s" }).keepaliveIntervalMs,
+    90_000,
+  );
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assertEquals(resolveAgentOptions(required).hubProxy, undefined);
+  assertEquals(
+    resolveAgentOptions(required, env({ HTTPS_PROXY: "http://u:p@proxy:3128" })).hubProxy,
+    { hostname: "proxy", port: 3128, address: "proxy:3128", authorization: `Basic ${btoa("u:p")}` },
+  );
+  assertEquals(
+    resolveAgentOptions(required, env({ HTTPS_PROXY: "proxy:3128", NO_PROXY: "example.com" }))
+      .hubProxy,
+    undefined,
+  );
+  assertThrows(
+    () => resolveAgentOptions(required, env({ HTTPS_PROXY: "https://proxy:3128" })),
+    Error,
+    'Invalid HTTPS_PROXY "https://proxy:3128"',
+  );
 });
 
 Deno.test("reconnectDelayMs() backs off exponentially with full jitter, capped at 30 s", () => {
