@@ -341,16 +341,9 @@ function declareAgent(program: Command): Command {
     );
 }
 
-/** `mca agent install`; returns `mca agent`. */
-function declareAgentInstall(agent: Command, io: ProgramIo): Command {
-  agentInstallFlags(
-    agent
-      .command("install")
-      .description(
-        "register a member with the hub (Cluster object, token hash) and apply the agent to the member; " +
-          "waits until the hub reports it connected; running it again changes nothing",
-      ),
-  )
+/** The flags naming the host and the member cluster, shared by install and uninstall. */
+function hostAndMemberFlags(command: Command): Command {
+  return command
     .option("--kubeconfig <file>", "kubeconfig with the host context")
     .option("--context <name>", "host context")
     .option(
@@ -362,7 +355,21 @@ function declareAgentInstall(agent: Command, io: ProgramIo): Command {
       "--hub-namespace <ns>",
       "the hub's namespace on the host",
       AGENT_INSTALL_DEFAULTS.hubNamespace,
-    )
+    );
+}
+
+/** `mca agent install`; returns `mca agent`. */
+function declareAgentInstall(agent: Command, io: ProgramIo): Command {
+  hostAndMemberFlags(
+    agentInstallFlags(
+      agent
+        .command("install")
+        .description(
+          "register a member with the hub (Cluster object, token hash) and apply the agent to the member; " +
+            "waits until the hub reports it connected; running it again changes nothing",
+        ),
+    ),
+  )
     .option(
       "--hub-ca-secret <name>",
       "the Secret with the hub CA in that namespace (the hub's --ca-secret)",
@@ -383,25 +390,15 @@ function declareAgentInstall(agent: Command, io: ProgramIo): Command {
 
 /** `mca agent uninstall`; returns `mca agent`. */
 function declareAgentUninstall(agent: Command, io: ProgramIo): Command {
-  agent
-    .command("uninstall")
-    .description(
-      "delete what mca agent install created: the agent's objects on the member, then the Cluster " +
-        "and the agent token hash on the host; running it again finds everything already gone",
-    )
-    .option("--cluster <name>", "the member's name on the hub")
-    .option("--kubeconfig <file>", "kubeconfig with the host context")
-    .option("--context <name>", "host context")
-    .option(
-      "--member-kubeconfig <file>",
-      "kubeconfig with the member context (default: --kubeconfig)",
-    )
-    .option("--member-context <name>", "member context")
-    .option(
-      "--hub-namespace <ns>",
-      "the hub's namespace on the host",
-      AGENT_INSTALL_DEFAULTS.hubNamespace,
-    )
+  hostAndMemberFlags(
+    agent
+      .command("uninstall")
+      .description(
+        "delete what mca agent install created: the agent's objects on the member, then the Cluster " +
+          "and the agent token hash on the host; running it again finds everything already gone",
+      )
+      .option("--cluster <name>", "the member's name on the hub"),
+  )
     .option(
       "--agent-namespace <ns>",
       "namespace of the agent in the member",

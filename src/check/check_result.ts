@@ -1,4 +1,5 @@
 /** The verdict of one check, as `mca check` prints it (pure). */
+import type { EndpointProbe } from "./check_facts.ts";
 
 /** Passed, passed with a warning, failed, or could not apply here. */
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
@@ -52,4 +53,29 @@ export function roughDuration(ms: number): string {
     : [abs / 1000, "second"];
   const whole = Math.floor(value);
   return `${whole} ${unit}${whole === 1 ? "" : "s"}`;
+}
+
+/** The verdict on a certificate served at an endpoint that was reached: trusted or not. */
+export function servedCertificateVerdict(
+  section: CheckSection,
+  title: string,
+  served: Extract<EndpointProbe, { reached: true }>,
+  failure: { checkedWith: string; hint: string },
+): CheckResult {
+  if (served.trusted) {
+    return {
+      section,
+      title,
+      status: "ok",
+      detail: `${served.address} serves "${served.certificate.subject}" for ${served.serverName}`,
+    };
+  }
+  return {
+    section,
+    title,
+    status: "fail",
+    detail: `the certificate served at ${served.address} does not verify for ` +
+      `${served.serverName}${failure.checkedWith}: ${served.trustError ?? "untrusted"}`,
+    hint: failure.hint,
+  };
 }

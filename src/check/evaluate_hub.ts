@@ -1,6 +1,6 @@
 /** The hub's checks: its CA Secret, its readiness, the certificate it serves (pure). */
 import type { HubFacts } from "./check_facts.ts";
-import type { CheckResult } from "./check_result.ts";
+import { type CheckResult, servedCertificateVerdict } from "./check_result.ts";
 
 const SECTION = "hub";
 
@@ -90,25 +90,12 @@ function servedCertificate(hub: HubFacts, secret: string): CheckResult {
       detail: `cannot dial ${hub.target} from here; pass --hub with the URL agents dial`,
     };
   }
-  if (served.trusted) {
-    return {
-      section: SECTION,
-      title,
-      status: "ok",
-      detail: `${served.address} serves "${served.certificate.subject}" for ${served.serverName}`,
-    };
-  }
-  return {
-    section: SECTION,
-    title,
-    status: "fail",
-    detail:
-      `the certificate served at ${served.address} does not verify for ${served.serverName}: ` +
-      (served.trustError ?? "untrusted"),
+  return servedCertificateVerdict(SECTION, title, served, {
+    checkedWith: "",
     hint: "Agents pin the hub CA and refuse this hub: make sure the hub uses that Secret " +
       "(--ca-secret) and that its certificate names the address agents dial (--dns-names, " +
       "--ip-addresses; in the chart hub.dnsNames, hub.ipAddresses)",
-  };
+  });
 }
 
 function oneLine(text: string): string {

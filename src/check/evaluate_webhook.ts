@@ -1,6 +1,6 @@
 /** The webhook's checks: its configuration, its caBundle, the certificate it serves, its answers (pure). */
 import type { EndpointProbe, WebhookFacts, WebhookTarget } from "./check_facts.ts";
-import type { CheckResult } from "./check_result.ts";
+import { type CheckResult, servedCertificateVerdict } from "./check_result.ts";
 
 const SECTION = "webhook";
 
@@ -83,24 +83,11 @@ function servedCertificate(served: EndpointProbe | undefined): CheckResult {
   const title = "the caBundle verifies the certificate the webhook serves";
   if (!served) return { section: SECTION, title, status: "skip", detail: "no endpoint to dial" };
   if (!served.reached) return unreachable(title, served);
-  if (served.trusted) {
-    return {
-      section: SECTION,
-      title,
-      status: "ok",
-      detail: `${served.address} serves "${served.certificate.subject}" for ${served.serverName}`,
-    };
-  }
-  return {
-    section: SECTION,
-    title,
-    status: "fail",
-    detail:
-      `the certificate served at ${served.address} does not verify for ${served.serverName} ` +
-      `with the caBundle: ${served.trustError ?? "untrusted"}`,
+  return servedCertificateVerdict(SECTION, title, served, {
+    checkedWith: " with the caBundle",
     hint: "The API server checks the webhook with this caBundle and refuses the call: let the " +
       "webhook repair it (restart it), or find what keeps writing a stale caBundle",
-  };
+  });
 }
 
 function readiness(served: EndpointProbe | undefined, namespace: string): CheckResult {

@@ -60,15 +60,19 @@ export const AGENT_INSTALL_DEFAULTS = {
 } as const satisfies AgentInstallOptions;
 
 /** What the user may pass to `mca agent uninstall` (install's flag names). */
-export interface AgentUninstallOptions {
-  cluster?: string;
-  kubeconfig?: string;
-  context?: string;
-  memberKubeconfig?: string;
-  memberContext?: string;
-  hubNamespace?: string;
-  agentNamespace?: string;
-  /** A deadline, or `true` for `--wait` alone (install's default deadline). */
-  wait?: string | true;
-  dryRun?: boolean;
-}
+export type AgentUninstallOptions =
+  & Pick<
+    AgentInstallOptions,
+    | "cluster"
+    | "kubeconfig"
+    | "context"
+    | "memberKubeconfig"
+    | "memberContext"
+    | "hubNamespace"
+    | "agentNamespace"
+    | "dryRun"
+  >
+  & {
+    /** A deadline, or `true` for `--wait` alone (install's default deadline). */
+    wait?: string | true;
+  };
