@@ -9,17 +9,15 @@ import type { StreamBoundary } from "./stream_boundary.ts";
  * port-forward client grew the process). When one side closes, the other is ended, not
  * destroyed: what it still has to write (an exec's last frames, its status and the WebSocket
  * close, come just before the API server closes) goes out first, then it is closed; without
- * that, kubectl saw `close 1006 (abnormal closure)`. An error on either side destroys both.
+ * that, kubectl saw `close 1006 (abnormal closure)`. An error ends only the side it happened on:
+ * its partner is ended the same way, after flushing. Destroying both cut an exec's last frames
+ * when kubectl wrote to a tunnel stream the agent had already reset.
  */
 export function spliceSockets(a: Duplex, b: Duplex): void {
   relayBytes(a, b);
   relayBytes(b, a);
-  const destroyBoth = () => {
-    a.destroy();
-    b.destroy();
-  };
   for (const [side, other] of [[a, b], [b, a]] as const) {
-    side.once("error", destroyBoth);
+    side.once("error", () => side.destroy());
     side.once("close", () => closeAfterFlush(other));
   }
 }

@@ -6,7 +6,8 @@
  * (abnormal closure): unexpected EOF` about every other time when they were dropped.
  */
 import https from "node:https";
-import type net from "node:net";
+import net from "node:net";
+import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { assertEquals } from "../_utils/assert.ts";
 import { createTestPki } from "../_utils/test_pki.ts";
@@ -91,3 +92,40 @@ for (const size of [64, 64 * 1024]) {
     }
   });
 }
+
+Deno.test("spliceSockets(): a side that ended and then refuses writes (a reset tunnel stream) does not cut what the other side still has to deliver", async () => {
+  const size = 32 * 1024 * 1024;
+  // The upstream sends everything and its end, then fails any write, as a yamux stream the
+  // agent reset after its FIN does.
+  const upstream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, callback) {
+      callback(new Error("yamux: stream 7 was reset by the peer"));
+    },
+  });
+  upstream.on("error", () => {});
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
+  const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  const proxySide = await accepted;
+  proxySide.on("error", () => {});
+  spliceSockets(proxySide, upstream);
+  client.pause();
+  upstream.push(new Uint8Array(size).fill(7));
+  upstream.push(null);
+  // The client (kubectl answering the close) writes while the proxy still holds its data.
+  await waitFor(() => proxySide.writableLength > 0, { timeoutMs: 5_000 });
+  client.write("bye");
+  await waitFor(() => upstream.destroyed || upstream.writableLength === 0, { timeoutMs: 5_000 });
+  let received = 0;
+  let ended = false;
+  client.on("data", (chunk: Uint8Array) => received += chunk.length);
+  client.once("end", () => ended = true);
+  client.on("error", () => {});
+  client.resume();
+  await waitFor(() => ended || client.destroyed, { timeoutMs: 20_000 }).catch(() => {});
+  client.destroy();
+  server.close();
+  assertEquals({ received, ended }, { received: size, ended: true });
+});
