@@ -325,7 +325,7 @@ function declareAgent(program: Command): Command {
     .option("--member-context <name>", "context in --member-kubeconfig")
     .option(
       "--health-listen <host:port>",
-      'health listener: /healthz, /readyz ("" to disable)',
+      'health listener: /healthz, /readyz, /metrics ("" to disable)',
       AGENT_DEFAULTS.healthListen,
     )
     .option(

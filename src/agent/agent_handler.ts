@@ -6,7 +6,9 @@
  */
 import type { Readable } from "node:stream";
 import type { Logger } from "../log/mod.ts";
+import type { Histogram } from "../metrics/mod.ts";
 import {
+  auditIdField,
   CLUSTER_HEADER,
   isDroppedRequestHeader,
   isStreamingTarget,
@@ -122,6 +124,14 @@ interface AgentTarget {
   member: Upstream;
   cluster: string;
   logger: Logger;
+  /** Labels: `code`. */
+  requestDuration: Histogram | undefined;
+}
+
+/** Optional parts of the handler. */
+export interface AgentHandlerOptions {
+  /** Observes each relayed request's time to the member's response headers, by code. */
+  requestDuration?: Histogram;
 }
 
 /** One stream being served: whether the answer has begun, and how to stop the member's request. */
@@ -130,6 +140,8 @@ interface StreamExchange {
   /** Set once the member answered: a failure after that cuts the stream instead of a Status. */
   answered: boolean;
   abort: AbortController;
+  /** When the stream was opened (performance.now()). */
+  started: number;
 }
 
 /** Creates the stream handler for one member cluster. */
@@ -137,13 +149,20 @@ export function createAgentHandler(
   member: Upstream,
   cluster: string,
   logger: Logger,
+  options: AgentHandlerOptions = {},
 ): AgentHandler {
-  return (stream) => serveStream(stream, { member, cluster, logger });
+  const target = { member, cluster, logger, requestDuration: options.requestDuration };
+  return (stream) => serveStream(stream, target);
 }
 
 /** Reads the hub's request head, then upgrades or relays; a failure becomes a Status or a reset. */
 async function serveStream(stream: YamuxStream, target: AgentTarget): Promise<void> {
-  const exchange: StreamExchange = { stream, answered: false, abort: new AbortController() };
+  const exchange: StreamExchange = {
+    stream,
+    answered: false,
+    abort: new AbortController(),
+    started: performance.now(),
+  };
   try {
     const { head, rest } = await readHead<TunnelRequestHead>(stream, "request");
     if (head.headers.upgrade !== undefined) {
@@ -155,12 +174,9 @@ async function serveStream(stream: YamuxStream, target: AgentTarget): Promise<vo
     exchange.abort.abort();
     if (exchange.answered) return void stream.reset();
     target.logger.warn("member request failed", { error: (error as Error).message });
-    await writeStatusHead(
-      stream,
-      upstreamErrorCode(error),
-      (error as Error).message,
-      target.cluster,
-    )
+    const code = upstreamErrorCode(error);
+    observeDuration(exchange, target, code);
+    await writeStatusHead(stream, code, (error as Error).message, target.cluster)
       .catch(() => stream.reset());
   }
 }
@@ -192,8 +208,9 @@ async function relayToMember(
   exchange: StreamExchange,
   head: TunnelRequestHead,
   rest: Uint8Array,
-  { member, cluster, logger }: AgentTarget,
+  target: AgentTarget,
 ): Promise<void> {
+  const { member, cluster, logger } = target;
   const { stream } = exchange;
   const body = await readBounded(bodyChunks(stream, rest), MAX_BODY_BYTES);
   if (body === "too-large") {
@@ -206,7 +223,13 @@ async function relayToMember(
     ...(body.length > 0 ? { body } : {}),
     signal: exchange.abort.signal,
   });
-  logger.debug("request", { method: head.method, path: head.path, code: upstream.statusCode });
+  observeDuration(exchange, target, upstream.statusCode ?? 502);
+  logger.debug("request", {
+    method: head.method,
+    path: head.path,
+    code: upstream.statusCode,
+    ...auditIdField(upstream.headers),
+  });
   exchange.answered = true;
   const answer = encodeHead({
     status: upstream.statusCode ?? 502,
@@ -214,4 +237,10 @@ async function relayToMember(
     headers: responseHeaders(upstream, cluster),
   });
   await relayAnswer(stream, answer, upstream, isStreamingTarget(head.path));
+}
+
+function observeDuration(exchange: StreamExchange, target: AgentTarget, code: number): void {
+  target.requestDuration?.observe((performance.now() - exchange.started) / 1000, {
+    code: String(code),
+  });
 }

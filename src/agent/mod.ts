@@ -5,4 +5,5 @@
  */
 export * from "./agent_options.ts";
 export * from "./agent_handler.ts";
+export * from "./agent_metrics.ts";
 export * from "./run_agent.ts";

@@ -9,6 +9,11 @@ import net from "node:net";
 import tls from "node:tls";
 import { loadClientConfigOrInCluster } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  registerProcessMetrics,
+} from "../metrics/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
@@ -21,6 +26,7 @@ import {
 } from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
+import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
 /** A running agent. */
@@ -37,6 +43,7 @@ interface Dialer {
   agentId: string;
   member: Upstream;
   serveStream: AgentHandler;
+  metrics: AgentMetrics;
   logger: Logger;
 }
 
@@ -60,11 +67,22 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const member = createUpstream(options.cluster, memberConfig, { logger });
-  const serveStream = createAgentHandler(member, options.cluster, logger);
-  const dialer = { options, hubCa, agentId: crypto.randomUUID(), member, serveStream, logger };
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
-  const health = options.healthListen ? serveHealth(options.healthListen, isConnected) : undefined;
+  const registry = createMetricsRegistry();
+  registerProcessMetrics(registry);
+  const metrics = createAgentMetrics(
+    registry,
+    () => isConnected() ? connection.session!.streamCount : 0,
+  );
+  const serveStream = createAgentHandler(member, options.cluster, logger, {
+    requestDuration: metrics.requestDuration,
+  });
+  const agentId = crypto.randomUUID();
+  const dialer = { options, hubCa, agentId, member, serveStream, metrics, logger };
+  const health = options.healthListen
+    ? serveHealth(options.healthListen, { isConnected, registry })
+    : undefined;
   if (options.hubProxy) {
     logger.info("reaching the hub through an HTTP proxy", { proxy: options.hubProxy.address });
   }
@@ -98,10 +116,10 @@ async function readPinnedHubCa(options: ResolvedAgentOptions): Promise<string> {
   return hubCa;
 }
 
-/** `/healthz` always, `/readyz` while connected to the hub. */
+/** `/healthz` always, `/readyz` while connected to the hub, `/metrics`. */
 function serveHealth(
   listen: { hostname: string; port: number },
-  isConnected: () => boolean,
+  { isConnected, registry }: { isConnected: () => boolean; registry: MetricsRegistry },
 ): Deno.HttpServer {
   return Deno.serve({ ...listen, onListen() {} }, (request) => {
     const path = new URL(request.url).pathname;
@@ -109,32 +127,43 @@ function serveHealth(
     if (path === "/readyz") {
       return isConnected() ? new Response("ok") : new Response("not connected", { status: 503 });
     }
+    if (path === "/metrics") {
+      return new Response(registry.render(), {
+        headers: { "content-type": "text/plain; version=0.0.4" },
+      });
+    }
     return new Response("not found", { status: 404 });
   });
 }
 
 /** Connects, serves until the session ends, waits a backoff, and again, until stopped. */
 async function keepConnected(dialer: Dialer, connection: Connection): Promise<void> {
-  const { options, logger } = dialer;
+  const { options, logger, metrics } = dialer;
   let attempt = 0;
   while (!connection.stopping) {
+    let reason;
     try {
       connection.session = await dialHub(dialer);
       attempt = 0;
+      metrics.sessionUp.set(1);
       logger.info("connected to the hub", {
         hub: options.hubUrl.origin,
         cluster: options.cluster,
         agent: dialer.agentId,
       });
       const error = await connection.session.closed;
+      metrics.sessionUp.set(0);
       logger.warn("disconnected from the hub", { error: error?.message });
+      reason = reconnectReason(error, false);
     } catch (error) {
       logger.warn("cannot connect to the hub", {
         hub: options.hubUrl.origin,
         error: (error as Error).message,
       });
+      reason = reconnectReason(error as Error, true);
     }
     if (connection.stopping) break;
+    metrics.reconnects.inc({ reason });
     const delay = reconnectDelayMs(attempt++);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -154,7 +183,9 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
   (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
     true,
   );
-  return new YamuxSession(websocketDuplex(ws), {
+  const countBytes = (direction: string, bytes: number) =>
+    dialer.metrics.bytes.inc({ direction }, bytes);
+  return new YamuxSession(websocketDuplex(ws, countBytes), {
     client: true,
     keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,

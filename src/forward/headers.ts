@@ -79,3 +79,15 @@ export function responseHeaders(
   result[CLUSTER_HEADER] = cluster;
   return result;
 }
+
+/**
+ * The API server's `Audit-Id` of an answer, as a log field (absent when the answer has none), so
+ * a request's log line can be found in the API server's audit log.
+ */
+export function auditIdField(
+  headers: Record<string, string | string[] | undefined>,
+): { auditId?: string } {
+  const value = headers["audit-id"];
+  const auditId = Array.isArray(value) ? value[0] : value;
+  return auditId ? { auditId } : {};
+}

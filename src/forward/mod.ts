@@ -5,6 +5,7 @@
  * @module
  */
 export {
+  auditIdField,
   CLUSTER_HEADER,
   forwardedHeaders,
   headersFromRaw,

@@ -55,6 +55,10 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       "mca_hub_requests_total",
       "Requests to members by cluster and HTTP code",
     ),
+    requestDuration: deps.metrics.histogram(
+      "mca_hub_request_duration_seconds",
+      "Time from a request's arrival to its answer's headers, by cluster and HTTP code",
+    ),
   };
   const acceptAgent = createAgentAcceptor(
     deps,

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import type { ProxyResponse } from "../http1/mod.ts";
 import {
   answerUpgrade,
+  auditIdField,
   hasBody,
   isStreamingTarget,
   readBody,
@@ -28,8 +29,9 @@ const MAX_PEER_BODY_BYTES = 64 * 1024 * 1024;
 export async function answerMemberRequest(
   req: HubRequest,
   res: ProxyResponse,
-  context: HubRequestContext,
+  shared: HubRequestContext,
 ): Promise<void> {
+  const context = timedRequests(shared, performance.now());
   const settled = await settleRequest(req, context);
   if (settled.kind === "refuse") return writeStatus(res, settled.code, settled.message);
   if (settled.kind === "peer") return await forwardToPeer(req, res, settled);
@@ -41,12 +43,31 @@ export async function answerMemberUpgrade(
   req: HubRequest,
   socket: Duplex,
   head: Uint8Array,
-  context: HubRequestContext,
+  shared: HubRequestContext,
 ): Promise<void> {
+  const context = timedRequests(shared, performance.now());
   const settled = await settleRequest(req, context);
   if (settled.kind === "refuse") return writeSocketStatus(socket, settled.code, settled.message);
   if (settled.kind === "peer") return await upgradeThroughPeer(req, socket, head, settled);
   await upgradeAgentStream(req, socket, head, settled);
+}
+
+/**
+ * The context for one request that arrived at `started`: counting it (by cluster and code) also
+ * observes its duration, so the histogram and `mca_hub_requests_total` count the same requests.
+ */
+function timedRequests(context: HubRequestContext, started: number): HubRequestContext {
+  const { requests, requestDuration } = context;
+  return {
+    ...context,
+    requests: {
+      inc(labels, by) {
+        requests.inc(labels, by);
+        requestDuration.observe((performance.now() - started) / 1000, labels);
+      },
+      get: (labels) => requests.get(labels),
+    },
+  };
 }
 
 /** Relays the request through the agent's stream; a tunnel failure before the answer is a 503. */
@@ -63,6 +84,7 @@ async function forwardThroughAgent(
       path: target.path,
       user,
       code: head.status,
+      ...auditIdField(head.headers),
     });
     requests.inc({ cluster: target.cluster, code: String(head.status) });
   }).catch((error) => {

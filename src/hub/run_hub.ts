@@ -6,7 +6,11 @@ import {
   loadClientConfigOrInCluster,
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { createMetricsRegistry } from "../metrics/mod.ts";
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  registerProcessMetrics,
+} from "../metrics/mod.ts";
 import {
   type CertificateAuthority,
   DAY_MS,
@@ -177,7 +181,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
         : directory && !directory.isPublished()
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
-    metrics: createMetricsRegistry(),
+    metrics: processRegistry(),
     logger,
   };
 }
@@ -262,4 +266,11 @@ function earliest(a: IssuedCertificate, b: IssuedCertificate): Date {
   return a.certificate.notAfter < b.certificate.notAfter
     ? a.certificate.notAfter
     : b.certificate.notAfter;
+}
+
+/** The hub's metrics registry, with build info and process metrics. */
+function processRegistry(): MetricsRegistry {
+  const registry = createMetricsRegistry();
+  registerProcessMetrics(registry);
+  return registry;
 }

@@ -5,7 +5,7 @@
  */
 import type { ProxyRequest } from "../http1/mod.ts";
 import { impersonationHeaders } from "../kube/mod.ts";
-import type { Counter } from "../metrics/mod.ts";
+import type { Counter, Histogram } from "../metrics/mod.ts";
 import { forwardedHeaders, type Upstream } from "../forward/mod.ts";
 import type { YamuxStream } from "../tunnel/mod.ts";
 import { type ClusterTarget, parseClusterTarget } from "./cluster_path.ts";
@@ -18,7 +18,10 @@ export const FORWARDED_IDENTITY_HEADER = "x-mca-forwarded-identity";
 /** What the steps use: the handler's deps and its request counter. */
 export interface HubRequestContext {
   deps: HubHandlerDeps;
+  /** Counts a request by cluster and code; for one request, also times it (timedRequests()). */
   requests: Counter;
+  /** Labels: `cluster`, `code`: observed wherever a request is counted. */
+  requestDuration: Histogram;
 }
 
 /** A request answered by the hub itself, with a Status. */

@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./registry.ts";
+export * from "./process_metrics.ts";

@@ -27,6 +27,8 @@ export interface MetricsRegistry {
   counter(name: string, help: string): Counter;
   gauge(name: string, help: string): Gauge;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
+  /** Runs `collect` at each render, before the text is made: for values read at scrape time. */
+  beforeRender(collect: () => void): void;
   /** The Prometheus text format. */
   render(): string;
 }
@@ -59,6 +61,7 @@ interface Family {
 /** Creates an empty registry. */
 export function createMetricsRegistry(): MetricsRegistry {
   const families: Family[] = [];
+  const collectors: (() => void)[] = [];
   const add = <T extends Family>(family: T): T => {
     if (families.some((f) => f.name === family.name)) {
       throw new Error(`Metric "${family.name}" is registered twice`);
@@ -70,11 +73,14 @@ export function createMetricsRegistry(): MetricsRegistry {
     counter: (name, help) => add(valueFamily(name, help, "counter")),
     gauge: (name, help) => add(valueFamily(name, help, "gauge")),
     histogram: (name, help, buckets = LATENCY_BUCKETS) => add(histogramFamily(name, help, buckets)),
-    render: () =>
-      families.map((f) =>
+    beforeRender: (collect) => void collectors.push(collect),
+    render: () => {
+      for (const collect of collectors) collect();
+      return families.map((f) =>
         [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.render()].join("\n")
       )
-        .join("\n") + "\n",
+        .join("\n") + "\n";
+    },
   };
 }
 

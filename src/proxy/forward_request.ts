@@ -4,6 +4,7 @@
  * back as it arrives.
  */
 import {
+  auditIdField,
   forwardedHeaders,
   queryFlag,
   relayStream,
@@ -59,6 +60,7 @@ export async function forwardRequest(
     cluster,
     reason: target.reason,
     code,
+    ...auditIdField(answer.headers),
   });
   return relayAnswer(context, request, { answer, cluster, code });
 }

@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import type { ProxyRequest } from "../http1/mod.ts";
 import {
   answerUpgrade,
+  auditIdField,
   forwardedHeaders,
   splitTarget,
   upgradeAnswerOf,
@@ -100,6 +101,7 @@ async function carryUpgrade(
     reason,
     code,
     protocol: upgrade.protocol,
+    ...auditIdField(result.response.headers),
   });
   if (result.upgraded) context.metrics.openUpgrades.inc({ cluster });
   answerUpgrade(socket, upgrade.head, upgradeAnswerOf(result, cluster));

@@ -6,7 +6,11 @@
 import { renderKubeconfig } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
-import { createMetricsRegistry, type MetricsRegistry } from "../metrics/mod.ts";
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  registerProcessMetrics,
+} from "../metrics/mod.ts";
 import { type CertificateAuthority, issueCertificate } from "../pki/mod.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
 import { writeAppCredentials } from "./app_credentials.ts";
@@ -51,6 +55,7 @@ export async function runProxy(
   const state = await loadProxyState(options, { inCluster, logger });
   if (options.appCredentialsDir) guardFromApps(logger);
   const registry = createMetricsRegistry();
+  registerProcessMetrics(registry);
   const metrics = createProxyMetrics(registry);
   const { token, ca, reused } = await identity;
   if (reused) logger.info("kept the token and CA of an earlier run in this pod");

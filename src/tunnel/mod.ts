@@ -20,5 +20,5 @@ export {
 export * from "./egress_proxy.ts";
 export * from "./proxy_dial.ts";
 export { nodeDuplexOf } from "./node_duplex.ts";
-export { websocketDuplex } from "./websocket_duplex.ts";
+export { type CountBytes, websocketDuplex } from "./websocket_duplex.ts";
 export * from "./yamux/mod.ts";

@@ -6,12 +6,16 @@ import type { Duplex } from "./yamux/mod.ts";
 // Above this much unsent data, writes wait for the socket, which gives the session backpressure.
 const HIGH_WATER = 1024 * 1024;
 
+/** Told of each message's payload size, received or sent (for byte counters). */
+export type CountBytes = (direction: "received" | "sent", bytes: number) => void;
+
 /** Wraps an open WebSocket. The readable pauses the socket while nobody reads. */
-export function websocketDuplex(ws: WebSocket): Duplex {
+export function websocketDuplex(ws: WebSocket, countBytes?: CountBytes): Duplex {
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
         const bytes = Array.isArray(data) ? Buffer.concat(data) : data;
+        countBytes?.("received", bytes.byteLength);
         controller.enqueue(
           bytes instanceof ArrayBuffer
             ? new Uint8Array(bytes)
@@ -39,6 +43,7 @@ export function websocketDuplex(ws: WebSocket): Duplex {
   }, { highWaterMark: 16 });
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
+      countBytes?.("sent", chunk.byteLength);
       return new Promise<void>((resolve, reject) => {
         // Always ask to be told when this chunk is out: deciding before the send missed the
         // chunk that crossed the mark, and that write then never finished (a stalled tunnel).

@@ -10,7 +10,7 @@ import {
   loadClientConfigOrInCluster,
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { createMetricsRegistry } from "../metrics/mod.ts";
+import { createMetricsRegistry, registerProcessMetrics } from "../metrics/mod.ts";
 import {
   type CertificateRenewal,
   DAY_MS,
@@ -44,6 +44,7 @@ export async function runWebhook(
   const certificates = await firstCertificates(client, options);
   let ready = false;
   const metrics = createMetricsRegistry();
+  registerProcessMetrics(metrics);
   const app = createWebhookApp({ inject: options.inject, logger, metrics, isReady: () => ready });
   const server = await listenTls(app, certificates.serving, options.listen);
   const port = (server.address() as AddressInfo).port;

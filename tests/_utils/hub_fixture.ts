@@ -13,7 +13,12 @@ import {
 } from "../../src/members/mod.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
-import type { ManagedProcess, TestCluster, TestEnv } from "../../src/testenv/mod.ts";
+import {
+  freePort,
+  type ManagedProcess,
+  type TestCluster,
+  type TestEnv,
+} from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { type HubProcess, startHubProcess } from "./hub_process.ts";
 import { startMca } from "./mca_process.ts";
@@ -29,6 +34,8 @@ export interface FixtureAgent {
   connections(): Promise<number>;
   /** How many tunnelled requests it has served so far (from its debug log). */
   requests(): Promise<number>;
+  /** Its `/metrics` text; only for an agent started with `healthListen`. */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +54,10 @@ export interface HubFixture {
   /** The agent token file and the impersonating member kubeconfig of a registered member. */
   memberFiles(name: string): { tokenFile: string; memberKubeconfig: string };
   /** Starts an `mca agent` process for a registered member (with another token file if given). */
-  startAgent(name: string, options?: { tokenFile?: string }): Promise<FixtureAgent>;
+  startAgent(
+    name: string,
+    options?: { tokenFile?: string; healthListen?: boolean },
+  ): Promise<FixtureAgent>;
   /** Starts an agent for a registered member and waits until the hub holds it. */
   connectAgent(name: string): Promise<FixtureAgent>;
   /** Restarts the hub process on the same port(s) (its CA is kept in the Secret). */
@@ -167,6 +177,7 @@ export async function startHubFixture(
     },
     async startAgent(name, agentOptions = {}) {
       const member = fixture.memberFiles(name);
+      const healthPort = agentOptions.healthListen ? freePort() : undefined;
       const process = await startMca([
         "agent",
         // The port survives hub restarts, so agents find the hub again.
@@ -176,7 +187,7 @@ export async function startHubFixture(
         `--hub-ca-file=${hubCaFile}`,
         `--hub-ca-pin=${pin}`,
         `--member-kubeconfig=${member.memberKubeconfig}`,
-        "--health-listen=",
+        `--health-listen=${healthPort ? `127.0.0.1:${healthPort}` : ""}`,
         "--log-format=text",
         // Every served request leaves a line: tests count them per agent.
         "--log-level=debug",
@@ -189,6 +200,15 @@ export async function startHubFixture(
         process,
         connections: () => lines("INFO connected to the hub "),
         requests: () => lines("DEBUG request "),
+        async metrics() {
+          if (!healthPort) throw new Error("The agent was started without a health listener");
+          const response = await fetch(`http://127.0.0.1:${healthPort}/metrics`);
+          if (response.status !== 200) {
+            await response.body?.cancel();
+            throw new Error(`The agent's /metrics answered ${response.status}`);
+          }
+          return await response.text();
+        },
         stop: () => process.stop(),
       };
       agents.push(agent);

@@ -20,6 +20,8 @@ export interface HubProcess {
   process: ManagedProcess;
   /** Connected agents of a cluster, as the hub's `/metrics` reports them (`mca_hub_agents`). */
   agents(cluster: string): Promise<number>;
+  /** The hub's `/metrics` text (scraped with the host admin's token). */
+  metrics(): Promise<string>;
   /** SIGTERM (the hub closes its sessions and listeners), then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -41,9 +43,8 @@ export interface HubProcessOptions {
 
 /** The value of a sample in Prometheus text format, 0 when the series is absent. */
 export function metricValue(text: string, name: string, labels: Record<string, string>): number {
-  const wanted = `${name}{${
-    Object.entries(labels).map(([key, value]) => `${key}="${value}"`).join(",")
-  }} `;
+  const pairs = Object.entries(labels).map(([key, value]) => `${key}="${value}"`).join(",");
+  const wanted = pairs ? `${name}{${pairs}} ` : `${name} `;
   const line = text.split("\n").find((l) => l.startsWith(wanted));
   return line === undefined ? 0 : Number(line.slice(wanted.length));
 }
@@ -128,22 +129,26 @@ async function startOnce(
       throw error;
     });
   let stopped = false;
+  const metrics = async () => {
+    const response = await fetch(`${url}/metrics`, {
+      headers: { Authorization: `Bearer ${host.adminToken}` },
+      client,
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new Error(`The hub's /metrics answered ${response.status}`);
+    }
+    return await response.text();
+  };
   return {
     url,
     port,
     ...(peerPort !== undefined ? { peerPort } : {}),
     caPem,
     process,
+    metrics,
     async agents(cluster) {
-      const response = await fetch(`${url}/metrics`, {
-        headers: { Authorization: `Bearer ${host.adminToken}` },
-        client,
-      });
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        throw new Error(`The hub's /metrics answered ${response.status}`);
-      }
-      return metricValue(await response.text(), "mca_hub_agents", { cluster });
+      return metricValue(await metrics(), "mca_hub_agents", { cluster });
     },
     async stop() {
       await process.stop();

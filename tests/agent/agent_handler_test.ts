@@ -3,9 +3,10 @@ import { fakeMember } from "../_utils/fake_member.ts";
 import { streamPair } from "../_utils/in_memory_tunnel.ts";
 import { ConnectionReader } from "../_utils/raw_http.ts";
 import { runUpgradeCases, type UpgradeClient, type UpgradePath } from "../forward/upgrade_cases.ts";
-import { createAgentHandler } from "../../src/agent/mod.ts";
+import { type AgentHandlerOptions, createAgentHandler } from "../../src/agent/mod.ts";
 import type { Upstream } from "../../src/forward/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
+import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
+import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 import {
   encodeHead,
   nodeDuplexOf,
@@ -15,9 +16,12 @@ import {
 } from "../../src/tunnel/mod.ts";
 
 /** The hub's end of a tunnel whose agent serves `member` as cluster "c1". */
-function agentUnderTest(member: Upstream) {
+function agentUnderTest(
+  member: Upstream,
+  { logger = silentLogger, options = {} }: { logger?: Logger; options?: AgentHandlerOptions } = {},
+) {
   const [hubEnd, agentEnd] = streamPair();
-  const serve = createAgentHandler(member, "c1", silentLogger);
+  const serve = createAgentHandler(member, "c1", logger, options);
   const agent = new YamuxSession(agentEnd, {
     client: true,
     keepAliveIntervalMs: 0,
@@ -143,6 +147,36 @@ Deno.test("createAgentHandler() refuses a body over its limit with a 413 Status,
     assertEquals(member.upstream.requests.length, 0);
   } finally {
     await agent.close();
+  }
+});
+
+Deno.test("createAgentHandler() times each request by code and logs the member's Audit-Id", async () => {
+  const registry = createMetricsRegistry();
+  const requestDuration = registry.histogram("mca_agent_request_duration_seconds", "Latency");
+  const lines: string[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => lines.push(line) });
+  const member = fakeMember("c1", {
+    answer: { status: 404, headers: { "audit-id": "0b1e7c4a-audit" }, body: "{}" },
+  });
+  const agent = agentUnderTest(member.upstream, { logger, options: { requestDuration } });
+  const failing = agentUnderTest(fakeMember("c1", { fail: "connection refused" }).upstream, {
+    options: { requestDuration },
+  });
+  try {
+    const answer = await agent.exchange({ method: "GET", path: "/api/x", headers: {} }, "", true);
+    assertEquals(answer.status, 404);
+    await answer.readToEnd();
+    const failed = await failing.exchange({ method: "GET", path: "/api", headers: {} }, "", true);
+    assertEquals(failed.status, 503);
+    const text = registry.render();
+    assertStringIncludes(text, 'mca_agent_request_duration_seconds_count{code="404"} 1');
+    assertStringIncludes(text, 'mca_agent_request_duration_seconds_count{code="503"} 1');
+    const request = lines.map((line) => JSON.parse(line)).find((line) => line.msg === "request");
+    assertEquals(request?.auditId, "0b1e7c4a-audit");
+    assertEquals(request?.code, 404);
+  } finally {
+    await agent.close();
+    await failing.close();
   }
 });
 

@@ -6,7 +6,8 @@ import { startSidecarProxy } from "../_utils/sidecar_proxy.ts";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { agentTokenSecretName, newAgentToken } from "../../src/members/mod.ts";
-import { allowClusterProxy, startHubFixture } from "../_utils/hub_fixture.ts";
+import { allowClusterProxy, type FixtureAgent, startHubFixture } from "../_utils/hub_fixture.ts";
+import { type HubProcess, metricValue } from "../_utils/hub_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -23,7 +24,7 @@ e2eTest(
     const member = await fixture.registerMember(east);
     const hubCaFile = fixture.hubCaFile;
     try {
-      const agent = await fixture.startAgent(member);
+      const agent = await fixture.startAgent(member, { healthListen: true });
       await waitFor(
         async () => (await agent.connections()) === 1 && (await hub.agents(member)) === 1,
         { description: "the agent to connect" },
@@ -128,6 +129,7 @@ e2eTest(
       const denied = await kubectl(bob, ["get", "configmaps", "-n", "shop"]);
       assertEquals(denied.code, 1);
       assertStringIncludes(denied.stderr, `cannot get clusters/proxy "${member}"`);
+      await assertScrapedMetrics(agent, hub, member);
 
       // A sidecar routes to the member through the hub, with the pod's own token (flow 2).
       const sidecarDir = `${dir.path}/sidecar`;
@@ -233,3 +235,35 @@ routes:
     }
   },
 );
+
+/**
+ * Both ends' `/metrics` after alice's list (200) and bob's refusal (403): the agent's session is
+ * up and it timed the member's answers; the hub timed both by cluster and code; both run the
+ * same build and report their process.
+ */
+async function assertScrapedMetrics(
+  agent: FixtureAgent,
+  hub: HubProcess,
+  member: string,
+): Promise<void> {
+  const agentText = await agent.metrics();
+  assertEquals(metricValue(agentText, "mca_agent_session_up", {}), 1);
+  assert(
+    metricValue(agentText, "mca_agent_request_duration_seconds_count", { code: "200" }) >= 1,
+    agentText,
+  );
+  assert(metricValue(agentText, "mca_agent_bytes_total", { direction: "sent" }) > 0, agentText);
+  const hubText = await hub.metrics();
+  for (const code of ["200", "403"]) {
+    assert(
+      metricValue(hubText, "mca_hub_request_duration_seconds_count", { cluster: member, code }) >=
+        1,
+      hubText,
+    );
+  }
+  for (const text of [agentText, hubText]) {
+    assert(/^mca_build_info\{version="[^"]+",deno="[^"]+",arch="[^"]+"\} 1$/m.test(text), text);
+    assert(metricValue(text, "process_resident_memory_bytes", {}) > 0, text);
+    assert(metricValue(text, "process_open_fds", {}) > 0, text);
+  }
+}

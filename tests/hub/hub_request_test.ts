@@ -11,14 +11,14 @@ import {
   createHubHandler,
   type HubHandlerDeps,
 } from "../../src/hub/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
+import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 
 const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups: ["devs"] } };
 
 /** A hub handler on a plain loopback server; `member` (when given) is reached through an agent. */
 async function hubUnderTest(
-  options: { access?: AccessDecision; member?: Upstream } = {},
+  options: { access?: AccessDecision; member?: Upstream; logger?: Logger } = {},
 ) {
   const sessions = new AgentSessions();
   let tunnel: InMemoryTunnel | undefined;
@@ -40,7 +40,7 @@ async function hubUnderTest(
     onAgentChange() {},
     notReady: () => undefined,
     metrics: createMetricsRegistry(),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
   };
   const handler = createHubHandler(deps);
   const server = await servePlainHttp1({
@@ -74,6 +74,10 @@ Deno.test("the hub refuses a caller the host does not authenticate: 401, and cou
     assertStringIncludes(
       hub.metrics.render(),
       'mca_hub_requests_total{cluster="c1",code="401"} 1',
+    );
+    assertStringIncludes(
+      hub.metrics.render(),
+      'mca_hub_request_duration_seconds_count{cluster="c1",code="401"} 1',
     );
   } finally {
     await hub.close();
@@ -128,11 +132,13 @@ Deno.test("the hub relays a GET through the cluster's agent, impersonating the c
   const member = fakeMember("c1", {
     answer: {
       status: 200,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "audit-id": "5f0c-audit" },
       body: '{"kind":"PodList"}',
     },
   });
-  const hub = await hubUnderTest({ member: member.upstream });
+  const lines: string[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => lines.push(line) });
+  const hub = await hubUnderTest({ member: member.upstream, logger });
   try {
     const response = await fetch(`${hub.url}/clusters/c1/api/v1/pods?limit=1`, {
       headers: { authorization: "Bearer alices-token" },
@@ -145,7 +151,11 @@ Deno.test("the hub relays a GET through the cluster's agent, impersonating the c
     assertEquals(request?.headers["impersonate-user"], ["alice"]);
     assertEquals(request?.headers["impersonate-group"], ["devs"]);
     assertEquals(request?.headers["authorization"], undefined);
-    assertStringIncludes(hub.metrics.render(), 'mca_hub_requests_total{cluster="c1",code="200"} 1');
+    const text = hub.metrics.render();
+    assertStringIncludes(text, 'mca_hub_requests_total{cluster="c1",code="200"} 1');
+    assertStringIncludes(text, 'mca_hub_request_duration_seconds_count{cluster="c1",code="200"} 1');
+    const logged = lines.map((line) => JSON.parse(line)).find((line) => line.msg === "request");
+    assertEquals(logged?.auditId, "5f0c-audit");
   } finally {
     await hub.close();
   }

@@ -15,7 +15,7 @@ import {
 } from "../_utils/fake_exchange.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { UpstreamUnavailableError } from "../../src/forward/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
+import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 import {
   createProxyHandler,
@@ -48,7 +48,11 @@ const CONFIG: ProxyConfig = {
 };
 
 /** A handler over these fake upstreams (a cluster without one is unavailable). */
-function proxyWith(upstreams: Record<string, FakeUpstreamAnswers>, maxBodyBytes = 1024) {
+function proxyWith(
+  upstreams: Record<string, FakeUpstreamAnswers>,
+  maxBodyBytes = 1024,
+  logger: Logger = silentLogger,
+) {
   const fakes = new Map(
     Object.entries(upstreams).map(([name, answers]) => [name, new FakeUpstream(name, answers)]),
   );
@@ -61,7 +65,7 @@ function proxyWith(upstreams: Record<string, FakeUpstreamAnswers>, maxBodyBytes 
     token: TOKEN,
     index: new OwnerIndex(),
     metrics,
-    logger: silentLogger,
+    logger,
     maxBodyBytes,
   });
   /** Sends a request and waits for the whole answer. */
@@ -116,6 +120,26 @@ Deno.test("createProxyHandler() forwards a GET to the routed cluster without the
   assertEquals(sent?.path, "/api/v1/namespaces/team-b/pods?limit=5");
   assertEquals(sent?.headers, { accept: "application/json" });
   assertEquals(requestsCounted(metrics, "b", "list", 200), 1);
+});
+
+Deno.test("createProxyHandler() logs the API server's Audit-Id with the request", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => lines.push(line) });
+  const { send } = proxyWith(
+    {
+      a: {},
+      b: { request: () => ({ status: 200, headers: { "Audit-Id": "9d2e-audit" }, body: "{}" }) },
+    },
+    1024,
+    logger,
+  );
+  const res = await send(fakeRequest("GET", "/api/v1/namespaces/team-b/pods", {
+    headers: AUTHORIZED,
+  }));
+  assertEquals(res.status, 200);
+  const logged = lines.map((line) => JSON.parse(line)).find((line) => line.msg === "request");
+  assertEquals(logged?.auditId, "9d2e-audit");
+  assertEquals(logged?.cluster, "b");
 });
 
 Deno.test("createProxyHandler() answers 413 to a body over the limit without asking a cluster", async () => {
