@@ -79,3 +79,29 @@ export function servedCertificateVerdict(
     hint: failure.hint,
   };
 }
+
+/** The verdict on an endpoint's `/readyz` answer. */
+export function readinessVerdict(
+  section: CheckSection,
+  title: string,
+  served: Extract<EndpointProbe, { reached: true }>,
+  hint: string,
+): CheckResult {
+  if (served.answer.status === 200) {
+    return { section, title, status: "ok", detail: `${served.address}/readyz: ok` };
+  }
+  return {
+    section,
+    title,
+    status: "fail",
+    detail: `${served.address}/readyz answered ${served.answer.status}: ${
+      oneLine(served.answer.body)
+    }`,
+    hint,
+  };
+}
+
+/** The first line of a body, short enough for a report line. */
+export function oneLine(text: string): string {
+  return text.trim().split("\n")[0]?.slice(0, 200) ?? "";
+}

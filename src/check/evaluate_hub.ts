@@ -1,6 +1,11 @@
 /** The hub's checks: its CA Secret, its readiness, the certificate it serves (pure). */
 import type { HubFacts } from "./check_facts.ts";
-import { type CheckResult, servedCertificateVerdict } from "./check_result.ts";
+import {
+  type CheckResult,
+  oneLine,
+  readinessVerdict,
+  servedCertificateVerdict,
+} from "./check_result.ts";
 
 const SECTION = "hub";
 
@@ -35,17 +40,7 @@ function readiness(hub: HubFacts, namespace: string): CheckResult {
     "its /readyz says what it waits for";
   const served = hub.served;
   if (served?.reached) {
-    return served.answer.status === 200
-      ? { section: SECTION, title, status: "ok", detail: `${served.address}/readyz: ok` }
-      : {
-        section: SECTION,
-        title,
-        status: "fail",
-        detail: `${served.address}/readyz answered ${served.answer.status}: ${
-          oneLine(served.answer.body)
-        }`,
-        hint,
-      };
+    return readinessVerdict(SECTION, title, served, hint);
   }
   const proxied = hub.proxiedReadyz;
   if (proxied && "status" in proxied) {
@@ -96,8 +91,4 @@ function servedCertificate(hub: HubFacts, secret: string): CheckResult {
       "(--ca-secret) and that its certificate names the address agents dial (--dns-names, " +
       "--ip-addresses; in the chart hub.dnsNames, hub.ipAddresses)",
   });
-}
-
-function oneLine(text: string): string {
-  return text.trim().split("\n")[0]?.slice(0, 200) ?? "";
 }

@@ -1,6 +1,6 @@
 /** The webhook's checks: its configuration, its caBundle, the certificate it serves, its answers (pure). */
 import type { EndpointProbe, WebhookFacts, WebhookTarget } from "./check_facts.ts";
-import { type CheckResult, servedCertificateVerdict } from "./check_result.ts";
+import { type CheckResult, readinessVerdict, servedCertificateVerdict } from "./check_result.ts";
 
 const SECTION = "webhook";
 
@@ -94,18 +94,12 @@ function readiness(served: EndpointProbe | undefined, namespace: string): CheckR
   const title = "the webhook is ready";
   if (!served) return { section: SECTION, title, status: "skip", detail: "no endpoint to dial" };
   if (!served.reached) return unreachable(title, served);
-  if (served.answer.status === 200) {
-    return { section: SECTION, title, status: "ok", detail: `${served.address}/readyz: ok` };
-  }
-  return {
-    section: SECTION,
+  return readinessVerdict(
+    SECTION,
     title,
-    status: "fail",
-    detail: `${served.address}/readyz answered ${served.answer.status}: ${
-      oneLine(served.answer.body)
-    }`,
-    hint: `Read the webhook's log (kubectl -n ${namespace} logs deploy/mca-webhook)`,
-  };
+    served,
+    `Read the webhook's log (kubectl -n ${namespace} logs deploy/mca-webhook)`,
+  );
 }
 
 function admission(webhook: WebhookFacts, namespace: string): CheckResult {
@@ -167,8 +161,4 @@ function describeTarget(target: WebhookTarget | undefined): string {
 /** A PEM block without line-wrapping differences. */
 export function normalizePem(pem: string): string {
   return pem.replace(/\s+/g, "");
-}
-
-function oneLine(text: string): string {
-  return text.trim().split("\n")[0]?.slice(0, 200) ?? "";
 }
