@@ -41,6 +41,21 @@ async function roundTrip(client: YamuxSession, data: Uint8Array): Promise<Uint8A
   return await reading;
 }
 
+/** A client and a server session on an in-memory pair, and one stream the client opened. */
+async function openedStream() {
+  const [a, b] = pipePair();
+  let accepted: YamuxStream | undefined;
+  const server = new YamuxSession(b, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    onStream: (s) => accepted = s,
+  });
+  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
+  const stream = await client.open();
+  const serverSide = await waitFor(() => accepted, { description: "the stream to arrive" });
+  return { client, server, stream, serverSide };
+}
+
 function randomBytes(size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i += 65536) {
@@ -138,18 +153,9 @@ Deno.test("YamuxSession: a stream nobody reads stalls only itself; one read fast
 });
 
 Deno.test("YamuxSession: a reset reaches the peer, pings measure the round trip, 1000 streams leave nothing behind", async () => {
-  const [a, b] = pipePair();
-  let serverSide: YamuxStream | undefined;
-  const server = new YamuxSession(b, {
-    client: false,
-    keepAliveIntervalMs: 0,
-    onStream: (s) => serverSide = s,
-  });
-  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
-  const stream = await client.open();
-  await waitFor(() => serverSide, { description: "the stream to arrive" });
+  const { client, server, stream, serverSide } = await openedStream();
   stream.reset();
-  await assertRejects(() => serverSide!.readable.getReader().read(), Error, "reset by the peer");
+  await assertRejects(() => serverSide.readable.getReader().read(), Error, "reset by the peer");
   assert((await client.ping()) >= 0);
   await client.close();
   await server.closed;
@@ -214,16 +220,7 @@ Deno.test("YamuxSession: streams whose readers kept up grow their windows only w
 });
 
 Deno.test("YamuxSession: a reset that follows the peer's FIN leaves what it sent whole and ends cleanly", async () => {
-  const [a, b] = pipePair();
-  let serverSide: YamuxStream | undefined;
-  const server = new YamuxSession(b, {
-    client: false,
-    keepAliveIntervalMs: 0,
-    onStream: (s) => serverSide = s,
-  });
-  const client = new YamuxSession(a, { client: true, keepAliveIntervalMs: 0 });
-  const stream = await client.open();
-  await waitFor(() => serverSide, { description: "the stream to arrive" });
+  const { client, server, stream, serverSide } = await openedStream();
   // The client sends its last bytes and FIN, then resets (it stops reading the server), as an
   // agent does when its member closed an exec: the server reads only afterwards.
   const data = randomBytes(100_000);
@@ -232,7 +229,7 @@ Deno.test("YamuxSession: a reset that follows the peer's FIN leaves what it sent
   await writer.close();
   stream.reset();
   await waitFor(() => client.streamCount === 0, { description: "the reset to be sent" });
-  assertEquals(await readAll(serverSide!), data);
+  assertEquals(await readAll(serverSide), data);
   await client.close();
   await server.closed;
 });
