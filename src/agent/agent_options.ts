@@ -13,6 +13,8 @@ export interface AgentOptions {
   tokenFile?: string;
   hubCaFile?: string;
   hubCaPin?: string;
+  /** "namespace/name" of the agent's own Secret on the member, where learned hub CAs are kept. */
+  hubTrustSecret?: string;
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: string;
@@ -29,6 +31,7 @@ export interface ResolvedAgentOptions {
   tokenFile: string;
   hubCaFile: string;
   hubCaPin: string;
+  hubTrustSecret?: { namespace: string; name: string };
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: { hostname: string; port: number };
@@ -83,6 +86,9 @@ export function resolveAgentOptions(
     tokenFile: options.tokenFile ?? AGENT_DEFAULTS.tokenFile,
     hubCaFile: options.hubCaFile ?? AGENT_DEFAULTS.hubCaFile,
     hubCaPin: parseCaPin(required(options.hubCaPin, "--hub-ca-pin")),
+    ...(options.hubTrustSecret
+      ? { hubTrustSecret: parseSecretRef(options.hubTrustSecret, "--hub-trust-secret") }
+      : {}),
     ...(options.memberKubeconfig ? { memberKubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { memberContext: options.memberContext } : {}),
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
@@ -94,6 +100,13 @@ export function resolveAgentOptions(
     logLevel: options.logLevel ?? AGENT_DEFAULTS.logLevel,
     logFormat: options.logFormat ?? AGENT_DEFAULTS.logFormat,
   };
+}
+
+/** Parses "namespace/name" of a Secret; both parts DNS labels/subdomains. */
+export function parseSecretRef(text: string, flag: string): { namespace: string; name: string } {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
+  if (!match) throw new Error(`Invalid ${flag} "${text}": expected "<namespace>/<name>"`);
+  return { namespace: match[1]!, name: match[3]! };
 }
 
 /** Exponential backoff with full jitter and a cap: the wait before reconnect attempt `attempt` (0-based). */

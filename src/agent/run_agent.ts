@@ -7,19 +7,24 @@
 import { WebSocket } from "ws";
 import net from "node:net";
 import tls from "node:tls";
-import { loadClientConfigOrInCluster } from "../kube/mod.ts";
+import {
+  type ClientConfig,
+  createKubeClient,
+  createKubeTransport,
+  loadClientConfigOrInCluster,
+} from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import {
   createMetricsRegistry,
   type MetricsRegistry,
   registerProcessMetrics,
 } from "../metrics/mod.ts";
-import { computeCaPin } from "../pki/mod.ts";
 import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
   openProxyTunnel,
+  TRUST_CHANNEL_VERSION,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
   YamuxSession,
@@ -28,6 +33,8 @@ import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
 import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
+import { AgentTrust, serveTrustStream } from "./agent_trust.ts";
+import { secretTrustStore } from "./trust_secret.ts";
 
 /** A running agent. */
 export interface RunningAgent {
@@ -39,7 +46,7 @@ export interface RunningAgent {
 /** What dialing the hub needs, fixed for the agent's life. */
 interface Dialer {
   options: ResolvedAgentOptions;
-  hubCa: string;
+  trust: AgentTrust;
   agentId: string;
   member: Upstream;
   serveStream: AgentHandler;
@@ -61,11 +68,11 @@ export async function runAgent(
 ): Promise<RunningAgent> {
   const logger = deps.logger ??
     createLogger({ level: options.logLevel, format: options.logFormat });
-  const hubCa = await readPinnedHubCa(options);
   const memberConfig = await loadClientConfigOrInCluster({
     ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
+  const trust = await loadTrust(options, memberConfig, logger);
   const member = createUpstream(options.cluster, memberConfig, { logger });
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
@@ -79,7 +86,7 @@ export async function runAgent(
     requestDuration: metrics.requestDuration,
   });
   const agentId = crypto.randomUUID();
-  const dialer = { options, hubCa, agentId, member, serveStream, metrics, logger };
+  const dialer = { options, trust, agentId, member, serveStream, metrics, logger };
   const health = options.healthListen
     ? serveHealth(options.healthListen, { isConnected, registry })
     : undefined;
@@ -100,20 +107,29 @@ export async function runAgent(
   };
 }
 
-/** The hub's CA, checked against the pin given apart from it. */
-async function readPinnedHubCa(options: ResolvedAgentOptions): Promise<string> {
-  const hubCa = await Deno.readTextFile(options.hubCaFile).catch((error) => {
+/** The hub CAs to trust: the pinned one (checked against its pin), or those learned since. */
+async function loadTrust(
+  options: ResolvedAgentOptions,
+  memberConfig: ClientConfig,
+  logger: Logger,
+): Promise<AgentTrust> {
+  const certificatePem = await Deno.readTextFile(options.hubCaFile).catch((error) => {
     throw new Error(
       `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
     );
   });
-  const pin = await computeCaPin(hubCa);
-  if (pin !== options.hubCaPin) {
-    throw new Error(
-      `The hub CA in "${options.hubCaFile}" does not match --hub-ca-pin (it is ${pin}); refusing to connect`,
-    );
-  }
-  return hubCa;
+  const store = options.hubTrustSecret
+    ? secretTrustStore(
+      createKubeClient(createKubeTransport(memberConfig, { logger })),
+      options.hubTrustSecret,
+    )
+    : undefined;
+  return await AgentTrust.load({ certificatePem, pin: options.hubCaPin }, {
+    ...(store ? { store } : {}),
+    logger,
+  }).catch((error) => {
+    throw new Error(`${(error as Error).message} ("${options.hubCaFile}")`);
+  });
 }
 
 /** `/healthz` always, `/readyz` while connected to the hub, `/metrics`. */
@@ -177,7 +193,7 @@ async function keepConnected(dialer: Dialer, connection: Connection): Promise<vo
 
 /** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
 async function dialHub(dialer: Dialer): Promise<YamuxSession> {
-  const ws = await openWebSocket(dialer);
+  const { ws, version } = await openWebSocket(dialer);
   // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
   // would hold each burst's tail for the peer's delayed ACK (~40 ms).
   (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
@@ -185,7 +201,7 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
   );
   const countBytes = (direction: string, bytes: number) =>
     dialer.metrics.bytes.inc({ direction }, bytes);
-  return new YamuxSession(websocketDuplex(ws, countBytes), {
+  const session = new YamuxSession(websocketDuplex(ws, countBytes), {
     client: true,
     keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,
@@ -194,17 +210,20 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
       void dialer.serveStream(stream);
     },
   });
+  // A hub of tunnel version 2 tells its CA set (and rollovers) on the trust stream.
+  if (version >= TRUST_CHANNEL_VERSION) void serveTrustStream(session, dialer.trust, dialer.logger);
+  return session;
 }
 
 /** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
-async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
+async function openWebSocket(dialer: Dialer): Promise<{ ws: WebSocket; version: number }> {
   const { options } = dialer;
   const token = (await Deno.readTextFile(options.tokenFile)).trim();
   const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
   const ws = new WebSocket(new URL("/connect", options.hubUrl), {
     ...(createConnection ? { createConnection } : {}),
-    ca: dialer.hubCa,
-    // Never skipped: the hub must present a certificate of the pinned CA.
+    ca: dialer.trust.bundle,
+    // Never skipped: the hub must present a certificate of a pinned (or learned) CA.
     rejectUnauthorized: true,
     headers: {
       Authorization: `Bearer ${token}`,
@@ -221,12 +240,14 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
     generateMask: (mask: Uint8Array) => void mask.fill(0),
   });
+  let version = 1;
   await new Promise<void>((resolve, reject) => {
     ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
-      if (agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]) === undefined) {
+      const agreed = agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]);
+      if (agreed === undefined) {
         ws.terminate();
         reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
-      }
+      } else version = agreed;
     });
     ws.once("open", () => resolve());
     ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
@@ -234,7 +255,7 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     });
     ws.once("error", reject);
   });
-  return ws;
+  return { ws, version };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   agreedTunnelVersion,
   MIN_TUNNEL_VERSION,
   readAgentHello,
+  TRUST_CHANNEL_VERSION,
   TUNNEL_VERSION,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
@@ -60,7 +61,7 @@ export function createAgentAcceptor(deps: HubHandlerDeps, agents: Gauge): AgentA
     // ws types ask for node's IncomingMessage; it reads only method, url, headers and socket.
     const request = req as unknown as IncomingMessage;
     wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {
-      addAgent(agentSession(req, checked, ws), deps, agents);
+      addAgent(agentSession(req, checked, { ws, deps }), deps, agents);
     });
   };
 }
@@ -106,10 +107,11 @@ async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<Checke
 function agentSession(
   req: HubRequest,
   { cluster, registered }: { cluster: string; registered: string },
-  ws: WebSocket,
+  { ws, deps }: { ws: WebSocket; deps: HubHandlerDeps },
 ): AgentSession {
   const hello = readAgentHello(req.headers);
-  return {
+  const version = agreedTunnelVersion(req.headers[TUNNEL_VERSION_HEADER]) ?? MIN_TUNNEL_VERSION;
+  const agent: AgentSession = {
     cluster,
     agentId: hello.agentId,
     tokenHash: registered,
@@ -119,8 +121,14 @@ function agentSession(
     session: new YamuxSession(websocketDuplex(ws), {
       client: false,
       keepAliveIntervalMs: 15_000,
+      // The only stream an agent opens is its trust stream (tunnel version 2).
+      onStream: (stream) => {
+        if (version < TRUST_CHANNEL_VERSION || !deps.trust) return stream.reset();
+        void deps.trust.serve(agent, stream, () => deps.onAgentChange(cluster));
+      },
     }),
   };
+  return agent;
 }
 
 /** Adds the agent to the sessions until its session closes, telling the hub each time. */

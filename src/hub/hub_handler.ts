@@ -11,6 +11,7 @@ import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
+import type { HubTrust } from "./hub_trust.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 import type { ClusterIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
@@ -36,6 +37,8 @@ export interface HubHandlerDeps {
   peerUpstream?: (peerUrl: string) => Upstream;
   /** True when the request came from another hub replica (its client certificate). */
   isPeer?: (req: HubRequest) => boolean;
+  /** The hub CA set told to agents over their trust streams (tunnel version 2). */
+  trust?: HubTrust;
 }
 
 /** A request to the hub, with its connection (a replica's client certificate is read there). */

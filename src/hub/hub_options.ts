@@ -15,6 +15,8 @@ export interface HubOptions {
   ipAddresses?: string;
   /** Lifetime of the serving and peer certificates, e.g. "365d"; renewed at two thirds. */
   certValidity?: string;
+  /** How often replicas look at the CA Secret for a rollover phase, e.g. "10s". */
+  caCheckInterval?: string;
   kubeconfig?: string;
   context?: string;
   /** This replica's name among the hub's replicas (default: $POD_NAME). */
@@ -36,6 +38,7 @@ export interface ResolvedHubOptions {
   ipAddresses: string[];
   /** Lifetime of the serving and peer certificates (the CA is not rotated by the hub). */
   certValidityMs: number;
+  caCheckIntervalMs: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -51,6 +54,7 @@ export const HUB_DEFAULTS = {
   namespace: "mca-system",
   caSecret: "mca-hub-ca",
   certValidity: "365d",
+  caCheckInterval: "10s",
   peerListen: "0.0.0.0:9444",
   logLevel: "info",
   logFormat: "json",
@@ -99,6 +103,10 @@ export function resolveHubOptions(
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",
+    ),
+    caCheckIntervalMs: parseDuration(
+      options.caCheckInterval ?? HUB_DEFAULTS.caCheckInterval,
+      "--ca-check-interval",
     ),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),

@@ -12,14 +12,13 @@ import {
   registerProcessMetrics,
 } from "../metrics/mod.ts";
 import {
-  type CertificateAuthority,
-  DAY_MS,
-  issueCertificate,
   type IssuedCertificate,
   type RenewedCertificate,
   startCertificateRenewal,
+  trustBundle,
 } from "../pki/mod.ts";
-import { ensureSharedCa } from "../common/mod.ts";
+import { followHubCa, hubCertificates, loadHubCa } from "./hub_ca.ts";
+import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { registeredTokenHash } from "../members/mod.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
@@ -27,7 +26,7 @@ import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
 import { createHubHandler, type HubHandler, type HubHandlerDeps } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
-import { isPeerRequest, PEER_COMMON_NAME, PeerUpstreams } from "./hub_peers.ts";
+import { isPeerRequest, PeerUpstreams } from "./hub_peers.ts";
 import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
@@ -58,18 +57,21 @@ export async function runHub(
   const client = createKubeClient(
     createKubeTransport(await loadClientConfigOrInCluster(options), { logger }),
   );
-  const { shared, certificates, serving, peerCertificate } = await firstCertificates(
-    client,
-    options,
-  );
+  const hubCa = await loadHubCa(client, { namespace: options.namespace, name: options.caSecret });
+  const cas = { ca: hubCa.ca, bundle: trustBundle(hubCa.trust) };
+  const certificates = hubCertificates(() => cas.ca, options);
+  const serving = await certificates.serving();
+  // Replicas prove themselves to each other with a client certificate of the shared CA.
+  const peerCertificate = await certificates.peer();
   const sessions = new AgentSessions();
+  const trust = new HubTrust(hubCa.trust, logger);
   const directory = startDirectory(client, { options, sessions, logger });
-  const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
+  const peers = new PeerUpstreams(cas.bundle, peerCertificate);
   const followed = { tokens: false };
   const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, trust, logger }),
   );
-  const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
+  const servers = await listenHub(options, handler, { serving, caPem: cas.bundle });
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -81,18 +83,36 @@ export async function runHub(
     signal: stopping.signal,
     onFollowing: (following) => followed.tokens = following,
   });
+  const renew = () => renewCertificates(certificates, { servers, peers, caPem: cas.bundle });
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
     notAfter: earliest(serving, peerCertificate),
-    renew: () => renewCertificates(certificates, { servers, peers, caPem: shared.bundlePem }),
+    renew,
     logger,
   });
-  const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
+  const following = followHubCa(client, {
+    namespace: options.namespace,
+    name: options.caSecret,
+    intervalMs: options.caCheckIntervalMs,
+    from: hubCa,
+    signal: stopping.signal,
+    logger,
+    async onChange(view) {
+      // A rollover phase: certificates of the CA of now, trusted by the set of now, told to agents.
+      cas.ca = view.ca;
+      cas.bundle = trustBundle(view.trust);
+      await renew();
+      trust.update(view.trust);
+      logger.info("hub CA set changed", { pins: trust.pins.join(","), signing: trust.pins[0] });
+      writeStatuses(client, sessions, { trust, logger });
+    },
+  });
+  const heartbeat = setInterval(() => writeStatuses(client, sessions, { trust, logger }), 30_000);
 
   return {
     url: `https://${host}:${port}`,
     port,
-    caPem: shared.bundlePem,
+    caPem: cas.bundle,
     sessions,
     stop: async () => {
       clearInterval(heartbeat);
@@ -101,15 +121,20 @@ export async function runHub(
       peers.close();
       stopping.abort();
       await watching;
+      await following;
       await closeHub(client, sessions, servers);
     },
   };
 }
 
 /** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
-function writeStatuses(client: KubeClient, sessions: AgentSessions, logger: Logger): void {
+function writeStatuses(
+  client: KubeClient,
+  sessions: AgentSessions,
+  { trust, logger }: { trust: HubTrust; logger: Logger },
+): void {
   for (const cluster of sessions.clusters()) {
-    void writeClusterStatus(client, sessions, cluster, logger);
+    void writeClusterStatus(client, sessions, cluster, logger, { trust });
   }
 }
 
@@ -153,9 +178,10 @@ function hubHandlerDeps(client: KubeClient, parts: {
   directory: ReplicaDirectory | undefined;
   peers: PeerUpstreams;
   followed: { tokens: boolean };
+  trust: HubTrust;
   logger: Logger;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, logger } = parts;
+  const { options, sessions, directory, peers, followed, trust, logger } = parts;
   const identities = new ClusterIdentities(client);
   return {
     sessions,
@@ -164,8 +190,9 @@ function hubHandlerDeps(client: KubeClient, parts: {
     tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
     onAgentChange: (cluster) => {
       directory?.update();
-      void writeClusterStatus(client, sessions, cluster, logger);
+      void writeClusterStatus(client, sessions, cluster, logger, { trust });
     },
+    trust,
     ...(directory
       ? {
         findPeer: (cluster: string) => directory.findPeer(cluster),
@@ -223,41 +250,10 @@ async function renewCertificates(
   server.setSecureContext(tls);
   // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
   peerServer?.setSecureContext({ ...tls, ca: caPem });
-  peers.renew(nextPeer);
+  peers.renew(nextPeer, caPem);
   return {
     notAfter: earliest(nextServing, nextPeer),
     fields: { peerNotAfter: nextPeer.certificate.notAfter.toISOString() },
-  };
-}
-
-/** The CA shared through a Secret (created on the first start), and this replica's certificates. */
-async function firstCertificates(client: KubeClient, options: ResolvedHubOptions) {
-  const shared = await ensureSharedCa(client, {
-    namespace: options.namespace,
-    name: options.caSecret,
-    commonName: "mca-hub-ca",
-  });
-  // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
-  const certificates = hubCertificates(shared.ca, options);
-  const serving = await certificates.serving();
-  // Replicas prove themselves to each other with a client certificate of the shared CA.
-  const peerCertificate = await certificates.peer();
-  return { shared, certificates, serving, peerCertificate };
-}
-
-/** Issuers of the hub's serving certificate and of the client certificate replicas present. */
-function hubCertificates(ca: CertificateAuthority, options: ResolvedHubOptions) {
-  const validityDays = options.certValidityMs / DAY_MS;
-  return {
-    serving: () =>
-      issueCertificate(ca, {
-        commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-hub",
-        dnsNames: options.dnsNames,
-        ipAddresses: options.ipAddresses,
-        validityDays,
-      }),
-    peer: () =>
-      issueCertificate(ca, { commonName: PEER_COMMON_NAME, usages: ["client"], validityDays }),
   };
 }
 

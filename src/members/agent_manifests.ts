@@ -33,7 +33,10 @@ export const AGENT_LABELS: Readonly<Record<string, string>> = {
   "app.kubernetes.io/part-of": "mca",
 };
 
-/** Namespace, ServiceAccount, impersonation-only RBAC, Secret and Deployment, in apply order. */
+/**
+ * Namespace, ServiceAccount, impersonation-only RBAC, access to its own Secret, Secret and
+ * Deployment, in apply order.
+ */
 export function agentManifests(options: AgentManifestOptions): Record<string, unknown>[] {
   const labels = { ...AGENT_LABELS };
   const ns = options.namespace;
@@ -85,6 +88,25 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       }]
       : []),
     {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: AGENT_NAME, namespace: ns, labels },
+      // Its own Secret only: the agent stores there what it learns from the hub (CA rollover).
+      rules: [{
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: [AGENT_NAME],
+        verbs: ["get", "patch"],
+      }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: AGENT_NAME, namespace: ns, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: AGENT_NAME },
+      subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace: ns }],
+    },
+    {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: AGENT_NAME, namespace: ns, labels },
@@ -120,6 +142,7 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
                 "--token-file=/var/run/secrets/mca/agent/token",
                 "--hub-ca-file=/var/run/secrets/mca/agent/hub-ca.crt",
                 `--hub-ca-pin=${options.hubCaPin}`,
+                `--hub-trust-secret=${ns}/${AGENT_NAME}`,
                 ...(options.egress?.keepaliveInterval
                   ? [`--keepalive-interval=${options.egress.keepaliveInterval}`]
                   : []),
