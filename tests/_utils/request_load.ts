@@ -1,0 +1,80 @@
+/**
+ * A loop of real client requests (fetch, as any HTTPS client) through the hub, counting answers:
+ * each worker makes a new client (new TLS connections) every few requests, trusting the CA
+ * bundle of the moment, so that both connections kept alive and new handshakes are exercised.
+ */
+
+/** What a load loop saw. */
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  /** Failed requests by the phase they started in (see `phase()`). */
+  failedIn: Record<string, number>;
+  /** New clients (fresh TLS handshakes) made during the run. */
+  clients: number;
+  /** The first few failures, for the assertion message. */
+  failures: string[];
+}
+
+/** A running load loop. */
+export interface RequestLoad {
+  /** Requests answered 200 so far. */
+  ok(): number;
+  /** Names what happens from now on; failures are counted by it. */
+  phase(name: string): void;
+  stop(): Promise<LoadResult>;
+}
+
+/** Starts `workers` loops of GET `url` with a bearer token; `trust()` gives the CAs to trust now. */
+export function startRequestLoad(
+  url: string,
+  options: { token: string; trust: () => string; workers?: number; requestsPerClient?: number },
+): RequestLoad {
+  const result: LoadResult = { ok: 0, failed: 0, failedIn: {}, clients: 0, failures: [] };
+  const current = { phase: "start" };
+  let stopping = false;
+  const worker = async () => {
+    while (!stopping) {
+      const client = Deno.createHttpClient({ caCerts: [options.trust()] });
+      result.clients++;
+      try {
+        for (let i = 0; i < (options.requestsPerClient ?? 20) && !stopping; i++) {
+          await once(url, { token: options.token, client, phase: current.phase }, result);
+        }
+      } finally {
+        client.close();
+      }
+    }
+  };
+  const running = Array.from({ length: options.workers ?? 4 }, worker);
+  return {
+    ok: () => result.ok,
+    phase: (name) => current.phase = name,
+    async stop() {
+      stopping = true;
+      await Promise.all(running);
+      return result;
+    },
+  };
+}
+
+async function once(
+  url: string,
+  { token, client, phase }: { token: string; client: Deno.HttpClient; phase: string },
+  result: LoadResult,
+): Promise<void> {
+  try {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, client });
+    const body = await response.text();
+    if (response.status === 200) result.ok++;
+    else fail(result, phase, `HTTP ${response.status}: ${body.slice(0, 200)}`);
+  } catch (error) {
+    fail(result, phase, (error as Error).message);
+  }
+}
+
+function fail(result: LoadResult, phase: string, message: string): void {
+  result.failed++;
+  result.failedIn[phase] = (result.failedIn[phase] ?? 0) + 1;
+  if (result.failures.length < 5) result.failures.push(`${phase}: ${message}`);
+}

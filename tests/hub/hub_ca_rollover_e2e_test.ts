@@ -1,0 +1,281 @@
+/**
+ * A hub CA rollover under load, without reinstalling the member: `mca agent install` puts the
+ * agent's objects on the member, agents run with exactly what install gave them (the
+ * Deployment's flags, its Secret, its ServiceAccount's token and RBAC), and a loop of real
+ * requests goes through the hub while `mca hub ca rotate` runs prepare, switch and finish.
+ */
+import tls from "node:tls";
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
+import { type HubFixture, startHubFixture } from "../_utils/hub_fixture.ts";
+import { runMca, startMca } from "../_utils/mca_process.ts";
+import { startRequestLoad } from "../_utils/request_load.ts";
+import { type TempDir, tempDir } from "../_utils/temp_dir.ts";
+import { renderKubeconfig } from "../../src/kube/mod.ts";
+import { computeCaPin } from "../../src/pki/mod.ts";
+import type { ManagedProcess, TestCluster } from "../../src/testenv/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
+
+/** The member side as `mca agent install` left it, and how to run its agent from it. */
+interface InstalledMember {
+  name: string;
+  agentNamespace: string;
+  /** The Deployment's agent flags, with the files of its Secret and token mount on disk. */
+  agentArgs(options: { trustSecret: boolean }): string[];
+}
+
+async function installMember(
+  fixture: HubFixture,
+  { host, member, dir }: { host: TestCluster; member: TestCluster; dir: TempDir },
+): Promise<InstalledMember> {
+  const name = uniqueName(member.name);
+  const agentNamespace = uniqueName("mca-agent");
+  const installed = await runMca([
+    "agent",
+    "install",
+    `--hub=${fixture.hub.url}`,
+    `--cluster=${name}`,
+    `--kubeconfig=${host.kubeconfigPath}`,
+    `--member-kubeconfig=${member.kubeconfigPath}`,
+    `--hub-namespace=${fixture.namespace}`,
+    `--agent-namespace=${agentNamespace}`,
+    "--wait=0",
+  ]);
+  assertEquals(installed.code, 0, installed.stderr);
+  const secret = JSON.parse(
+    await kubectlOk(member, ["get", "secret", "mca-agent", "-n", agentNamespace, "-o", "json"]),
+  );
+  const deployment = JSON.parse(
+    await kubectlOk(member, ["get", "deployment", "mca-agent", "-n", agentNamespace, "-o", "json"]),
+  );
+  const saToken = (await kubectlOk(member, ["create", "token", "mca-agent", "-n", agentNamespace]))
+    .trim();
+  const kubeconfig = await dir.write(
+    `${name}.kubeconfig`,
+    renderKubeconfig([{
+      name: "m",
+      server: member.url,
+      caPem: member.caPem,
+      user: { token: saToken },
+    }]),
+  );
+  // The pod mounts the Secret at /var/run/secrets/mca/agent: here the same files in a folder.
+  const mount = `${name}-secret`;
+  await dir.write(`${mount}/token`, atob(secret.data.token));
+  await dir.write(`${mount}/hub-ca.crt`, atob(secret.data["hub-ca.crt"]));
+  const args: string[] = deployment.spec.template.spec.containers[0].args;
+  return {
+    name,
+    agentNamespace,
+    agentArgs: ({ trustSecret }) => [
+      ...args
+        .filter((arg) => trustSecret || !arg.startsWith("--hub-trust-secret="))
+        .map((arg) => arg.replace("/var/run/secrets/mca/agent", `${dir.path}/${mount}`)),
+      `--member-kubeconfig=${kubeconfig}`,
+      "--health-listen=",
+      "--log-format=text",
+    ],
+  };
+}
+
+/** The Cluster's status.hubCaTrust. */
+async function hubCaTrust(host: TestCluster, cluster: string) {
+  const object = await host.client.get<
+    { status?: { hubCaTrust?: { pins: string[]; agentsHolding: number; agents: number } } }
+  >(`/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`);
+  return object.status?.hubCaTrust;
+}
+
+/** Waits until the Cluster shows `agents` agents holding exactly `pins`. */
+function holding(host: TestCluster, cluster: string, pins: string[], agents: number) {
+  return waitFor(async () => {
+    const trust = await hubCaTrust(host, cluster);
+    return trust && trust.agents === agents && trust.agentsHolding === agents &&
+        trust.pins.length === pins.length && pins.every((pin) => trust.pins.includes(pin)) ||
+      undefined;
+  }, { description: `${agents} agent(s) of "${cluster}" holding ${pins.length} pin(s)` });
+}
+
+/** Whether a TLS client trusting only `caPem` accepts what the hub serves now. */
+function servedBy(port: number, caPem: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem }, () => {
+      resolve(socket.authorized);
+      socket.destroy();
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function hubCaSecret(host: TestCluster, namespace: string) {
+  const secret = await host.client.get<{ data: Record<string, string> }>(
+    `/api/v1/namespaces/${namespace}/secrets/mca-hub-ca`,
+  );
+  return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, atob(v)]));
+}
+
+async function rotate(host: TestCluster, namespace: string, phase: string) {
+  return await runMca([
+    "hub",
+    "ca",
+    "rotate",
+    `--phase=${phase}`,
+    `--namespace=${namespace}`,
+    `--kubeconfig=${host.kubeconfigPath}`,
+  ]);
+}
+
+/** The "INFO connected to the hub" lines of an agent's log. */
+async function connections(agent: ManagedProcess): Promise<number> {
+  return (await Deno.readTextFile(agent.logPath)).split("\n")
+    .filter((line) => line.startsWith("INFO connected to the hub ")).length;
+}
+
+e2eTest(
+  "the hub CA rolls over under load: no failed request, agents learn and store the next pin, no reinstall",
+  async (env) => {
+    const host = env.cluster("host");
+    await using dir = await tempDir();
+    const fixture = await startHubFixture(env, dir.path, { hubArgs: ["--ca-check-interval=1s"] });
+    const agents: ManagedProcess[] = [];
+    const startAgent = async (args: string[], name: string) => {
+      const agent = await startMca(args, { dir: dir.path, name });
+      agents.push(agent);
+      return agent;
+    };
+    try {
+      const member = await installMember(fixture, { host, member: env.cluster("east"), dir });
+      const first = await startAgent(member.agentArgs({ trustSecret: true }), "agent-1");
+      const second = await startAgent(member.agentArgs({ trustSecret: true }), "agent-2");
+      // An agent that cannot store what it learns (no --hub-trust-secret) holds the switch back.
+      const forgetful = await startAgent(member.agentArgs({ trustSecret: false }), "forgetful");
+      await waitFor(async () => (await fixture.hub.agents(member.name)) === 3, {
+        description: "three agents connected",
+      });
+      const oldCa = fixture.hub.caPem;
+      const oldPin = await computeCaPin(oldCa);
+      let clientTrust = oldCa;
+      const load = startRequestLoad(
+        `${fixture.hub.url}/clusters/${member.name}/api/v1/namespaces/default`,
+        { token: host.adminToken, trust: () => clientTrust },
+      );
+      try {
+        await waitFor(() => load.ok() > 20 || undefined, { description: "the load running" });
+
+        load.phase("prepare");
+        const prepared = await rotate(host, fixture.namespace, "prepare");
+        assertEquals(prepared.code, 0, prepared.stderr);
+        const pins = prepared.stdout.trim().split("\n");
+        assertEquals(pins.length, 2, prepared.stdout);
+        assertEquals(pins[0], oldPin, "the current CA stays first");
+        const newPin = pins[1]!;
+        clientTrust = (await hubCaSecret(host, fixture.namespace))["ca-bundle.crt"]!;
+
+        // The agents that store what they learn acknowledge both pins; the forgetful one does not.
+        await waitFor(
+          async () => (await hubCaTrust(host, member.name))?.agentsHolding === 2 || undefined,
+          {
+            description: "two agents holding both pins",
+          },
+        );
+        const stored = JSON.parse(
+          await kubectlOk(env.cluster("east"), [
+            "get",
+            "secret",
+            "mca-agent",
+            "-n",
+            member.agentNamespace,
+            "-o",
+            "json",
+          ]),
+        );
+        assertEquals(atob(stored.data["hub-trust-basis-pin"]), oldPin);
+        const early = await rotate(host, fixture.namespace, "switch");
+        assertEquals(early.code, 1, "switch must wait for every agent");
+        assertStringIncludes(early.stderr, `Cannot switch yet: the agents of "${member.name}"`);
+        load.phase("agent stopped");
+        await forgetful.stop();
+        load.phase("prepare");
+        await holding(host, member.name, [oldPin, newPin], 2);
+
+        load.phase("switch");
+        const switched = await rotate(host, fixture.namespace, "switch");
+        assertEquals(switched.code, 0, switched.stderr);
+        const secret = await hubCaSecret(host, fixture.namespace);
+        const newCa = secret["ca.crt"]!;
+        assertEquals(await computeCaPin(newCa), newPin);
+        await waitFor(() => servedBy(fixture.hub.port, newCa).then((ok) => ok || undefined), {
+          description: "the hub serving with the new CA",
+        });
+        assert(!(await servedBy(fixture.hub.port, oldCa)), "the old CA no longer verifies the hub");
+
+        // A restarted agent connects to the hub serving with the new CA: it stored the new pin.
+        load.phase("agent stopped");
+        await first.stop();
+        load.phase("switch");
+        const restarted = await startAgent(member.agentArgs({ trustSecret: true }), "agent-1b");
+        await waitFor(async () => await connections(restarted) === 1 || undefined, {
+          description: "the restarted agent connected",
+        });
+        // An agent never told about the next CA refuses the hub serving with it.
+        const unaware = await startAgent(member.agentArgs({ trustSecret: false }), "unaware");
+        await waitFor(
+          async () =>
+            (await Deno.readTextFile(unaware.logPath)).includes("cannot connect to the hub") ||
+            undefined,
+          { description: "the unaware agent refusing the hub" },
+        );
+        assertEquals(await connections(unaware), 0);
+        await unaware.stop();
+
+        load.phase("finish");
+        const finished = await rotate(host, fixture.namespace, "finish");
+        assertEquals(finished.code, 0, finished.stderr);
+        assertEquals(finished.stdout.trim(), newPin);
+        clientTrust = newCa;
+        await holding(host, member.name, [newPin], 2);
+        const storedAfter = JSON.parse(
+          await kubectlOk(env.cluster("east"), [
+            "get",
+            "secret",
+            "mca-agent",
+            "-n",
+            member.agentNamespace,
+            "-o",
+            "json",
+          ]),
+        );
+        assertEquals(atob(storedAfter.data["hub-trust.crt"]).trim(), newCa.trim());
+        const okBefore = load.ok();
+        await waitFor(() => load.ok() > okBefore + 20 || undefined, {
+          description: "requests after the finish",
+        });
+      } finally {
+        const result = await load.stop();
+        console.log(
+          `rollover load: ${result.ok} ok, ${result.failed} failed ${
+            JSON.stringify(result.failedIn)
+          }, ${result.clients} clients (new TLS connections)`,
+        );
+        // Stopping an agent under load is not the rollover (its drain is measured, not asserted).
+        const { ["agent stopped"]: _, ...rollover } = result.failedIn;
+        assertEquals(rollover, {}, result.failures.join("\n"));
+      }
+      // The rollover kept the untouched agent's session: it never had to reconnect.
+      assertEquals(await connections(second), 1);
+    } catch (error) {
+      for (const agent of agents) {
+        console.error(
+          `--- ${agent.logPath}\n${(await Deno.readTextFile(agent.logPath)).slice(-3000)}`,
+        );
+      }
+      console.error(
+        `--- hub\n${(await Deno.readTextFile(fixture.hub.process.logPath)).slice(-4000)}`,
+      );
+      throw error;
+    } finally {
+      await Promise.all(agents.map((agent) => agent.stop()));
+      await fixture.stop();
+    }
+  },
+);
