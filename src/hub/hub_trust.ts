@@ -60,6 +60,7 @@ export class HubTrust {
         onHeld();
       }
     } catch (error) {
+      if (agent.session.isClosed) return; // the agent left: its stream ended with it
       this.logger.warn("trust channel failed", {
         cluster: agent.cluster,
         agent: agent.agentId,
