@@ -52,13 +52,13 @@ export class AgentTrust {
 
   /** The set at start: the learned one when it follows the install in force, else the pinned CA. */
   static async load(
-    pinned: { certificatePem: string; pin: string },
+    pinned: { certificatePem: string; pin: string; source: string },
     { store, logger }: { store?: TrustStore; logger: Logger },
   ): Promise<AgentTrust> {
     const actual = await computeCaPin(pinned.certificatePem);
     if (actual !== pinned.pin) {
       throw new Error(
-        `The hub CA file does not match --hub-ca-pin (it is ${actual}); refusing to connect`,
+        `The hub CA in "${pinned.source}" does not match --hub-ca-pin (it is ${actual}); refusing to connect`,
       );
     }
     const installed = await trustSetOf(pinned.certificatePem);

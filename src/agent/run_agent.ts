@@ -124,12 +124,10 @@ async function loadTrust(
       options.hubTrustSecret,
     )
     : undefined;
-  return await AgentTrust.load({ certificatePem, pin: options.hubCaPin }, {
-    ...(store ? { store } : {}),
-    logger,
-  }).catch((error) => {
-    throw new Error(`${(error as Error).message} ("${options.hubCaFile}")`);
-  });
+  return await AgentTrust.load(
+    { certificatePem, pin: options.hubCaPin, source: options.hubCaFile },
+    { ...(store ? { store } : {}), logger },
+  );
 }
 
 /** `/healthz` always, `/readyz` while connected to the hub, `/metrics`. */

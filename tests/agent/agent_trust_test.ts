@@ -7,7 +7,11 @@ const logger = createLogger({ level: "error", format: "text" });
 const a = await createCertificateAuthority({ commonName: "a" });
 const b = await createCertificateAuthority({ commonName: "b" });
 const c = await createCertificateAuthority({ commonName: "c" });
-const pinned = { certificatePem: a.certificatePem, pin: await computeCaPin(a.certificatePem) };
+const pinned = {
+  certificatePem: a.certificatePem,
+  pin: await computeCaPin(a.certificatePem),
+  source: "hub-ca.crt",
+};
 const pinB = await computeCaPin(b.certificatePem);
 
 /** A store in memory; `failWrites` stands for missing RBAC on the Secret. */
@@ -28,7 +32,7 @@ Deno.test("AgentTrust refuses a CA file that does not match the pin", async () =
   await assertRejects(
     () => AgentTrust.load({ ...pinned, certificatePem: b.certificatePem }, { logger }),
     Error,
-    "does not match --hub-ca-pin",
+    'The hub CA in "hub-ca.crt" does not match --hub-ca-pin',
   );
 });
 
