@@ -10,6 +10,7 @@ import {
   DAY_MS,
   issueCertificate,
   loadCertificateAuthority,
+  trustBundle,
   type TrustedCa,
   trustSetOf,
 } from "../pki/mod.ts";
@@ -107,4 +108,16 @@ export function hubCertificates(ca: () => CertificateAuthority, options: Resolve
     peer: () =>
       issueCertificate(ca(), { commonName: PEER_COMMON_NAME, usages: ["client"], validityDays }),
   };
+}
+
+/** The CA and set of the Secret, and this replica's first serving and replica certificates. */
+export async function firstCertificates(client: KubeClient, options: ResolvedHubOptions) {
+  const hubCa = await loadHubCa(client, { namespace: options.namespace, name: options.caSecret });
+  // Mutable: a rollover phase replaces both (run_hub.ts, followRollover).
+  const cas = { ca: hubCa.ca, bundle: trustBundle(hubCa.trust) };
+  const certificates = hubCertificates(() => cas.ca, options);
+  const serving = await certificates.serving();
+  // Replicas prove themselves to each other with a client certificate of the shared CA.
+  const peerCertificate = await certificates.peer();
+  return { hubCa, cas, certificates, serving, peerCertificate };
 }

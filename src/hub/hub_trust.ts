@@ -18,7 +18,7 @@ export class HubTrust {
   #set: readonly TrustedCa[];
   #streams = new Map<AgentSession, YamuxStream>();
 
-  constructor(set: readonly TrustedCa[], private readonly logger: Logger) {
+  constructor(set: readonly TrustedCa[], readonly logger: Logger) {
     this.#set = set;
   }
 

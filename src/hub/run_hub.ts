@@ -12,12 +12,13 @@ import {
   registerProcessMetrics,
 } from "../metrics/mod.ts";
 import {
+  type CertificateAuthority,
   type IssuedCertificate,
   type RenewedCertificate,
   startCertificateRenewal,
   trustBundle,
 } from "../pki/mod.ts";
-import { followHubCa, hubCertificates, loadHubCa } from "./hub_ca.ts";
+import { firstCertificates, followHubCa, type HubCaView, type hubCertificates } from "./hub_ca.ts";
 import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { registeredTokenHash } from "../members/mod.ts";
@@ -57,12 +58,10 @@ export async function runHub(
   const client = createKubeClient(
     createKubeTransport(await loadClientConfigOrInCluster(options), { logger }),
   );
-  const hubCa = await loadHubCa(client, { namespace: options.namespace, name: options.caSecret });
-  const cas = { ca: hubCa.ca, bundle: trustBundle(hubCa.trust) };
-  const certificates = hubCertificates(() => cas.ca, options);
-  const serving = await certificates.serving();
-  // Replicas prove themselves to each other with a client certificate of the shared CA.
-  const peerCertificate = await certificates.peer();
+  const { hubCa, cas, certificates, serving, peerCertificate } = await firstCertificates(
+    client,
+    options,
+  );
   const sessions = new AgentSessions();
   const trust = new HubTrust(hubCa.trust, logger);
   const directory = startDirectory(client, { options, sessions, logger });
@@ -72,9 +71,9 @@ export async function runHub(
     hubHandlerDeps(client, { options, sessions, directory, peers, followed, trust, logger }),
   );
   const servers = await listenHub(options, handler, { serving, caPem: cas.bundle });
-  const port = servers.server.port;
-  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
-  logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
+  const { port } = servers.server;
+  const url = listeningUrl(options, port);
+  logger.info("hub listening", { url, namespace: options.namespace });
 
   const stopping = new AbortController();
   const watching = watchAgentTokens(client, options.namespace, {
@@ -90,27 +89,12 @@ export async function runHub(
     renew,
     logger,
   });
-  const following = followHubCa(client, {
-    namespace: options.namespace,
-    name: options.caSecret,
-    intervalMs: options.caCheckIntervalMs,
-    from: hubCa,
-    signal: stopping.signal,
-    logger,
-    async onChange(view) {
-      // A rollover phase: certificates of the CA of now, trusted by the set of now, told to agents.
-      cas.ca = view.ca;
-      cas.bundle = trustBundle(view.trust);
-      await renew();
-      trust.update(view.trust);
-      logger.info("hub CA set changed", { pins: trust.pins.join(","), signing: trust.pins[0] });
-      writeStatuses(client, sessions, { trust, logger });
-    },
-  });
+  const { signal } = stopping;
+  const following = followRollover(client, { options, hubCa, cas, renew, trust, sessions, signal });
   const heartbeat = setInterval(() => writeStatuses(client, sessions, { trust, logger }), 30_000);
 
   return {
-    url: `https://${host}:${port}`,
+    url,
     port,
     caPem: cas.bundle,
     sessions,
@@ -120,11 +104,49 @@ export async function runHub(
       await directory?.stop();
       peers.close();
       stopping.abort();
-      await watching;
-      await following;
+      await Promise.all([watching, following]);
       await closeHub(client, sessions, servers);
     },
   };
+}
+
+/** The URL the hub answers on, as logged (loopback for a wildcard listener). */
+function listeningUrl(options: ResolvedHubOptions, port: number): string {
+  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
+  return `https://${host}:${port}`;
+}
+
+/**
+ * Follows the CA Secret: at each rollover phase, certificates of the CA of now, trusted by the set
+ * of now, the set told to agents, and the Clusters' hubCaTrust rewritten.
+ */
+function followRollover(client: KubeClient, parts: {
+  options: ResolvedHubOptions;
+  hubCa: HubCaView;
+  cas: { ca: CertificateAuthority; bundle: string };
+  renew: () => Promise<unknown>;
+  trust: HubTrust;
+  sessions: AgentSessions;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { options, cas, trust, sessions } = parts;
+  const logger = trust.logger;
+  return followHubCa(client, {
+    namespace: options.namespace,
+    name: options.caSecret,
+    intervalMs: options.caCheckIntervalMs,
+    from: parts.hubCa,
+    signal: parts.signal,
+    logger,
+    async onChange(view) {
+      cas.ca = view.ca;
+      cas.bundle = trustBundle(view.trust);
+      await parts.renew();
+      trust.update(view.trust);
+      logger.info("hub CA set changed", { pins: trust.pins.join(","), signing: trust.pins[0] });
+      writeStatuses(client, sessions, { trust, logger });
+    },
+  });
 }
 
 /** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
