@@ -330,11 +330,12 @@ function declareHubCa(hub: Command, io: ProgramIo): void {
     .option("--context <name>", "kubeconfig context of the host")
     .addHelpText(
       "after",
-      "\nThe switch refuses until every Cluster's status.hubCaTrust shows all its connected agents\n" +
-        'holding (and storing) every pin. See docs/operations.md, "Rolling the hub CA over".\n\n' +
+      "\nThe switch refuses until every Cluster's status.hubCaTrust (one entry per hub replica)\n" +
+        "shows all its connected agents holding (and storing) every pin. See docs/operations.md,\n" +
+        '"Hub CA".\n\n' +
         "Example:\n" +
         "  mca hub ca rotate --phase prepare --context host\n" +
-        "  kubectl --context host get clusters -o custom-columns=NAME:.metadata.name,HOLDING:.status.hubCaTrust.agentsHolding,AGENTS:.status.hubCaTrust.agents\n" +
+        "  kubectl --context host get clusters -o yaml   # status.hubCaTrust, per hub replica\n" +
         "  mca hub ca rotate --phase switch --context host\n" +
         "  mca hub ca rotate --phase finish --context host",
     )

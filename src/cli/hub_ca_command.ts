@@ -17,7 +17,7 @@ export interface HubCaRotateOptions {
 /** What each phase leaves behind, told after it ran. */
 const NEXT_STEP: Record<RolloverPhase, string> = {
   prepare: "Next CA prepared: the hub tells connected agents within --ca-check-interval. " +
-    'Once every Cluster shows status.hubCaTrust.agentsHolding == agents, run "--phase switch".',
+    'Once every Cluster\'s status.hubCaTrust shows agentsHolding == agents, run "--phase switch".',
   switch: "The hub serves with the new CA now (agents trust both). " +
     'When clients trust the new CA (ca-bundle.crt of the Secret), run "--phase finish".',
   finish: "The previous CA is no longer trusted: the rollover is complete.",

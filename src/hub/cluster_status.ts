@@ -35,12 +35,16 @@ export async function writeClusterStatus(
         lastHeartbeat: now().toISOString(),
         ...(agents[0]?.memberVersion ? { memberVersion: agents[0].memberVersion } : {}),
         // What a CA rollover waits for: every connected agent holds every pin agents must trust.
+        // One entry per replica (a merge patch keeps the others'), each with its own agents.
         ...(trust
           ? {
             hubCaTrust: {
-              pins: trust.pins,
-              agentsHolding: agents.filter((agent) => trust.holdsAll(agent)).length,
-              agents: agents.length,
+              [trust.replica]: {
+                pins: trust.pins,
+                agentsHolding: agents.filter((agent) => trust.holdsAll(agent)).length,
+                agents: agents.length,
+                lastUpdate: now().toISOString(),
+              },
             },
           }
           : {}),

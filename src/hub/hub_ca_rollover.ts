@@ -9,9 +9,11 @@ import {
   applyRolloverPhase,
   hubCaSecretData,
   readHubCaState,
+  type ReplicaCaTrust,
   type RolloverPhase,
   type RolloverStage,
   rolloverStage,
+  switchBlocker,
   trustedCaPems,
 } from "./hub_ca_state.ts";
 
@@ -36,7 +38,7 @@ export interface RotateHubCaResult {
 type SecretObject = { metadata?: { resourceVersion?: string }; data?: Record<string, string> };
 type ClusterObject = {
   metadata?: { name?: string };
-  status?: { hubCaTrust?: { pins?: string[]; agentsHolding?: number; agents?: number } };
+  status?: { hubCaTrust?: Record<string, ReplicaCaTrust> };
 };
 
 /** Runs one phase on the hub CA Secret; throws a message saying what to do when it cannot. */
@@ -62,9 +64,9 @@ export async function rotateHubCa(
     lagging = await clustersNotHolding(client, wanted);
     if (lagging.length > 0 && !options.force) {
       throw new Error(
-        `Cannot switch yet: the agents of ${
-          lagging.map((c) => `"${c}"`).join(", ")
-        } do not all hold the next CA's pin (see "kubectl get clusters -o yaml", status.hubCaTrust); wait, or pass --force to cut them off`,
+        `Cannot switch yet: not every agent holds the next CA's pin: ${
+          lagging.join(", ")
+        } (see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force to cut them off`,
       );
     }
   }
@@ -99,13 +101,12 @@ export async function rotateHubCa(
   return { stage: rolloverStage(next), pins, lagging };
 }
 
-/** Clusters whose status does not show every connected agent holding every wanted pin. */
+/** Clusters whose status does not show every connected agent holding every wanted pin, and why. */
 async function clustersNotHolding(client: KubeClient, wanted: string[]): Promise<string[]> {
   const list = await client.get<{ items?: ClusterObject[] }>("/apis/mca.k8s.io/v1alpha1/clusters");
-  return (list.items ?? []).filter((cluster) => {
-    const trust = cluster.status?.hubCaTrust;
-    const samePins = trust?.pins?.length === wanted.length &&
-      wanted.every((pin) => trust.pins!.includes(pin));
-    return !samePins || !trust?.agents || trust.agentsHolding !== trust.agents;
-  }).map((cluster) => cluster.metadata?.name ?? "");
+  const now = new Date();
+  return (list.items ?? []).flatMap((cluster) => {
+    const blocker = switchBlocker(cluster.status?.hubCaTrust, wanted, now);
+    return blocker ? [`"${cluster.metadata?.name ?? ""}" (${blocker})`] : [];
+  });
 }

@@ -120,3 +120,41 @@ export function hubCaSecretData(state: HubCaState): Record<string, string> {
   if (state.previousCertPem) data[HUB_CA_KEYS.previousCert] = btoa(state.previousCertPem);
   return data;
 }
+
+/** One replica's entry in a Cluster's status.hubCaTrust. */
+export interface ReplicaCaTrust {
+  pins?: string[];
+  agentsHolding?: number;
+  agents?: number;
+  lastUpdate?: string;
+}
+
+/** Entries older than this are of replicas gone (hubs rewrite theirs every 30 s). */
+export const CA_TRUST_STALE_MS = 120_000;
+
+/**
+ * Why a Cluster's agents are not ready for a switch, or undefined when they are: every replica
+ * that wrote lately must want exactly `wanted` and have all its agents holding it, and at least
+ * one agent must be connected (an absent member would be cut off when it comes back).
+ */
+export function switchBlocker(
+  byReplica: Record<string, ReplicaCaTrust> | undefined,
+  wanted: readonly string[],
+  now: Date,
+): string | undefined {
+  const fresh = Object.values(byReplica ?? {}).filter((entry) =>
+    now.getTime() - Date.parse(entry.lastUpdate ?? "") < CA_TRUST_STALE_MS
+  );
+  let agents = 0;
+  for (const entry of fresh) {
+    const pins = entry.pins ?? [];
+    if (pins.length !== wanted.length || !wanted.every((pin) => pins.includes(pin))) {
+      return "a hub replica has not taken up the CA set yet";
+    }
+    if ((entry.agentsHolding ?? 0) !== (entry.agents ?? 0)) {
+      return `${entry.agentsHolding ?? 0} of ${entry.agents} agents hold every pin`;
+    }
+    agents += entry.agents ?? 0;
+  }
+  return agents > 0 ? undefined : "no agent is connected";
+}

@@ -18,7 +18,8 @@ export class HubTrust {
   #set: readonly TrustedCa[];
   #streams = new Map<AgentSession, YamuxStream>();
 
-  constructor(set: readonly TrustedCa[], readonly logger: Logger) {
+  /** `replica` names this hub in the Clusters' status.hubCaTrust (one entry per replica). */
+  constructor(set: readonly TrustedCa[], readonly logger: Logger, readonly replica = "hub") {
     this.#set = set;
   }
 

@@ -63,7 +63,7 @@ export async function runHub(
     options,
   );
   const sessions = new AgentSessions();
-  const trust = new HubTrust(hubCa.trust, logger);
+  const trust = new HubTrust(hubCa.trust, logger, options.replica?.id);
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(cas.bundle, peerCertificate);
   const followed = { tokens: false };

@@ -74,18 +74,24 @@ export async function installMember(
   };
 }
 
-/** The Cluster's status.hubCaTrust. */
-export async function hubCaTrust(host: TestCluster, cluster: string) {
-  const object = await host.client.get<
-    { status?: { hubCaTrust?: { pins: string[]; agentsHolding: number; agents: number } } }
-  >(`/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`);
-  return object.status?.hubCaTrust;
+/** A replica's entry in the Cluster's status.hubCaTrust ("hub" for a hub without replicas). */
+export async function hubCaTrust(host: TestCluster, cluster: string, replica = "hub") {
+  const object = await host.client.get<{
+    status?: {
+      hubCaTrust?: Record<string, { pins: string[]; agentsHolding: number; agents: number }>;
+    };
+  }>(`/apis/mca.k8s.io/v1alpha1/clusters/${cluster}`);
+  return object.status?.hubCaTrust?.[replica];
 }
 
-/** Waits until the Cluster shows `agents` agents holding exactly `pins`. */
-export function holding(host: TestCluster, cluster: string, pins: string[], agents: number) {
+/** Waits until a replica's entry shows `agents` agents holding exactly `pins`. */
+export function holding(
+  host: TestCluster,
+  cluster: string,
+  { pins, agents, replica = "hub" }: { pins: string[]; agents: number; replica?: string },
+) {
   return waitFor(async () => {
-    const trust = await hubCaTrust(host, cluster);
+    const trust = await hubCaTrust(host, cluster, replica);
     return trust && trust.agents === agents && trust.agentsHolding === agents &&
         trust.pins.length === pins.length && pins.every((pin) => trust.pins.includes(pin)) ||
       undefined;

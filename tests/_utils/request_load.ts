@@ -58,13 +58,20 @@ export function startRequestLoad(
   };
 }
 
+const REQUEST_TIMEOUT_MS = 20_000;
+
 async function once(
   url: string,
   { token, client, phase }: { token: string; client: Deno.HttpClient; phase: string },
   result: LoadResult,
 ): Promise<void> {
   try {
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, client });
+    // A request that never ends is a failure too, and must not hold the loop (and the test).
+    const response = await fetch(url, {
+      headers: { Authorization: `Bearer ${token}` },
+      client,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const body = await response.text();
     if (response.status === 200) result.ok++;
     else fail(result, phase, `HTTP ${response.status}: ${body.slice(0, 200)}`);

@@ -84,11 +84,14 @@ e2eTest(
         assertEquals(atob(stored.data["hub-trust-basis-pin"]), oldPin);
         const early = await rotate(host, fixture.namespace, "switch");
         assertEquals(early.code, 1, "switch must wait for every agent");
-        assertStringIncludes(early.stderr, `Cannot switch yet: the agents of "${member.name}"`);
+        assertStringIncludes(
+          early.stderr,
+          `Cannot switch yet: not every agent holds the next CA's pin: "${member.name}" (2 of 3 agents hold every pin)`,
+        );
         load.phase("agent stopped");
         await forgetful.stop();
         load.phase("prepare");
-        await holding(host, member.name, [oldPin, newPin], 2);
+        await holding(host, member.name, { pins: [oldPin, newPin], agents: 2 });
 
         load.phase("switch");
         const switched = await rotate(host, fixture.namespace, "switch");
@@ -125,7 +128,7 @@ e2eTest(
         assertEquals(finished.code, 0, finished.stderr);
         assertEquals(finished.stdout.trim(), newPin);
         clientTrust = newCa;
-        await holding(host, member.name, [newPin], 2);
+        await holding(host, member.name, { pins: [newPin], agents: 2 });
         const storedAfter = JSON.parse(
           await kubectlOk(env.cluster("east"), [
             "get",

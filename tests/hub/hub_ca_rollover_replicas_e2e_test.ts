@@ -71,7 +71,7 @@ e2eTest(
       assertEquals(prepared.code, 0, prepared.stderr);
       const [oldPin, newPin] = prepared.stdout.trim().split("\n");
       clientTrust = (await hubCaSecret(host, fixture.namespace))["ca-bundle.crt"]!;
-      await holding(host, member.name, [oldPin!, newPin!], 1);
+      await holding(host, member.name, { pins: [oldPin!, newPin!], agents: 1, replica: "a" });
 
       const switched = await rotate(host, fixture.namespace, "switch");
       assertEquals(switched.code, 0, switched.stderr);
@@ -86,7 +86,7 @@ e2eTest(
       const finished = await rotate(host, fixture.namespace, "finish");
       assertEquals(finished.code, 0, finished.stderr);
       clientTrust = newCa;
-      await holding(host, member.name, [newPin!], 1);
+      await holding(host, member.name, { pins: [newPin!], agents: 1, replica: "a" });
       for (const hub of [a, b]) {
         await waitFor(async () =>
           (await Deno.readTextFile(hub.process.logPath)).split("\n")

@@ -5,6 +5,7 @@ import {
   hubCaSecretData,
   readHubCaState,
   rolloverStage,
+  switchBlocker,
   trustedCaPems,
 } from "../../src/hub/mod.ts";
 
@@ -51,4 +52,28 @@ Deno.test("the Secret's data reads back as the same state, with the bundle for c
     Error,
     'Secret "mca-hub-ca" holds no hub CA',
   );
+});
+
+Deno.test("switchBlocker() waits for every replica's agents, ignores replicas gone, needs an agent", () => {
+  const now = new Date("2026-12-07T12:00:00Z");
+  const recent = "2026-12-07T11:59:40Z";
+  const wanted = ["sha256:a", "sha256:b"];
+  const ready = { pins: ["sha256:b", "sha256:a"], agents: 2, agentsHolding: 2, lastUpdate: recent };
+  assertEquals(switchBlocker({ r1: ready }, wanted, now), undefined);
+  assertEquals(
+    switchBlocker({ r1: ready, r2: { ...ready, agentsHolding: 1 } }, wanted, now),
+    "1 of 2 agents hold every pin",
+  );
+  assertEquals(
+    switchBlocker({ r1: ready, r2: { ...ready, pins: ["sha256:a"] } }, wanted, now),
+    "a hub replica has not taken up the CA set yet",
+  );
+  // A replica that stopped writing two minutes ago is gone; its agents reconnected elsewhere.
+  const gone = { ...ready, agentsHolding: 0, lastUpdate: "2026-12-07T11:50:00Z" };
+  assertEquals(switchBlocker({ r1: ready, old: gone }, wanted, now), undefined);
+  assertEquals(
+    switchBlocker({ r1: { ...ready, agents: 0, agentsHolding: 0 } }, wanted, now),
+    "no agent is connected",
+  );
+  assertEquals(switchBlocker(undefined, wanted, now), "no agent is connected");
 });
