@@ -12,7 +12,7 @@ export interface LoadResult {
   failedIn: Record<string, number>;
   /** New clients (fresh TLS handshakes) made during the run. */
   clients: number;
-  /** The first few failures, for the assertion message. */
+  /** The first few failures of each phase, for the assertion message. */
   failures: string[];
 }
 
@@ -83,5 +83,8 @@ async function once(
 function fail(result: LoadResult, phase: string, message: string): void {
   result.failed++;
   result.failedIn[phase] = (result.failedIn[phase] ?? 0) + 1;
-  if (result.failures.length < 5) result.failures.push(`${phase}: ${message}`);
+  // The first few of each phase: a phase with few failures is not hidden by a noisy one.
+  if (result.failures.filter((f) => f.startsWith(`${phase}: `)).length < 3) {
+    result.failures.push(`${phase}: ${new Date().toISOString()} ${message}`);
+  }
 }

@@ -90,6 +90,9 @@ e2eTest(
         );
         load.phase("agent stopped");
         await forgetful.stop();
+        await waitFor(async () => (await fixture.hub.agents(member.name)) === 2 || undefined, {
+          description: "the hub to drop the stopped agent",
+        });
         load.phase("prepare");
         await holding(host, member.name, { pins: [oldPin, newPin], agents: 2 });
 
@@ -107,6 +110,9 @@ e2eTest(
         // A restarted agent connects to the hub serving with the new CA: it stored the new pin.
         load.phase("agent stopped");
         await first.stop();
+        await waitFor(async () => (await fixture.hub.agents(member.name)) === 1 || undefined, {
+          description: "the hub to drop the stopped agent",
+        });
         load.phase("switch");
         const restarted = await startAgent(member.agentArgs({ trustSecret: true }), "agent-1b");
         await waitFor(async () => await connections(restarted) === 1 || undefined, {
