@@ -115,6 +115,14 @@ export class AgentTrust {
   }
 }
 
+/** Each session's open trust stream (it lives as long as the session). */
+const trustStreams = new WeakMap<YamuxSession, YamuxStream>();
+
+/** Streams of a session that carry requests: all but its trust stream (drain and metrics). */
+export function requestStreamCount(session: YamuxSession): number {
+  return session.streamCount - (trustStreams.has(session) ? 1 : 0);
+}
+
 /** Opens the session's trust stream and serves it until the session ends. */
 export async function serveTrustStream(
   session: YamuxSession,
@@ -131,6 +139,7 @@ export async function serveTrustStream(
     stream.writeChunks([
       encodeTrustMessage({ type: "held-pins", pins: trust.pins, persisted: trust.persisted }),
     ]);
+  trustStreams.set(session, stream);
   try {
     await acknowledge();
     for await (const message of readTrustMessages(stream)) {
@@ -142,5 +151,7 @@ export async function serveTrustStream(
     if (session.isClosed) return;
     logger.warn("trust channel failed", { error: (error as Error).message });
     stream.reset();
+  } finally {
+    trustStreams.delete(session);
   }
 }

@@ -23,6 +23,7 @@ import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
+  type Duplex,
   openProxyTunnel,
   TRUST_CHANNEL_VERSION,
   TUNNEL_VERSION_HEADER,
@@ -33,7 +34,7 @@ import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
 import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
-import { AgentTrust, serveTrustStream } from "./agent_trust.ts";
+import { AgentTrust, requestStreamCount, serveTrustStream } from "./agent_trust.ts";
 import { secretTrustStore } from "./trust_secret.ts";
 
 /** A running agent. */
@@ -80,7 +81,7 @@ export async function runAgent(
   registerProcessMetrics(registry);
   const metrics = createAgentMetrics(
     registry,
-    () => isConnected() ? connection.session!.streamCount : 0,
+    () => isConnected() ? requestStreamCount(connection.session!) : 0,
   );
   const serveStream = createAgentHandler(member, options.cluster, logger, {
     requestDuration: metrics.requestDuration,
@@ -191,15 +192,13 @@ async function keepConnected(dialer: Dialer, connection: Connection): Promise<vo
 
 /** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
 async function dialHub(dialer: Dialer): Promise<YamuxSession> {
-  const { ws, version } = await openWebSocket(dialer);
+  const { ws, duplex, version } = await openWebSocket(dialer);
   // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
   // would hold each burst's tail for the peer's delayed ACK (~40 ms).
   (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
     true,
   );
-  const countBytes = (direction: string, bytes: number) =>
-    dialer.metrics.bytes.inc({ direction }, bytes);
-  const session = new YamuxSession(websocketDuplex(ws, countBytes), {
+  const session = new YamuxSession(duplex, {
     client: true,
     keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,
@@ -214,7 +213,9 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
 }
 
 /** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
-async function openWebSocket(dialer: Dialer): Promise<{ ws: WebSocket; version: number }> {
+async function openWebSocket(
+  dialer: Dialer,
+): Promise<{ ws: WebSocket; duplex: Duplex; version: number }> {
   const { options } = dialer;
   const token = (await Deno.readTextFile(options.tokenFile)).trim();
   const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
@@ -239,6 +240,9 @@ async function openWebSocket(dialer: Dialer): Promise<{ ws: WebSocket; version: 
     generateMask: (mask: Uint8Array) => void mask.fill(0),
   });
   let version = 1;
+  let duplex: Duplex | undefined;
+  const countBytes = (direction: string, bytes: number) =>
+    dialer.metrics.bytes.inc({ direction }, bytes);
   await new Promise<void>((resolve, reject) => {
     ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
       const agreed = agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]);
@@ -247,13 +251,18 @@ async function openWebSocket(dialer: Dialer): Promise<{ ws: WebSocket; version: 
         reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
       } else version = agreed;
     });
-    ws.once("open", () => resolve());
+    // Read from the moment it opens: the hub may route a request to this agent at once, and
+    // its first frames can come with the 101; a listener added a tick later would miss them.
+    ws.once("open", () => {
+      duplex = websocketDuplex(ws, countBytes);
+      resolve();
+    });
     ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
       reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
     });
     ws.once("error", reject);
   });
-  return { ws, version };
+  return { ws, duplex: duplex!, version };
 }
 
 /**
@@ -291,7 +300,8 @@ async function memberVersion(member: Upstream): Promise<string> {
 async function drain(session: YamuxSession | undefined, graceMs: number): Promise<void> {
   if (!session || session.isClosed) return;
   const deadline = Date.now() + graceMs;
-  while (session.streamCount > 0 && Date.now() < deadline) {
+  // The trust stream lives as long as the session: only requests are waited for.
+  while (requestStreamCount(session) > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await session.close();

@@ -12,6 +12,8 @@ export interface LoadResult {
   failedIn: Record<string, number>;
   /** New clients (fresh TLS handshakes) made during the run. */
   clients: number;
+  /** When each phase began, in order. */
+  phases: string[];
   /** The first few failures of each phase, for the assertion message. */
   failures: string[];
 }
@@ -30,8 +32,17 @@ export function startRequestLoad(
   url: string,
   options: { token: string; trust: () => string; workers?: number; requestsPerClient?: number },
 ): RequestLoad {
-  const result: LoadResult = { ok: 0, failed: 0, failedIn: {}, clients: 0, failures: [] };
-  const current = { phase: "start" };
+  const result: LoadResult = {
+    ok: 0,
+    failed: 0,
+    failedIn: {},
+    clients: 0,
+    phases: [],
+    failures: [],
+  };
+  // A phase change during a request's flight counts too: a failure is the later phase's if
+  // that one began while it was under way (an agent stopped with requests on it).
+  const current = { phase: "start", changes: 0 };
   let stopping = false;
   const worker = async () => {
     while (!stopping) {
@@ -39,17 +50,26 @@ export function startRequestLoad(
       result.clients++;
       try {
         for (let i = 0; i < (options.requestsPerClient ?? 20) && !stopping; i++) {
-          await once(url, { token: options.token, client, phase: current.phase }, result);
+          const started = { phase: current.phase, changes: current.changes };
+          await once(url, { token: options.token, client, phase: () => phaseOf(started) }, result);
         }
       } finally {
         client.close();
       }
     }
   };
+  const phaseOf = (started: { phase: string; changes: number }) =>
+    current.changes > started.changes && current.phase === "agent stopped"
+      ? current.phase
+      : started.phase;
   const running = Array.from({ length: options.workers ?? 4 }, worker);
   return {
     ok: () => result.ok,
-    phase: (name) => current.phase = name,
+    phase(name) {
+      current.phase = name;
+      current.changes++;
+      result.phases.push(`${new Date().toISOString()} ${name}`);
+    },
     async stop() {
       stopping = true;
       await Promise.all(running);
@@ -62,7 +82,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 
 async function once(
   url: string,
-  { token, client, phase }: { token: string; client: Deno.HttpClient; phase: string },
+  { token, client, phase }: { token: string; client: Deno.HttpClient; phase: () => string },
   result: LoadResult,
 ): Promise<void> {
   try {
@@ -74,9 +94,9 @@ async function once(
     });
     const body = await response.text();
     if (response.status === 200) result.ok++;
-    else fail(result, phase, `HTTP ${response.status}: ${body.slice(0, 200)}`);
+    else fail(result, phase(), `HTTP ${response.status}: ${body.slice(0, 200)}`);
   } catch (error) {
-    fail(result, phase, (error as Error).message);
+    fail(result, phase(), (error as Error).message);
   }
 }
 

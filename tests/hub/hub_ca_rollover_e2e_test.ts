@@ -160,7 +160,7 @@ e2eTest(
         );
         // Stopping an agent under load is not the rollover (its drain is measured, not asserted).
         const { ["agent stopped"]: _, ...rollover } = result.failedIn;
-        assertEquals(rollover, {}, result.failures.join("\n"));
+        assertEquals(rollover, {}, [...result.phases, ...result.failures].join("\n"));
       }
       // The rollover kept the untouched agent's session: it never had to reconnect.
       assertEquals(await connections(second), 1);
