@@ -35,6 +35,7 @@ import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
 import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 import { AgentTrust, requestStreamCount, serveTrustStream } from "./agent_trust.ts";
+import { memberVersion } from "./member_version.ts";
 import { secretTrustStore } from "./trust_secret.ts";
 
 /** A running agent. */
@@ -278,22 +279,6 @@ async function tunnelTls(options: ResolvedAgentOptions): Promise<typeof net.crea
   const connect = (opts: tls.ConnectionOptions) =>
     tls.connect({ ...opts, socket, servername: net.isIP(hostname) ? "" : hostname });
   return connect as unknown as typeof net.createConnection;
-}
-
-/** The member's version (`/version`), told to the hub at connect; empty when unknown. */
-async function memberVersion(member: Upstream): Promise<string> {
-  try {
-    const response = await member.request({
-      method: "GET",
-      path: "/version",
-      headers: { accept: "application/json" },
-    });
-    let text = "";
-    for await (const chunk of response) text += chunk;
-    return (JSON.parse(text) as { gitVersion?: string }).gitVersion ?? "";
-  } catch {
-    return "";
-  }
 }
 
 /** Lets in-flight streams finish (up to the grace period), then says goodbye. */
