@@ -294,6 +294,17 @@ function declareHub(program: Command): void {
       "kubeconfig of the host cluster instead of the in-cluster service account",
     )
     .option("--context <name>", "kubeconfig context")
+    .option(
+      "--aggregated-api",
+      "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
+        "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
+    )
+    .option(
+      "--api-service <name>",
+      "with --aggregated-api, the APIService whose caBundle the hub keeps set to its CA " +
+        '("" to leave it alone)',
+      HUB_DEFAULTS.apiService,
+    )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
     .action(async (options) =>

@@ -32,6 +32,8 @@ import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
+import { startAggregatedEntrance } from "./aggregated_entrance.ts";
+import { PublicTls } from "./public_tls.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -66,10 +68,22 @@ export async function runHub(
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
   const followed = { tokens: false };
-  const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
-  );
-  const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
+  const publicTls = new PublicTls(serving, options.aggregatedApi !== undefined);
+  const aggregated = options.aggregatedApi
+    ? startAggregatedEntrance(client, {
+      apiService: options.aggregatedApi.apiService,
+      hubCaPem: shared.bundlePem,
+      onCa: (caPem) => publicTls.setFrontProxyCa(caPem),
+      logger,
+    })
+    : undefined;
+  const handler = createHubHandler({
+    ...hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
+    ...(aggregated ? { frontProxy: aggregated.authenticator } : {}),
+  });
+  const servers = await listenHub(options, handler, { publicTls, caPem: shared.bundlePem });
+  publicTls.attach(servers.server);
+  void aggregated?.syncApiService();
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -84,10 +98,14 @@ export async function runHub(
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
     notAfter: earliest(serving, peerCertificate),
-    renew: () => renewCertificates(certificates, { servers, peers, caPem: shared.bundlePem }),
+    renew: () =>
+      renewCertificates(certificates, { servers, publicTls, peers, caPem: shared.bundlePem }),
     logger,
   });
-  const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
+  const heartbeat = setInterval(() => {
+    writeStatuses(client, sessions, logger);
+    void aggregated?.syncApiService();
+  }, 30_000);
 
   return {
     url: `https://${host}:${port}`,
@@ -101,6 +119,7 @@ export async function runHub(
       peers.close();
       stopping.abort();
       await watching;
+      await aggregated?.stop();
       await closeHub(client, sessions, servers);
     },
   };
@@ -188,20 +207,20 @@ function hubHandlerDeps(client: KubeClient, parts: {
 
 /**
  * Listens publicly and, with replicas, on a listener of their own where a client certificate of
- * the shared CA is required; the public listener never asks for one.
+ * the shared CA is required.
  */
 async function listenHub(
   options: ResolvedHubOptions,
   handler: HubHandler,
-  { serving, caPem }: { serving: IssuedCertificate; caPem: string },
+  { publicTls, caPem }: { publicTls: PublicTls; caPem: string },
 ): Promise<HubServers> {
-  const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
   const handlers = {
     request: handler.handleRequest,
     upgrade: handler.handleUpgrade,
     refusalBody: statusRefusalBody,
   };
-  const server = await listenHttp1({ ...options.listen, tls }, handlers);
+  const server = await listenHttp1({ ...options.listen, tls: publicTls.options() }, handlers);
+  const tls = { cert: publicTls.options().cert, key: publicTls.options().key };
   const peerServer = options.replica
     ? await listenHttp1({
       ...options.replica.listen,
@@ -214,13 +233,18 @@ async function listenHub(
 /** Issues new serving and peer certificates and puts them in use. */
 async function renewCertificates(
   certificates: ReturnType<typeof hubCertificates>,
-  { servers, peers, caPem }: { servers: HubServers; peers: PeerUpstreams; caPem: string },
+  { servers, publicTls, peers, caPem }: {
+    servers: HubServers;
+    publicTls: PublicTls;
+    peers: PeerUpstreams;
+    caPem: string;
+  },
 ): Promise<RenewedCertificate> {
-  const { server, peerServer } = servers;
+  const { peerServer } = servers;
   const nextServing = await certificates.serving();
   const nextPeer = await certificates.peer();
   const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
-  server.setSecureContext(tls);
+  publicTls.setServing(nextServing);
   // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
   peerServer?.setSecureContext({ ...tls, ca: caPem });
   peers.renew(nextPeer);

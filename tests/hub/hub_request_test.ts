@@ -35,6 +35,7 @@ async function hubUnderTest(
         return Promise.resolve(options.access ?? ALICE);
       },
       checkPath: () => Promise.resolve(options.access ?? ALICE),
+      authorize: () => Promise.resolve(options.access ?? ALICE),
     },
     tokenHash: () => Promise.resolve(undefined),
     onAgentChange() {},
