@@ -488,9 +488,15 @@ function declareKubeconfig(program: Command, io: ProgramIo): void {
     .command("kubeconfig")
     .description(
       "write a kubeconfig with a context per member cluster that goes through the hub, using the " +
-        "bearer credentials (token, tokenFile or exec plugin) of your host context",
+        "bearer credentials (token, tokenFile or exec plugin) of your host context; or, with " +
+        "--via-host-api-server, through the host API server with your host user unchanged",
     )
     .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
+    .option(
+      "--via-host-api-server",
+      "contexts through the host API server (/apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy), " +
+        "keeping your host user as it is (client certificate, exec plugin, OIDC); no --hub needed",
+    )
     .option("--hub-ca-file <file>", "the hub's CA certificate")
     .option("--clusters <a,b>", "member clusters (default: the Cluster objects on the host)")
     .option("--kubeconfig <file>", "kubeconfig with the host context")
