@@ -154,6 +154,7 @@ export const ALL_OPTIONS = {
   fullnameOverride: "mca-all",
   clusterDomain: "corp.internal",
   commonLabels: { "example.com/team": "platform" },
+  aggregatedApi: { enabled: true, groupPriorityMinimum: 50 },
   networkPolicy: {
     enabled: true,
     webhookFrom: [{ ipBlock: { cidr: "10.0.0.0/16" } }],
@@ -269,6 +270,7 @@ export const VALUE_SETS: Record<string, Record<string, unknown>> = {
     },
   },
   "the hub alone": { webhook: { enabled: false } },
+  "the hub without the aggregated entrance": { aggregatedApi: { enabled: false } },
   "one webhook replica and no hub": {
     hub: { enabled: false },
     webhook: { replicas: 1, spreadAcrossNodes: false },
