@@ -5,17 +5,44 @@
  */
 import { KubeApiError, type KubeClient } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import type { SharedCa } from "../common/mod.ts";
+import type { IssuedCertificate } from "../pki/mod.ts";
 import { followRequestHeaderConfig, FrontProxyAuthenticator } from "./front_proxy.ts";
+import type { ResolvedHubOptions } from "./hub_options.ts";
+import { PublicTls } from "./public_tls.ts";
+
+/**
+ * The public listener's TLS and, with --aggregated-api, the entrance that hands it the host's
+ * front-proxy CA.
+ */
+export function publicEntrance(
+  client: KubeClient,
+  options: Pick<ResolvedHubOptions, "aggregatedApi">,
+  { serving, shared, logger }: { serving: IssuedCertificate; shared: SharedCa; logger: Logger },
+): { publicTls: PublicTls; aggregated: AggregatedEntrance | undefined } {
+  const publicTls = new PublicTls(serving, options.aggregatedApi !== undefined);
+  const aggregated = options.aggregatedApi && startAggregatedEntrance(client, {
+    apiService: options.aggregatedApi.apiService,
+    hubCaPem: shared.bundlePem,
+    onCa: (caPem) => publicTls.setFrontProxyCa(caPem),
+    logger,
+  });
+  return { publicTls, aggregated };
+}
 
 /** The running entrance. */
 export interface AggregatedEntrance {
   authenticator: FrontProxyAuthenticator;
-  /** Sets the APIService's caBundle when it differs (run at start and with the heartbeat). */
-  syncApiService(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts following the front-proxy settings; `onCa` receives each new CA bundle. */
+/** How often the APIService's caBundle is checked (someone may reset it: a GitOps sync, say). */
+const API_SERVICE_SYNC_MS = 30_000;
+
+/**
+ * Starts following the front-proxy settings (`onCa` receives each new CA bundle) and keeping the
+ * APIService's caBundle.
+ */
 export function startAggregatedEntrance(
   client: KubeClient,
   options: { apiService: string; hubCaPem: string; onCa: (caPem: string) => void; logger: Logger },
@@ -33,19 +60,20 @@ export function startAggregatedEntrance(
     signal: stopping.signal,
   });
   let lastSync = "";
+  const sync = async () => {
+    const outcome = await setApiServiceCaBundle(client, options.apiService, options.hubCaPem)
+      .catch((error) => `failed: ${(error as Error).message}`);
+    if (outcome === lastSync) return;
+    const log = outcome.startsWith("failed") ? logger.warn : logger.info;
+    log.call(logger, "APIService caBundle", { apiService: options.apiService, outcome });
+    lastSync = outcome;
+  };
+  const syncing = options.apiService ? setInterval(sync, API_SERVICE_SYNC_MS) : undefined;
+  if (options.apiService) void sync();
   return {
     authenticator,
-    async syncApiService() {
-      if (!options.apiService) return;
-      const outcome = await setApiServiceCaBundle(client, options.apiService, options.hubCaPem)
-        .catch((error) => `failed: ${(error as Error).message}`);
-      if (outcome !== lastSync) {
-        const log = outcome.startsWith("failed") ? logger.warn : logger.info;
-        log.call(logger, "APIService caBundle", { apiService: options.apiService, outcome });
-        lastSync = outcome;
-      }
-    },
     async stop() {
+      clearInterval(syncing);
       stopping.abort();
       await following;
     },

@@ -32,8 +32,9 @@ import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
-import { startAggregatedEntrance } from "./aggregated_entrance.ts";
-import { PublicTls } from "./public_tls.ts";
+import { publicEntrance } from "./aggregated_entrance.ts";
+import type { PublicTls } from "./public_tls.ts";
+import type { FrontProxyAuthenticator } from "./front_proxy.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -68,22 +69,12 @@ export async function runHub(
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
   const followed = { tokens: false };
-  const publicTls = new PublicTls(serving, options.aggregatedApi !== undefined);
-  const aggregated = options.aggregatedApi
-    ? startAggregatedEntrance(client, {
-      apiService: options.aggregatedApi.apiService,
-      hubCaPem: shared.bundlePem,
-      onCa: (caPem) => publicTls.setFrontProxyCa(caPem),
-      logger,
-    })
-    : undefined;
-  const handler = createHubHandler({
-    ...hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
-    ...(aggregated ? { frontProxy: aggregated.authenticator } : {}),
-  });
+  const { publicTls, aggregated } = publicEntrance(client, options, { serving, shared, logger });
+  const frontProxy = aggregated?.authenticator;
+  const handler = createHubHandler(
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, logger }),
+  );
   const servers = await listenHub(options, handler, { publicTls, caPem: shared.bundlePem });
-  publicTls.attach(servers.server);
-  void aggregated?.syncApiService();
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -102,10 +93,7 @@ export async function runHub(
       renewCertificates(certificates, { servers, publicTls, peers, caPem: shared.bundlePem }),
     logger,
   });
-  const heartbeat = setInterval(() => {
-    writeStatuses(client, sessions, logger);
-    void aggregated?.syncApiService();
-  }, 30_000);
+  const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
 
   return {
     url: `https://${host}:${port}`,
@@ -172,9 +160,10 @@ function hubHandlerDeps(client: KubeClient, parts: {
   directory: ReplicaDirectory | undefined;
   peers: PeerUpstreams;
   followed: { tokens: boolean };
+  frontProxy: FrontProxyAuthenticator | undefined;
   logger: Logger;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, logger } = parts;
+  const { options, sessions, directory, peers, followed, frontProxy, logger } = parts;
   const identities = new ClusterIdentities(client);
   return {
     sessions,
@@ -192,6 +181,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
       }
       : {}),
     isPeer: isPeerRequest,
+    ...(frontProxy ? { frontProxy } : {}),
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.
     notReady: () =>
@@ -220,6 +210,7 @@ async function listenHub(
     refusalBody: statusRefusalBody,
   };
   const server = await listenHttp1({ ...options.listen, tls: publicTls.options() }, handlers);
+  publicTls.attach(server);
   const tls = { cert: publicTls.options().cert, key: publicTls.options().key };
   const peerServer = options.replica
     ? await listenHttp1({
