@@ -79,6 +79,12 @@ export function discoveryDocument(path: string, accept: string): DiscoveryDocume
           verbs: PROXY_VERBS,
         }],
       });
+    // Empty OpenAPI documents: on a 404 kube-apiserver's aggregator logs an error and retries
+    // forever; `clusters/proxy` has no schema to publish (the member publishes its own).
+    case "/openapi/v2":
+      return json({ swagger: "2.0", info: { title: "mca", version: PROXY_VERSION }, paths: {} });
+    case "/openapi/v3":
+      return json({ paths: {} });
     default:
       return undefined;
   }

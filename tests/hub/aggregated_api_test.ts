@@ -67,7 +67,14 @@ Deno.test("discoveryDocument() lists the group, its version and clusters/proxy",
   assertEquals(resources.resources.map((r: { name: string }) => r.name), ["clusters/proxy"]);
   assertEquals(resources.resources[0].verbs, ["create", "delete", "get", "patch", "update"]);
   assertEquals(discoveryDocument("/apis/proxy.mca.k8s.io/v2", ""), undefined);
-  assertEquals(discoveryDocument("/openapi/v2", ""), undefined);
+  assertEquals(discoveryDocument("/openapi/v3/apis/proxy.mca.k8s.io/v1alpha1", ""), undefined);
+});
+
+Deno.test("discoveryDocument() answers empty OpenAPI documents (v2, and v3 with no group versions)", () => {
+  const v2 = JSON.parse(discoveryDocument("/openapi/v2", "application/json")!.body);
+  assertEquals(v2.swagger, "2.0");
+  assertEquals(v2.paths, {});
+  assertEquals(JSON.parse(discoveryDocument("/openapi/v3", "")!.body), { paths: {} });
 });
 
 Deno.test("discoveryDocument() answers the aggregated form when the aggregator asks for it", () => {

@@ -98,6 +98,16 @@ e2eTest(
       "jsonpath={.spec.caBundle}",
     ]);
     assert(caBundle.length > 0, "the hub set the APIService's caBundle");
+    // The host's aggregated OpenAPI documents stay whole, and its aggregator took the hub's
+    // (empty) ones: a 404 would show as "resource not found" in its log, retried forever.
+    for (const path of ["/openapi/v2", "/openapi/v3"]) {
+      const openapi = await kubectl(host, ["get", "--raw", path]);
+      assertEquals(openapi.code, 0, `${path}: ${openapi.stderr}`);
+    }
+    const notFound = (await Deno.readTextFile(host.logPath)).split("\n").filter((line) =>
+      line.includes(API_SERVICE) && line.includes("resource not found")
+    );
+    assertEquals(notFound, [], "the API server fetched the hub's OpenAPI documents");
   },
   { nodes: true },
 );

@@ -274,7 +274,9 @@ Deno.test("the hub answers the aggregator's discovery without a caller, and 404 
     const list = await fetch(`${hub.url}/apis/proxy.mca.k8s.io/v1alpha1`);
     assertEquals(list.status, 200);
     assertEquals((await list.json()).kind, "APIResourceList");
-    for (const path of ["/openapi/v2", "/apis/apps/v1", `${AGGREGATED.replace("/proxy", "")}`]) {
+    for (
+      const path of ["/openapi/v3/apis/x", "/apis/apps/v1", `${AGGREGATED.replace("/proxy", "")}`]
+    ) {
       const missing = await fetch(`${hub.url}${path}`);
       assertEquals(missing.status, 404, path);
       assertEquals((await missing.json()).kind, "Status");
