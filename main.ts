@@ -253,7 +253,8 @@ function declareHub(program: Command): void {
     .command("hub")
     .description(
       "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
-        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy",
+        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy; " +
+        "with --aggregated-api also the host API server's /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/...",
     )
     .option("--listen <host:port>", "TLS listen address", HUB_DEFAULTS.listen)
     .option(

@@ -207,7 +207,7 @@ e2eTest(
   "through the host API server: callers without clusters/proxy get 403, from kube-apiserver or the hub; one rule for both groups lets them in",
   async (env) => {
     const host = env.cluster("host");
-    const { ns: eastNs } = await fixture(env);
+    const { ns: eastNs, viaHost } = await fixture(env);
     const ns = uniqueName("callers");
     await kubectlOk(host, ["create", "namespace", ns]);
     const rule = (groups: string[]) => ({
@@ -270,6 +270,21 @@ e2eTest(
     } finally {
       client.close();
     }
+    // kubectl --as: the host API server checks the impersonation and passes the impersonated
+    // caller on, which then needs clusters/proxy like anyone.
+    const as = (name: string) =>
+      kubectl(viaHost, [
+        "--context=east",
+        `--as=system:serviceaccount:${ns}:${name}`,
+        "auth",
+        "whoami",
+      ]);
+    const asBoth = await as("both");
+    assertEquals(asBoth.code, 0, asBoth.stderr);
+    assertStringIncludes(asBoth.stdout, `system:serviceaccount:${ns}:both`);
+    const asNobody = await as("nobody");
+    assert(asNobody.code !== 0);
+    assertStringIncludes(asNobody.stderr, "Forbidden");
   },
   { nodes: true },
 );
