@@ -180,7 +180,9 @@ function hubHandlerDeps(client: KubeClient, parts: {
         peerUpstream: (peerUrl: string) => peers.upstreamFor(peerUrl),
       }
       : {}),
-    isPeer: isPeerRequest,
+    // Only on the peer listener: the public one verifies client certificates too, against the
+    // host's front-proxy CA, and a certificate from there must never pass for a replica's.
+    isPeer: (req) => req.socket.localPort === options.replica?.listen.port && isPeerRequest(req),
     ...(frontProxy ? { frontProxy } : {}),
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.

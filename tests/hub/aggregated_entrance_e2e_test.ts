@@ -282,9 +282,15 @@ e2eTest(
     const asBoth = await as("both");
     assertEquals(asBoth.code, 0, asBoth.stderr);
     assertStringIncludes(asBoth.stdout, `system:serviceaccount:${ns}:both`);
-    const asNobody = await as("nobody");
+    const asNobody = await kubectl(viaHost, [
+      "--context=east",
+      `--as=system:serviceaccount:${ns}:nobody`,
+      "get",
+      "configmaps",
+      `--namespace=${eastNs}`,
+    ]);
     assert(asNobody.code !== 0);
-    assertStringIncludes(asNobody.stderr, "Forbidden");
+    assertStringIncludes(asNobody.stderr, 'in API group "proxy.mca.k8s.io"');
   },
   { nodes: true },
 );
