@@ -13,13 +13,21 @@ export async function watchAgentTokens(
     logger: Logger;
     signal: AbortSignal;
     onFollowing: (following: boolean) => void;
+    /** Kept equal to the clusters that have an agent token Secret (registered clusters). */
+    registered?: Set<string>;
   },
 ): Promise<void> {
   const { sessions, logger, signal, onFollowing } = options;
+  const registered = options.registered ?? new Set<string>();
   const path = `/api/v1/namespaces/${namespace}/secrets`;
   while (!signal.aborted) {
     try {
       const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
+      registered.clear();
+      for (const item of list.items) {
+        const cluster = clusterOfSecret(item.metadata?.name);
+        if (cluster) registered.add(cluster);
+      }
       onFollowing(true);
       for await (
         const event of client.watch<{ metadata?: { name?: string } }>(path, {
@@ -31,8 +39,10 @@ export async function watchAgentTokens(
           signal,
         })
       ) {
-        const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
+        const cluster = clusterOfSecret(event.object.metadata?.name);
         if (!cluster || event.type === "BOOKMARK") continue;
+        if (event.type === "DELETED") registered.delete(cluster);
+        else registered.add(cluster);
         const current = event.type === "DELETED"
           ? undefined
           : await registeredTokenHash(client, namespace, cluster);
@@ -48,4 +58,9 @@ export async function watchAgentTokens(
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
+}
+
+/** The cluster of an agent token Secret ("mca-agent-<cluster>"). */
+function clusterOfSecret(name: string | undefined): string | undefined {
+  return name?.replace(/^mca-agent-/, "") || undefined;
 }

@@ -66,9 +66,11 @@ export async function runHub(
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
   const followed = { tokens: false };
-  const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
-  );
+  const registered = new Set<string>();
+  const handler = createHubHandler({
+    ...hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
+    registeredClusters: () => registered,
+  });
   const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
@@ -80,6 +82,7 @@ export async function runHub(
     logger,
     signal: stopping.signal,
     onFollowing: (following) => followed.tokens = following,
+    registered,
   });
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
