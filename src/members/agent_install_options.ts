@@ -23,6 +23,8 @@ export interface AgentInstallOptions {
   httpsProxy?: string;
   noProxy?: string;
   keepaliveInterval?: string;
+  /** Adds a PodMonitor for the agents' /metrics. */
+  podMonitor?: boolean;
 }
 
 /** How the agent reaches the hub, passed on by its Deployment. */

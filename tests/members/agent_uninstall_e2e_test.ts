@@ -79,7 +79,7 @@ e2eTest(
         `Deleting Deployment ${namespace}/mca-agent on the member`,
       );
       assertStringIncludes(first.stderr, "The agent's pods are gone");
-      assertStringIncludes(first.stderr, "Done: 8 deleted, 1 already gone, 0 kept");
+      assertStringIncludes(first.stderr, "Done: 8 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
         "deployments,replicasets,pods,secrets,serviceaccounts,configmaps",
