@@ -14,6 +14,8 @@ import {
 
 /** The chart under test. */
 export const CHART_DIR = new URL("../../charts/mca", import.meta.url).pathname;
+/** The member side as a chart (the objects of `mca agent manifest`). */
+export const AGENT_CHART_DIR = new URL("../../charts/mca-agent", import.meta.url).pathname;
 /** The CRD as the rest of the project applies it. */
 export const DEPLOY_CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url)
   .pathname;
@@ -65,7 +67,7 @@ export async function runOk(
 /** `helm template` of the chart with the given values (passed as a JSON values file). */
 export async function helmTemplate(
   values: Record<string, unknown>,
-  options: { release?: string; namespace?: string; includeCrds?: boolean } = {},
+  options: { release?: string; namespace?: string; includeCrds?: boolean; chart?: string } = {},
 ): Promise<string> {
   const { helm } = await chartTools();
   const valuesFile = await Deno.makeTempFile({ prefix: "mca-chart-values-", suffix: ".json" });
@@ -74,7 +76,7 @@ export async function helmTemplate(
     return await runOk(helm, [
       "template",
       options.release ?? "mca",
-      CHART_DIR,
+      options.chart ?? CHART_DIR,
       `--namespace=${options.namespace ?? "mca-system"}`,
       `--kube-version=${KUBERNETES_VERSION}`,
       `--values=${valuesFile}`,
