@@ -12,6 +12,7 @@ import { MCA_VERSION } from "../../src/version.ts";
 import { webhookConfiguration } from "../../src/webhook/mod.ts";
 import {
   ALL_OPTIONS,
+  applyMonitoringCrds,
   CHART_CRD,
   CHART_DIR,
   chartTools,
@@ -411,6 +412,7 @@ e2eTest(
     await kubectlOk(host, ["create", "namespace", namespace]);
     // Custom resources need their CRD for real; the chart's objects are only dry-run.
     await kubectlOk(host, ["apply", "-f", CHART_CRD]);
+    await applyMonitoringCrds(host);
     for (const [name, values] of Object.entries(VALUE_SETS)) {
       const rendered = await helmTemplate(values, { namespace, release: "mca" });
       const output = await kubectlOk(host, [
