@@ -151,7 +151,8 @@ export async function buildChartTools(options: BuildChartToolsOptions = {}): Pro
       name: "promtool",
       version: PROMTOOL_VERSION,
       pkg: `github.com/prometheus/prometheus/cmd/promtool@${PROMTOOL_VERSION}`,
-      ldflags: "-s -w",
+      // What Prometheus's own build stamps, so that `promtool --version` names the release.
+      ldflags: "-s -w -X github.com/prometheus/common/version.Version=3.16.0",
       output: tools.promtool,
     }, { onProgress: progress });
   }
