@@ -4,6 +4,7 @@
  */
 import { parse } from "yaml";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { runMca } from "../_utils/mca_process.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { createCertificateAuthority } from "../../src/pki/mod.ts";
@@ -12,6 +13,7 @@ import { MCA_VERSION } from "../../src/version.ts";
 import { KUBERNETES_VERSION } from "../../src/testenv/mod.ts";
 import {
   AGENT_CHART_DIR,
+  applyMonitoringCrds,
   chartTools,
   describeProblems,
   helmTemplate,
@@ -179,3 +181,30 @@ Deno.test("charts/mca-agent: helm lint passes and its appVersion is mca's versio
   const chart = parse(await Deno.readTextFile(`${AGENT_CHART_DIR}/Chart.yaml`));
   assertEquals(chart.appVersion, MCA_VERSION);
 });
+
+e2eTest(
+  "kubectl apply --dry-run=server accepts every object of charts/mca-agent, the PodMonitor included",
+  async (env) => {
+    const member = env.cluster("east");
+    await applyMonitoringCrds(member);
+    const namespace = uniqueName("mca-agent-dry");
+    await kubectlOk(member, ["create", "namespace", namespace]);
+    const rendered = await helmTemplate(
+      await chartValues(CASES["every option"]!.values),
+      { chart: AGENT_CHART_DIR, release: "mca-agent", namespace },
+    );
+    const objects = parseManifests(rendered).filter((m) => m.kind !== "Namespace");
+    const output = await kubectlOk(member, [
+      "apply",
+      "--dry-run=server",
+      "--validate=strict",
+      "-f",
+      "-",
+    ], { stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
+    const applied = output.trim().split("\n").filter((line) =>
+      /(created|configured) \(server dry run\)$/.test(line)
+    );
+    assertEquals(applied.length, objects.length, output);
+    assertStringIncludes(output, "podmonitor.monitoring.coreos.com/mca-agent created");
+  },
+);
