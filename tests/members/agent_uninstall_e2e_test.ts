@@ -125,7 +125,7 @@ e2eTest(
         `Namespace ${namespace} on the member: already being deleted`,
       );
       assertStringIncludes(again.stderr, `Cluster ${member} on the host: already gone`);
-      assertStringIncludes(again.stderr, "Done: 0 deleted, 9 already gone, 0 kept");
+      assertStringIncludes(again.stderr, "Done: 0 deleted, 10 already gone, 0 kept");
     } finally {
       await fixture.stop();
     }
