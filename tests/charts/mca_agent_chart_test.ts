@@ -137,6 +137,17 @@ Deno.test("charts/mca-agent with existingSecret renders no Secret and reads ever
   assert(!text.includes("user:pass"), "the proxy's credentials are not in the pod spec");
 });
 
+Deno.test("charts/mca-agent adds podMonitor.labels to the PodMonitor only", async () => {
+  const objects = parseManifests(
+    await helmTemplate(
+      await chartValues({ podMonitor: { enabled: true, labels: { release: "prometheus" } } }),
+      { chart: AGENT_CHART_DIR, namespace: "mca-agent" },
+    ),
+  );
+  const labelled = objects.filter((m) => m.metadata.labels?.release === "prometheus");
+  assertEquals(labelled.map((m) => m.kind), ["PodMonitor"]);
+});
+
 Deno.test("charts/mca-agent refuses missing and wrong values with what to set", async () => {
   const { helm } = await chartTools();
   const { pem, pin } = await testHubCa();
@@ -208,3 +219,31 @@ e2eTest(
     assertStringIncludes(output, "podmonitor.monitoring.coreos.com/mca-agent created");
   },
 );
+
+/** Dotted keys of the values with their defaults; `labels` maps are leaves. */
+function leaves(values: Record<string, unknown>, path: string[] = []): [string, unknown][] {
+  return Object.entries(values).flatMap(([key, value]) =>
+    value && typeof value === "object" && !Array.isArray(value) && key !== "labels"
+      ? leaves(value as Record<string, unknown>, [...path, key])
+      : [[[...path, key].join("."), value] as [string, unknown]]
+  );
+}
+
+Deno.test("charts/mca-agent: every value has a README row with its default and a schema entry", async () => {
+  const values = leaves(parse(await Deno.readTextFile(`${AGENT_CHART_DIR}/values.yaml`)));
+  const readme = await Deno.readTextFile(`${AGENT_CHART_DIR}/README.md`);
+  const rows = new Map(
+    [...readme.matchAll(/^\| `([^`]+)` +\| `([^`]*)` +\| [^|]+\|$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  assertEquals([...rows.keys()].sort(), values.map(([key]) => key).sort());
+  for (const [key, value] of values) assertEquals(parse(rows.get(key)!) ?? "", value, key);
+  const schema = JSON.parse(await Deno.readTextFile(`${AGENT_CHART_DIR}/values.schema.json`));
+  for (const [key] of values) {
+    const node = key.split(".").reduce(
+      (at: { properties?: Record<string, unknown> } | undefined, part) =>
+        at?.properties?.[part] as { properties?: Record<string, unknown> } | undefined,
+      schema,
+    ) as { description?: string } | undefined;
+    assert(node?.description, `values.schema.json describes "${key}"`);
+  }
+});
