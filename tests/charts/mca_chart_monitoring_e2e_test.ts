@@ -9,11 +9,16 @@ import https from "node:https";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk } from "../_utils/e2e.ts";
 import { hostAdminKubeconfig, installAgent, installMcaChart } from "../_utils/mca_chart.ts";
-import { mcaCommand } from "../_utils/mca_process.ts";
+import { runMca } from "../_utils/mca_process.ts";
 import { runCommand } from "../_utils/run_command.ts";
-import { tempDir } from "../_utils/temp_dir.ts";
+import { type TempDir, tempDir } from "../_utils/temp_dir.ts";
 import { waitFor } from "../../src/common/mod.ts";
-import { MCA_CHART_DIR, MCA_NAMESPACE, type TestCluster } from "../../src/testenv/mod.ts";
+import {
+  MCA_CHART_DIR,
+  MCA_NAMESPACE,
+  type TestCluster,
+  type TestEnv,
+} from "../../src/testenv/mod.ts";
 import { applyMonitoringCrds, chartTools, runOk } from "./_chart.ts";
 
 type Endpoint = {
@@ -127,6 +132,136 @@ async function scrapeServiceMonitor(host: TestCluster, name: string, service: st
   return scrapes;
 }
 
+/** `helm upgrade` with every monitor on; the API server validates them against the CRDs. */
+async function upgradeWithMonitors(host: TestCluster) {
+  const { helm } = await chartTools();
+  await runOk(helm, [
+    "upgrade",
+    "mca",
+    MCA_CHART_DIR,
+    `--kubeconfig=${host.kubeconfigPath}`,
+    `--namespace=${MCA_NAMESPACE}`,
+    "--reuse-values",
+    "--set=monitoring.serviceMonitor.enabled=true",
+    "--set=monitoring.prometheusRule.enabled=true",
+    "--set=monitoring.dashboard.enabled=true",
+    "--wait",
+    "--timeout=3m",
+  ]);
+  const rules = await getJson<{ spec: { groups: { rules: { alert: string }[] }[] } }>(host, [
+    "prometheusrules.monitoring.coreos.com",
+    "mca",
+    "-n",
+    MCA_NAMESPACE,
+  ]);
+  assertEquals(rules.spec.groups[0]!.rules.map((r) => r.alert), [
+    "McaClusterWithoutAgents",
+    "McaAgentReconnectStorm",
+    "McaAgentPodReconnectStorm",
+    "McaMemberErrors",
+  ]);
+  // Can fail: the CRDs' schemas refuse a wrong field.
+  const refused = await runCommand("kubectl", [
+    `--kubeconfig=${host.kubeconfigPath}`,
+    "apply",
+    "--dry-run=server",
+    "--validate=strict",
+    "-f",
+    "-",
+  ], {
+    stdin: JSON.stringify({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "wrong", namespace: MCA_NAMESPACE },
+      spec: { endpoints: [{ port: "https", scheme: "gopher" }], selector: {} },
+    }),
+  });
+  assert(refused.code !== 0, "a ServiceMonitor with scheme gopher was accepted");
+}
+
+/** One request to east through the hub (so that the request series exist), as host's admin. */
+async function requestEastThroughHub(env: TestEnv, hubUrl: string, dir: TempDir) {
+  const host = env.cluster("host");
+  const kubeconfig = await hostAdminKubeconfig(env, dir.path);
+  const caPem = await secretValue(host, MCA_NAMESPACE, "mca-hub-ca", "ca.crt");
+  const caFile = await dir.write("hub-ca.crt", caPem!);
+  const members = `${dir.path}/members.kubeconfig`;
+  const written = await runMca([
+    "kubeconfig",
+    `--hub=${hubUrl}`,
+    `--hub-ca-file=${caFile}`,
+    "--clusters=east",
+    `--kubeconfig=${kubeconfig}`,
+    "-o",
+    members,
+  ]);
+  assertEquals(written.code, 0, written.stderr);
+  await kubectlOk(members, ["--context=east", "get", "namespaces", "-o", "name"]);
+  return kubeconfig;
+}
+
+/** The hub's series the alerts use, summed over its replicas, as its ServiceMonitor scrapes. */
+async function assertHubSeries(host: TestCluster) {
+  const hubScrapes = await scrapeServiceMonitor(host, "mca-hub", "mca-hub");
+  assert(hubScrapes.length >= 1, "hub pods behind the Service");
+  let agents = 0;
+  let connections = 0;
+  let requests = 0;
+  for (const { url, withToken, withoutToken } of hubScrapes) {
+    assertEquals(withoutToken.status, 401, `${url} without the ServiceMonitor's token`);
+    assertEquals(withToken.status, 200, `${url}: ${withToken.body}`);
+    assertStringIncludes(withToken.body, 'mca_hub_agents{cluster="east"}');
+    agents += sample(withToken.body, 'mca_hub_agents{cluster="east"}') ?? 0;
+    connections += sample(withToken.body, 'mca_hub_agent_connections_total{cluster="east"}') ?? 0;
+    requests += sample(withToken.body, 'mca_hub_requests_total{cluster="east",code="200"}') ?? 0;
+    assertStringIncludes(withToken.body, "# TYPE mca_hub_request_duration_seconds histogram");
+    assertStringIncludes(withToken.body, "mca_build_info{");
+  }
+  assert(agents >= 1, `east's agents are counted by the hub replicas: ${agents}`);
+  assert(connections >= agents, `accepted agent sessions: ${connections}`);
+  assert(requests >= 1, `requests to east counted: ${requests}`);
+  const webhookScrapes = await scrapeServiceMonitor(host, "mca-webhook", "mca-webhook");
+  for (const { url, withoutToken } of webhookScrapes) {
+    assertEquals(withoutToken.status, 200, `${url} needs no token`);
+    assertStringIncludes(withoutToken.body, "# TYPE mca_webhook_admissions_total counter");
+  }
+}
+
+/** Scrapes the agent pods the PodMonitor selects, on the port and path it names. */
+async function assertAgentSeries(east: TestCluster) {
+  const podMonitor = await getJson<{
+    spec: {
+      selector: { matchLabels: Record<string, string> };
+      podMetricsEndpoints: { port: string; path: string }[];
+    };
+  }>(east, ["podmonitors.monitoring.coreos.com", "mca-agent", "-n", "mca-agent"]);
+  const { port, path } = podMonitor.spec.podMetricsEndpoints[0]!;
+  const selector = Object.entries(podMonitor.spec.selector.matchLabels)
+    .map(([key, value]) => `${key}=${value}`).join(",");
+  const pods = await getJson<{
+    items: {
+      status: { phase: string; podIP?: string };
+      spec: { containers: { ports?: { name: string; containerPort: number }[] }[] };
+    }[];
+  }>(east, ["pods", "-n", "mca-agent", "-l", selector]);
+  const running = pods.items.filter((pod) => pod.status.phase === "Running" && pod.status.podIP);
+  assert(running.length >= 1, "agent pods run on east");
+  let up = 0;
+  let served = 0;
+  for (const pod of running) {
+    const number = pod.spec.containers[0]!.ports!.find((p) => p.name === port)!.containerPort;
+    const response = await fetch(`http://${pod.status.podIP}:${number}${path}`);
+    const text = await response.text();
+    assertEquals(response.status, 200);
+    up += sample(text, "mca_agent_session_up") ?? 0;
+    assertStringIncludes(text, "# TYPE mca_agent_reconnects_total counter");
+    assertStringIncludes(text, 'mca_agent_bytes_total{direction="received"}');
+    served += sample(text, 'mca_agent_request_duration_seconds_count{code="200"}') ?? 0;
+  }
+  assertEquals(up, running.length, "every agent pod reports its session up");
+  assert(served >= 1, `the agents timed the request through the hub: ${served}`);
+}
+
 e2eTest(
   "the chart's monitors validate on a real API server, and scraping hub, webhook and agent pods as they describe finds the series the alerts use",
   async (env) => {
@@ -136,100 +271,12 @@ e2eTest(
     await installAgent(env, "east");
     await applyMonitoringCrds(host);
     await applyMonitoringCrds(east);
-    const { helm } = await chartTools();
-    await runOk(helm, [
-      "upgrade",
-      "mca",
-      MCA_CHART_DIR,
-      `--kubeconfig=${host.kubeconfigPath}`,
-      `--namespace=${MCA_NAMESPACE}`,
-      "--reuse-values",
-      "--set=monitoring.serviceMonitor.enabled=true",
-      "--set=monitoring.prometheusRule.enabled=true",
-      "--set=monitoring.dashboard.enabled=true",
-      "--wait",
-      "--timeout=3m",
-    ]);
-    const rules = await getJson<{ spec: { groups: { rules: { alert: string }[] }[] } }>(host, [
-      "prometheusrules.monitoring.coreos.com",
-      "mca",
-      "-n",
-      MCA_NAMESPACE,
-    ]);
-    assertEquals(rules.spec.groups[0]!.rules.map((r) => r.alert), [
-      "McaClusterWithoutAgents",
-      "McaAgentReconnectStorm",
-      "McaAgentPodReconnectStorm",
-      "McaMemberErrors",
-    ]);
-    // The API server validates the monitors against the CRDs' schemas: a wrong field is refused.
-    const refused = await runCommand("kubectl", [
-      `--kubeconfig=${host.kubeconfigPath}`,
-      "apply",
-      "--dry-run=server",
-      "--validate=strict",
-      "-f",
-      "-",
-    ], {
-      stdin: JSON.stringify({
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
-        metadata: { name: "wrong", namespace: MCA_NAMESPACE },
-        spec: { endpoints: [{ port: "https", scheme: "gopher" }], selector: {} },
-      }),
-    });
-    assert(refused.code !== 0, "a ServiceMonitor with scheme gopher was accepted");
-
-    // One request to east through the hub, so that the request series exist.
+    await upgradeWithMonitors(host);
     await using dir = await tempDir("mca-monitoring-");
-    const kubeconfig = await hostAdminKubeconfig(env, dir.path);
-    const [command, ...prefix] = mcaCommand();
-    const members = `${dir.path}/members.kubeconfig`;
-    const caFile = await dir.write(
-      "hub-ca.crt",
-      (await secretValue(host, MCA_NAMESPACE, "mca-hub-ca", "ca.crt"))!,
-    );
-    const written = await runCommand(command!, [
-      ...prefix,
-      "kubeconfig",
-      `--hub=${hubUrl}`,
-      `--hub-ca-file=${caFile}`,
-      "--clusters=east",
-      `--kubeconfig=${kubeconfig}`,
-      "-o",
-      members,
-    ]);
-    assertEquals(written.code, 0, written.stderr);
-    await kubectlOk(members, ["--context=east", "get", "namespaces", "-o", "name"]);
-
-    const hubScrapes = await scrapeServiceMonitor(host, "mca-hub", "mca-hub");
-    assert(hubScrapes.length >= 1, "hub pods behind the Service");
-    let agents = 0;
-    let connections = 0;
-    let requests = 0;
-    for (const { url, withToken, withoutToken } of hubScrapes) {
-      assertEquals(withoutToken.status, 401, `${url} without the ServiceMonitor's token`);
-      assertEquals(withToken.status, 200, `${url}: ${withToken.body}`);
-      assertStringIncludes(withToken.body, 'mca_hub_agents{cluster="east"}');
-      agents += sample(withToken.body, 'mca_hub_agents{cluster="east"}') ?? 0;
-      connections += sample(withToken.body, 'mca_hub_agent_connections_total{cluster="east"}') ?? 0;
-      requests += sample(withToken.body, 'mca_hub_requests_total{cluster="east",code="200"}') ?? 0;
-      assertStringIncludes(withToken.body, "# TYPE mca_hub_request_duration_seconds histogram");
-      assertStringIncludes(withToken.body, "mca_build_info{");
-    }
-    assert(agents >= 1, `east's agents are counted by the hub replicas: ${agents}`);
-    assert(connections >= agents, `accepted agent sessions: ${connections}`);
-    assert(requests >= 1, `requests to east counted: ${requests}`);
-
-    const webhookScrapes = await scrapeServiceMonitor(host, "mca-webhook", "mca-webhook");
-    for (const { url, withoutToken } of webhookScrapes) {
-      assertEquals(withoutToken.status, 200, `${url} needs no token`);
-      assertStringIncludes(withoutToken.body, "# TYPE mca_webhook_admissions_total counter");
-    }
-
-    // The agent: `mca agent install --pod-monitor` adds the PodMonitor; scrape what it selects.
-    await runOk(command!, [
-      ...prefix,
+    const kubeconfig = await requestEastThroughHub(env, hubUrl, dir);
+    await assertHubSeries(host);
+    // `mca agent install --pod-monitor` adds the PodMonitor to the running agent's objects.
+    const installed = await runMca([
       "agent",
       "install",
       `--hub=${hubUrl}`,
@@ -240,39 +287,8 @@ e2eTest(
       "--pod-monitor",
       "--wait=2m",
     ]);
-    const podMonitor = await getJson<{
-      spec: {
-        selector: { matchLabels: Record<string, string> };
-        podMetricsEndpoints: { port: string; path: string }[];
-      };
-    }>(east, ["podmonitors.monitoring.coreos.com", "mca-agent", "-n", "mca-agent"]);
-    const { port, path } = podMonitor.spec.podMetricsEndpoints[0]!;
-    const selector = Object.entries(podMonitor.spec.selector.matchLabels).map(([k, v]) =>
-      `${k}=${v}`
-    )
-      .join(",");
-    const pods = await getJson<{
-      items: {
-        status: { phase: string; podIP?: string };
-        spec: { containers: { ports?: { name: string; containerPort: number }[] }[] };
-      }[];
-    }>(east, ["pods", "-n", "mca-agent", "-l", selector]);
-    const running = pods.items.filter((pod) => pod.status.phase === "Running" && pod.status.podIP);
-    assert(running.length >= 1, "agent pods run on east");
-    let up = 0;
-    let served = 0;
-    for (const pod of running) {
-      const number = pod.spec.containers[0]!.ports!.find((p) => p.name === port)!.containerPort;
-      const response = await fetch(`http://${pod.status.podIP}:${number}${path}`);
-      const text = await response.text();
-      assertEquals(response.status, 200);
-      up += sample(text, "mca_agent_session_up") ?? 0;
-      assertStringIncludes(text, "# TYPE mca_agent_reconnects_total counter");
-      assertStringIncludes(text, 'mca_agent_bytes_total{direction="received"}');
-      served += sample(text, 'mca_agent_request_duration_seconds_count{code="200"}') ?? 0;
-    }
-    assertEquals(up, running.length, "every agent pod reports its session up");
-    assert(served >= 1, `the agents timed the request through the hub: ${served}`);
+    assertEquals(installed.code, 0, installed.stderr);
+    await assertAgentSeries(east);
   },
   { nodes: true },
 );
