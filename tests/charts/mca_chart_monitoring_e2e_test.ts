@@ -289,6 +289,17 @@ e2eTest(
     ]);
     assertEquals(installed.code, 0, installed.stderr);
     await assertAgentSeries(east);
+    // Uninstall knows the PodMonitor as one of the agent's objects (a dry run deletes nothing).
+    const uninstall = await runMca([
+      "agent",
+      "uninstall",
+      "--cluster=east",
+      `--kubeconfig=${kubeconfig}`,
+      `--member-kubeconfig=${east.kubeconfigPath}`,
+      "--dry-run",
+    ]);
+    assertEquals(uninstall.code, 0, uninstall.stderr);
+    assertStringIncludes(uninstall.stdout, "PodMonitor mca-agent/mca-agent on the member");
   },
   { nodes: true },
 );
