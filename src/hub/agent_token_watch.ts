@@ -4,6 +4,22 @@ import type { Logger } from "../log/mod.ts";
 import { AGENT_TOKEN_LABEL, registeredTokenHash } from "../members/mod.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 
+/** Keeps `registered` equal to the clusters whose token Secret exists. */
+function trackRegistered(
+  registered: Set<string>,
+  event: { type: string; object: { metadata?: { name?: string } } },
+): void {
+  const cluster = clusterOfSecret(event.object.metadata?.name);
+  if (!cluster || event.type === "BOOKMARK") return;
+  if (event.type === "DELETED") registered.delete(cluster);
+  else registered.add(cluster);
+}
+
+/** The cluster of an agent token Secret ("mca-agent-<cluster>"). */
+function clusterOfSecret(name: string | undefined): string | undefined {
+  return name?.replace(/^mca-agent-/, "") || undefined;
+}
+
 /** Follows the agent token Secrets until aborted; `onFollowing` says whether it currently can. */
 export async function watchAgentTokens(
   client: KubeClient,
@@ -39,10 +55,9 @@ export async function watchAgentTokens(
           signal,
         })
       ) {
-        const cluster = clusterOfSecret(event.object.metadata?.name);
+        trackRegistered(registered, event);
+        const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
         if (!cluster || event.type === "BOOKMARK") continue;
-        if (event.type === "DELETED") registered.delete(cluster);
-        else registered.add(cluster);
         const current = event.type === "DELETED"
           ? undefined
           : await registeredTokenHash(client, namespace, cluster);
@@ -58,9 +73,4 @@ export async function watchAgentTokens(
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
-}
-
-/** The cluster of an agent token Secret ("mca-agent-<cluster>"). */
-function clusterOfSecret(name: string | undefined): string | undefined {
-  return name?.replace(/^mca-agent-/, "") || undefined;
 }
