@@ -20,11 +20,11 @@ export interface AgentInstallOptions {
   dryRun?: boolean;
   hubCaFile?: string;
   actAsAgent?: string;
+  /** Adds a PodMonitor for the agents' /metrics. */
+  podMonitor?: boolean;
   httpsProxy?: string;
   noProxy?: string;
   keepaliveInterval?: string;
-  /** Adds a PodMonitor for the agents' /metrics. */
-  podMonitor?: boolean;
 }
 
 /** How the agent reaches the hub, passed on by its Deployment. */
