@@ -94,23 +94,6 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   };
 }
 
-/**
- * At each scrape, the agents connected here for every registered cluster and every cluster with
- * agents: a registered cluster without any is a 0 (never a missing series), so that
- * `sum by (cluster) (mca_hub_agents) == 0` finds it over all replicas.
- */
-function countAgents(deps: HubHandlerDeps, agents: Gauge): void {
-  let shown = new Set<string>();
-  deps.metrics.beforeRender(() => {
-    const clusters = new Set([...(deps.registeredClusters?.() ?? []), ...deps.sessions.clusters()]);
-    for (const cluster of shown) if (!clusters.has(cluster)) agents.remove({ cluster });
-    for (const cluster of clusters) {
-      agents.set(deps.sessions.agents(cluster).length, { cluster });
-    }
-    shown = clusters;
-  });
-}
-
 function answerReady(res: ProxyResponse, deps: HubHandlerDeps): void {
   const reason = deps.notReady();
   res.writeHead(reason ? 503 : 200);
@@ -130,4 +113,21 @@ function answerMetrics(req: HubRequest, res: ProxyResponse, deps: HubHandlerDeps
     },
     (error) => writeStatus(res, 503, `Cannot check access: ${(error as Error).message}`),
   );
+}
+
+/**
+ * At each scrape, the agents connected here for every registered cluster and every cluster with
+ * agents: a registered cluster without any is a 0 (never a missing series), so that
+ * `sum by (cluster) (mca_hub_agents) == 0` finds it over all replicas.
+ */
+function countAgents(deps: HubHandlerDeps, agents: Gauge): void {
+  let shown = new Set<string>();
+  deps.metrics.beforeRender(() => {
+    const clusters = new Set([...(deps.registeredClusters?.() ?? []), ...deps.sessions.clusters()]);
+    for (const cluster of shown) if (!clusters.has(cluster)) agents.remove({ cluster });
+    for (const cluster of clusters) {
+      agents.set(deps.sessions.agents(cluster).length, { cluster });
+    }
+    shown = clusters;
+  });
 }
