@@ -68,7 +68,7 @@ export async function runHub(
   const sessions = new AgentSessions();
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
-  const followed = { tokens: false };
+  const followed = { tokens: false, clusters: new Set<string>() };
   const { publicTls, aggregated } = publicEntrance(client, options, { serving, shared, logger });
   const frontProxy = aggregated?.authenticator;
   const handler = createHubHandler(
@@ -85,6 +85,7 @@ export async function runHub(
     logger,
     signal: stopping.signal,
     onFollowing: (following) => followed.tokens = following,
+    registered: followed.clusters,
   });
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
@@ -159,7 +160,8 @@ function hubHandlerDeps(client: KubeClient, parts: {
   sessions: AgentSessions;
   directory: ReplicaDirectory | undefined;
   peers: PeerUpstreams;
-  followed: { tokens: boolean };
+  /** Whether the agent tokens are followed, and the registered clusters they name. */
+  followed: { tokens: boolean; clusters: Set<string> };
   frontProxy: FrontProxyAuthenticator | undefined;
   logger: Logger;
 }): HubHandlerDeps {
@@ -193,6 +195,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
     metrics: processRegistry(),
+    registeredClusters: () => followed.clusters,
     logger,
   };
 }
