@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { MetricsRegistry } from "../metrics/mod.ts";
+import type { Gauge, MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
 import type { HubTrust } from "./hub_trust.ts";
@@ -17,12 +17,16 @@ import type { ClusterIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
 import type { HubRequestContext } from "./settle_target.ts";
 import type { UserAccess } from "./user_access.ts";
+import type { FrontProxyAuthenticator } from "./front_proxy.ts";
+import { discoveryDocument, isAggregatedPath } from "./aggregated_api.ts";
 
 /** What the hub's handlers need. */
 export interface HubHandlerDeps {
   sessions: AgentSessions;
   /** Checks callers on the host (TokenReview and SubjectAccessReview). */
-  access: Pick<UserAccess, "check" | "checkPath">;
+  access: Pick<UserAccess, "check" | "checkPath" | "authorize">;
+  /** The host's front proxy, for the aggregated entrance; without it that entrance refuses. */
+  frontProxy?: Pick<FrontProxyAuthenticator, "authenticate" | "config">;
   /** The cluster's identity mode (default: every request impersonates its caller). */
   identityOf?: (cluster: string) => Promise<ClusterIdentity>;
   /** The registered token hash of a cluster's agents. */
@@ -31,6 +35,8 @@ export interface HubHandlerDeps {
   /** Why the hub is not ready, or undefined when it is. */
   notReady: () => string | undefined;
   metrics: MetricsRegistry;
+  /** Clusters registered on the host (an agent token Secret): reported with 0 agents too. */
+  registeredClusters?: () => Iterable<string>;
   logger: Logger;
   /** Another replica holding an agent of the cluster, and how to reach it (mutual TLS). */
   findPeer?: (cluster: string) => Promise<string | undefined>;
@@ -63,9 +69,13 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       "Time from a request's arrival to its answer's headers, by cluster and HTTP code",
     ),
   };
+  countAgents(deps, deps.metrics.gauge("mca_hub_agents", "Connected agents by cluster"));
   const acceptAgent = createAgentAcceptor(
     deps,
-    deps.metrics.gauge("mca_hub_agents", "Connected agents by cluster"),
+    deps.metrics.counter(
+      "mca_hub_agent_connections_total",
+      "Agent sessions the hub accepted, by cluster (a fast rise is a reconnect storm)",
+    ),
   );
   return {
     handleRequest(req, res) {
@@ -73,6 +83,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path === "/healthz") return void res.end("ok");
       if (path === "/readyz") return answerReady(res, deps);
       if (path === "/metrics") return answerMetrics(req, res, deps);
+      if (path && isAggregatedPath(path) && answerDiscovery(req, res, path)) return;
       answerMemberRequest(req, res, context).catch((error) => {
         deps.logger.error("hub request failed", { path, error: (error as Error).message });
         writeStatus(res, 500, `The hub failed: ${(error as Error).message}`);
@@ -89,6 +100,18 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       );
     },
   };
+}
+
+/**
+ * Answers the aggregator's discovery requests (static documents naming only the group, so they
+ * need no caller); true when the path was one.
+ */
+function answerDiscovery(req: HubRequest, res: ProxyResponse, path: string): boolean {
+  const document = discoveryDocument(path, String(req.headers.accept ?? ""));
+  if (!document) return false;
+  res.writeHead(200, { "content-type": document.contentType });
+  res.end(req.method === "HEAD" ? undefined : document.body);
+  return true;
 }
 
 function answerReady(res: ProxyResponse, deps: HubHandlerDeps): void {
@@ -110,4 +133,21 @@ function answerMetrics(req: HubRequest, res: ProxyResponse, deps: HubHandlerDeps
     },
     (error) => writeStatus(res, 503, `Cannot check access: ${(error as Error).message}`),
   );
+}
+
+/**
+ * At each scrape, the agents connected here for every registered cluster and every cluster with
+ * agents: a registered cluster without any is a 0 (never a missing series), so that
+ * `sum by (cluster) (mca_hub_agents) == 0` finds it over all replicas.
+ */
+function countAgents(deps: HubHandlerDeps, agents: Gauge): void {
+  let shown = new Set<string>();
+  deps.metrics.beforeRender(() => {
+    const clusters = new Set([...(deps.registeredClusters?.() ?? []), ...deps.sessions.clusters()]);
+    for (const cluster of shown) if (!clusters.has(cluster)) agents.remove({ cluster });
+    for (const cluster of clusters) {
+      agents.set(deps.sessions.agents(cluster).length, { cluster });
+    }
+    shown = clusters;
+  });
 }

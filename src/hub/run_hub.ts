@@ -32,6 +32,9 @@ import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
+import { publicEntrance } from "./aggregated_entrance.ts";
+import type { PublicTls } from "./public_tls.ts";
+import type { FrontProxyAuthenticator } from "./front_proxy.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -66,11 +69,14 @@ export async function runHub(
   const trust = new HubTrust(hubCa.trust, logger, options.replica?.id);
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(cas.bundle, peerCertificate);
-  const followed = { tokens: false };
+  const followed = { tokens: false, clusters: new Set<string>() };
+  const hubCaPem = () => cas.bundle;
+  const { publicTls, aggregated } = publicEntrance(client, options, { serving, hubCaPem, logger });
+  const frontProxy = aggregated?.authenticator;
   const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, trust, logger }),
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, trust }),
   );
-  const servers = await listenHub(options, handler, { serving, caPem: cas.bundle });
+  const servers = await listenHub(options, handler, { publicTls, caPem: cas.bundle });
   const { port } = servers.server;
   const url = listeningUrl(options, port);
   logger.info("hub listening", { url, namespace: options.namespace });
@@ -81,8 +87,10 @@ export async function runHub(
     logger,
     signal: stopping.signal,
     onFollowing: (following) => followed.tokens = following,
+    registered: followed.clusters,
   });
-  const renew = () => renewCertificates(certificates, { servers, peers, caPem: cas.bundle });
+  const renew = () =>
+    renewCertificates(certificates, { servers, publicTls, peers, caPem: cas.bundle });
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
     notAfter: earliest(serving, peerCertificate),
@@ -105,6 +113,7 @@ export async function runHub(
       peers.close();
       stopping.abort();
       await Promise.all([watching, following]);
+      await aggregated?.stop();
       await closeHub(client, sessions, servers);
     },
   };
@@ -199,11 +208,14 @@ function hubHandlerDeps(client: KubeClient, parts: {
   sessions: AgentSessions;
   directory: ReplicaDirectory | undefined;
   peers: PeerUpstreams;
-  followed: { tokens: boolean };
+  /** Whether the agent tokens are followed, and the registered clusters they name. */
+  followed: { tokens: boolean; clusters: Set<string> };
+  frontProxy: FrontProxyAuthenticator | undefined;
+  /** The CA set told to agents (it carries the logger). */
   trust: HubTrust;
-  logger: Logger;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, trust, logger } = parts;
+  const { options, sessions, directory, peers, followed, frontProxy, trust } = parts;
+  const { logger } = trust;
   const identities = new ClusterIdentities(client);
   return {
     sessions,
@@ -221,7 +233,10 @@ function hubHandlerDeps(client: KubeClient, parts: {
         peerUpstream: (peerUrl: string) => peers.upstreamFor(peerUrl),
       }
       : {}),
-    isPeer: isPeerRequest,
+    // Only on the peer listener: the public one verifies client certificates too, against the
+    // host's front-proxy CA, and a certificate from there must never pass for a replica's.
+    isPeer: (req) => req.socket.localPort === options.replica?.listen.port && isPeerRequest(req),
+    ...(frontProxy ? { frontProxy } : {}),
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.
     notReady: () =>
@@ -231,26 +246,28 @@ function hubHandlerDeps(client: KubeClient, parts: {
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
     metrics: processRegistry(),
+    registeredClusters: () => followed.clusters,
     logger,
   };
 }
 
 /**
  * Listens publicly and, with replicas, on a listener of their own where a client certificate of
- * the shared CA is required; the public listener never asks for one.
+ * the shared CA is required.
  */
 async function listenHub(
   options: ResolvedHubOptions,
   handler: HubHandler,
-  { serving, caPem }: { serving: IssuedCertificate; caPem: string },
+  { publicTls, caPem }: { publicTls: PublicTls; caPem: string },
 ): Promise<HubServers> {
-  const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
   const handlers = {
     request: handler.handleRequest,
     upgrade: handler.handleUpgrade,
     refusalBody: statusRefusalBody,
   };
-  const server = await listenHttp1({ ...options.listen, tls }, handlers);
+  const server = await listenHttp1({ ...options.listen, tls: publicTls.options() }, handlers);
+  publicTls.attach(server);
+  const tls = { cert: publicTls.options().cert, key: publicTls.options().key };
   const peerServer = options.replica
     ? await listenHttp1({
       ...options.replica.listen,
@@ -263,13 +280,18 @@ async function listenHub(
 /** Issues new serving and peer certificates and puts them in use. */
 async function renewCertificates(
   certificates: ReturnType<typeof hubCertificates>,
-  { servers, peers, caPem }: { servers: HubServers; peers: PeerUpstreams; caPem: string },
+  { servers, publicTls, peers, caPem }: {
+    servers: HubServers;
+    publicTls: PublicTls;
+    peers: PeerUpstreams;
+    caPem: string;
+  },
 ): Promise<RenewedCertificate> {
-  const { server, peerServer } = servers;
+  const { peerServer } = servers;
   const nextServing = await certificates.serving();
   const nextPeer = await certificates.peer();
   const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
-  server.setSecureContext(tls);
+  publicTls.setServing(nextServing);
   // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
   peerServer?.setSecureContext({ ...tls, ca: caPem });
   peers.renew(nextPeer, caPem);

@@ -12,6 +12,7 @@ import { MCA_VERSION } from "../../src/version.ts";
 import { webhookConfiguration } from "../../src/webhook/mod.ts";
 import {
   ALL_OPTIONS,
+  applyMonitoringCrds,
   CHART_CRD,
   CHART_DIR,
   chartTools,
@@ -62,8 +63,15 @@ Deno.test("Chart.yaml's appVersion is mca's version, and the default image is th
   }
 });
 
-/** Keys of values.yaml with their comment; maps with free-form keys (labels...) are leaves. */
-function documentedValues(map: YAMLMap, path: string[] = []) {
+/**
+ * Keys of values.yaml with their comment; maps with free-form keys (labels...) are leaves: those
+ * whose keys are no identifiers, or that `freeForm` names (the schema's free-form maps).
+ */
+function documentedValues(
+  map: YAMLMap,
+  path: string[] = [],
+  freeForm: (key: string) => boolean = () => false,
+) {
   const out: { key: string; comment: string | undefined; value: unknown }[] = [];
   map.items.forEach((pair, index) => {
     const key = String((pair.key as { value: unknown }).value);
@@ -72,12 +80,13 @@ function documentedValues(map: YAMLMap, path: string[] = []) {
       (index === 0 ? map.commentBefore ?? undefined : undefined);
     const value = pair.value;
     const nested = isMap(value) && value.items.length > 0 &&
+      !freeForm([...path, key].join(".")) &&
       value.items.every((item) =>
         /^[a-zA-Z]\w*$/.test(String((item.key as { value: unknown }).value))
       );
     if (nested) {
       out.push({ key: [...path, key].join("."), comment, value: undefined });
-      out.push(...documentedValues(value, [...path, key]));
+      out.push(...documentedValues(value, [...path, key], freeForm));
     } else {
       out.push({
         key: [...path, key].join("."),
@@ -91,7 +100,16 @@ function documentedValues(map: YAMLMap, path: string[] = []) {
 
 Deno.test("every value in values.yaml has a comment, and a row with its default in the chart README", async () => {
   const document = parseDocument(await Deno.readTextFile(`${CHART_DIR}/values.yaml`));
-  const values = documentedValues(document.contents as YAMLMap);
+  const schema = JSON.parse(await Deno.readTextFile(`${CHART_DIR}/values.schema.json`));
+  const values = documentedValues(
+    document.contents as YAMLMap,
+    [],
+    // Label maps (string values of any key), not resources (quantities of known keys).
+    (key) => {
+      const free = schemaAt(schema, key)?.additionalProperties;
+      return typeof free === "object" && (free as { type?: unknown }).type === "string";
+    },
+  );
   const undocumented = values.filter((value) => !value.comment?.trim()).map((value) => value.key);
   assertEquals(undocumented, [], "values.yaml keys without a comment above them");
 
@@ -170,6 +188,21 @@ const WRONG_VALUES: [string, Record<string, unknown>, string][] = [
   ["a digest that is not sha256", { image: { digest: "md5:abc" } }, "/image/digest"],
   ["a pull secret without a name", { imagePullSecrets: [{}] }, "/imagePullSecrets/0"],
   ["a label that is not text", { commonLabels: { team: 7 } }, "/commonLabels/team"],
+  [
+    "a scrape interval without a unit",
+    { monitoring: { serviceMonitor: { interval: "30" } } },
+    "/monitoring/serviceMonitor/interval",
+  ],
+  [
+    "an error ratio above 1",
+    { monitoring: { prometheusRule: { memberErrorRatio: 5 } } },
+    "/monitoring/prometheusRule/memberErrorRatio",
+  ],
+  [
+    "a misspelt monitoring key",
+    { monitoring: { serviceMonitors: { enabled: true } } },
+    "serviceMonitors",
+  ],
 ];
 
 Deno.test("helm refuses wrong values before rendering anything, naming the value", async () => {
@@ -303,6 +336,33 @@ Deno.test("every option renders what it promises", async () => {
   assertEquals(flag(hub.args, "cert-validity"), "90d");
 });
 
+Deno.test("aggregatedApi registers the APIService at the hub's Service and lets the hub read the front-proxy settings", async () => {
+  const manifests = parseManifests(await helmTemplate(ALL_OPTIONS));
+  const [apiService] = find(manifests, "APIService") as unknown as Array<{
+    metadata: { name: string };
+    spec: Record<string, unknown>;
+  }>;
+  assertEquals(apiService?.metadata.name, "v1alpha1.proxy.mca.k8s.io");
+  assertEquals(apiService?.spec.service, {
+    name: "mca-all-hub",
+    namespace: "mca-system",
+    port: 8443, // ALL_OPTIONS.hub.service.port
+  });
+  assertEquals(apiService?.spec.groupPriorityMinimum, 50);
+  assertEquals(apiService?.spec.caBundle, undefined, "the hub sets the caBundle");
+  assert(container(manifests, "hub").args.includes("--aggregated-api"));
+  const reader = find(manifests, "RoleBinding").find((m) => m.metadata.namespace === "kube-system");
+  assertEquals(
+    (reader as unknown as { roleRef: { name: string } }).roleRef.name,
+    "extension-apiserver-authentication-reader",
+  );
+
+  const off = parseManifests(await helmTemplate({ aggregatedApi: { enabled: false } }));
+  assertEquals(find(off, "APIService"), []);
+  assert(!container(off, "hub").args.includes("--aggregated-api"));
+  assertEquals(find(off, "RoleBinding").filter((m) => m.metadata.namespace === "kube-system"), []);
+});
+
 Deno.test("each component runs only with its PodDisruptionBudget when it has several replicas", async () => {
   const single = parseManifests(await helmTemplate(VALUE_SETS["one webhook replica and no hub"]!));
   assertEquals(find(single, "PodDisruptionBudget"), []);
@@ -411,6 +471,7 @@ e2eTest(
     await kubectlOk(host, ["create", "namespace", namespace]);
     // Custom resources need their CRD for real; the chart's objects are only dry-run.
     await kubectlOk(host, ["apply", "-f", CHART_CRD]);
+    await applyMonitoringCrds(host);
     for (const [name, values] of Object.entries(VALUE_SETS)) {
       const rendered = await helmTemplate(values, { namespace, release: "mca" });
       const output = await kubectlOk(host, [
