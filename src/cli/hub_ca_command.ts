@@ -18,8 +18,9 @@ export interface HubCaRotateOptions {
 const NEXT_STEP: Record<RolloverPhase, string> = {
   prepare: "Next CA prepared: the hub tells connected agents within --ca-check-interval. " +
     'Once every Cluster\'s status.hubCaTrust shows agentsHolding == agents, run "--phase switch".',
-  switch: "The hub serves with the new CA now (agents trust both). " +
-    'When clients trust the new CA (ca-bundle.crt of the Secret), run "--phase finish".',
+  switch:
+    "Every hub replica serves with the new CA within --ca-check-interval (agents trust both). " +
+    'Then, when clients trust the new CA (ca.crt of the Secret), run "--phase finish".',
   finish: "The previous CA is no longer trusted: the rollover is complete.",
 };
 

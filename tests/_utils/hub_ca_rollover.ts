@@ -99,9 +99,9 @@ export function holding(
 }
 
 /** Whether a TLS client trusting only `caPem` accepts what the hub serves now. */
-export function servedBy(port: number, caPem: string): Promise<boolean> {
+export function servedBy(port: number, caPem: string, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem }, () => {
+    const socket = tls.connect({ host, port, ca: caPem }, () => {
       resolve(socket.authorized);
       socket.destroy();
     });

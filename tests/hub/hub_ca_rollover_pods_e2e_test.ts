@@ -6,7 +6,7 @@
  */
 import { assertEquals } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk } from "../_utils/e2e.ts";
-import { hubCaSecret, rotate } from "../_utils/hub_ca_rollover.ts";
+import { hubCaSecret, rotate, servedBy } from "../_utils/hub_ca_rollover.ts";
 import { installAgent, installMcaChart } from "../_utils/mca_chart.ts";
 import { startRequestLoad } from "../_utils/request_load.ts";
 import { MCA_NAMESPACE } from "../../src/testenv/mod.ts";
@@ -41,6 +41,15 @@ e2eTest(
         },
       );
       const newCa = (await hubCaSecret(host, MCA_NAMESPACE))["ca.crt"]!;
+      // Every hub pod behind the NodePort serves with the new CA within --ca-check-interval:
+      // only then may clients drop the old one (several new connections, as kube-proxy spreads).
+      const { hostname, port } = new URL(hubUrl);
+      await waitFor(async () => {
+        const checks = await Promise.all(
+          Array.from({ length: 8 }, () => servedBy(Number(port), newCa, hostname)),
+        );
+        return checks.every(Boolean) || undefined;
+      }, { description: "every hub pod serving with the new CA", timeoutMs: 60_000 });
       // New agent pods start from the Secret install wrote (the old pin) and what they stored.
       load.phase("agent stopped");
       await kubectlOk(east, ["rollout", "restart", "deployment/mca-agent", "-n", "mca-agent"]);
