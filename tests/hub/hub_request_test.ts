@@ -27,14 +27,22 @@ async function hubUnderTest(
     sessions.add(tunnel.agent);
   }
   const checks: { authorization: string | undefined; cluster: string; method: string }[] = [];
+  const authentications: (string | undefined)[] = [];
+  const decision = options.access ?? ALICE;
   const deps: HubHandlerDeps = {
     sessions,
     access: {
-      check(authorization, cluster, method) {
-        checks.push({ authorization, cluster, method });
-        return Promise.resolve(options.access ?? ALICE);
+      // A 401 comes from authentication, a 403 from the SubjectAccessReview after it.
+      authenticate(authorization) {
+        authentications.push(authorization);
+        return Promise.resolve(decision.allowed || decision.code === 403 ? ALICE : decision);
       },
-      checkPath: () => Promise.resolve(options.access ?? ALICE),
+      authorize(_user, cluster, method) {
+        checks.push({ authorization: authentications.at(-1), cluster, method });
+        return Promise.resolve(decision);
+      },
+      mayImpersonate: () => Promise.resolve(false),
+      checkPath: () => Promise.resolve(decision),
     },
     tokenHash: () => Promise.resolve(undefined),
     onAgentChange() {},
@@ -51,6 +59,7 @@ async function hubUnderTest(
     url: `http://127.0.0.1:${server.port}`,
     server,
     checks,
+    authentications,
     metrics: deps.metrics,
     async close() {
       await tunnel?.close();
@@ -70,7 +79,8 @@ Deno.test("the hub refuses a caller the host does not authenticate: 401, and cou
     const status = await response.json();
     assertEquals(response.status, 401);
     assertEquals(status.message, "Unauthorized: the token was not accepted");
-    assertEquals(hub.checks, [{ authorization: "Bearer nope", cluster: "c1", method: "GET" }]);
+    assertEquals(hub.authentications, ["Bearer nope"]);
+    assertEquals(hub.checks, []);
     assertStringIncludes(
       hub.metrics.render(),
       'mca_hub_requests_total{cluster="c1",code="401"} 1',
