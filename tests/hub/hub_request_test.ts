@@ -11,6 +11,7 @@ import {
   createHubHandler,
   type HubHandlerDeps,
 } from "../../src/hub/mod.ts";
+import type { ImpersonationCheck } from "../../src/hub/requested_impersonation.ts";
 import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 
@@ -18,7 +19,12 @@ const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups
 
 /** A hub handler on a plain loopback server; `member` (when given) is reached through an agent. */
 async function hubUnderTest(
-  options: { access?: AccessDecision; member?: Upstream; logger?: Logger } = {},
+  options: {
+    access?: AccessDecision;
+    member?: Upstream;
+    logger?: Logger;
+    mayImpersonate?: (check: ImpersonationCheck) => boolean;
+  } = {},
 ) {
   const sessions = new AgentSessions();
   let tunnel: InMemoryTunnel | undefined;
@@ -41,7 +47,7 @@ async function hubUnderTest(
         checks.push({ authorization: authentications.at(-1), cluster, method });
         return Promise.resolve(decision);
       },
-      mayImpersonate: () => Promise.resolve(false),
+      mayImpersonate: (_user, check) => Promise.resolve(options.mayImpersonate?.(check) ?? false),
       checkPath: () => Promise.resolve(decision),
     },
     tokenHash: () => Promise.resolve(undefined),
@@ -183,4 +189,55 @@ runUpgradeCases("the hub through an agent", "c1", async (member): Promise<Upgrad
       ),
     close: () => hub.close(),
   };
+});
+
+Deno.test("the hub honours impersonation the host allows, mapped, and logs caller and member at info", async () => {
+  const member = fakeMember("c1", { answer: { status: 200, body: "{}" } });
+  const lines: string[] = [];
+  const logger = createLogger({ level: "info", write: (line) => lines.push(line) });
+  const allowed: ImpersonationCheck[] = [];
+  const hub = await hubUnderTest({
+    member: member.upstream,
+    logger,
+    mayImpersonate: (check) => {
+      allowed.push(check);
+      return check.name !== "system:masters";
+    },
+  });
+  try {
+    const refused = await fetch(`${hub.url}/clusters/c1/api`, {
+      headers: [["Impersonate-User", "bob"], ["impersonate-group", "system:masters"]],
+    });
+    assertEquals(refused.status, 403);
+    assertStringIncludes(
+      (await refused.json()).message,
+      'cannot impersonate groups "system:masters"',
+    );
+    assertEquals(member.upstream.requests.length, 0);
+
+    const response = await fetch(`${hub.url}/clusters/c1/api`, {
+      headers: [
+        ["Impersonate-User", "system:serviceaccount:ns:robot"],
+        ["Impersonate-Extra-Scopes", "view"],
+      ],
+    });
+    assertEquals(response.status, 200);
+    await response.body?.cancel();
+    const [request] = member.upstream.requests;
+    assertEquals(request?.headers["impersonate-user"], ["mca:host:system:serviceaccount:ns:robot"]);
+    assertEquals(request?.headers["impersonate-group"], [
+      "mca:host:system:serviceaccounts",
+      "mca:host:system:serviceaccounts:ns",
+      "system:authenticated",
+    ]);
+    assertEquals(request?.headers["impersonate-extra-scopes"], ["view"]);
+    const logged = lines.map((line) => JSON.parse(line)).find((line) => line.msg === "request");
+    assertEquals(logged?.level, "info");
+    assertEquals(logged?.user, "alice");
+    assertEquals(logged?.impersonating, "system:serviceaccount:ns:robot");
+    assertEquals(logged?.memberUser, "mca:host:system:serviceaccount:ns:robot");
+    assertEquals(logged?.cluster, "c1");
+  } finally {
+    await hub.close();
+  }
 });
