@@ -150,7 +150,8 @@ export async function injectedNamespace(cluster: TestCluster, name: string): Pro
 
 /**
  * Lets the ServiceAccount `<namespace>:default` edit `namespace` on `cluster` (creating the
- * namespace when it is missing): on a member it is the identity the agents impersonate.
+ * namespace when it is missing), and on a member the host's `<namespace>:default` as the agents
+ * impersonate it (prefixed `mca:host:`, the Cluster's default mapping).
  */
 export async function editRole(cluster: TestCluster, namespace: string): Promise<void> {
   await kubectlOk(cluster, [
@@ -169,6 +170,7 @@ export async function editRole(cluster: TestCluster, namespace: string): Promise
     namespace,
     "--clusterrole=edit",
     `--serviceaccount=${namespace}:default`,
+    `--user=mca:host:system:serviceaccount:${namespace}:default`,
   ]);
   await kubectlOk(cluster, [
     "wait",
