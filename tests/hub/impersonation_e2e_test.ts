@@ -203,7 +203,8 @@ e2eTest(
     await using dir = await tempDir();
     const fixture = await startHubFixture(env, dir.path, { hubArgs: ["--log-format=json"] });
     try {
-      const member = await fixture.registerMember(east);
+      // The default mapping (the fixture otherwise lets the host admin through as admin).
+      const member = await fixture.registerMember(east, { identityMapping: {} });
       await fixture.connectAgent(member);
       const ns = uniqueName("imp");
       const tokens = await hostUsers(host, member, ns);
@@ -240,6 +241,14 @@ e2eTest(
         (await review(direct, tokens.alice, [["Impersonate-User", "carol"]])).status,
         201,
       );
+
+      // The host admin's group system:masters is never passed by default.
+      const admin = await review(viaHub, host.adminToken, []);
+      assertEquals(admin.status, 201, admin.body);
+      assertEquals(admin.user?.groups?.includes("system:masters"), false, admin.body);
+      const adminOnHost = await review(direct, host.adminToken, []);
+      assertEquals(adminOnHost.user?.groups?.includes("system:masters"), true);
+      assertEquals(admin.user?.username, adminOnHost.user?.username);
 
       await assertLoggedRequest(fixture.hub.process.logPath, { member, ns });
       await kubectlThroughHub(env, { hub: fixture.hub, member, ns, tokens, dir: dir.path });
