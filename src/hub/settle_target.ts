@@ -6,14 +6,12 @@
  * one tagged union.
  */
 import type { ProxyRequest } from "../http1/mod.ts";
-import { impersonationHeaders } from "../kube/mod.ts";
 import type { Counter, Histogram } from "../metrics/mod.ts";
 import { forwardedHeaders, type Upstream } from "../forward/mod.ts";
 import type { YamuxStream } from "../tunnel/mod.ts";
 import { type ClusterTarget, parseClusterTarget } from "./cluster_path.ts";
-import type { MemberIdentity } from "./cluster_identity.ts";
 import { effectiveCaller } from "./effective_caller.ts";
-import { DEFAULT_IDENTITY_MAPPING, mapIdentity } from "./identity_mapping.ts";
+import { memberImpersonation } from "./member_impersonation.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 import type { UserInfo } from "./user_access.ts";
 
@@ -177,7 +175,7 @@ async function settleTarget(
 ): Promise<SettledTarget> {
   const incoming = forwardedHeaders(req, { upgrade: req.headers.upgrade !== undefined });
   delete incoming[FORWARDED_IDENTITY_HEADER];
-  const member = await memberHeaders(target.cluster, caller, deps);
+  const member = await memberImpersonation(target.cluster, caller, deps.identityOf);
   if (member.kind === "refuse") {
     requests.inc({ cluster: target.cluster, code: String(member.code) });
     return member;
@@ -202,38 +200,4 @@ async function settleTarget(
   }
   requests.inc({ cluster: target.cluster, code: "503" });
   return refuse(503, `Cluster "${target.cluster}" has no connected agent`);
-}
-
-/**
- * The impersonation headers the agent sends: the caller as the Cluster maps it. The caller's own
- * credentials never reach the member; only a Cluster that explicitly chose it has requests run
- * as the agent itself, and there a request that impersonates is refused (the agent may
- * impersonate anyone: passing the caller's choice would hand it that power).
- */
-async function memberHeaders(
-  cluster: string,
-  caller: Caller,
-  deps: HubHandlerDeps,
-): Promise<Refusal | { kind: "member"; headers: Record<string, string[]>; memberUser?: string }> {
-  const member: MemberIdentity = (await deps.identityOf?.(cluster)) ??
-    { identity: "Impersonate", mapping: DEFAULT_IDENTITY_MAPPING };
-  if (member.identity === "AgentServiceAccount") {
-    if (!caller.impersonator) return { kind: "member", headers: {} };
-    return refuse(
-      403,
-      `Forbidden: cluster "${cluster}" runs requests as the agent's ServiceAccount (spec.identity AgentServiceAccount), where impersonation is not supported`,
-    );
-  }
-  const mapped = mapIdentity(caller.user, member.mapping, cluster);
-  if (mapped.kind === "refused") return refuse(403, mapped.message);
-  return { kind: "member", headers: impersonating(mapped.user), memberUser: mapped.user.username };
-}
-
-function impersonating(user: UserInfo): Record<string, string[]> {
-  return impersonationHeaders({
-    user: user.username,
-    ...(user.uid ? { uid: user.uid } : {}),
-    ...(user.groups ? { groups: user.groups } : {}),
-    ...(user.extra ? { extra: user.extra } : {}),
-  });
 }
