@@ -259,11 +259,41 @@ e2eTest(
         ns,
         dir: dir.path,
       });
+      // Last: it changes how east sees everyone.
+      const bobInDevs: [string, string][] = [["Impersonate-User", "bob"], [
+        "Impersonate-Group",
+        "devs",
+      ]];
+      await assertPrefixes(host, member, () => review(viaHub, tokens.alice, bobInDevs));
     } finally {
       await fixture.stop();
     }
   },
 );
+
+/** The Cluster's user and group prefixes apply within the hub's cache time; none may be system:. */
+async function assertPrefixes(
+  host: TestCluster,
+  member: string,
+  bobInDevs: () => Promise<{ user?: SeenUser }>,
+) {
+  const patch = (mapping: Record<string, unknown>) =>
+    kubectl(host, [
+      "patch",
+      "clusters.mca.k8s.io",
+      member,
+      "--type=merge",
+      `--patch=${JSON.stringify({ spec: { identityMapping: mapping } })}`,
+    ]);
+  const refused = await patch({ userPrefix: "system:" });
+  assertEquals(refused.code, 1);
+  assertStringIncludes(refused.stderr, 'a prefix must not start with "system:"');
+  assertEquals((await patch({ userPrefix: "host:", groupPrefix: "host:" })).code, 0);
+  const want = { username: "host:bob", groups: ["host:devs", "system:authenticated"] };
+  await waitFor(async () => JSON.stringify((await bobInDevs()).user) === JSON.stringify(want), {
+    description: "east to see the prefixed user and group",
+  });
+}
 
 /** The hub's JSON log holds an info line naming caller, impersonated user, member user, cluster. */
 async function assertLoggedRequest(
