@@ -176,13 +176,17 @@ async function settleTarget(
   const incoming = forwardedHeaders(req, { upgrade: req.headers.upgrade !== undefined });
   delete incoming[FORWARDED_IDENTITY_HEADER];
   const member = await memberImpersonation(target.cluster, caller, deps.identityOf);
+  const named = {
+    user: (caller.impersonator ?? caller.user).username,
+    ...(caller.impersonator ? { impersonating: caller.user.username } : {}),
+  };
   if (member.kind === "refuse") {
     requests.inc({ cluster: target.cluster, code: String(member.code) });
+    deps.logger.info("request refused", { cluster: target.cluster, ...named, code: member.code });
     return member;
   }
   const identity: IdentityFields = {
-    user: (caller.impersonator ?? caller.user).username,
-    ...(caller.impersonator ? { impersonating: caller.user.username } : {}),
+    ...named,
     ...(member.memberUser ? { memberUser: member.memberUser } : {}),
   };
   const opened = await deps.sessions.openStream(target.cluster);
