@@ -49,6 +49,7 @@ export async function agentInstallCommand(
         ...(options.image ? { image: options.image } : {}),
         ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
         ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+        ...(options.podMonitor ? { podMonitor: true } : {}),
         egress,
         waitMs,
         progress: (message) => io.stderr(`${message}\n`),
@@ -76,6 +77,7 @@ export async function agentManifestCommand(
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+    ...(options.podMonitor ? { podMonitor: true } : {}),
     egress: usage(() => resolveAgentEgress(options)),
     hubCaPem,
   });

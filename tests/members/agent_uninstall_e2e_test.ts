@@ -79,7 +79,7 @@ e2eTest(
         `Deleting Deployment ${namespace}/mca-agent on the member`,
       );
       assertStringIncludes(first.stderr, "The agent's pods are gone");
-      assertStringIncludes(first.stderr, "Done: 8 deleted, 1 already gone, 0 kept");
+      assertStringIncludes(first.stderr, "Done: 8 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
         "deployments,replicasets,pods,secrets,serviceaccounts,configmaps",
@@ -125,7 +125,7 @@ e2eTest(
         `Namespace ${namespace} on the member: already being deleted`,
       );
       assertStringIncludes(again.stderr, `Cluster ${member} on the host: already gone`);
-      assertStringIncludes(again.stderr, "Done: 0 deleted, 9 already gone, 0 kept");
+      assertStringIncludes(again.stderr, "Done: 0 deleted, 10 already gone, 0 kept");
     } finally {
       await fixture.stop();
     }
