@@ -64,7 +64,12 @@ function exportedMetrics(): Set<string> {
   createAgentMetrics(registry, () => 0);
   createHubHandler({
     sessions: new AgentSessions(),
-    access: { check: () => Promise.reject(), checkPath: () => Promise.reject() },
+    access: {
+      authenticate: () => Promise.reject(),
+      authorize: () => Promise.reject(),
+      mayImpersonate: () => Promise.reject(),
+      checkPath: () => Promise.reject(),
+    },
     tokenHash: () => Promise.resolve(undefined),
     onAgentChange() {},
     notReady: () => undefined,
