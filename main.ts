@@ -253,7 +253,8 @@ function declareHub(program: Command): void {
     .command("hub")
     .description(
       "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
-        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy",
+        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy; " +
+        "with --aggregated-api also the host API server's /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/...",
     )
     .option("--listen <host:port>", "TLS listen address", HUB_DEFAULTS.listen)
     .option(
@@ -294,6 +295,17 @@ function declareHub(program: Command): void {
       "kubeconfig of the host cluster instead of the in-cluster service account",
     )
     .option("--context <name>", "kubeconfig context")
+    .option(
+      "--aggregated-api",
+      "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
+        "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
+    )
+    .option(
+      "--api-service <name>",
+      "with --aggregated-api, the APIService whose caBundle the hub keeps set to its CA " +
+        '("" to leave it alone)',
+      HUB_DEFAULTS.apiService,
+    )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
     .action(async (options) =>
@@ -482,9 +494,15 @@ function declareKubeconfig(program: Command, io: ProgramIo): void {
     .command("kubeconfig")
     .description(
       "write a kubeconfig with a context per member cluster that goes through the hub, using the " +
-        "bearer credentials (token, tokenFile or exec plugin) of your host context",
+        "bearer credentials (token, tokenFile or exec plugin) of your host context; or, with " +
+        "--via-host-api-server, through the host API server with your host user unchanged",
     )
     .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
+    .option(
+      "--via-host-api-server",
+      "contexts through the host API server (/apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy), " +
+        "keeping your host user as it is (client certificate, exec plugin, OIDC); no --hub needed",
+    )
     .option("--hub-ca-file <file>", "the hub's CA certificate")
     .option("--clusters <a,b>", "member clusters (default: the Cluster objects on the host)")
     .option("--kubeconfig <file>", "kubeconfig with the host context")

@@ -23,6 +23,10 @@ export interface HubOptions {
   peerListen?: string;
   /** How other replicas reach this one, https://ip:port (default: $POD_IP and the peer port). */
   peerUrl?: string;
+  /** Serves the aggregated entrance to the host API server's front proxy. */
+  aggregatedApi?: boolean;
+  /** With aggregatedApi, the APIService whose caBundle the hub keeps current ("" for none). */
+  apiService?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
 }
@@ -40,6 +44,8 @@ export interface ResolvedHubOptions {
   context?: string;
   /** Set when this hub runs as one of several replicas. */
   replica?: { id: string; peerUrl: string; listen: { hostname: string; port: number } };
+  /** Set when the aggregated entrance is served; `apiService` empty leaves its caBundle alone. */
+  aggregatedApi?: { apiService: string };
   logLevel: LogLevel;
   logFormat: "json" | "text";
 }
@@ -52,6 +58,7 @@ export const HUB_DEFAULTS = {
   caSecret: "mca-hub-ca",
   certValidity: "365d",
   peerListen: "0.0.0.0:9444",
+  apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
   logFormat: "json",
 } as const satisfies HubOptions;
@@ -101,6 +108,9 @@ export function resolveHubOptions(
       "--cert-validity",
     ),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
+    ...(options.aggregatedApi
+      ? { aggregatedApi: { apiService: options.apiService ?? HUB_DEFAULTS.apiService } }
+      : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
     logLevel: options.logLevel ?? HUB_DEFAULTS.logLevel,
