@@ -66,7 +66,7 @@ export async function runAgent(
     ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
-  const member = createUpstream(options.cluster, memberConfig, { logger });
+  const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const registry = createMetricsRegistry();
