@@ -605,7 +605,8 @@ function declareCheck(program: Command, io: ProgramIo): void {
         "                  answers; a dry-run opted-in pod comes back with the sidecar\n" +
         "  hub             its CA Secret exists; /readyz answers (at --hub, the Service's endpoint,\n" +
         "                  or through the API server's service proxy); its certificate chains to\n" +
-        "                  that CA for the name dialled\n" +
+        "                  that CA for the name dialled; the aggregated entrance's APIService is\n" +
+        "                  Available with the hub CA in its caBundle (when registered)\n" +
         "  clusters        each Cluster is Connected with a fresh heartbeat from the hub, and its\n" +
         "                  agents were accepted (the hub refuses agents of an incompatible tunnel\n" +
         "                  version)\n" +
@@ -613,7 +614,8 @@ function declareCheck(program: Command, io: ProgramIo): void {
         "                  days left (self-renewed serving certificates: under a quarter of their\n" +
         "                  lifetime), a failure once expired\n" +
         "  access          SelfSubjectAccessReview: may you get and create clusters/proxy\n" +
-        "                  (mca.k8s.io), as the hub asks for every request\n\n" +
+        "                  (mca.k8s.io), as the hub asks for every request, and in\n" +
+        "                  proxy.mca.k8s.io, which the host asks for the aggregated entrance\n\n" +
         "Example:\n  mca check --context host --hub https://hub.example.com:9443",
     )
     .action(async (options) =>

@@ -75,7 +75,7 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const trust = await loadTrust(options, memberConfig, logger);
-  const member = createUpstream(options.cluster, memberConfig, { logger });
+  const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
   const connection: Connection = { session: undefined, stopping: false, wake: undefined };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const registry = createMetricsRegistry();

@@ -13,7 +13,7 @@ import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts
 import { createAgentAcceptor } from "./agent_connect.ts";
 import type { HubTrust } from "./hub_trust.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
-import type { ClusterIdentity } from "./cluster_identity.ts";
+import type { MemberIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
 import type { HubRequestContext } from "./settle_target.ts";
 import type { UserAccess } from "./user_access.ts";
@@ -24,11 +24,11 @@ import { discoveryDocument, isAggregatedPath } from "./aggregated_api.ts";
 export interface HubHandlerDeps {
   sessions: AgentSessions;
   /** Checks callers on the host (TokenReview and SubjectAccessReview). */
-  access: Pick<UserAccess, "check" | "checkPath" | "authorize">;
+  access: Pick<UserAccess, "authenticate" | "authorize" | "mayImpersonate" | "checkPath">;
   /** The host's front proxy, for the aggregated entrance; without it that entrance refuses. */
   frontProxy?: Pick<FrontProxyAuthenticator, "authenticate" | "config">;
-  /** The cluster's identity mode (default: every request impersonates its caller). */
-  identityOf?: (cluster: string) => Promise<ClusterIdentity>;
+  /** The cluster's identity mode and mapping (default: impersonate the caller, default mapping). */
+  identityOf?: (cluster: string) => Promise<MemberIdentity>;
   /** The registered token hash of a cluster's agents. */
   tokenHash: (cluster: string) => Promise<string | undefined>;
   onAgentChange: (cluster: string) => void;
