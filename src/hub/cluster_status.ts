@@ -63,3 +63,14 @@ export async function writeClusterStatus(
     logger.warn("cannot update the Cluster status", { cluster, error: (error as Error).message });
   }
 }
+
+/** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
+export function writeClusterStatuses(
+  client: KubeClient,
+  sessions: AgentSessions,
+  { trust, logger }: { trust: HubTrust; logger: Logger },
+): void {
+  for (const cluster of sessions.clusters()) {
+    void writeClusterStatus(client, sessions, cluster, logger, { trust });
+  }
+}

@@ -10,6 +10,7 @@ import {
   DAY_MS,
   issueCertificate,
   loadCertificateAuthority,
+  type RenewedCertificate,
   trustBundle,
   type TrustedCa,
   trustSetOf,
@@ -17,6 +18,9 @@ import {
 import { ensureSharedCa } from "../common/mod.ts";
 import { readHubCaState, trustedCaPems } from "./hub_ca_state.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
+import type { AgentSessions } from "./agent_sessions.ts";
+import { writeClusterStatuses } from "./cluster_status.ts";
+import type { HubTrust } from "./hub_trust.ts";
 import { PEER_COMMON_NAME } from "./hub_peers.ts";
 
 /** The hub CA Secret as the hub uses it. */
@@ -120,4 +124,37 @@ export async function firstCertificates(client: KubeClient, options: ResolvedHub
   // Replicas prove themselves to each other with a client certificate of the shared CA.
   const peerCertificate = await certificates.peer();
   return { hubCa, cas, certificates, serving, peerCertificate };
+}
+
+/**
+ * Follows the CA Secret: at each rollover phase, certificates of the CA of now, trusted by the set
+ * of now, the set told to agents, and the Clusters' hubCaTrust rewritten.
+ */
+export function followRollover(client: KubeClient, parts: {
+  options: ResolvedHubOptions;
+  hubCa: HubCaView;
+  cas: { ca: CertificateAuthority; bundle: string };
+  renew: () => Promise<RenewedCertificate>;
+  trust: HubTrust;
+  sessions: AgentSessions;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { options, cas, trust, sessions } = parts;
+  const logger = trust.logger;
+  return followHubCa(client, {
+    namespace: options.namespace,
+    name: options.caSecret,
+    intervalMs: options.caCheckIntervalMs,
+    from: parts.hubCa,
+    signal: parts.signal,
+    logger,
+    async onChange(view) {
+      cas.ca = view.ca;
+      cas.bundle = trustBundle(view.trust);
+      await parts.renew();
+      trust.update(view.trust);
+      logger.info("hub CA set changed", { pins: trust.pins.join(","), signing: trust.pins[0] });
+      writeClusterStatuses(client, sessions, { trust, logger });
+    },
+  });
 }

@@ -12,19 +12,17 @@ import {
   registerProcessMetrics,
 } from "../metrics/mod.ts";
 import {
-  type CertificateAuthority,
   type IssuedCertificate,
   type RenewedCertificate,
   startCertificateRenewal,
-  trustBundle,
 } from "../pki/mod.ts";
-import { firstCertificates, followHubCa, type HubCaView, type hubCertificates } from "./hub_ca.ts";
+import { firstCertificates, followRollover, type hubCertificates } from "./hub_ca.ts";
 import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { registeredTokenHash } from "../members/mod.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
-import { writeClusterStatus } from "./cluster_status.ts";
+import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
 import { createHubHandler, type HubHandler, type HubHandlerDeps } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
 import { isPeerRequest, PeerUpstreams } from "./hub_peers.ts";
@@ -81,25 +79,15 @@ export async function runHub(
   const url = listeningUrl(options, port);
   logger.info("hub listening", { url, namespace: options.namespace });
 
-  const stopping = new AbortController();
-  const watching = watchAgentTokens(client, options.namespace, {
-    sessions,
-    logger,
-    signal: stopping.signal,
-    onFollowing: (following) => followed.tokens = following,
-    registered: followed.clusters,
-  });
   const renew = () =>
     renewCertificates(certificates, { servers, publicTls, peers, caPem: cas.bundle });
-  const renewal = startCertificateRenewal({
-    validityMs: options.certValidityMs,
+  const background = startBackground(client, {
+    options,
+    sessions,
+    followed,
+    rollover: { hubCa, cas, renew, trust },
     notAfter: earliest(serving, peerCertificate),
-    renew,
-    logger,
   });
-  const { signal } = stopping;
-  const following = followRollover(client, { options, hubCa, cas, renew, trust, sessions, signal });
-  const heartbeat = setInterval(() => writeStatuses(client, sessions, { trust, logger }), 30_000);
 
   return {
     url,
@@ -107,12 +95,8 @@ export async function runHub(
     caPem: cas.bundle,
     sessions,
     stop: async () => {
-      clearInterval(heartbeat);
-      await renewal.stop();
-      await directory?.stop();
+      await background.stop(() => directory?.stop());
       peers.close();
-      stopping.abort();
-      await Promise.all([watching, following]);
       await aggregated?.stop();
       await closeHub(client, sessions, servers);
     },
@@ -126,47 +110,45 @@ function listeningUrl(options: ResolvedHubOptions, port: number): string {
 }
 
 /**
- * Follows the CA Secret: at each rollover phase, certificates of the CA of now, trusted by the set
- * of now, the set told to agents, and the Clusters' hubCaTrust rewritten.
+ * What runs beside the listeners: following the agent tokens, renewing the certificates,
+ * following the CA Secret for rollover phases (hub_ca.ts), and the status heartbeat.
  */
-function followRollover(client: KubeClient, parts: {
+function startBackground(client: KubeClient, parts: {
   options: ResolvedHubOptions;
-  hubCa: HubCaView;
-  cas: { ca: CertificateAuthority; bundle: string };
-  renew: () => Promise<unknown>;
-  trust: HubTrust;
   sessions: AgentSessions;
-  signal: AbortSignal;
-}): Promise<void> {
-  const { options, cas, trust, sessions } = parts;
-  const logger = trust.logger;
-  return followHubCa(client, {
-    namespace: options.namespace,
-    name: options.caSecret,
-    intervalMs: options.caCheckIntervalMs,
-    from: parts.hubCa,
-    signal: parts.signal,
+  followed: { tokens: boolean; clusters: Set<string> };
+  rollover: Omit<Parameters<typeof followRollover>[1], "options" | "sessions" | "signal">;
+  notAfter: Date;
+}): { stop(before: () => Promise<void> | undefined): Promise<void> } {
+  const { options, sessions, followed, rollover } = parts;
+  const { logger } = rollover.trust;
+  const stopping = new AbortController();
+  const { signal } = stopping;
+  const watching = watchAgentTokens(client, options.namespace, {
+    sessions,
     logger,
-    async onChange(view) {
-      cas.ca = view.ca;
-      cas.bundle = trustBundle(view.trust);
-      await parts.renew();
-      trust.update(view.trust);
-      logger.info("hub CA set changed", { pins: trust.pins.join(","), signing: trust.pins[0] });
-      writeStatuses(client, sessions, { trust, logger });
-    },
+    signal,
+    onFollowing: (following) => followed.tokens = following,
+    registered: followed.clusters,
   });
-}
-
-/** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
-function writeStatuses(
-  client: KubeClient,
-  sessions: AgentSessions,
-  { trust, logger }: { trust: HubTrust; logger: Logger },
-): void {
-  for (const cluster of sessions.clusters()) {
-    void writeClusterStatus(client, sessions, cluster, logger, { trust });
-  }
+  const renewal = startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: parts.notAfter,
+    renew: rollover.renew,
+    logger,
+  });
+  const following = followRollover(client, { ...rollover, options, sessions, signal });
+  const beat = () => writeClusterStatuses(client, sessions, { trust: rollover.trust, logger });
+  const heartbeat = setInterval(beat, 30_000);
+  return {
+    async stop(before) {
+      clearInterval(heartbeat);
+      await renewal.stop();
+      await before();
+      stopping.abort();
+      await Promise.all([watching, following]);
+    },
+  };
 }
 
 /** Closes the agents' sessions, then the listeners and the host connection. */
