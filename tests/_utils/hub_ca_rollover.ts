@@ -4,6 +4,7 @@
  */
 import tls from "node:tls";
 import { assertEquals } from "./assert.ts";
+import { allowPrivilegedHostIdentities } from "./cluster_mapping.ts";
 import { kubectlOk, uniqueName } from "./e2e.ts";
 import type { HubFixture } from "./hub_fixture.ts";
 import { runMca } from "./mca_process.ts";
@@ -38,6 +39,8 @@ export async function installMember(
     "--wait=0",
   ]);
   assertEquals(installed.code, 0, installed.stderr);
+  // The load goes through the hub as the host admin (system:masters).
+  await allowPrivilegedHostIdentities(host, name);
   const secret = JSON.parse(
     await kubectlOk(member, ["get", "secret", "mca-agent", "-n", agentNamespace, "-o", "json"]),
   );
