@@ -6,14 +6,7 @@
 import { KubeApiError, type KubeClient, type ManifestHead, manifestPath } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { waitFor } from "../common/mod.ts";
-import {
-  AGENT_TOKEN_LABEL,
-  agentTokenSecretName,
-  hashToken,
-  newAgentToken,
-  registeredTokenHash,
-  TOKEN_HASH_KEY,
-} from "./agent_tokens.ts";
+import { hashToken, issueAgentToken, registeredTokenHash } from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
 import { AGENT_INSTALL_DEFAULTS, type AgentEgress } from "./agent_install_options.ts";
 
@@ -136,25 +129,10 @@ async function settleToken(
   if (existingToken !== undefined && (await hashToken(existingToken)) === registered) {
     return { token: existingToken, changed: false };
   }
-  const token = newAgentToken();
   options.progress(
     "Creating a new agent token (its hash is stored on the host, the token only in the member)",
   );
-  await host.patch(
-    `/api/v1/namespaces/${options.hubNamespace}/secrets/${agentTokenSecretName(cluster)}`,
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: {
-        name: agentTokenSecretName(cluster),
-        namespace: options.hubNamespace,
-        labels: { [AGENT_TOKEN_LABEL]: "true" },
-      },
-      data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
-    },
-    "apply",
-    { fieldManager: FIELD_MANAGER, force: true },
-  );
+  const token = await issueAgentToken(host, options.hubNamespace, cluster);
   return { token, changed: true };
 }
 
