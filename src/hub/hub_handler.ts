@@ -11,6 +11,8 @@ import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
+import type { AgentTokenStore } from "./agent_token_store.ts";
+import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 import type { ClusterIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
@@ -24,8 +26,8 @@ export interface HubHandlerDeps {
   access: Pick<UserAccess, "check" | "checkPath">;
   /** The cluster's identity mode (default: every request impersonates its caller). */
   identityOf?: (cluster: string) => Promise<ClusterIdentity>;
-  /** The registered token hash of a cluster's agents. */
-  tokenHash: (cluster: string) => Promise<string | undefined>;
+  /** The agent tokens on the host: accepted hashes, joins, rotations. */
+  tokens: AgentTokenStore;
   onAgentChange: (cluster: string) => void;
   /** Why the hub is not ready, or undefined when it is. */
   notReady: () => string | undefined;
@@ -70,6 +72,12 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path === "/healthz") return void res.end("ok");
       if (path === "/readyz") return answerReady(res, deps);
       if (path === "/metrics") return answerMetrics(req, res, deps);
+      if (isAgentTokenPath(path ?? "")) {
+        return void answerAgentTokenRequest(req, res, deps).catch((error) => {
+          deps.logger.error("agent token request failed", { path, error: (error as Error).message });
+          writeStatus(res, 503, "The hub cannot handle agent tokens now; retry later");
+        });
+      }
       answerMemberRequest(req, res, context).catch((error) => {
         deps.logger.error("hub request failed", { path, error: (error as Error).message });
         writeStatus(res, 500, `The hub failed: ${(error as Error).message}`);
