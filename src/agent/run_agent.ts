@@ -5,9 +5,12 @@
  */
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
-import net from "node:net";
-import tls from "node:tls";
-import { loadClientConfigOrInCluster } from "../kube/mod.ts";
+import {
+  type ClientConfig,
+  createKubeClient,
+  createKubeTransport,
+  loadClientConfigOrInCluster,
+} from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import {
   createMetricsRegistry,
@@ -19,13 +22,15 @@ import { createUpstream, type Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
-  openProxyTunnel,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
   YamuxSession,
 } from "../tunnel/mod.ts";
 import { MCA_VERSION } from "../version.ts";
 import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
+import { createHubCalls, tunnelTls } from "./hub_calls.ts";
+import { type AgentCredentials, fileCredentials, secretCredentials } from "./agent_credentials.ts";
+import { AgentSecret } from "./agent_secret.ts";
 import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 
@@ -45,11 +50,14 @@ interface Dialer {
   serveStream: AgentHandler;
   metrics: AgentMetrics;
   logger: Logger;
+  credentials: AgentCredentials;
 }
 
 /** The connection loop's state: the current session, and how to stop waiting for the next. */
 interface Connection {
   session: YamuxSession | undefined;
+  /** A move to a new session (a new token) in progress. */
+  replacing: Promise<void>;
   stopping: boolean;
   wake: (() => void) | undefined;
 }
@@ -67,7 +75,12 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const member = createUpstream(options.cluster, memberConfig, { logger });
-  const connection: Connection = { session: undefined, stopping: false, wake: undefined };
+  const connection: Connection = {
+    session: undefined,
+    replacing: Promise.resolve(),
+    stopping: false,
+    wake: undefined,
+  };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const registry = createMetricsRegistry();
   registerProcessMetrics(registry);
@@ -79,7 +92,25 @@ export async function runAgent(
     requestDuration: metrics.requestDuration,
   });
   const agentId = crypto.randomUUID();
-  const dialer = { options, hubCa, agentId, member, serveStream, metrics, logger };
+  const credentials = agentCredentials(options, {
+    memberConfig,
+    hubCa,
+    agentId,
+    logger,
+    onTokenChange: () => {
+      connection.replacing = connection.replacing.then(() => replaceSession(dialer, connection));
+    },
+  });
+  const dialer: Dialer = {
+    options,
+    hubCa,
+    agentId,
+    member,
+    serveStream,
+    metrics,
+    logger,
+    credentials,
+  };
   const health = options.healthListen
     ? serveHealth(options.healthListen, { isConnected, registry })
     : undefined;
@@ -91,13 +122,37 @@ export async function runAgent(
     isConnected,
     async stop(graceMs = 30_000) {
       connection.stopping = true;
+      credentials.stop();
       connection.wake?.();
+      await connection.replacing;
       await drain(connection.session, graceMs);
       await loop;
       await health?.shutdown();
       member.close();
     },
   };
+}
+
+/** The token in the agent's Secret (joins and rotations), else in --token-file. */
+function agentCredentials(
+  options: ResolvedAgentOptions,
+  deps: {
+    memberConfig: ClientConfig;
+    hubCa: string;
+    agentId: string;
+    logger: Logger;
+    onTokenChange: () => void;
+  },
+): AgentCredentials {
+  if (!options.agentSecret) return fileCredentials(options.tokenFile);
+  const client = createKubeClient(createKubeTransport(deps.memberConfig, { logger: deps.logger }));
+  return secretCredentials({
+    secret: new AgentSecret(client, options.agentSecret),
+    hub: createHubCalls(options, deps),
+    logger: deps.logger,
+    rotationIntervalMs: options.tokenRotationIntervalMs,
+    onTokenChange: deps.onTokenChange,
+  });
 }
 
 /** The hub's CA, checked against the pin given apart from it. */
@@ -151,7 +206,7 @@ async function keepConnected(dialer: Dialer, connection: Connection): Promise<vo
         cluster: options.cluster,
         agent: dialer.agentId,
       });
-      const error = await connection.session.closed;
+      const error = await untilClosed(connection);
       metrics.sessionUp.set(0);
       logger.warn("disconnected from the hub", { error: error?.message });
       reason = reconnectReason(error, false);
@@ -173,6 +228,40 @@ async function keepConnected(dialer: Dialer, connection: Connection): Promise<vo
       };
     });
   }
+}
+
+/** The session being served, until it closes without having been replaced. */
+async function untilClosed(connection: Connection): Promise<Error | undefined> {
+  for (;;) {
+    const session = connection.session!;
+    const error = await session.closed;
+    if (connection.session === session || connection.stopping) return error;
+  }
+}
+
+/**
+ * Moves to a session dialed with the new token, then drains the old one: the hub sends new
+ * requests to the new session from its first moment, and open ones finish on the old.
+ */
+async function replaceSession(dialer: Dialer, connection: Connection): Promise<void> {
+  const old = connection.session;
+  if (!old || old.isClosed || connection.stopping) return;
+  let next;
+  try {
+    next = await dialHub(dialer);
+  } catch (error) {
+    // The old session stays until the hub ends it; then the loop dials again.
+    dialer.logger.warn("cannot open a session with the new token", {
+      error: (error as Error).message,
+    });
+    return;
+  }
+  if (connection.session !== old || connection.stopping) return void await next.close();
+  connection.session = next;
+  dialer.logger.info("moved to a session with the new token; draining the old one", {
+    agent: dialer.agentId,
+  });
+  await drain(old, 30_000);
 }
 
 /** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
@@ -199,7 +288,7 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
 /** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
 async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
   const { options } = dialer;
-  const token = (await Deno.readTextFile(options.tokenFile)).trim();
+  const token = await dialer.credentials.token();
   const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
   const ws = new WebSocket(new URL("/connect", options.hubUrl), {
     ...(createConnection ? { createConnection } : {}),
@@ -230,26 +319,12 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     });
     ws.once("open", () => resolve());
     ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
+      if (response.statusCode === 401) dialer.credentials.invalidate();
       reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
     });
     ws.once("error", reject);
   });
   return ws;
-}
-
-/**
- * Through the egress proxy: the CONNECT tunnel, opened first, and ws's connection factory,
- * which runs TLS over it with the options ws computed (the pinned CA, rejectUnauthorized,
- * SNI = the hub's host name), so the TLS session is the agent's with the hub, end to end.
- */
-async function tunnelTls(options: ResolvedAgentOptions): Promise<typeof net.createConnection> {
-  const port = Number(options.hubUrl.port || 443);
-  const hostname = options.hubUrl.hostname.replace(/^\[(.*)\]$/, "$1");
-  const socket = await openProxyTunnel(options.hubProxy!, { hostname, port });
-  // ws passes its https.request options (ca, rejectUnauthorized, host, port) to the factory.
-  const connect = (opts: tls.ConnectionOptions) =>
-    tls.connect({ ...opts, socket, servername: net.isIP(hostname) ? "" : hostname });
-  return connect as unknown as typeof net.createConnection;
 }
 
 /** The member's version (`/version`), told to the hub at connect; empty when unknown. */
@@ -268,9 +343,13 @@ async function memberVersion(member: Upstream): Promise<string> {
   }
 }
 
-/** Lets in-flight streams finish (up to the grace period), then says goodbye. */
+/**
+ * Tells the hub to open no more streams here (GoAway), lets in-flight streams finish (up to the
+ * grace period), then closes.
+ */
 async function drain(session: YamuxSession | undefined, graceMs: number): Promise<void> {
   if (!session || session.isClosed) return;
+  await session.goAway().catch(() => {});
   const deadline = Date.now() + graceMs;
   while (session.streamCount > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));

@@ -45,7 +45,11 @@ export async function answerAgentTokenRequest(
   }
   if (!isClusterName(cluster)) {
     req.resume();
-    return writeStatus(res, 400, "The agent's cluster header must name a cluster (a DNS-1123 label)");
+    return writeStatus(
+      res,
+      400,
+      "The agent's cluster header must name a cluster (a DNS-1123 label)",
+    );
   }
   if (path === AGENT_JOIN_PATH) return await answerJoin(req, res, { deps, token, cluster });
   if (path === AGENT_TOKEN_PATH) return await answerRotate(req, res, { deps, token, cluster });
@@ -86,7 +90,11 @@ async function answerRotate(req: HubRequest, res: ProxyResponse, caller: Caller)
     next = undefined;
   }
   if (!isTokenHash(next)) {
-    return writeStatus(res, 400, 'The body must be {"tokenSha256": "<hex SHA-256 of the next token>"}');
+    return writeStatus(
+      res,
+      400,
+      'The body must be {"tokenSha256": "<hex SHA-256 of the next token>"}',
+    );
   }
   const outcome = await deps.tokens.rotate(cluster, await hashToken(token), next);
   if (outcome === "refused") {

@@ -74,7 +74,10 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path === "/metrics") return answerMetrics(req, res, deps);
       if (isAgentTokenPath(path ?? "")) {
         return void answerAgentTokenRequest(req, res, deps).catch((error) => {
-          deps.logger.error("agent token request failed", { path, error: (error as Error).message });
+          deps.logger.error("agent token request failed", {
+            path,
+            error: (error as Error).message,
+          });
           writeStatus(res, 503, "The hub cannot handle agent tokens now; retry later");
         });
       }

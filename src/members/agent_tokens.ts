@@ -100,7 +100,9 @@ export function agentTokenData(hashes: AgentTokenHashes): Record<string, string>
 
 function secretPath(namespace: string, cluster?: string): string {
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
-  return cluster === undefined ? base : `${base}/${encodeURIComponent(agentTokenSecretName(cluster))}`;
+  return cluster === undefined
+    ? base
+    : `${base}/${encodeURIComponent(agentTokenSecretName(cluster))}`;
 }
 
 type TokenSecret = { metadata: Record<string, unknown>; data?: Record<string, string> };
@@ -203,7 +205,9 @@ export async function rotateTokenHashes(
     });
     if (written) return "rotated";
   }
-  throw new Error(`Cannot rotate the agent token of "${request.cluster}": the Secret keeps changing`);
+  throw new Error(
+    `Cannot rotate the agent token of "${request.cluster}": the Secret keeps changing`,
+  );
 }
 
 /** Drops the previous token once the caller proves the current one; false when it does not. */
@@ -223,7 +227,9 @@ export async function dropPreviousTokenHash(
     });
     if (written) return true;
   }
-  throw new Error(`Cannot drop the previous token of "${request.cluster}": the Secret keeps changing`);
+  throw new Error(
+    `Cannot drop the previous token of "${request.cluster}": the Secret keeps changing`,
+  );
 }
 
 /** Constant-time comparison of two hex hashes. */
