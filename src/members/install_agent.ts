@@ -48,7 +48,7 @@ export async function installAgent(
   options: InstallAgentOptions,
 ): Promise<InstallResult> {
   // The hub CA first: without it nothing is registered or applied.
-  const hubCaPem = await readHubCa(host, options);
+  const hubCaPem = await readHubCa(host, options.hubNamespace, options.hubCaSecret);
   await registerCluster(host, options);
   const hubCaPin = await computeCaPin(hubCaPem);
   const { token, changed } = await settleToken(host, member, options);
@@ -72,10 +72,14 @@ export async function installAgent(
 }
 
 /** The hub's CA certificate, from its Secret on the host. */
-async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promise<string> {
-  const caSecretName = options.hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
+export async function readHubCa(
+  host: KubeClient,
+  hubNamespace: string,
+  hubCaSecret: string | undefined,
+): Promise<string> {
+  const caSecretName = hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
   const caSecret = await host.get<{ data?: Record<string, string> }>(
-    `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
+    `/api/v1/namespaces/${hubNamespace}/secrets/${caSecretName}`,
   ).catch((error) => {
     if (error instanceof KubeApiError && error.code === 404) return undefined;
     throw error;
@@ -83,7 +87,7 @@ async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promis
   const hubCaPem = caSecret?.data?.["ca.crt"] ? atob(caSecret.data["ca.crt"]) : undefined;
   if (!hubCaPem) {
     throw new Error(
-      `The hub's CA Secret "${caSecretName}" (with ca.crt) was not found in namespace "${options.hubNamespace}": ` +
+      `The hub's CA Secret "${caSecretName}" (with ca.crt) was not found in namespace "${hubNamespace}": ` +
         "is the hub running there? (--hub-namespace, and --hub-ca-secret if the hub runs with another --ca-secret)",
     );
   }
