@@ -58,35 +58,86 @@ export interface SecretCredentialsDeps {
 
 /** Credentials kept in the agent's Secret; they follow it until stopped. */
 export function secretCredentials(deps: SecretCredentialsDeps): AgentCredentials {
-  const { secret, hub, logger } = deps;
-  const since = new Date();
-  let current: string | undefined;
-  let rotating = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
+  return new SecretCredentials(deps);
+}
 
-  const poll = async () => {
+class SecretCredentials implements AgentCredentials {
+  readonly #since = new Date();
+  #current: string | undefined;
+  #rotating = false;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #stopped = false;
+
+  constructor(private readonly deps: SecretCredentialsDeps) {
+    this.#schedule();
+  }
+
+  async token(): Promise<string> {
+    return this.#current ??= await settleToken(this.deps.secret, this.deps.hub, this.deps.logger);
+  }
+
+  invalidate(): void {
+    if (!this.#rotating) this.#current = undefined;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+  }
+
+  #later(ms: number, work: () => Promise<void>): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void work();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  #schedule(): void {
+    const { secret, logger } = this.deps;
+    this.#later(
+      this.deps.pollMs ?? 5_000,
+      () =>
+        this.#poll().catch((error) =>
+          logger.warn("cannot follow the agent's Secret", {
+            secret: secret.name,
+            error: (error as Error).message,
+          })
+        ).finally(() => this.#schedule()),
+    );
+  }
+
+  /** Follows another replica's rotation, and rotates when it is due. */
+  async #poll(): Promise<void> {
+    const { secret, logger } = this.deps;
     const state = await secret.read();
-    if (current !== undefined && state.token && state.token !== current) {
-      current = state.token;
+    if (this.#current === undefined) return;
+    if (state.token && state.token !== this.#current) {
+      this.#current = state.token;
       logger.info("agent token changed in the Secret: moving the session to it", {
         secret: secret.name,
       });
-      deps.onTokenChange();
+      this.deps.onTokenChange();
     }
-    const now = new Date();
-    const due = rotationDue(state, { now, intervalMs: deps.rotationIntervalMs, since });
-    if (current !== undefined && due && !rotating) {
-      rotating = true;
-      await rotate(state).finally(() => rotating = false);
+    const due = rotationDue(state, {
+      now: new Date(),
+      intervalMs: this.deps.rotationIntervalMs,
+      since: this.#since,
+    });
+    if (due && !this.#rotating) {
+      this.#rotating = true;
+      await this.#rotate(state).finally(() => this.#rotating = false);
     }
-  };
-  const rotate = async (state: AgentSecretState) => {
+  }
+
+  async #rotate(state: AgentSecretState): Promise<void> {
+    const { secret, hub, logger } = this.deps;
     const next = newAgentToken();
     if (!await secret.storeNext(next, state.resourceVersion)) return;
     let overlapSeconds;
     try {
-      ({ overlapSeconds } = await hub.rotate(current!, await hashToken(next)));
+      ({ overlapSeconds } = await hub.rotate(this.#current!, await hashToken(next)));
     } catch (error) {
       logger.warn("agent token rotation failed; the current token stays", {
         error: (error as Error).message,
@@ -100,38 +151,15 @@ export function secretCredentials(deps: SecretCredentialsDeps): AgentCredentials
     logger.info("agent token rotated: the hub accepts both until the overlap ends", {
       overlapSeconds,
     });
-    current = next;
-    deps.onTokenChange();
+    this.#current = next;
+    this.deps.onTokenChange();
     // Most of the overlap: every replica reads the Secret several times meanwhile.
-    setTimeout(() => {
+    this.#later(overlapSeconds * 750, () =>
       hub.dropPrevious(next).then(
         () => logger.info("previous agent token dropped"),
         (error) => logger.warn("cannot drop the previous agent token", { error: error.message }),
-      );
-    }, overlapSeconds * 750);
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      poll().catch((error) =>
-        logger.warn("cannot follow the agent's Secret", {
-          secret: secret.name,
-          error: (error as Error).message,
-        })
-      ).finally(schedule);
-    }, deps.pollMs ?? 5_000);
-  };
-  schedule();
-  return {
-    token: async () => current ??= await settleToken(secret, hub, logger),
-    invalidate() {
-      if (!rotating) current = undefined;
-    },
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+      ));
+  }
 }
 
 /**
