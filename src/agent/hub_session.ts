@@ -202,6 +202,12 @@ export async function drain(session: YamuxSession | undefined, graceMs: number):
   if (!session || session.isClosed) return;
   await session.goAway().catch(() => {});
   const deadline = Date.now() + graceMs;
+  // A stream the hub opened before it read the GoAway arrives before the answer to this ping
+  // (frames keep their order): counted only after it, no such stream is cut off.
+  await Promise.race([
+    session.ping().catch(() => {}),
+    new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 10_000))),
+  ]);
   while (session.streamCount > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -206,6 +206,7 @@ e2eTest(
         });
         const { requests, failures } = await load.stop();
         console.log(`rotation under load: ${requests} requests, ${failures.length} failed`);
+        for (const failure of failures.slice(0, 5)) console.log(failure);
         assert(requests > 50, `the load ran (${requests} requests)`);
         assertEquals(failures, [], "no request failed during the rotation");
       } finally {
