@@ -178,6 +178,20 @@ e2eTest(
           await hashToken(joined),
           "refusals change nothing",
         );
+        // Single use under a race: of three joins with one token at once, exactly one wins.
+        const raced = `${cluster}-race`;
+        const racing = await createJoinToken([
+          `--cluster=${raced}`,
+          `--hub=${hub.url}`,
+          ...hostFlags,
+        ]);
+        const answers = await Promise.all(
+          [1, 2, 3].map(() => askToJoin(hub, { token: racing.token, cluster: raced })),
+        );
+        assertEquals(answers.map((a) => a.code).sort(), [200, 401, 401]);
+        for (const answer of answers.filter((a) => a.code === 401)) {
+          assertStringIncludes(answer.message, "The join token was already used");
+        }
 
         // Rotation under load: requests through the hub all along, none may fail.
         const load = startLoad(
