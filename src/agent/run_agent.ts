@@ -53,11 +53,8 @@ export async function runAgent(
   const member = createUpstream(options.cluster, memberConfig, { logger });
   const connection: Connection = { replacing: Promise.resolve(), stopping: false };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
-  const registry = createMetricsRegistry();
-  registerProcessMetrics(registry);
-  const metrics = createAgentMetrics(
-    registry,
-    () => isConnected() ? connection.session!.streamCount : 0,
+  const { registry, metrics } = agentRegistry(() =>
+    isConnected() ? connection.session!.streamCount : 0
   );
   const serveStream = createAgentHandler(member, options.cluster, logger, {
     requestDuration: metrics.requestDuration,
@@ -103,6 +100,14 @@ export async function runAgent(
     },
   };
 }
+
+/** The agent's metrics, with build info and process metrics. */
+function agentRegistry(openStreams: () => number) {
+  const registry = createMetricsRegistry();
+  registerProcessMetrics(registry);
+  return { registry, metrics: createAgentMetrics(registry, openStreams) };
+}
+
 /** The token in the agent's Secret (joins and rotations), else in --token-file. */
 function agentCredentials(
   options: ResolvedAgentOptions,
@@ -116,13 +121,21 @@ function agentCredentials(
 ): AgentCredentials {
   if (!options.agentSecret) return fileCredentials(options.tokenFile);
   const client = createKubeClient(createKubeTransport(deps.memberConfig, { logger: deps.logger }));
-  return secretCredentials({
+  const credentials = secretCredentials({
     secret: new AgentSecret(client, options.agentSecret),
     hub: createHubCalls(options, deps),
     logger: deps.logger,
     rotationIntervalMs: options.tokenRotationIntervalMs,
     onTokenChange: deps.onTokenChange,
   });
+  return {
+    token: () => credentials.token(),
+    invalidate: () => credentials.invalidate(),
+    stop() {
+      credentials.stop();
+      client.transport.close();
+    },
+  };
 }
 
 /** The hub's CA, checked against the pin given apart from it. */
