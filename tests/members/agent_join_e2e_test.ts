@@ -18,6 +18,7 @@ import {
   agentTokenSecretName,
   hashToken,
   joinTokenSecretName,
+  newAgentToken,
   readAgentTokenHashes,
 } from "../../src/members/mod.ts";
 
@@ -223,6 +224,29 @@ e2eTest(
         for (const failure of failures.slice(0, 5)) console.log(failure);
         assert(requests > 50, `the load ran (${requests} requests)`);
         assertEquals(failures, [], "no request failed during the rotation");
+
+        // A rotation cut short after the next token was stored (the agent's first step): the
+        // next start finishes it, and the hub then accepts only that token.
+        for (const agent of agents) await agent.stop();
+        const next = newAgentToken();
+        await kubectlOk(west, [
+          "patch",
+          "secret",
+          "mca-agent",
+          "-n",
+          agentNamespace,
+          "--type=merge",
+          `-p=${JSON.stringify({ data: { "next-token": btoa(next) } })}`,
+        ]);
+        agents.push(await startMca(agentArgs, { dir: dir.path, name: "agent-c" }));
+        await waitFor(() => hub.agents(cluster).then((n) => n === 1), {
+          timeoutMs: 30_000,
+          description: "the restarted agent to connect",
+        });
+        assertEquals((await hostHashes()).current, await hashToken(next));
+        const finished = await memberSecret();
+        assertEquals(atob(finished.data.token!), next);
+        assertEquals(finished.data["next-token"], undefined);
       } finally {
         for (const agent of agents) await agent.stop();
       }
