@@ -32,7 +32,9 @@ export async function agentTokenCreateCommand(
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.cluster) || options.cluster.length > 63) {
     throw new UsageError(`Invalid --cluster "${options.cluster}": a DNS label is expected`);
   }
-  if (!options.hub) throw new UsageError("--hub is required: the hub as the member's agents reach it");
+  if (!options.hub) {
+    throw new UsageError("--hub is required: the hub as the member's agents reach it");
+  }
   let ttlMs;
   try {
     ttlMs = parseDuration(options.ttl ?? JOIN_TOKEN_TTL, "--ttl");
@@ -45,7 +47,10 @@ export async function agentTokenCreateCommand(
     [{ kubeconfig: options.kubeconfig, context: options.context }],
     async ([host]) => {
       const pin = await computeCaPin(await readHubCa(host!, hubNamespace, caSecret));
-      return { ...await createJoinToken(host!, hubNamespace, { cluster: options.cluster!, ttlMs }), pin };
+      return {
+        ...await createJoinToken(host!, hubNamespace, { cluster: options.cluster!, ttlMs }),
+        pin,
+      };
     },
   );
   io.stdout(
