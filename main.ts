@@ -538,6 +538,11 @@ function agentInstallFlags(command: Command): Command {
     .option(
       "--keepalive-interval <duration>",
       "the agents' ping interval on an idle session (default: the agent's, 15s)",
+    )
+    .option(
+      "--pod-monitor",
+      "add a PodMonitor (monitoring.coreos.com/v1) for the agents' /metrics; the member needs " +
+        "the Prometheus Operator's CRDs",
     );
 }
 

@@ -1,5 +1,6 @@
 /**
- * Builds the chart tools into the cache: helm and kubeconform from the Go module proxy, and
+ * Builds the chart tools into the cache: helm, kubeconform and promtool from the Go module proxy,
+ * the monitoring.coreos.com CRDs from the prometheus-operator module, and
  * kubeconform's Kubernetes JSON schemas from the k8s.io/kubernetes module's OpenAPI document.
  * With --if-possible, a missing Go toolchain is a warning: the chart tests then fail with the
  * same explanation instead of being skipped. --force rebuilds what is cached.
@@ -12,7 +13,9 @@ try {
     onProgress: (message) => console.error(message),
     force: Deno.args.includes("--force"),
   });
-  console.error(`Chart tools ready: ${tools.helm}, ${tools.kubeconform}, ${tools.schemaLocation}`);
+  console.error(
+    `Chart tools ready: ${tools.helm}, ${tools.kubeconform}, ${tools.promtool}, ${tools.schemaLocation}`,
+  );
 } catch (error) {
   console.error((error as Error).message);
   if (!ifPossible || !(error as Error).message.includes("needs the Go toolchain")) Deno.exit(1);

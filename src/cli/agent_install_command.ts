@@ -50,6 +50,7 @@ export async function agentInstallCommand(
         ...(options.image ? { image: options.image } : {}),
         ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
         ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+        ...(options.podMonitor ? { podMonitor: true } : {}),
         egress,
         waitMs,
         progress: (message) => io.stderr(`${message}\n`),
@@ -80,6 +81,7 @@ export async function agentManifestCommand(
     ...(options.image ? { image: options.image } : {}),
     ...(options.replicas ? { replicas: Number(options.replicas) } : {}),
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
+    ...(options.podMonitor ? { podMonitor: true } : {}),
     egress: usage(() => resolveAgentEgress(options)),
     ...(options.joinToken ? { joinToken: usage(() => checkJoinToken(options.joinToken!)) } : {}),
     ...(options.tokenRotationInterval

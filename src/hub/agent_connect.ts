@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.1"
 import { type WebSocket, WebSocketServer } from "ws";
 import { writeSocketStatus } from "../forward/mod.ts";
-import type { Gauge } from "../metrics/mod.ts";
+import type { Counter } from "../metrics/mod.ts";
 import { hashToken, sameHash } from "../members/mod.ts";
 import {
   AGENT_CLUSTER_HEADER,
@@ -31,8 +31,8 @@ export type AgentAcceptor = (req: HubRequest, socket: Duplex, head: Uint8Array) 
 /** A checked agent: its cluster and the token hash it matched. */
 type CheckedAgent = { cluster: string; registered: string } | { code: number; message: string };
 
-/** Creates the acceptor; `agents` follows the number of connected agents per cluster. */
-export function createAgentAcceptor(deps: HubHandlerDeps, agents: Gauge): AgentAcceptor {
+/** Creates the acceptor; `connections` counts the sessions it accepts per cluster. */
+export function createAgentAcceptor(deps: HubHandlerDeps, connections: Counter): AgentAcceptor {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -61,7 +61,8 @@ export function createAgentAcceptor(deps: HubHandlerDeps, agents: Gauge): AgentA
     // ws types ask for node's IncomingMessage; it reads only method, url, headers and socket.
     const request = req as unknown as IncomingMessage;
     wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {
-      addAgent(agentSession(req, checked, ws), deps, agents);
+      connections.inc({ cluster: checked.cluster });
+      addAgent(agentSession(req, checked, ws), deps);
     });
   };
 }
@@ -127,12 +128,9 @@ function agentSession(
 }
 
 /** Adds the agent to the sessions until its session closes, telling the hub each time. */
-function addAgent(agent: AgentSession, deps: HubHandlerDeps, agents: Gauge): void {
+function addAgent(agent: AgentSession, deps: HubHandlerDeps): void {
   const { cluster } = agent;
-  const recount = () => {
-    agents.set(deps.sessions.agents(cluster).length, { cluster });
-    deps.onAgentChange(cluster);
-  };
+  const recount = () => deps.onAgentChange(cluster);
   deps.sessions.add(agent);
   recount();
   deps.logger.info("agent connected", {

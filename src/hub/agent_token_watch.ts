@@ -7,6 +7,22 @@ import type { Logger } from "../log/mod.ts";
 import { acceptedHashes, AGENT_TOKEN_LABEL, registeredTokenHashes } from "../members/mod.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 
+/** Keeps `registered` equal to the clusters whose token Secret exists. */
+function trackRegistered(
+  registered: Set<string>,
+  event: { type: string; object: { metadata?: { name?: string } } },
+): void {
+  const cluster = clusterOfSecret(event.object.metadata?.name);
+  if (!cluster || event.type === "BOOKMARK") return;
+  if (event.type === "DELETED") registered.delete(cluster);
+  else registered.add(cluster);
+}
+
+/** The cluster of an agent token Secret ("mca-agent-<cluster>"). */
+function clusterOfSecret(name: string | undefined): string | undefined {
+  return name?.replace(/^mca-agent-/, "") || undefined;
+}
+
 /** Follows the agent token Secrets until aborted; `onFollowing` says whether it currently can. */
 export async function watchAgentTokens(
   client: KubeClient,
@@ -16,13 +32,21 @@ export async function watchAgentTokens(
     logger: Logger;
     signal: AbortSignal;
     onFollowing: (following: boolean) => void;
+    /** Kept equal to the clusters that have an agent token Secret (registered clusters). */
+    registered?: Set<string>;
   },
 ): Promise<void> {
   const { sessions, logger, signal, onFollowing } = options;
+  const registered = options.registered ?? new Set<string>();
   const path = `/api/v1/namespaces/${namespace}/secrets`;
   while (!signal.aborted) {
     try {
       const list = await client.list(path, { labelSelector: AGENT_TOKEN_LABEL });
+      registered.clear();
+      for (const item of list.items) {
+        const cluster = clusterOfSecret(item.metadata?.name);
+        if (cluster) registered.add(cluster);
+      }
       onFollowing(true);
       for await (
         const event of client.watch<{ metadata?: { name?: string } }>(path, {
@@ -34,6 +58,7 @@ export async function watchAgentTokens(
           signal,
         })
       ) {
+        trackRegistered(registered, event);
         const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
         if (!cluster || event.type === "BOOKMARK") continue;
         const recheck = () => closeStale(client, namespace, { cluster, sessions, logger });

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ProxyRequest, ProxyResponse } from "../http1/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { MetricsRegistry } from "../metrics/mod.ts";
+import type { Gauge, MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
 import type { AgentTokenStore } from "./agent_token_store.ts";
@@ -32,6 +32,8 @@ export interface HubHandlerDeps {
   /** Why the hub is not ready, or undefined when it is. */
   notReady: () => string | undefined;
   metrics: MetricsRegistry;
+  /** Clusters registered on the host (an agent token Secret): reported with 0 agents too. */
+  registeredClusters?: () => Iterable<string>;
   logger: Logger;
   /** Another replica holding an agent of the cluster, and how to reach it (mutual TLS). */
   findPeer?: (cluster: string) => Promise<string | undefined>;
@@ -62,9 +64,13 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       "Time from a request's arrival to its answer's headers, by cluster and HTTP code",
     ),
   };
+  countAgents(deps, deps.metrics.gauge("mca_hub_agents", "Connected agents by cluster"));
   const acceptAgent = createAgentAcceptor(
     deps,
-    deps.metrics.gauge("mca_hub_agents", "Connected agents by cluster"),
+    deps.metrics.counter(
+      "mca_hub_agent_connections_total",
+      "Agent sessions the hub accepted, by cluster (a fast rise is a reconnect storm)",
+    ),
   );
   return {
     handleRequest(req, res) {
@@ -118,4 +124,21 @@ function answerMetrics(req: HubRequest, res: ProxyResponse, deps: HubHandlerDeps
     },
     (error) => writeStatus(res, 503, `Cannot check access: ${(error as Error).message}`),
   );
+}
+
+/**
+ * At each scrape, the agents connected here for every registered cluster and every cluster with
+ * agents: a registered cluster without any is a 0 (never a missing series), so that
+ * `sum by (cluster) (mca_hub_agents) == 0` finds it over all replicas.
+ */
+function countAgents(deps: HubHandlerDeps, agents: Gauge): void {
+  let shown = new Set<string>();
+  deps.metrics.beforeRender(() => {
+    const clusters = new Set([...(deps.registeredClusters?.() ?? []), ...deps.sessions.clusters()]);
+    for (const cluster of shown) if (!clusters.has(cluster)) agents.remove({ cluster });
+    for (const cluster of clusters) {
+      agents.set(deps.sessions.agents(cluster).length, { cluster });
+    }
+    shown = clusters;
+  });
 }

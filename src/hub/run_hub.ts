@@ -65,7 +65,7 @@ export async function runHub(
   const sessions = new AgentSessions();
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
-  const followed = { tokens: false };
+  const followed = { tokens: false, clusters: new Set<string>() };
   const handler = createHubHandler(
     hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
   );
@@ -80,6 +80,7 @@ export async function runHub(
     logger,
     signal: stopping.signal,
     onFollowing: (following) => followed.tokens = following,
+    registered: followed.clusters,
   });
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
@@ -152,7 +153,8 @@ function hubHandlerDeps(client: KubeClient, parts: {
   sessions: AgentSessions;
   directory: ReplicaDirectory | undefined;
   peers: PeerUpstreams;
-  followed: { tokens: boolean };
+  /** Whether the agent tokens are followed, and the registered clusters they name. */
+  followed: { tokens: boolean; clusters: Set<string> };
   logger: Logger;
 }): HubHandlerDeps {
   const { options, sessions, directory, peers, followed, logger } = parts;
@@ -182,6 +184,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
     metrics: processRegistry(),
+    registeredClusters: () => followed.clusters,
     logger,
   };
 }

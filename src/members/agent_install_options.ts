@@ -20,6 +20,8 @@ export interface AgentInstallOptions {
   dryRun?: boolean;
   hubCaFile?: string;
   actAsAgent?: string;
+  /** Adds a PodMonitor for the agents' /metrics. */
+  podMonitor?: boolean;
   httpsProxy?: string;
   noProxy?: string;
   keepaliveInterval?: string;

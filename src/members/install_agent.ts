@@ -27,6 +27,8 @@ export interface InstallAgentOptions {
   agentClusterRole?: string;
   /** The agent's proxy environment and keepalive interval. */
   egress?: AgentEgress;
+  /** Adds a PodMonitor for the agents' /metrics (needs the Prometheus Operator's CRDs). */
+  podMonitor?: boolean;
   /** Wait for the Connected condition this long; 0 skips waiting. */
   waitMs: number;
   progress: (message: string) => void;
@@ -60,6 +62,7 @@ export async function installAgent(
     ...(options.replicas ? { replicas: options.replicas } : {}),
     ...(options.agentClusterRole ? { agentClusterRole: options.agentClusterRole } : {}),
     ...(options.egress ? { egress: options.egress } : {}),
+    ...(options.podMonitor ? { podMonitor: true } : {}),
     token,
     hubCaPem,
     hubCaPin,

@@ -84,6 +84,7 @@ function memberTargets(member: KubeClient, namespace: string): Target[] {
     hubCaPem: "",
     hubCaPin: "",
     agentClusterRole: "-",
+    podMonitor: true,
   }) as unknown as ManifestHead[];
   return heads.filter((head) => head.kind !== "Namespace").reverse().map((head) => ({
     description: `${head.kind} ${qualifiedName(head)} on the member`,

@@ -15,6 +15,8 @@ export interface Gauge {
   inc(labels?: Labels, by?: number): void;
   dec(labels?: Labels, by?: number): void;
   get(labels?: Labels): number;
+  /** Drops the series of these labels (a cluster that is gone), so that it is no longer rendered. */
+  remove(labels?: Labels): void;
 }
 
 /** A distribution of observations in cumulative buckets. */
@@ -100,6 +102,7 @@ function valueFamily(name: string, help: string, type: "counter" | "gauge"): Fam
     dec: (labels = {}, by = 1) => void (entry(labels).value -= by),
     set: (value, labels = {}) => void (entry(labels).value = value),
     get: (labels = {}) => values.get(labelKey(labels))?.value ?? 0,
+    remove: (labels = {}) => void values.delete(labelKey(labels)),
     render: () =>
       [...values.values()].map(({ labels, value }) => `${name}${formatLabels(labels)} ${value}`),
   };

@@ -4,7 +4,7 @@
  * Kubernetes release the tests run (GitHub, where such schemas are usually fetched from, is not
  * reachable from every build machine). All of it is cached under `$XDG_CACHE_HOME/mca/tools/`.
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { buildGoProgram, type BuildProgress, hasGo } from "./go_build.ts";
 import {
   kubeconformSchemas,
@@ -23,6 +23,12 @@ export const HELM_VERSION = "v3.22.0";
 const HELM_KUBERNETES_MINOR = "37";
 /** kubeconform release (github.com/yannh/kubeconform). */
 export const KUBECONFORM_VERSION = "v0.8.0";
+/** promtool's release: Prometheus v3.16.0 (module github.com/prometheus/prometheus v0.316.0). */
+export const PROMTOOL_VERSION = "v0.316.0";
+/** The Prometheus Operator release whose monitoring.coreos.com CRDs the chart is checked with. */
+export const PROMETHEUS_OPERATOR_VERSION = "v0.85.0";
+/** The CRDs of the chart's ServiceMonitor, PodMonitor and PrometheusRule. */
+const MONITORING_CRDS = ["servicemonitors", "podmonitors", "prometheusrules"];
 /** Bumped whenever the schema conversion changes, so that cached schemas are regenerated. */
 const SCHEMA_REVISION = "r1";
 
@@ -32,6 +38,10 @@ export interface ChartTools {
   kubeconform: string;
   /** kubeconform `-schema-location` folder for KUBERNETES_VERSION (strict schemas inside). */
   schemaLocation: string;
+  /** promtool, to check and unit-test the chart's alerting rules. */
+  promtool: string;
+  /** The monitoring.coreos.com CRD files (ServiceMonitor, PodMonitor, PrometheusRule). */
+  monitoringCrds: string[];
 }
 
 /** Inputs that decide the cache folder. */
@@ -51,6 +61,14 @@ export function chartToolPaths(options: ChartToolsDirOptions = {}): ChartTools {
       tools,
       `kubernetes-json-schema-${KUBERNETES_VERSION}-${SCHEMA_REVISION}`,
     ),
+    promtool: join(tools, `promtool-${PROMTOOL_VERSION}`, "promtool"),
+    monitoringCrds: MONITORING_CRDS.map((plural) =>
+      join(
+        tools,
+        `prometheus-operator-crds-${PROMETHEUS_OPERATOR_VERSION}`,
+        `monitoring.coreos.com_${plural}.yaml`,
+      )
+    ),
   };
 }
 
@@ -63,7 +81,7 @@ function strictSchemaDir(tools: ChartTools): string {
 export async function findChartTools(options: ChartToolsDirOptions = {}): Promise<ChartTools> {
   const tools = chartToolPaths(options);
   const missing: string[] = [];
-  for (const path of [tools.helm, tools.kubeconform]) {
+  for (const path of [tools.helm, tools.kubeconform, tools.promtool, ...tools.monitoringCrds]) {
     if (!(await Deno.stat(path).catch(() => undefined))?.isFile) missing.push(path);
   }
   if (!(await Deno.stat(strictSchemaDir(tools)).catch(() => undefined))?.isDirectory) {
@@ -92,10 +110,11 @@ export async function buildChartTools(options: BuildChartToolsOptions = {}): Pro
   const tools = chartToolPaths(options);
   const cached = async (path: string) =>
     !options.force && (await Deno.stat(path).catch(() => undefined)) !== undefined;
-  if (!(await cached(tools.helm)) || !(await cached(tools.kubeconform))) {
+  const built = [tools.helm, tools.kubeconform, tools.promtool, ...tools.monitoringCrds];
+  if (!(await Promise.all(built.map(cached))).every(Boolean)) {
     if (!(await hasGo())) {
       throw new Error(
-        "Building the chart tools (helm, kubeconform) needs the Go toolchain (1.24+), which was " +
+        "Building the chart tools (helm, kubeconform, promtool) needs the Go toolchain (1.24+), which was " +
           "not found on PATH. Install it from https://go.dev/dl",
       );
     }
@@ -127,10 +146,58 @@ export async function buildChartTools(options: BuildChartToolsOptions = {}): Pro
       output: tools.kubeconform,
     }, { onProgress: progress });
   }
+  if (!(await cached(tools.promtool))) {
+    await buildGoProgram({
+      name: "promtool",
+      version: PROMTOOL_VERSION,
+      pkg: `github.com/prometheus/prometheus/cmd/promtool@${PROMTOOL_VERSION}`,
+      // What Prometheus's own build stamps, so that `promtool --version` names the release.
+      ldflags: "-s -w -X github.com/prometheus/common/version.Version=3.16.0",
+      output: tools.promtool,
+    }, { onProgress: progress });
+  }
+  if (!(await Promise.all(tools.monitoringCrds.map(cached))).every(Boolean)) {
+    await copyMonitoringCrds(tools);
+  }
   if (!(await cached(strictSchemaDir(tools)))) {
     await writeKubernetesSchemas(tools, progress);
   }
   return await findChartTools(options);
+}
+
+/**
+ * The monitoring.coreos.com CRDs from the Prometheus Operator's module, as its release publishes
+ * them (example/prometheus-operator-crd/), so that a test API server validates the chart's
+ * monitors as a cluster with the operator would.
+ */
+async function copyMonitoringCrds(tools: ChartTools): Promise<void> {
+  const moduleDir = await downloadGoModule(
+    `github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}`,
+  );
+  for (const target of tools.monitoringCrds) {
+    await Deno.mkdir(dirname(target), { recursive: true });
+    const source = join(moduleDir, "example", "prometheus-operator-crd", basename(target));
+    await Deno.copyFile(source, `${target}.partial`);
+    await Deno.rename(`${target}.partial`, target);
+  }
+}
+
+/** `go mod download` of one module version; returns its folder in the module cache. */
+async function downloadGoModule(module: string): Promise<string> {
+  const download = await new Deno.Command("go", {
+    args: ["mod", "download", "-json", module],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(download.stdout);
+  if (!download.success) {
+    throw new Error(
+      `Cannot download ${module} from the Go module proxy: ${text}${
+        new TextDecoder().decode(download.stderr)
+      }`,
+    );
+  }
+  return (JSON.parse(text) as { Dir: string }).Dir;
 }
 
 /**
@@ -139,20 +206,7 @@ export async function buildChartTools(options: BuildChartToolsOptions = {}): Pro
  */
 async function writeKubernetesSchemas(tools: ChartTools, progress: BuildProgress) {
   progress(`Generating the Kubernetes ${KUBERNETES_VERSION} JSON schemas for kubeconform...`);
-  const download = await new Deno.Command("go", {
-    args: ["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(download.stdout);
-  if (!download.success) {
-    throw new Error(
-      `Cannot download k8s.io/kubernetes@${KUBERNETES_VERSION} from the Go module proxy: ${text}${
-        new TextDecoder().decode(download.stderr)
-      }`,
-    );
-  }
-  const { Dir: moduleDir } = JSON.parse(text) as { Dir: string };
+  const moduleDir = await downloadGoModule(`k8s.io/kubernetes@${KUBERNETES_VERSION}`);
   const openApi = JSON.parse(
     await Deno.readTextFile(join(moduleDir, "api", "openapi-spec", "swagger.json")),
   ) as OpenApiV2;

@@ -120,7 +120,7 @@ export async function hubKubeconfig(
  * The host admin's static token in a kubeconfig: the hub authenticates bearer tokens
  * (TokenReview), not client certificates.
  */
-async function hostAdminKubeconfig(env: TestEnv, dir: string): Promise<string> {
+export async function hostAdminKubeconfig(env: TestEnv, dir: string): Promise<string> {
   const host = env.cluster("host");
   const path = `${dir}/host-token.kubeconfig`;
   await Deno.writeTextFile(

@@ -3,6 +3,7 @@
  * with the generated Kubernetes schemas plus the Cluster CRD's.
  */
 import { type CommandResult, runCommand } from "../_utils/run_command.ts";
+import { kubectlOk } from "../_utils/e2e.ts";
 import { parse, parseAllDocuments } from "yaml";
 import {
   type ChartTools,
@@ -10,10 +11,13 @@ import {
   type CustomResourceDefinition,
   findChartTools,
   KUBERNETES_VERSION,
+  type TestCluster,
 } from "../../src/testenv/mod.ts";
 
 /** The chart under test. */
 export const CHART_DIR = new URL("../../charts/mca", import.meta.url).pathname;
+/** The member side as a chart (the objects of `mca agent manifest`). */
+export const AGENT_CHART_DIR = new URL("../../charts/mca-agent", import.meta.url).pathname;
 /** The CRD as the rest of the project applies it. */
 export const DEPLOY_CRD = new URL("../../deploy/crds/clusters.mca.k8s.io.yaml", import.meta.url)
   .pathname;
@@ -65,7 +69,7 @@ export async function runOk(
 /** `helm template` of the chart with the given values (passed as a JSON values file). */
 export async function helmTemplate(
   values: Record<string, unknown>,
-  options: { release?: string; namespace?: string; includeCrds?: boolean } = {},
+  options: { release?: string; namespace?: string; includeCrds?: boolean; chart?: string } = {},
 ): Promise<string> {
   const { helm } = await chartTools();
   const valuesFile = await Deno.makeTempFile({ prefix: "mca-chart-values-", suffix: ".json" });
@@ -74,7 +78,7 @@ export async function helmTemplate(
     return await runOk(helm, [
       "template",
       options.release ?? "mca",
-      CHART_DIR,
+      options.chart ?? CHART_DIR,
       `--namespace=${options.namespace ?? "mca-system"}`,
       `--kube-version=${KUBERNETES_VERSION}`,
       `--values=${valuesFile}`,
@@ -110,15 +114,18 @@ export interface KubeconformReport {
 
 /**
  * Validates manifests with `kubeconform -strict` against the Kubernetes schemas of the tested
- * release and the schemas of the Cluster CRD; a missing schema is an error, never a skip.
+ * release and the schemas of the Cluster CRD and the monitoring.coreos.com CRDs; a missing
+ * schema is an error, never a skip.
  */
 export async function kubeconform(manifests: string): Promise<KubeconformReport> {
   const tools = await chartTools();
   const crdDir = await Deno.makeTempDir({ prefix: "mca-crd-schemas-" });
   try {
-    const crd = parse(await Deno.readTextFile(CHART_CRD)) as CustomResourceDefinition;
-    for (const [name, schema] of crdKubeconformSchemas(crd, { strict: true })) {
-      await Deno.writeTextFile(`${crdDir}/${name}`, JSON.stringify(schema));
+    for (const file of [CHART_CRD, ...tools.monitoringCrds]) {
+      const crd = parse(await Deno.readTextFile(file)) as CustomResourceDefinition;
+      for (const [name, schema] of crdKubeconformSchemas(crd, { strict: true })) {
+        await Deno.writeTextFile(`${crdDir}/${name}`, JSON.stringify(schema));
+      }
     }
     const result = await run(tools.kubeconform, [
       "-strict",
@@ -154,6 +161,30 @@ export const ALL_OPTIONS = {
   fullnameOverride: "mca-all",
   clusterDomain: "corp.internal",
   commonLabels: { "example.com/team": "platform" },
+  monitoring: {
+    serviceMonitor: {
+      enabled: true,
+      labels: { release: "kube-prometheus-stack" },
+      interval: "1m",
+      scrapeTimeout: "15s",
+    },
+    scrapeToken: { existingSecret: "prometheus-scrape-token" },
+    prometheusRule: {
+      enabled: true,
+      labels: { release: "kube-prometheus-stack" },
+      alertLabels: { team: "platform", severity: "page" },
+      clusterWithoutAgentsFor: "10m",
+      reconnectsPer15m: 10,
+      memberErrorRatio: 0.1,
+      memberErrorsFor: "15m",
+    },
+    dashboard: {
+      enabled: true,
+      labels: { grafana_dashboard: "1", team: "platform" },
+      annotations: { grafana_folder: "mca" },
+      namespace: "",
+    },
+  },
   networkPolicy: {
     enabled: true,
     webhookFrom: [{ ipBlock: { cidr: "10.0.0.0/16" } }],
@@ -269,8 +300,35 @@ export const VALUE_SETS: Record<string, Record<string, unknown>> = {
     },
   },
   "the hub alone": { webhook: { enabled: false } },
+  "monitoring on, with the chart's scrape token": {
+    monitoring: {
+      serviceMonitor: { enabled: true },
+      prometheusRule: { enabled: true },
+      dashboard: { enabled: true },
+    },
+  },
   "one webhook replica and no hub": {
     hub: { enabled: false },
     webhook: { replicas: 1, spreadAcrossNodes: false },
   },
 };
+
+/**
+ * Installs the Prometheus Operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs (server
+ * side: their schemas exceed the client-side apply annotation) and waits until they serve, so
+ * that the API server validates the chart's monitors as a cluster with the operator does.
+ */
+export async function applyMonitoringCrds(cluster: TestCluster): Promise<void> {
+  const { monitoringCrds } = await chartTools();
+  for (const file of monitoringCrds) {
+    await kubectlOk(cluster, ["apply", "--server-side", "--force-conflicts", "-f", file]);
+  }
+  await kubectlOk(cluster, [
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/servicemonitors.monitoring.coreos.com",
+    "crd/podmonitors.monitoring.coreos.com",
+    "crd/prometheusrules.monitoring.coreos.com",
+  ]);
+}

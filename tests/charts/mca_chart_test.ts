@@ -12,6 +12,7 @@ import { MCA_VERSION } from "../../src/version.ts";
 import { webhookConfiguration } from "../../src/webhook/mod.ts";
 import {
   ALL_OPTIONS,
+  applyMonitoringCrds,
   CHART_CRD,
   CHART_DIR,
   chartTools,
@@ -62,8 +63,15 @@ Deno.test("Chart.yaml's appVersion is mca's version, and the default image is th
   }
 });
 
-/** Keys of values.yaml with their comment; maps with free-form keys (labels...) are leaves. */
-function documentedValues(map: YAMLMap, path: string[] = []) {
+/**
+ * Keys of values.yaml with their comment; maps with free-form keys (labels...) are leaves: those
+ * whose keys are no identifiers, or that `freeForm` names (the schema's free-form maps).
+ */
+function documentedValues(
+  map: YAMLMap,
+  path: string[] = [],
+  freeForm: (key: string) => boolean = () => false,
+) {
   const out: { key: string; comment: string | undefined; value: unknown }[] = [];
   map.items.forEach((pair, index) => {
     const key = String((pair.key as { value: unknown }).value);
@@ -72,12 +80,13 @@ function documentedValues(map: YAMLMap, path: string[] = []) {
       (index === 0 ? map.commentBefore ?? undefined : undefined);
     const value = pair.value;
     const nested = isMap(value) && value.items.length > 0 &&
+      !freeForm([...path, key].join(".")) &&
       value.items.every((item) =>
         /^[a-zA-Z]\w*$/.test(String((item.key as { value: unknown }).value))
       );
     if (nested) {
       out.push({ key: [...path, key].join("."), comment, value: undefined });
-      out.push(...documentedValues(value, [...path, key]));
+      out.push(...documentedValues(value, [...path, key], freeForm));
     } else {
       out.push({
         key: [...path, key].join("."),
@@ -91,7 +100,16 @@ function documentedValues(map: YAMLMap, path: string[] = []) {
 
 Deno.test("every value in values.yaml has a comment, and a row with its default in the chart README", async () => {
   const document = parseDocument(await Deno.readTextFile(`${CHART_DIR}/values.yaml`));
-  const values = documentedValues(document.contents as YAMLMap);
+  const schema = JSON.parse(await Deno.readTextFile(`${CHART_DIR}/values.schema.json`));
+  const values = documentedValues(
+    document.contents as YAMLMap,
+    [],
+    // Label maps (string values of any key), not resources (quantities of known keys).
+    (key) => {
+      const free = schemaAt(schema, key)?.additionalProperties;
+      return typeof free === "object" && (free as { type?: unknown }).type === "string";
+    },
+  );
   const undocumented = values.filter((value) => !value.comment?.trim()).map((value) => value.key);
   assertEquals(undocumented, [], "values.yaml keys without a comment above them");
 
@@ -170,6 +188,21 @@ const WRONG_VALUES: [string, Record<string, unknown>, string][] = [
   ["a digest that is not sha256", { image: { digest: "md5:abc" } }, "/image/digest"],
   ["a pull secret without a name", { imagePullSecrets: [{}] }, "/imagePullSecrets/0"],
   ["a label that is not text", { commonLabels: { team: 7 } }, "/commonLabels/team"],
+  [
+    "a scrape interval without a unit",
+    { monitoring: { serviceMonitor: { interval: "30" } } },
+    "/monitoring/serviceMonitor/interval",
+  ],
+  [
+    "an error ratio above 1",
+    { monitoring: { prometheusRule: { memberErrorRatio: 5 } } },
+    "/monitoring/prometheusRule/memberErrorRatio",
+  ],
+  [
+    "a misspelt monitoring key",
+    { monitoring: { serviceMonitors: { enabled: true } } },
+    "serviceMonitors",
+  ],
 ];
 
 Deno.test("helm refuses wrong values before rendering anything, naming the value", async () => {
@@ -411,6 +444,7 @@ e2eTest(
     await kubectlOk(host, ["create", "namespace", namespace]);
     // Custom resources need their CRD for real; the chart's objects are only dry-run.
     await kubectlOk(host, ["apply", "-f", CHART_CRD]);
+    await applyMonitoringCrds(host);
     for (const [name, values] of Object.entries(VALUE_SETS)) {
       const rendered = await helmTemplate(values, { namespace, release: "mca" });
       const output = await kubectlOk(host, [

@@ -13,6 +13,7 @@ import {
 } from "../../src/hub/mod.ts";
 import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
+import { NO_TOKENS } from "../_utils/token_store.ts";
 
 const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups: ["devs"] } };
 
@@ -36,13 +37,7 @@ async function hubUnderTest(
       },
       checkPath: () => Promise.resolve(options.access ?? ALICE),
     },
-    tokens: {
-      accepted: () => Promise.resolve([]),
-      join: () => Promise.resolve({ refusal: "unknown" as const }),
-      rotate: () => Promise.resolve("refused" as const),
-      dropPrevious: () => Promise.resolve(false),
-      overlapMs: 0,
-    },
+    tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,
     metrics: createMetricsRegistry(),

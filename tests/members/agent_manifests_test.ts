@@ -103,3 +103,24 @@ Deno.test("resolveAgentEgress() checks the flags as the agent will, without prin
     'Invalid --keepalive-interval "soon"',
   );
 });
+
+Deno.test("agentManifests() names the metrics port and adds a PodMonitor for it only when asked", () => {
+  const plain = agentManifests(BASE);
+  assertEquals(plain.some((m) => m.kind === "PodMonitor"), false);
+  const container = agentParts(plain).container as Container & {
+    ports: { name: string; containerPort: number }[];
+  };
+  assertEquals(container.ports, [{ name: "metrics", containerPort: 8081 }]);
+  const monitored = agentManifests({ ...BASE, podMonitor: true });
+  const podMonitor = monitored.at(-1) as {
+    kind: string;
+    metadata: { namespace: string };
+    spec: { selector: unknown; podMetricsEndpoints: unknown[] };
+  };
+  assertEquals(podMonitor.kind, "PodMonitor");
+  assertEquals(podMonitor.metadata.namespace, "mca-agent");
+  assertEquals(podMonitor.spec.podMetricsEndpoints, [{ port: "metrics", path: "/metrics" }]);
+  assertEquals(podMonitor.spec.selector, {
+    matchLabels: { "app.kubernetes.io/name": "mca-agent" },
+  });
+});

@@ -81,7 +81,7 @@ e2eTest(
         `Deleting Deployment ${namespace}/mca-agent on the member`,
       );
       assertStringIncludes(first.stderr, "The agent's pods are gone");
-      assertStringIncludes(first.stderr, "Done: 10 deleted, 1 already gone, 0 kept");
+      assertStringIncludes(first.stderr, "Done: 10 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
         "deployments,replicasets,pods,secrets,serviceaccounts,configmaps",
@@ -127,7 +127,7 @@ e2eTest(
         `Namespace ${namespace} on the member: already being deleted`,
       );
       assertStringIncludes(again.stderr, `Cluster ${member} on the host: already gone`);
-      assertStringIncludes(again.stderr, "Done: 0 deleted, 11 already gone, 0 kept");
+      assertStringIncludes(again.stderr, "Done: 0 deleted, 12 already gone, 0 kept");
     } finally {
       await fixture.stop();
     }

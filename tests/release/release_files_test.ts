@@ -98,12 +98,15 @@ Deno.test("release.yml compiles with the compile task and publishes its outputs"
     releaseStep("Compile dist/mca-linux-amd64 and dist/mca-linux-arm64").run,
     "scripts/deno task compile",
   );
-  const publish = releaseStep("GitHub release with the binaries, the chart and SHA256SUMS");
+  const publish = releaseStep("GitHub release with the binaries, the charts and SHA256SUMS");
   for (const { output } of compileCalls(DENO_JSON.tasks.compile)) {
     assertStringIncludes(String(publish.run), output);
   }
   assertStringIncludes(String(publish.run), "dist/SHA256SUMS");
-  assertStringIncludes(String(releaseStep("Package the chart").run), "helm package charts/mca");
+  const packaged = String(releaseStep("Package the charts (host and member)").run);
+  assertStringIncludes(packaged, "helm package charts/mca ");
+  assertStringIncludes(packaged, "helm package charts/mca-agent ");
+  assertStringIncludes(String(publish.run), "dist/mca-agent-$VERSION.tgz");
 });
 
 Deno.test("the workflows pin every action to a major version", () => {

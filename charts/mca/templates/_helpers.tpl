@@ -142,3 +142,13 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* The ServiceAccount (and its ClusterRole) whose token scrapes the hub's /metrics. */}}
+{{- define "mca.scrapeToken.name" -}}
+{{- printf "%s-metrics-reader" (include "mca.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Secret holding the token the hub's ServiceMonitor sends. */}}
+{{- define "mca.scrapeToken.secretName" -}}
+{{- default (printf "%s-token" (include "mca.scrapeToken.name" .) | trunc 63 | trimSuffix "-") .Values.monitoring.scrapeToken.existingSecret }}
+{{- end }}
