@@ -256,7 +256,8 @@ function declareHub(program: Command): void {
     .command("hub")
     .description(
       "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
-        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy",
+        "to users and sidecars, checked with TokenReview and SubjectAccessReview on clusters/proxy; " +
+        "with --aggregated-api also the host API server's /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/...",
     )
     .option("--listen <host:port>", "TLS listen address", HUB_DEFAULTS.listen)
     .option(
@@ -301,6 +302,17 @@ function declareHub(program: Command): void {
       "--agent-token-overlap <duration>",
       "after an agent rotates its token, how long the previous one stays accepted",
       HUB_DEFAULTS.agentTokenOverlap,
+    )
+    .option(
+      "--aggregated-api",
+      "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
+        "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
+    )
+    .option(
+      "--api-service <name>",
+      "with --aggregated-api, the APIService whose caBundle the hub keeps set to its CA " +
+        '("" to leave it alone)',
+      HUB_DEFAULTS.apiService,
     )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
@@ -552,9 +564,15 @@ function declareKubeconfig(program: Command, io: ProgramIo): void {
     .command("kubeconfig")
     .description(
       "write a kubeconfig with a context per member cluster that goes through the hub, using the " +
-        "bearer credentials (token, tokenFile or exec plugin) of your host context",
+        "bearer credentials (token, tokenFile or exec plugin) of your host context; or, with " +
+        "--via-host-api-server, through the host API server with your host user unchanged",
     )
     .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
+    .option(
+      "--via-host-api-server",
+      "contexts through the host API server (/apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy), " +
+        "keeping your host user as it is (client certificate, exec plugin, OIDC); no --hub needed",
+    )
     .option("--hub-ca-file <file>", "the hub's CA certificate")
     .option("--clusters <a,b>", "member clusters (default: the Cluster objects on the host)")
     .option("--kubeconfig <file>", "kubeconfig with the host context")
@@ -609,7 +627,8 @@ function declareCheck(program: Command, io: ProgramIo): void {
         "                  answers; a dry-run opted-in pod comes back with the sidecar\n" +
         "  hub             its CA Secret exists; /readyz answers (at --hub, the Service's endpoint,\n" +
         "                  or through the API server's service proxy); its certificate chains to\n" +
-        "                  that CA for the name dialled\n" +
+        "                  that CA for the name dialled; the aggregated entrance's APIService is\n" +
+        "                  Available with the hub CA in its caBundle (when registered)\n" +
         "  clusters        each Cluster is Connected with a fresh heartbeat from the hub, and its\n" +
         "                  agents were accepted (the hub refuses agents of an incompatible tunnel\n" +
         "                  version)\n" +
@@ -617,7 +636,8 @@ function declareCheck(program: Command, io: ProgramIo): void {
         "                  days left (self-renewed serving certificates: under a quarter of their\n" +
         "                  lifetime), a failure once expired\n" +
         "  access          SelfSubjectAccessReview: may you get and create clusters/proxy\n" +
-        "                  (mca.k8s.io), as the hub asks for every request\n\n" +
+        "                  (mca.k8s.io), as the hub asks for every request, and in\n" +
+        "                  proxy.mca.k8s.io, which the host asks for the aggregated entrance\n\n" +
         "Example:\n  mca check --context host --hub https://hub.example.com:9443",
     )
     .action(async (options) =>

@@ -77,6 +77,17 @@ export interface HubFacts {
   served?: EndpointProbe;
   /** /readyz through the API server's service proxy, when the hub cannot be dialled directly. */
   proxiedReadyz?: { status: number; body: string } | { error: string };
+  /** The APIService of the aggregated entrance (v1alpha1.proxy.mca.k8s.io). */
+  apiService?: Fetched<ApiServiceFacts>;
+}
+
+/** The parts of the aggregated entrance's APIService the checks read. */
+export interface ApiServiceFacts {
+  name: string;
+  /** Its Available condition, as the host's aggregator reports it. */
+  available?: { status: string; reason?: string; message?: string };
+  /** The caBundle's certificates as PEM blocks (the hub keeps it on its CA). */
+  caBundle: string[];
 }
 
 /** One Cluster object and the status the hub writes on it (src/hub/cluster_status.ts). */
@@ -88,12 +99,15 @@ export interface ClusterFacts {
   connected?: { status: string; reason?: string; message?: string; since?: Date };
 }
 
-/** The caller's rights on clusters/proxy for one verb. */
+/** The caller's rights on clusters/proxy in one API group for one verb. */
 export type VerbAccess =
-  | { verb: string; allowed: "all" }
-  /** Allowed for some Cluster objects only (by name); empty: for none. */
-  | { verb: string; allowed: "some"; clusters: string[] }
-  | { verb: string; allowed: "unknown"; message: string };
+  & { group: string; verb: string }
+  & (
+    | { allowed: "all" }
+    /** Allowed for some Cluster objects only (by name); empty: for none. */
+    | { allowed: "some"; clusters: string[] }
+    | { allowed: "unknown"; message: string }
+  );
 
 /** Everything the checks judge. */
 export interface CheckFacts {

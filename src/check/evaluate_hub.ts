@@ -1,5 +1,10 @@
-/** The hub's checks: its CA Secret, its readiness, the certificate it serves (pure). */
+/**
+ * The hub's checks: its CA Secret, its readiness, the certificate it serves, its aggregated
+ * entrance (pure).
+ */
 import type { HubFacts } from "./check_facts.ts";
+import { encodePem, pemBlocks } from "../pki/mod.ts";
+import { normalizePem } from "./evaluate_webhook.ts";
 import {
   type CheckResult,
   oneLine,
@@ -31,7 +36,47 @@ export function evaluateHub(hub: HubFacts, namespace: string, named: boolean): C
         ? { hint: "Start the hub (it creates its CA), or pass --namespace and --hub-ca-secret" }
         : {}),
     };
-  return [caLine, readiness(hub, namespace), servedCertificate(hub, secret)];
+  return [
+    caLine,
+    readiness(hub, namespace),
+    servedCertificate(hub, secret),
+    ...aggregatedEntrance(hub),
+  ];
+}
+
+/** The APIService: Available, with the hub CA in its caBundle; one skip line when not registered. */
+function aggregatedEntrance(hub: HubFacts): CheckResult[] {
+  const found = hub.apiService;
+  if (!found) return [];
+  if (!found.ok) {
+    const detail = found.reason === "not-found"
+      ? "no APIService (the chart's aggregatedApi is off)"
+      : found.message;
+    return [{ section: SECTION, title: "the aggregated entrance", status: "skip", detail }];
+  }
+  const service = found.value;
+  const title = `the aggregated entrance (APIService ${service.name}) is Available`;
+  const available = service.available;
+  const hint = `kubectl get apiservice ${service.name} -o yaml shows the host's reason; ` +
+    "the host API server must reach the hub's pods (--enable-aggregator-routing) and trust its CA";
+  if (available?.status !== "True") {
+    const why = available
+      ? `${available.reason ?? available.status}: ${oneLine(available.message ?? "")}`
+      : "no Available condition yet";
+    return [{ section: SECTION, title, status: "fail", detail: why, hint }];
+  }
+  const hubCa = hub.ca.ok ? firstCertificate(hub.ca.value.pem) : undefined;
+  if (hubCa && !service.caBundle.map(normalizePem).includes(hubCa)) {
+    return [{
+      section: SECTION,
+      title,
+      status: "warn",
+      detail: "its caBundle does not hold the hub CA",
+      hint: "The hub sets the caBundle within 30 s (--aggregated-api); is it allowed to patch " +
+        "the APIService?",
+    }];
+  }
+  return [{ section: SECTION, title, status: "ok" }];
 }
 
 function readiness(hub: HubFacts, namespace: string): CheckResult {
@@ -91,4 +136,10 @@ function servedCertificate(hub: HubFacts, secret: string): CheckResult {
       "(--ca-secret) and that its certificate names the address agents dial (--dns-names, " +
       "--ip-addresses; in the chart hub.dnsNames, hub.ipAddresses)",
   });
+}
+
+/** The first certificate of a PEM bundle, normalized; undefined when it holds none. */
+function firstCertificate(pem: string): string | undefined {
+  const block = pemBlocks(pem).find((b) => b.label === "CERTIFICATE");
+  return block ? normalizePem(encodePem(block.der, "CERTIFICATE")) : undefined;
 }

@@ -7,6 +7,10 @@ import { gatherHub } from "./gather_hub.ts";
 import { gatherWebhook } from "./gather_webhook.ts";
 
 const CLUSTERS = "/apis/mca.k8s.io/v1alpha1/clusters";
+/** The group the hub authorizes clusters/proxy in (src/hub/user_access.ts). */
+const MEMBER_GROUP = "mca.k8s.io";
+/** The aggregated entrance's group, which the host API server authorizes first. */
+const AGGREGATED_GROUP = "proxy.mca.k8s.io";
 
 /** The caller's API client and where it came from. */
 export interface CheckTarget {
@@ -47,7 +51,12 @@ export async function gatherFacts(
     webhook,
     hub,
     clusters,
-    access: await gatherAccess(client, clusters.ok ? clusters.value.map((c) => c.name) : []),
+    access: await gatherAccess(
+      client,
+      clusters.ok ? clusters.value.map((c) => c.name) : [],
+      // The aggregated entrance adds the host's own check in its group (src/hub/aggregated_api.ts).
+      hub.apiService?.ok ? [MEMBER_GROUP, AGGREGATED_GROUP] : [MEMBER_GROUP],
+    ),
   };
 }
 
@@ -99,11 +108,28 @@ async function gatherClusters(client: KubeClient): Promise<Fetched<ClusterFacts[
 }
 
 /**
- * SelfSubjectAccessReviews for `get` and `create` on clusters/proxy in mca.k8s.io, the attributes
- * the hub asks about (src/hub/user_access.ts): first for every cluster, then per Cluster object.
+ * SelfSubjectAccessReviews for `get` and `create` on clusters/proxy in each group, the attributes
+ * the hub (and the host, for the aggregated entrance) asks about: first for every cluster, then
+ * per Cluster object.
  */
-async function gatherAccess(client: KubeClient, clusters: string[]): Promise<VerbAccess[]> {
-  const allowed = async (verb: string, name?: string) => {
+async function gatherAccess(
+  client: KubeClient,
+  clusters: string[],
+  groups: string[],
+): Promise<VerbAccess[]> {
+  const pairs = groups.flatMap((group) => ["get", "create"].map((verb) => ({ group, verb })));
+  return await Promise.all(
+    pairs.map(({ group, verb }) => verbAccess(client, clusters, group, verb)),
+  );
+}
+
+async function verbAccess(
+  client: KubeClient,
+  clusters: string[],
+  group: string,
+  verb: string,
+): Promise<VerbAccess> {
+  const allowed = async (name?: string) => {
     const review = await client.create<{ status?: { allowed?: boolean } }>(
       "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
       {
@@ -111,7 +137,7 @@ async function gatherAccess(client: KubeClient, clusters: string[]): Promise<Ver
         kind: "SelfSubjectAccessReview",
         spec: {
           resourceAttributes: {
-            group: "mca.k8s.io",
+            group,
             resource: "clusters",
             subresource: "proxy",
             verb,
@@ -122,13 +148,11 @@ async function gatherAccess(client: KubeClient, clusters: string[]): Promise<Ver
     );
     return review.status?.allowed === true;
   };
-  return await Promise.all(["get", "create"].map(async (verb): Promise<VerbAccess> => {
-    try {
-      if (await allowed(verb)) return { verb, allowed: "all" };
-      const each = await Promise.all(clusters.map(async (c) => (await allowed(verb, c)) && c));
-      return { verb, allowed: "some", clusters: each.filter((c): c is string => c !== false) };
-    } catch (error) {
-      return { verb, allowed: "unknown", message: (error as Error).message };
-    }
-  }));
+  try {
+    if (await allowed()) return { group, verb, allowed: "all" };
+    const each = await Promise.all(clusters.map(async (c) => (await allowed(c)) && c));
+    return { group, verb, allowed: "some", clusters: each.filter((c): c is string => c !== false) };
+  } catch (error) {
+    return { group, verb, allowed: "unknown", message: (error as Error).message };
+  }
 }

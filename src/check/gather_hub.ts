@@ -1,7 +1,11 @@
-/** The hub's facts: its CA Secret, and the hub dialled (its URL or its Service) for /readyz. */
+/**
+ * The hub's facts: its CA Secret, the hub dialled (its URL or its Service) for /readyz, and the
+ * APIService of its aggregated entrance.
+ */
 import type { KubeClient } from "../kube/mod.ts";
-import type { HubFacts } from "./check_facts.ts";
-import { type CheckIo, readCaSecret } from "./gather_common.ts";
+import { encodePem, pemBlocks } from "../pki/mod.ts";
+import type { ApiServiceFacts, Fetched, HubFacts } from "./check_facts.ts";
+import { type CheckIo, fetched, readCaSecret } from "./gather_common.ts";
 import { serviceEndpoint } from "./service_endpoint.ts";
 
 /** What the hub side needs. */
@@ -13,8 +17,52 @@ export interface HubGatherSpec {
   service: { name: string; port: number };
 }
 
+/** The APIService the chart registers for the hub (src/hub/hub_options.ts `apiService`). */
+export const HUB_API_SERVICE = "v1alpha1.proxy.mca.k8s.io";
+
 /** Gathers the hub's facts; dials nothing when there is no hub CA and no --hub. */
 export async function gatherHub(
+  client: KubeClient,
+  spec: HubGatherSpec,
+  io: CheckIo,
+): Promise<HubFacts> {
+  const [served, apiService] = await Promise.all([
+    gatherServedHub(client, spec, io),
+    gatherApiService(client),
+  ]);
+  return { ...served, apiService };
+}
+
+type ApiServiceObject = {
+  spec?: { caBundle?: string };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+};
+
+function gatherApiService(client: KubeClient): Promise<Fetched<ApiServiceFacts>> {
+  return fetched(
+    client.get<ApiServiceObject>(`/apis/apiregistration.k8s.io/v1/apiservices/${HUB_API_SERVICE}`)
+      .then((object) => {
+        const condition = object.status?.conditions?.find((c) => c.type === "Available");
+        return {
+          name: HUB_API_SERVICE,
+          ...(condition
+            ? {
+              available: {
+                status: condition.status,
+                ...(condition.reason ? { reason: condition.reason } : {}),
+                ...(condition.message ? { message: condition.message } : {}),
+              },
+            }
+            : {}),
+          caBundle: pemBlocks(atob(object.spec?.caBundle ?? ""))
+            .filter((block) => block.label === "CERTIFICATE")
+            .map((block) => encodePem(block.der, "CERTIFICATE")),
+        };
+      }),
+  );
+}
+
+async function gatherServedHub(
   client: KubeClient,
   spec: HubGatherSpec,
   io: CheckIo,

@@ -11,6 +11,8 @@ export interface KubeconfigCommandOptions {
   context?: string;
   prefix?: string;
   output?: string;
+  /** Contexts through the host API server (the aggregated entrance) instead of the hub. */
+  viaHostApiServer?: boolean;
 }
 
 /** Lists the Cluster objects on the host (unless --clusters names them) and writes the kubeconfig. */
@@ -18,20 +20,8 @@ export async function kubeconfigCommand(
   options: KubeconfigCommandOptions,
   io: { stdout(text: string): void; stderr(text: string): void },
 ): Promise<void> {
-  if (!options.hub) {
-    throw new UsageError("--hub is required, e.g. --hub https://hub.example.com:9443");
-  }
-  if (!options.hubCaFile) {
-    throw new UsageError("--hub-ca-file is required (the hub's CA certificate)");
-  }
-  const caPem = await Deno.readTextFile(options.hubCaFile).catch((error) => {
-    throw new Error(
-      `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
-    );
-  });
   const { text, clusters } = await hubKubeconfig({
-    hubUrl: options.hub,
-    caPem,
+    hub: await hubOf(options),
     clusters: options.clusters?.split(",").map((c) => c.trim()).filter(Boolean),
     kubeconfig: options.kubeconfig,
     context: options.context,
@@ -45,4 +35,32 @@ export async function kubeconfigCommand(
   } else {
     io.stdout(text);
   }
+}
+
+/** The hub and its CA from the flags; undefined with --via-host-api-server. */
+async function hubOf(
+  options: KubeconfigCommandOptions,
+): Promise<{ url: string; caPem: string } | undefined> {
+  if (options.viaHostApiServer) {
+    if (options.hub || options.hubCaFile) {
+      throw new UsageError(
+        "--via-host-api-server goes through the host API server: leave out --hub and --hub-ca-file",
+      );
+    }
+    return undefined;
+  }
+  if (!options.hub) {
+    throw new UsageError(
+      "--hub is required, e.g. --hub https://hub.example.com:9443 (or --via-host-api-server)",
+    );
+  }
+  if (!options.hubCaFile) {
+    throw new UsageError("--hub-ca-file is required (the hub's CA certificate)");
+  }
+  const caPem = await Deno.readTextFile(options.hubCaFile).catch((error) => {
+    throw new Error(
+      `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
+    );
+  });
+  return { url: options.hub, caPem };
 }

@@ -18,12 +18,16 @@ import type { ClusterIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
 import type { HubRequestContext } from "./settle_target.ts";
 import type { UserAccess } from "./user_access.ts";
+import type { FrontProxyAuthenticator } from "./front_proxy.ts";
+import { discoveryDocument, isAggregatedPath } from "./aggregated_api.ts";
 
 /** What the hub's handlers need. */
 export interface HubHandlerDeps {
   sessions: AgentSessions;
   /** Checks callers on the host (TokenReview and SubjectAccessReview). */
-  access: Pick<UserAccess, "check" | "checkPath">;
+  access: Pick<UserAccess, "check" | "checkPath" | "authorize">;
+  /** The host's front proxy, for the aggregated entrance; without it that entrance refuses. */
+  frontProxy?: Pick<FrontProxyAuthenticator, "authenticate" | "config">;
   /** The cluster's identity mode (default: every request impersonates its caller). */
   identityOf?: (cluster: string) => Promise<ClusterIdentity>;
   /** The agent tokens on the host: accepted hashes, joins, rotations. */
@@ -78,6 +82,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path === "/healthz") return void res.end("ok");
       if (path === "/readyz") return answerReady(res, deps);
       if (path === "/metrics") return answerMetrics(req, res, deps);
+      if (path && isAggregatedPath(path) && answerDiscovery(req, res, path)) return;
       if (isAgentTokenPath(path ?? "")) {
         return void answerAgentTokenRequest(req, res, deps).catch((error) => {
           deps.logger.error("agent token request failed", {
@@ -103,6 +108,18 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       );
     },
   };
+}
+
+/**
+ * Answers the aggregator's discovery requests (static documents naming only the group, so they
+ * need no caller); true when the path was one.
+ */
+function answerDiscovery(req: HubRequest, res: ProxyResponse, path: string): boolean {
+  const document = discoveryDocument(path, String(req.headers.accept ?? ""));
+  if (!document) return false;
+  res.writeHead(200, { "content-type": document.contentType });
+  res.end(req.method === "HEAD" ? undefined : document.body);
+  return true;
 }
 
 function answerReady(res: ProxyResponse, deps: HubHandlerDeps): void {

@@ -23,6 +23,10 @@ export interface HubOptions {
   peerListen?: string;
   /** How other replicas reach this one, https://ip:port (default: $POD_IP and the peer port). */
   peerUrl?: string;
+  /** Serves the aggregated entrance to the host API server's front proxy. */
+  aggregatedApi?: boolean;
+  /** With aggregatedApi, the APIService whose caBundle the hub keeps current ("" for none). */
+  apiService?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
   /** How long an agent's previous token stays accepted after a rotation, e.g. "2m". */
@@ -44,6 +48,8 @@ export interface ResolvedHubOptions {
   context?: string;
   /** Set when this hub runs as one of several replicas. */
   replica?: { id: string; peerUrl: string; listen: { hostname: string; port: number } };
+  /** Set when the aggregated entrance is served; `apiService` empty leaves its caBundle alone. */
+  aggregatedApi?: { apiService: string };
   logLevel: LogLevel;
   logFormat: "json" | "text";
 }
@@ -57,6 +63,7 @@ export const HUB_DEFAULTS = {
   certValidity: "365d",
   agentTokenOverlap: "2m",
   peerListen: "0.0.0.0:9444",
+  apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
   logFormat: "json",
 } as const satisfies HubOptions;
@@ -110,6 +117,9 @@ export function resolveHubOptions(
       "--cert-validity",
     ),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
+    ...(options.aggregatedApi
+      ? { aggregatedApi: { apiService: options.apiService ?? HUB_DEFAULTS.apiService } }
+      : {}),
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
     logLevel: options.logLevel ?? HUB_DEFAULTS.logLevel,

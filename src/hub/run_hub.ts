@@ -32,6 +32,9 @@ import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
+import { publicEntrance } from "./aggregated_entrance.ts";
+import type { PublicTls } from "./public_tls.ts";
+import type { FrontProxyAuthenticator } from "./front_proxy.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -66,10 +69,12 @@ export async function runHub(
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
   const followed = { tokens: false, clusters: new Set<string>() };
+  const { publicTls, aggregated } = publicEntrance(client, options, { serving, shared, logger });
+  const frontProxy = aggregated?.authenticator;
   const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, logger }),
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, logger }),
   );
-  const servers = await listenHub(options, handler, { serving, caPem: shared.bundlePem });
+  const servers = await listenHub(options, handler, { publicTls, caPem: shared.bundlePem });
   const port = servers.server.port;
   const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
   logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
@@ -85,7 +90,8 @@ export async function runHub(
   const renewal = startCertificateRenewal({
     validityMs: options.certValidityMs,
     notAfter: earliest(serving, peerCertificate),
-    renew: () => renewCertificates(certificates, { servers, peers, caPem: shared.bundlePem }),
+    renew: () =>
+      renewCertificates(certificates, { servers, publicTls, peers, caPem: shared.bundlePem }),
     logger,
   });
   const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
@@ -102,6 +108,7 @@ export async function runHub(
       peers.close();
       stopping.abort();
       await watching;
+      await aggregated?.stop();
       await closeHub(client, sessions, servers);
     },
   };
@@ -155,9 +162,10 @@ function hubHandlerDeps(client: KubeClient, parts: {
   peers: PeerUpstreams;
   /** Whether the agent tokens are followed, and the registered clusters they name. */
   followed: { tokens: boolean; clusters: Set<string> };
+  frontProxy: FrontProxyAuthenticator | undefined;
   logger: Logger;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, logger } = parts;
+  const { options, sessions, directory, peers, followed, frontProxy, logger } = parts;
   const identities = new ClusterIdentities(client);
   return {
     sessions,
@@ -174,7 +182,10 @@ function hubHandlerDeps(client: KubeClient, parts: {
         peerUpstream: (peerUrl: string) => peers.upstreamFor(peerUrl),
       }
       : {}),
-    isPeer: isPeerRequest,
+    // Only on the peer listener: the public one verifies client certificates too, against the
+    // host's front-proxy CA, and a certificate from there must never pass for a replica's.
+    isPeer: (req) => req.socket.localPort === options.replica?.listen.port && isPeerRequest(req),
+    ...(frontProxy ? { frontProxy } : {}),
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.
     notReady: () =>
@@ -191,20 +202,21 @@ function hubHandlerDeps(client: KubeClient, parts: {
 
 /**
  * Listens publicly and, with replicas, on a listener of their own where a client certificate of
- * the shared CA is required; the public listener never asks for one.
+ * the shared CA is required.
  */
 async function listenHub(
   options: ResolvedHubOptions,
   handler: HubHandler,
-  { serving, caPem }: { serving: IssuedCertificate; caPem: string },
+  { publicTls, caPem }: { publicTls: PublicTls; caPem: string },
 ): Promise<HubServers> {
-  const tls = { cert: serving.certificatePem, key: serving.privateKeyPem };
   const handlers = {
     request: handler.handleRequest,
     upgrade: handler.handleUpgrade,
     refusalBody: statusRefusalBody,
   };
-  const server = await listenHttp1({ ...options.listen, tls }, handlers);
+  const server = await listenHttp1({ ...options.listen, tls: publicTls.options() }, handlers);
+  publicTls.attach(server);
+  const tls = { cert: publicTls.options().cert, key: publicTls.options().key };
   const peerServer = options.replica
     ? await listenHttp1({
       ...options.replica.listen,
@@ -217,13 +229,18 @@ async function listenHub(
 /** Issues new serving and peer certificates and puts them in use. */
 async function renewCertificates(
   certificates: ReturnType<typeof hubCertificates>,
-  { servers, peers, caPem }: { servers: HubServers; peers: PeerUpstreams; caPem: string },
+  { servers, publicTls, peers, caPem }: {
+    servers: HubServers;
+    publicTls: PublicTls;
+    peers: PeerUpstreams;
+    caPem: string;
+  },
 ): Promise<RenewedCertificate> {
-  const { server, peerServer } = servers;
+  const { peerServer } = servers;
   const nextServing = await certificates.serving();
   const nextPeer = await certificates.peer();
   const tls = { cert: nextServing.certificatePem, key: nextServing.privateKeyPem };
-  server.setSecureContext(tls);
+  publicTls.setServing(nextServing);
   // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
   peerServer?.setSecureContext({ ...tls, ca: caPem });
   peers.renew(nextPeer);

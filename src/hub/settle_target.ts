@@ -9,6 +9,8 @@ import type { Counter, Histogram } from "../metrics/mod.ts";
 import { forwardedHeaders, type Upstream } from "../forward/mod.ts";
 import type { YamuxStream } from "../tunnel/mod.ts";
 import { type ClusterTarget, parseClusterTarget } from "./cluster_path.ts";
+import { parseAggregatedTarget } from "./aggregated_api.ts";
+import { isRequestHeaderName } from "./request_header.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 import type { UserInfo } from "./user_access.ts";
 
@@ -62,15 +64,25 @@ function refuse(code: number, message: string): Refusal {
   return { kind: "refuse", code, message };
 }
 
+/**
+ * Which entrance a request came through: `/clusters/<name>/...` (bearer tokens), or the
+ * aggregated `/apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/...` (the host's front proxy).
+ */
+export type Entrance = "direct" | "aggregated";
+
 /** Parses the cluster's path, checks the caller and settles where the request goes. */
 export async function settleRequest(
   req: HubRequest,
   context: HubRequestContext,
 ): Promise<SettledTarget> {
-  const target = parseClusterTarget(req.url ?? "/");
-  if (!target) return refuse(404, `Not found: ${String(req.url).split("?")[0]}`);
+  const url = req.url ?? "/";
+  const entrance: Entrance = url.startsWith("/apis/") ? "aggregated" : "direct";
+  const target = entrance === "aggregated" ? parseAggregatedTarget(url) : parseClusterTarget(url);
+  if (!target) return refuse(404, `Not found: ${url.split("?")[0]}`);
   if (target instanceof Error) return refuse(400, target.message);
-  const caller = await authenticateCaller(req, target.cluster, context);
+  const caller = entrance === "aggregated"
+    ? await authenticateFrontProxy(req, target.cluster, context)
+    : await authenticateCaller(req, target.cluster, context);
   if (caller.kind === "refuse") return caller;
   return await settleTarget(req, target, caller, context);
 }
@@ -102,6 +114,30 @@ async function authenticateCaller(
   return { kind: "caller", user: access.user, vouched: false };
 }
 
+/**
+ * Authenticates the host API server's front proxy (its client certificate and the caller it
+ * names), then authorizes the caller with the same SubjectAccessReview as the direct entrance.
+ * Bearer tokens and forwarded identities are not accepted here.
+ */
+async function authenticateFrontProxy(
+  req: HubRequest,
+  cluster: string,
+  { deps, requests }: HubRequestContext,
+): Promise<Caller | Refusal> {
+  const named = deps.frontProxy?.authenticate(req) ??
+    { kind: "refuse", code: 401, message: "Unauthorized: the aggregated entrance is not enabled" };
+  if (named.kind === "refuse") {
+    requests.inc({ cluster, code: "401" });
+    return refuse(named.code, named.message);
+  }
+  const access = await deps.access.authorize(named.user, cluster, req.method ?? "GET");
+  if (!access.allowed) {
+    requests.inc({ cluster, code: String(access.code) });
+    return refuse(access.code, access.message);
+  }
+  return { kind: "caller", user: access.user, vouched: false };
+}
+
 /** The identity a replica forwarded, checked for shape. */
 function parseIdentity(text: string): UserInfo | undefined {
   try {
@@ -123,6 +159,12 @@ async function settleTarget(
 ): Promise<SettledTarget> {
   const incoming = forwardedHeaders(req, { upgrade: req.headers.upgrade !== undefined });
   delete incoming[FORWARDED_IDENTITY_HEADER];
+  // A front proxy's identity headers were read (aggregated entrance) or ignored (direct one):
+  // they never reach a member or a replica.
+  const requestHeaders = deps.frontProxy?.config();
+  for (const name of Object.keys(incoming)) {
+    if (isRequestHeaderName(name, requestHeaders)) delete incoming[name];
+  }
   const user = caller.user;
   const opened = await deps.sessions.openStream(target.cluster);
   if (opened) {

@@ -45,20 +45,19 @@ export class UserAccess {
     cluster: string,
     method: string,
   ): Promise<AccessDecision> {
-    const verb = VERBS[method.toUpperCase()] ?? "get";
-    return this.#check(authorization, {
-      attributes: {
-        resourceAttributes: {
-          group: "mca.k8s.io",
-          resource: "clusters",
-          subresource: "proxy",
-          name: cluster,
-          verb,
-        },
-      },
-      denied: (user) =>
-        `Forbidden: user "${user}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
-    });
+    return this.#check(authorization, proxyRequest(cluster, method));
+  }
+
+  /**
+   * Authorizes `clusters/proxy` for a caller already authenticated (by the host's front proxy):
+   * the same SubjectAccessReview as check().
+   */
+  async authorize(user: UserInfo, cluster: string, method: string): Promise<AccessDecision> {
+    const request = proxyRequest(cluster, method);
+    if (!(await this.#authorize(user, request.attributes))) {
+      return { allowed: false, code: 403, message: request.denied(user.username) };
+    }
+    return { allowed: true, user };
   }
 
   /** Authenticates the bearer token and authorizes `get` on a non-resource path (`/metrics`). */
@@ -128,6 +127,24 @@ export class UserAccess {
     this.#decisions.set(key, { allowed, until: this.now() + this.ttlMs });
     return allowed;
   }
+}
+
+/** The SubjectAccessReview attributes of `clusters/proxy` for a cluster and an HTTP method. */
+function proxyRequest(cluster: string, method: string) {
+  const verb = VERBS[method.toUpperCase()] ?? "get";
+  return {
+    attributes: {
+      resourceAttributes: {
+        group: "mca.k8s.io",
+        resource: "clusters",
+        subresource: "proxy",
+        name: cluster,
+        verb,
+      },
+    },
+    denied: (user: string) =>
+      `Forbidden: user "${user}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
+  };
 }
 
 // Runs on every request: node's synchronous hash costs a fraction of crypto.subtle.digest (an

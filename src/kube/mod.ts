@@ -22,3 +22,4 @@ export * from "./api_error.ts";
 export * from "./resource_path.ts";
 export * from "./watch_stream.ts";
 export * from "./rest_client.ts";
+export { encodeBase64 } from "./_base64.ts";

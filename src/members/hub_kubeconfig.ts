@@ -10,12 +10,12 @@ import {
   resolveClientConfig,
 } from "../kube/mod.ts";
 import { hubUserOf, memberKubeconfig } from "./member_kubeconfig.ts";
+import { hostProxyKubeconfig } from "./host_proxy_kubeconfig.ts";
 
 /** What the kubeconfig is made from. */
 export interface HubKubeconfigRequest {
-  hubUrl: string;
-  /** The hub's CA certificate. */
-  caPem: string;
+  /** The hub and its CA certificate; or, without them, contexts through the host API server. */
+  hub?: { url: string; caPem: string } | undefined;
   /** Member names; default: every Cluster object on the host. */
   clusters?: string[] | undefined;
   /** The caller's kubeconfig file and context, whose user the contexts keep. */
@@ -32,21 +32,34 @@ export async function hubKubeconfig(
     ...(request.kubeconfig ? { kubeconfig: request.kubeconfig } : {}),
   });
   const contextName = request.context || config["current-context"] || "";
-  const userName = config.contexts.find((c) => c.name === contextName)?.value.user ?? "";
-  const user = config.users.find((u) => u.name === userName);
+  const context = config.contexts.find((c) => c.name === contextName)?.value;
+  const user = config.users.find((u) => u.name === (context?.user ?? ""));
   if (!user) {
-    throw new Error(`Context "${contextName}" has no user to copy into the hub kubeconfig`);
+    throw new Error(`Context "${contextName}" has no user to copy into the members' kubeconfig`);
   }
   const clusters = request.clusters ?? await registeredClusters(config, request.context);
   if (clusters.length === 0) {
     throw new Error("No member clusters: register one with the hub, or pass --clusters");
   }
+  const prefix = request.prefix ? { prefix: request.prefix } : {};
+  if (!request.hub) {
+    const host = config.clusters.find((c) => c.name === (context?.cluster ?? ""));
+    if (!host) throw new Error(`Context "${contextName}" has no cluster to reach the members by`);
+    const text = hostProxyKubeconfig({
+      host: host.value,
+      clusters,
+      userName: user.name,
+      user: user.value,
+      ...prefix,
+    });
+    return { text, clusters };
+  }
   const text = memberKubeconfig({
-    hubUrl: request.hubUrl,
-    caPem: request.caPem,
+    hubUrl: request.hub.url,
+    caPem: request.hub.caPem,
     clusters,
     user: hubUserOf(user.value, user.name),
-    ...(request.prefix ? { prefix: request.prefix } : {}),
+    ...prefix,
   });
   return { text, clusters };
 }

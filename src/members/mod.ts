@@ -12,4 +12,5 @@ export * from "./agent_install_options.ts";
 export * from "./member_kubeconfig.ts";
 export * from "./cluster_clients.ts";
 export * from "./hub_kubeconfig.ts";
+export * from "./host_proxy_kubeconfig.ts";
 export * from "./uninstall_agent.ts";

@@ -110,6 +110,8 @@ export interface ClusterStart {
   parts: EnvParts;
   runtime: Promise<NodeRuntime> | undefined;
   extraApiServerArgs?: string[];
+  /** An audit policy (YAML) for the API server. */
+  auditPolicy?: string;
   progress: (message: string) => void;
 }
 
@@ -155,6 +157,7 @@ export async function startCluster(start: ClusterStart): Promise<TestCluster> {
     clientConfig,
     client: createKubeClient(createKubeTransport(clientConfig)),
     logPath: server.process.logPath,
+    ...(server.auditLogPath ? { auditLogPath: server.auditLogPath } : {}),
   };
   if (start.runtime) await startNodeOf(start, cluster, ca, server, await start.runtime);
   return cluster;
@@ -192,6 +195,7 @@ async function startApiServer(
       }
       : {}),
     ...(start.extraApiServerArgs ? { extraArgs: start.extraApiServerArgs } : {}),
+    ...(start.auditPolicy ? { auditPolicy: start.auditPolicy } : {}),
   });
 }
 

@@ -18,6 +18,8 @@ export interface KubeApiServerSpec {
   frontProxy: { caPem: string; client: IssuedCertificate };
   /** For a cluster with a node: where to listen, the Service range, and how to reach kubelets. */
   node?: KubeApiServerNodeSpec;
+  /** An audit policy (YAML): the API server then writes JSON audit events to `<dir>/audit.log`. */
+  auditPolicy?: string;
   extraArgs?: string[];
 }
 
@@ -39,6 +41,8 @@ export interface RunningKubeApiServer {
   process: ManagedProcess;
   /** The service-account signing key (PEM), which kube-controller-manager also needs. */
   serviceAccountKeyFile: string;
+  /** With an audit policy: the JSON audit log. */
+  auditLogPath?: string;
 }
 
 /**
@@ -76,7 +80,13 @@ async function startOnce(spec: KubeApiServerSpec, port: number): Promise<Running
         .tail()}`,
     );
   }
-  return { url, port, process, serviceAccountKeyFile: files.key };
+  return {
+    url,
+    port,
+    process,
+    serviceAccountKeyFile: files.key,
+    ...(spec.auditPolicy ? { auditLogPath: files.auditLog } : {}),
+  };
 }
 
 type ApiServerFiles = Awaited<ReturnType<typeof writeApiServerFiles>>;
@@ -106,6 +116,8 @@ async function writeApiServerFiles(spec: KubeApiServerSpec, address: string) {
     frontProxyKey: `${spec.dir}/front-proxy-client.key`,
     kubeletClientCert: `${spec.dir}/apiserver-kubelet-client.crt`,
     kubeletClientKey: `${spec.dir}/apiserver-kubelet-client.key`,
+    auditPolicy: `${spec.dir}/audit-policy.yaml`,
+    auditLog: `${spec.dir}/audit.log`,
   };
   const secret = { mode: 0o600 };
   await Deno.writeTextFile(files.ca, spec.ca.certificatePem);
@@ -118,6 +130,7 @@ async function writeApiServerFiles(spec: KubeApiServerSpec, address: string) {
     await Deno.writeTextFile(files.kubeletClientCert, spec.node.kubeletClient.certificatePem);
     await Deno.writeTextFile(files.kubeletClientKey, spec.node.kubeletClient.privateKeyPem, secret);
   }
+  if (spec.auditPolicy) await Deno.writeTextFile(files.auditPolicy, spec.auditPolicy);
   await Deno.writeTextFile(
     files.tokens,
     `${spec.adminToken},mca-admin,mca-admin-uid,"system:masters"\n`,
@@ -172,6 +185,13 @@ function apiServerArgs(
     `--proxy-client-cert-file=${files.frontProxyCert}`,
     `--proxy-client-key-file=${files.frontProxyKey}`,
     "--enable-aggregator-routing=true",
+    ...(spec.auditPolicy
+      ? [
+        `--audit-policy-file=${files.auditPolicy}`,
+        `--audit-log-path=${files.auditLog}`,
+        "--audit-log-format=json",
+      ]
+      : []),
     "--allow-privileged=true",
     "--profiling=false",
     "--shutdown-delay-duration=0s",

@@ -32,7 +32,9 @@ export function sharedTestEnv(options: SharedTestEnvOptions = {}): Promise<TestE
   const nodes = options.nodes ?? false;
   let env = shared.get(nodes);
   if (!env) {
-    env = startTestEnv({ nodes });
+    // The clusters with nodes log requests through mca's aggregated entrance (MCA_AUDIT_POLICY:
+    // nothing else is logged, so it costs the other tests nothing).
+    env = startTestEnv({ nodes, ...(nodes ? { audit: true } : {}) });
     shared.set(nodes, env);
   }
   if (!signalsHooked) {

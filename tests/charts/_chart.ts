@@ -161,6 +161,7 @@ export const ALL_OPTIONS = {
   fullnameOverride: "mca-all",
   clusterDomain: "corp.internal",
   commonLabels: { "example.com/team": "platform" },
+  aggregatedApi: { enabled: true, groupPriorityMinimum: 50 },
   monitoring: {
     serviceMonitor: {
       enabled: true,
@@ -300,6 +301,7 @@ export const VALUE_SETS: Record<string, Record<string, unknown>> = {
     },
   },
   "the hub alone": { webhook: { enabled: false } },
+  "the hub without the aggregated entrance": { aggregatedApi: { enabled: false } },
   "monitoring on, with the chart's scrape token": {
     monitoring: {
       serviceMonitor: { enabled: true },

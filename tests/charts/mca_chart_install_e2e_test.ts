@@ -283,6 +283,18 @@ e2eTest(
           `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/mca-hub-hub-0`,
         );
         assertEquals(lease.metadata.labels["mca.k8s.io/hub-replica"], "true");
+        // The aggregated entrance: the hub read the front-proxy settings in kube-system and set
+        // the chart's APIService's caBundle to its CA.
+        await waitFor(async () => {
+          const apiService = await host.client.get<{ spec: { caBundle?: string } }>(
+            "/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.proxy.mca.k8s.io",
+          );
+          return apiService.spec.caBundle === btoa(caPem) &&
+            (await hub.tail(500)).includes("front-proxy settings read");
+        }, { timeoutMs: 30_000, description: "the hub to set the APIService's caBundle" })
+          .catch(async (error) => {
+            throw new Error(`${error.message}\n${await hub.tail()}`);
+          });
 
         // Two callers; the host lets only "reader" reach the member, through clusters/proxy.
         const cluster = uniqueName("east");
@@ -341,6 +353,11 @@ e2eTest(
       assert(await can(["create", "subjectaccessreviews.authorization.k8s.io"]));
       assertEquals(await can(["get", "secrets", "-n=default"]), false);
       assertEquals(await can(["update", `secrets/mca-agent-east`, `-n=${namespace}`]), false);
+      assert(await can(["patch", "apiservices/v1alpha1.proxy.mca.k8s.io"]));
+      assertEquals(await can(["patch", "apiservices/v1.apps"]), false);
+      const authConfig = "configmaps/extension-apiserver-authentication";
+      assert(await can(["watch", authConfig, "-n=kube-system"]));
+      assertEquals(await can(["get", "configmaps/kube-proxy", "-n=kube-system"]), false);
     } finally {
       await run(helm, ["uninstall", release, ...helmArgs]);
     }

@@ -65,7 +65,11 @@ function exportedMetrics(): Set<string> {
   createAgentMetrics(registry, () => 0);
   createHubHandler({
     sessions: new AgentSessions(),
-    access: { check: () => Promise.reject(), checkPath: () => Promise.reject() },
+    access: {
+      check: () => Promise.reject(),
+      checkPath: () => Promise.reject(),
+      authorize: () => Promise.reject(),
+    },
     tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,

@@ -336,6 +336,33 @@ Deno.test("every option renders what it promises", async () => {
   assertEquals(flag(hub.args, "cert-validity"), "90d");
 });
 
+Deno.test("aggregatedApi registers the APIService at the hub's Service and lets the hub read the front-proxy settings", async () => {
+  const manifests = parseManifests(await helmTemplate(ALL_OPTIONS));
+  const [apiService] = find(manifests, "APIService") as unknown as Array<{
+    metadata: { name: string };
+    spec: Record<string, unknown>;
+  }>;
+  assertEquals(apiService?.metadata.name, "v1alpha1.proxy.mca.k8s.io");
+  assertEquals(apiService?.spec.service, {
+    name: "mca-all-hub",
+    namespace: "mca-system",
+    port: 8443, // ALL_OPTIONS.hub.service.port
+  });
+  assertEquals(apiService?.spec.groupPriorityMinimum, 50);
+  assertEquals(apiService?.spec.caBundle, undefined, "the hub sets the caBundle");
+  assert(container(manifests, "hub").args.includes("--aggregated-api"));
+  const reader = find(manifests, "RoleBinding").find((m) => m.metadata.namespace === "kube-system");
+  assertEquals(
+    (reader as unknown as { roleRef: { name: string } }).roleRef.name,
+    "extension-apiserver-authentication-reader",
+  );
+
+  const off = parseManifests(await helmTemplate({ aggregatedApi: { enabled: false } }));
+  assertEquals(find(off, "APIService"), []);
+  assert(!container(off, "hub").args.includes("--aggregated-api"));
+  assertEquals(find(off, "RoleBinding").filter((m) => m.metadata.namespace === "kube-system"), []);
+});
+
 Deno.test("each component runs only with its PodDisruptionBudget when it has several replicas", async () => {
   const single = parseManifests(await helmTemplate(VALUE_SETS["one webhook replica and no hub"]!));
   assertEquals(find(single, "PodDisruptionBudget"), []);

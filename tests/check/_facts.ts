@@ -27,6 +27,7 @@ export function served(
 }
 
 export const WEBHOOK_CA_PEM = "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n";
+export const HUB_CA_PEM = "-----BEGIN CERTIFICATE-----\nREVG\n-----END CERTIFICATE-----\n";
 
 /** Everything right: webhook, hub, one connected cluster, full rights. */
 export function healthyFacts(): CheckFacts {
@@ -57,9 +58,20 @@ export function healthyFacts(): CheckFacts {
     },
     hub: {
       caSecretName: "mca-hub-ca",
-      ca: { ok: true, value: { pem: "hub", certificate: certificate("CN=mca-hub-ca", 1, 3650) } },
+      ca: {
+        ok: true,
+        value: { pem: HUB_CA_PEM, certificate: certificate("CN=mca-hub-ca", 1, 3650) },
+      },
       target: "https://hub.example.com:9443",
       served: served("hub.example.com:9443", "hub.example.com", certificate("CN=hub", 1, 365)),
+      apiService: {
+        ok: true,
+        value: {
+          name: "v1alpha1.proxy.mca.k8s.io",
+          available: { status: "True", reason: "Passed" },
+          caBundle: [WEBHOOK_CA_PEM, HUB_CA_PEM],
+        },
+      },
     },
     clusters: {
       ok: true,
@@ -75,7 +87,9 @@ export function healthyFacts(): CheckFacts {
         },
       }],
     },
-    access: [{ verb: "get", allowed: "all" }, { verb: "create", allowed: "all" }],
+    access: ["mca.k8s.io", "proxy.mca.k8s.io"].flatMap((group) =>
+      ["get", "create"].map((verb) => ({ group, verb, allowed: "all" as const }))
+    ),
   };
 }
 

@@ -113,7 +113,12 @@ Deno.test({
         assertEquals(code, 0, stderr);
         assertEquals(report.summary.fail, 0);
         assertEquals(report.summary.warn, 0, JSON.stringify(report.checks, null, 2));
-        assertEquals(report.summary.skip, 0, JSON.stringify(report.checks, null, 2));
+        // The one skip: this hub runs as a process, with no APIService for its aggregated entrance.
+        assertEquals(report.summary.skip, 1, JSON.stringify(report.checks, null, 2));
+        assertStringIncludes(
+          find(report, "the aggregated entrance").detail!,
+          "aggregatedApi is off",
+        );
         for (
           const title of [
             "the API server is reachable",
@@ -205,6 +210,45 @@ Deno.test({
             "you may create clusters/proxy (mca.k8s.io)",
           ]);
           assertStringIncludes(failed(report)[0]!.hint!, "--resource=clusters.mca.k8s.io/proxy");
+        },
+      );
+
+      await t.step(
+        "an APIService the host cannot reach fails, and adds the access checks of its group",
+        async () => {
+          const path = "/apis/apiregistration.k8s.io/v1/apiservices";
+          await host.client.create(path, {
+            apiVersion: "apiregistration.k8s.io/v1",
+            kind: "APIService",
+            metadata: { name: "v1alpha1.proxy.mca.k8s.io" },
+            spec: {
+              group: "proxy.mca.k8s.io",
+              version: "v1alpha1",
+              groupPriorityMinimum: 1000,
+              versionPriority: 15,
+              service: { namespace: fixture.namespace, name: uniqueName("no-hub"), port: 443 },
+              caBundle: btoa(fixture.hub.caPem),
+            },
+          });
+          try {
+            const { code, report } = await waitFor(async () => {
+              // The aggregator writes Available=False once it has looked for the Service.
+              const run = await check(base);
+              return run.code === 1 ? run : undefined;
+            }, { timeoutMs: 20_000, description: "mca check to see the unavailable APIService" });
+            assertEquals(code, 1);
+            assertEquals(failed(report).map((c) => c.title), [
+              "the aggregated entrance (APIService v1alpha1.proxy.mca.k8s.io) is Available",
+            ]);
+            assertStringIncludes(failed(report)[0]!.detail!, "ServiceNotFound");
+            // The admin may use both entrances.
+            assertEquals(
+              find(report, "you may get clusters/proxy (proxy.mca.k8s.io)").status,
+              "ok",
+            );
+          } finally {
+            await host.client.delete(`${path}/v1alpha1.proxy.mca.k8s.io`);
+          }
         },
       );
     } finally {

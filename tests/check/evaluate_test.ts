@@ -7,7 +7,7 @@ import {
   expiry,
   STALE_HEARTBEAT_MS,
 } from "../../src/check/mod.ts";
-import { certificate, changed, healthyFacts, NOW } from "./_facts.ts";
+import { certificate, changed, healthyFacts, HUB_CA_PEM, NOW, WEBHOOK_CA_PEM } from "./_facts.ts";
 
 function only(results: CheckResult[], status: CheckResult["status"]): string[] {
   return results.filter((r) => r.status === status).map((r) => r.title);
@@ -26,7 +26,7 @@ Deno.test("evaluateChecks() passes a healthy setup, one line per check in sectio
     "certificates",
     "access",
   ]);
-  assertEquals(results.length, 1 + 5 + 3 + 2 + 4 + 2);
+  assertEquals(results.length, 1 + 5 + 4 + 2 + 4 + 4);
 });
 
 /** A broken fact and the one check it must fail, with words its detail must carry. */
@@ -187,9 +187,36 @@ const FAULTS: {
   },
   {
     name: "no right on clusters/proxy",
-    breakIt: (f) => void (f.access = [{ verb: "get", allowed: "some", clusters: [] }]),
+    breakIt: (f) =>
+      void (f.access = [{ group: "mca.k8s.io", verb: "get", allowed: "some", clusters: [] }]),
     fails: "you may get clusters/proxy (mca.k8s.io)",
     detail: "on no Cluster",
+  },
+  {
+    name: "no right on the aggregated entrance's group",
+    breakIt: (f) =>
+      void (f.access = [{ group: "proxy.mca.k8s.io", verb: "get", allowed: "some", clusters: [] }]),
+    fails: "you may get clusters/proxy (proxy.mca.k8s.io)",
+    detail: "on no Cluster",
+  },
+  {
+    name: "an APIService the host's aggregator cannot reach",
+    breakIt: (f) => {
+      f.hub!.apiService = {
+        ok: true,
+        value: {
+          name: "v1alpha1.proxy.mca.k8s.io",
+          available: {
+            status: "False",
+            reason: "FailedDiscoveryCheck",
+            message: "failing or missing response from https://10.0.0.9:8443",
+          },
+          caBundle: [HUB_CA_PEM],
+        },
+      };
+    },
+    fails: "the aggregated entrance (APIService v1alpha1.proxy.mca.k8s.io) is Available",
+    detail: "FailedDiscoveryCheck: failing or missing response",
   },
 ];
 
@@ -250,10 +277,24 @@ Deno.test("evaluateChecks() skips the dialled checks when the webhook's endpoint
 
 Deno.test("evaluateChecks() warns when rights cover some clusters only", () => {
   const facts = healthyFacts();
-  facts.access = [{ verb: "create", allowed: "some", clusters: ["east"] }];
+  facts.access = [{ group: "mca.k8s.io", verb: "create", allowed: "some", clusters: ["east"] }];
   const [access] = evaluateChecks(facts).filter((r) => r.section === "access");
   assertEquals(access?.status, "warn");
   assertEquals(access?.detail, 'only on "east"');
+});
+
+Deno.test("evaluateChecks() warns when the APIService's caBundle lacks the hub CA, skips without one", () => {
+  const facts = healthyFacts();
+  const service = facts.hub!.apiService!;
+  if (!service.ok) throw new Error("the healthy facts have the APIService");
+  service.value.caBundle = [WEBHOOK_CA_PEM];
+  const line = (f: typeof facts) =>
+    evaluateChecks(f).find((r) => r.title.startsWith("the aggregated entrance"));
+  assertEquals(line(facts)?.status, "warn");
+  assertStringIncludes(line(facts)?.detail ?? "", "does not hold the hub CA");
+  facts.hub!.apiService = { ok: false, reason: "not-found", message: "not found" };
+  assertEquals(line(facts)?.status, "skip");
+  assertStringIncludes(line(facts)?.detail ?? "", "aggregatedApi is off");
 });
 
 Deno.test("expiry() warns under 30 days, fails once expired, and gives renewed certificates slack", () => {

@@ -16,6 +16,7 @@ async function hubUnderTest() {
     access: {
       check: () => Promise.reject(new Error("not called")),
       checkPath: () => Promise.reject(new Error("not called")),
+      authorize: () => Promise.reject(new Error("not called")),
     },
     tokens: {
       accepted: () => Promise.resolve([]),

@@ -17,6 +17,7 @@ Deno.test("mca_hub_agents shows every registered cluster, 0 without agents, and 
     access: {
       check: () => Promise.reject(new Error("not called")),
       checkPath: () => Promise.reject(new Error("not called")),
+      authorize: () => Promise.reject(new Error("not called")),
     },
     tokens: NO_TOKENS,
     onAgentChange() {},

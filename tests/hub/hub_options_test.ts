@@ -12,3 +12,13 @@ Deno.test("resolveHubOptions() reads --cert-validity as a duration, a year unles
   );
   assertThrows(() => resolveHubOptions({ certValidity: "0s" }), Error, "longer than zero");
 });
+
+Deno.test("resolveHubOptions() serves the aggregated entrance only when asked, with the chart's APIService", () => {
+  assertEquals(resolveHubOptions({}).aggregatedApi, undefined);
+  assertEquals(resolveHubOptions({ aggregatedApi: true }).aggregatedApi, {
+    apiService: "v1alpha1.proxy.mca.k8s.io",
+  });
+  assertEquals(resolveHubOptions({ aggregatedApi: true, apiService: "" }).aggregatedApi, {
+    apiService: "",
+  });
+});

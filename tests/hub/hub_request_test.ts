@@ -19,7 +19,12 @@ const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups
 
 /** A hub handler on a plain loopback server; `member` (when given) is reached through an agent. */
 async function hubUnderTest(
-  options: { access?: AccessDecision; member?: Upstream; logger?: Logger } = {},
+  options: {
+    access?: AccessDecision;
+    member?: Upstream;
+    logger?: Logger;
+    frontProxy?: HubHandlerDeps["frontProxy"];
+  } = {},
 ) {
   const sessions = new AgentSessions();
   let tunnel: InMemoryTunnel | undefined;
@@ -28,6 +33,7 @@ async function hubUnderTest(
     sessions.add(tunnel.agent);
   }
   const checks: { authorization: string | undefined; cluster: string; method: string }[] = [];
+  const authorized: { user: string; cluster: string; method: string }[] = [];
   const deps: HubHandlerDeps = {
     sessions,
     access: {
@@ -36,7 +42,12 @@ async function hubUnderTest(
         return Promise.resolve(options.access ?? ALICE);
       },
       checkPath: () => Promise.resolve(options.access ?? ALICE),
+      authorize(user, cluster, method) {
+        authorized.push({ user: user.username, cluster, method });
+        return Promise.resolve(options.access ?? { allowed: true, user });
+      },
     },
+    ...(options.frontProxy ? { frontProxy: options.frontProxy } : {}),
     tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,
@@ -52,6 +63,7 @@ async function hubUnderTest(
     url: `http://127.0.0.1:${server.port}`,
     server,
     checks,
+    authorized,
     metrics: deps.metrics,
     async close() {
       await tunnel?.close();
@@ -174,4 +186,103 @@ runUpgradeCases("the hub through an agent", "c1", async (member): Promise<Upgrad
       ),
     close: () => hub.close(),
   };
+});
+
+/** A front proxy the listener would have verified, naming `bob` (or refusing). */
+function frontProxyNaming(refuse = false): HubHandlerDeps["frontProxy"] {
+  return {
+    config: () => undefined,
+    authenticate: () =>
+      refuse
+        ? { kind: "refuse", code: 401, message: "Unauthorized: not the front proxy" }
+        : { kind: "user", user: { username: "bob", groups: ["system:authenticated"] } },
+  };
+}
+
+const AGGREGATED = "/apis/proxy.mca.k8s.io/v1alpha1/clusters/c1/proxy";
+
+Deno.test("the aggregated entrance takes the front proxy's caller, authorizes it and maps the path", async () => {
+  const member = fakeMember("c1", { answer: { status: 200, body: "{}" } });
+  const hub = await hubUnderTest({ member: member.upstream, frontProxy: frontProxyNaming() });
+  try {
+    const response = await fetch(`${hub.url}${AGGREGATED}/api/v1/pods?watch=1`, {
+      headers: { "x-remote-user": "bob", "x-remote-group": "system:authenticated" },
+    });
+    assertEquals(response.status, 200);
+    await response.body?.cancel();
+    assertEquals(hub.checks, [], "no TokenReview at this entrance");
+    assertEquals(hub.authorized, [{ user: "bob", cluster: "c1", method: "GET" }]);
+    const [request] = member.upstream.requests;
+    assertEquals(request?.path, "/api/v1/pods?watch=1");
+    assertEquals(request?.headers["impersonate-user"], ["bob"]);
+    assertEquals(
+      request?.headers["x-remote-user"],
+      undefined,
+      "identity headers never reach members",
+    );
+    assertEquals(request?.headers["x-remote-group"], undefined);
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the aggregated entrance refuses 401 what the front-proxy check refuses, and without it", async () => {
+  for (const frontProxy of [frontProxyNaming(true), undefined]) {
+    const member = fakeMember("c1", { answer: { status: 200, body: "{}" } });
+    const hub = await hubUnderTest({
+      member: member.upstream,
+      ...(frontProxy ? { frontProxy } : {}),
+    });
+    try {
+      const response = await fetch(`${hub.url}${AGGREGATED}/api/v1/pods`, {
+        headers: { "x-remote-user": "mca-admin", authorization: "Bearer alices-token" },
+      });
+      assertEquals(response.status, 401);
+      assertEquals((await response.json()).kind, "Status");
+      assertEquals(hub.checks, [], "a bearer token is no way in at this entrance");
+      assertEquals(member.upstream.requests.length, 0);
+    } finally {
+      await hub.close();
+    }
+  }
+});
+
+Deno.test("the direct entrance ignores X-Remote-* headers and never passes them on", async () => {
+  const member = fakeMember("c1", { answer: { status: 200, body: "{}" } });
+  const hub = await hubUnderTest({ member: member.upstream, frontProxy: frontProxyNaming() });
+  try {
+    const response = await fetch(`${hub.url}/clusters/c1/api/v1/pods`, {
+      headers: {
+        authorization: "Bearer alices-token",
+        "x-remote-user": "mca-admin",
+        "X-Remote-Extra-Scopes": "all",
+      },
+    });
+    assertEquals(response.status, 200);
+    await response.body?.cancel();
+    const [request] = member.upstream.requests;
+    assertEquals(request?.headers["impersonate-user"], ["alice"]);
+    assertEquals(request?.headers["x-remote-user"], undefined);
+    assertEquals(request?.headers["x-remote-extra-scopes"], undefined);
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("the hub answers the aggregator's discovery without a caller, and 404 elsewhere under /apis", async () => {
+  const hub = await hubUnderTest({ frontProxy: frontProxyNaming(true) });
+  try {
+    const list = await fetch(`${hub.url}/apis/proxy.mca.k8s.io/v1alpha1`);
+    assertEquals(list.status, 200);
+    assertEquals((await list.json()).kind, "APIResourceList");
+    for (
+      const path of ["/openapi/v3/apis/x", "/apis/apps/v1", `${AGGREGATED.replace("/proxy", "")}`]
+    ) {
+      const missing = await fetch(`${hub.url}${path}`);
+      assertEquals(missing.status, 404, path);
+      assertEquals((await missing.json()).kind, "Status");
+    }
+  } finally {
+    await hub.close();
+  }
 });
