@@ -9,6 +9,7 @@ import {
   APP_USER,
   appPod,
   hostAppObjects,
+  MEMBER_APP_USER,
   memberAppObjects,
 } from "./demo_objects.ts";
 import { applyObject, type InstalledHub } from "./install_mca.ts";
@@ -46,7 +47,9 @@ export async function createAppPod(
   }
   say(`Routes (ConfigMap mca-proxy): region=east → east, region=west → west, others → host;`);
   say(`listing ConfigMaps merges host, east and west; east and west via ${hub.serviceUrl}.`);
-  say(`On east and west, ${APP_USER} may edit ConfigMaps in "${APP_NAMESPACE}".`);
+  say(
+    `On east and west, ${MEMBER_APP_USER} (the host's ${APP_USER}) may edit ConfigMaps in "${APP_NAMESPACE}".`,
+  );
   // The pod's ServiceAccount must exist before the pod: the controllers make only "default".
   const pod = await host.client.create<PodSpecLite>(
     `/api/v1/namespaces/${APP_NAMESPACE}/pods`,

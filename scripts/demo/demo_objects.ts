@@ -3,8 +3,10 @@
 /** Namespace and ServiceAccount of the sample app on the host. */
 export const APP_NAMESPACE = "shop";
 export const APP_SERVICE_ACCOUNT = "inventory";
-/** The user the hub's agents impersonate on the members for the app's requests. */
+/** The app's user on the host. */
 export const APP_USER = `system:serviceaccount:${APP_NAMESPACE}:${APP_SERVICE_ACCOUNT}`;
+/** The user the hub's agents impersonate on the members for the app's requests (prefixed by default). */
+export const MEMBER_APP_USER = `mca:host:${APP_USER}`;
 
 /** Where the demo expects each ConfigMap of the sample app, and why. */
 export const EXPECTED_PLACEMENT: { name: string; cluster: string; why: string }[] = [
@@ -85,7 +87,7 @@ export function memberAppObjects(): Record<string, unknown>[] {
     ...configMapEditor(APP_NAMESPACE, {
       apiGroup: "rbac.authorization.k8s.io",
       kind: "User",
-      name: APP_USER,
+      name: MEMBER_APP_USER,
     }),
   ];
 }

@@ -122,7 +122,7 @@ export async function writeExploreKubeconfig(
         ...members.map((name) => ({
           name: `hub-${name}`,
           server: `${hub.url}/clusters/${name}`,
-          what: `${name} through the hub and ${name}'s agent, as host's admin`,
+          what: `${name} through the hub and ${name}'s agent, as host's admin (allowPrivileged)`,
         })),
       ],
       portForward,

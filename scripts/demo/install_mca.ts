@@ -86,6 +86,20 @@ export async function connectMembers(
       "--wait=3m",
     ], (line) => say(`  ${name.padEnd(4)} │ ${line}`))
   ));
+  // The demo's hub-<member> contexts explore the members as the host's admin (system:masters):
+  // an explicit opt-in on each Cluster, since privileged host groups are dropped by default.
+  for (const name of members) {
+    await env.cluster("host").client.patch(
+      `/apis/mca.k8s.io/v1alpha1/clusters/${name}`,
+      { spec: { identityMapping: { allowPrivileged: true } } },
+      "merge",
+    );
+  }
+  say(
+    `Clusters ${
+      members.join(", ")
+    }: spec.identityMapping.allowPrivileged: true (host admin → admin)`,
+  );
   // The hub may see an agent before its kubelet reports the pod ready: wait for both.
   for (const name of members) {
     const member = env.cluster(name).client;

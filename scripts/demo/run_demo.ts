@@ -6,7 +6,7 @@
  */
 import { startTestEnv, type TestEnv } from "../../src/testenv/mod.ts";
 import { APP_POD, containerLog, createAppPod, waitForApp } from "./app_pod.ts";
-import { APP_NAMESPACE, APP_USER, EXPECTED_PLACEMENT } from "./demo_objects.ts";
+import { APP_NAMESPACE, EXPECTED_PLACEMENT, MEMBER_APP_USER } from "./demo_objects.ts";
 import { type ExploreKubeconfig, writeExploreKubeconfig } from "./explore_kubeconfig.ts";
 import { connectMembers, installMca } from "./install_mca.ts";
 import { requestsFromSidecarLog } from "./sidecar_story.ts";
@@ -97,7 +97,7 @@ async function describeNodes(env: TestEnv, say: (line: string) => void) {
 
 async function tellRequests(env: TestEnv, say: (line: string) => void) {
   const log = await containerLog(env, "mca-proxy");
-  for (const request of requestsFromSidecarLog(log, { viaHub: MEMBERS, user: APP_USER })) {
+  for (const request of requestsFromSidecarLog(log, { viaHub: MEMBERS, user: MEMBER_APP_USER })) {
     say(`  ${request}`);
   }
 }

@@ -50,7 +50,7 @@ export async function runAgent(
     ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
-  const member = createUpstream(options.cluster, memberConfig, { logger });
+  const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
   const connection: Connection = { replacing: Promise.resolve(), stopping: false };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const { registry, metrics } = agentRegistry(() =>

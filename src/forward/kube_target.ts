@@ -22,6 +22,8 @@ export interface UpstreamOptions {
   credentials?: CredentialProvider;
   /** Longest wait for response headers (or a connection); default 10 s. */
   timeoutMs?: number;
+  /** Pass the caller's `Impersonate-*` headers on (default: drop them). */
+  passImpersonation?: boolean;
 }
 
 /** Creates an upstream for a resolved client configuration. */
@@ -42,9 +44,15 @@ export function createUpstream(
 export function kubeUpstreamTarget(
   name: string,
   config: ClientConfig,
-  options: Pick<UpstreamOptions, "logger" | "credentials"> = {},
+  options: Pick<UpstreamOptions, "logger" | "credentials" | "passImpersonation"> = {},
 ): UpstreamTarget {
   const logger = options.logger ?? silentLogger;
+  if (options.passImpersonation && config.impersonate) {
+    // The caller's Impersonate-Group next to the configured user would act as a mix of both.
+    throw new Error(
+      `Cluster "${name}" (${config.source}): a cluster that passes the app's impersonation cannot also impersonate (as, as-groups) in its kubeconfig`,
+    );
+  }
   if (config.proxyUrl) {
     throw new Error(
       `Cluster "${name}" (${config.source}): proxy-url is not supported by mca proxy yet`,
@@ -62,6 +70,7 @@ export function kubeUpstreamTarget(
     tls: config.tls,
     credentials,
     headers: impersonationHeaders(config.impersonate),
+    ...(options.passImpersonation ? { passImpersonation: true } : {}),
     // Whole reads go through fetch, whose TLS and body reading run outside JavaScript.
     openReader: () => createKubeTransport(config, { logger, credentials }),
   };

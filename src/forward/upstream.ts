@@ -47,7 +47,7 @@ export interface Upstream {
    */
   read(
     path: string,
-    headers: Record<string, string>,
+    headers: Record<string, string | string[]>,
   ): Promise<{ status: number; body: Uint8Array; contentType: string }>;
   close(): void;
 }
@@ -137,14 +137,42 @@ async function requestRetryingOn401(
 /** The headers sent upstream: the caller's, the target's fixed ones, its credentials. */
 async function outgoingHeaders(state: UpstreamState, request: UpstreamRequest) {
   const used = await state.target.credentials.get();
-  // The handler passes lowercase names with the caller's Authorization and Impersonate-* removed.
+  // The handler passes lowercase names with the caller's Authorization removed.
   const outgoing: Record<string, string | string[]> = {
-    ...request.headers,
+    ...callerHeaders(state.target, request.headers),
     ...state.target.headers,
   };
   if (used.authorization) outgoing.authorization = used.authorization;
   if (request.body) outgoing["content-length"] = String(request.body.length);
   return { outgoing, used };
+}
+
+/** The caller's headers this target receives: `Impersonate-*` only where the target passes them. */
+function callerHeaders(
+  target: UpstreamTarget,
+  headers: Record<string, string | string[]>,
+): Record<string, string | string[]> {
+  if (target.passImpersonation) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !name.toLowerCase().startsWith("impersonate-")),
+  );
+}
+
+/**
+ * Headers for fetch, which joins repeated values into one line: a repeated `Impersonate-*`
+ * header (several groups) would arrive as one value, so it is refused instead.
+ */
+function fetchHeaders(state: UpstreamState, headers: Record<string, string | string[]>): Headers {
+  const result = new Headers();
+  for (const [name, value] of Object.entries(callerHeaders(state.target, headers))) {
+    if (Array.isArray(value) && value.length > 1 && name.startsWith("impersonate-")) {
+      throw new Error(
+        `a merged read cannot carry several "${name}" headers; send one request per cluster`,
+      );
+    }
+    result.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return result;
 }
 
 /** Sends a request on a pooled connection; resolves once the answer's head is in. */
@@ -207,11 +235,12 @@ function poolFor(state: UpstreamState, used: Credentials): Http1Pool {
 async function readWhole(
   state: UpstreamState,
   path: string,
-  headers: Record<string, string>,
+  callerHeaders: Record<string, string | string[]>,
 ): Promise<{ status: number; body: Uint8Array; contentType: string }> {
   if (!state.target.openReader) {
     throw new UpstreamUnavailableError(state.name, "it serves no whole reads");
   }
+  const headers = fetchHeaders(state, callerHeaders);
   state.reader ??= state.target.openReader();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), state.timeoutMs);

@@ -20,6 +20,11 @@ export interface UpstreamTarget {
   credentials: CredentialProvider;
   /** Headers sent with every request (a configured impersonation), lowercase names. */
   headers?: Record<string, string | string[]>;
+  /**
+   * Whether the caller's `Impersonate-*` headers go on to this server (the pod's own cluster, the
+   * hub, a kubeconfig cluster that opts in, the agent's member); otherwise they are dropped.
+   */
+  passImpersonation?: boolean;
   /** Opens the fetch for whole reads; a target without one serves no whole reads. */
   openReader?: () => WholeReader;
 }

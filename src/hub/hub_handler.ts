@@ -14,7 +14,7 @@ import { createAgentAcceptor } from "./agent_connect.ts";
 import type { AgentTokenStore } from "./agent_token_store.ts";
 import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
-import type { ClusterIdentity } from "./cluster_identity.ts";
+import type { MemberIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
 import type { HubRequestContext } from "./settle_target.ts";
 import type { UserAccess } from "./user_access.ts";
@@ -25,11 +25,11 @@ import { discoveryDocument, isAggregatedPath } from "./aggregated_api.ts";
 export interface HubHandlerDeps {
   sessions: AgentSessions;
   /** Checks callers on the host (TokenReview and SubjectAccessReview). */
-  access: Pick<UserAccess, "check" | "checkPath" | "authorize">;
+  access: Pick<UserAccess, "authenticate" | "authorize" | "mayImpersonate" | "checkPath">;
   /** The host's front proxy, for the aggregated entrance; without it that entrance refuses. */
   frontProxy?: Pick<FrontProxyAuthenticator, "authenticate" | "config">;
-  /** The cluster's identity mode (default: every request impersonates its caller). */
-  identityOf?: (cluster: string) => Promise<ClusterIdentity>;
+  /** The cluster's identity mode and mapping (default: impersonate the caller, default mapping). */
+  identityOf?: (cluster: string) => Promise<MemberIdentity>;
   /** The agent tokens on the host: accepted hashes, joins, rotations. */
   tokens: AgentTokenStore;
   onAgentChange: (cluster: string) => void;

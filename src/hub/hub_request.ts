@@ -34,8 +34,25 @@ export async function answerMemberRequest(
   const context = timedRequests(shared, performance.now());
   const settled = await settleRequest(req, context);
   if (settled.kind === "refuse") return writeStatus(res, settled.code, settled.message);
-  if (settled.kind === "peer") return await forwardToPeer(req, res, settled);
+  if (settled.kind === "peer") {
+    logMemberRequest(req, settled, context);
+    return await forwardToPeer(req, res, settled);
+  }
   await forwardThroughAgent(req, res, settled, context);
+}
+
+/** Logs a request the hub sends on without waiting for its answer (upgrades, peer replicas). */
+function logMemberRequest(
+  req: HubRequest,
+  { kind, target, identity }: Exclude<SettledTarget, { kind: "refuse" }>,
+  { deps }: HubRequestContext,
+): void {
+  deps.logger.info(kind === "peer" ? "request to a replica" : "upgrade", {
+    cluster: target.cluster,
+    method: req.method ?? "GET",
+    path: target.path.split("?")[0],
+    ...identity,
+  });
 }
 
 /** Answers an upgrade for a member: refused, or carried through an agent or a peer. */
@@ -48,6 +65,7 @@ export async function answerMemberUpgrade(
   const context = timedRequests(shared, performance.now());
   const settled = await settleRequest(req, context);
   if (settled.kind === "refuse") return writeSocketStatus(socket, settled.code, settled.message);
+  logMemberRequest(req, settled, shared);
   if (settled.kind === "peer") return await upgradeThroughPeer(req, socket, head, settled);
   await upgradeAgentStream(req, socket, head, settled);
 }
@@ -74,15 +92,17 @@ function timedRequests(context: HubRequestContext, started: number): HubRequestC
 async function forwardThroughAgent(
   req: HubRequest,
   res: ProxyResponse,
-  { target, stream, headers, user }: Settled<"agent">,
+  { target, stream, headers, identity }: Settled<"agent">,
   { deps, requests }: HubRequestContext,
 ): Promise<void> {
   const request = { method: req.method ?? "GET", path: target.path, headers };
   await relayThroughAgent(req, res, stream, request, (head) => {
-    deps.logger.debug("request", {
+    // The audit trail of the hub's own entrance: who reached which member (names, no secrets).
+    deps.logger.info("request", {
       cluster: target.cluster,
-      path: target.path,
-      user,
+      method: request.method,
+      path: target.path.split("?")[0],
+      ...identity,
       code: head.status,
       ...auditIdField(head.headers),
     });

@@ -1,15 +1,18 @@
 /**
  * The first steps of a request to a member: who is calling (a replica's vouched identity, or the
- * host's TokenReview and SubjectAccessReview on `clusters/proxy`), and where the request goes
- * (an agent's stream, a peer replica holding an agent, or nowhere), as one tagged union.
+ * host's TokenReview), as whom it acts (its authorized `Impersonate-*` headers, then
+ * SubjectAccessReview on `clusters/proxy`), how the member sees it (the Cluster's mapping), and
+ * where the request goes (an agent's stream, a peer replica holding an agent, or nowhere), as
+ * one tagged union.
  */
 import type { ProxyRequest } from "../http1/mod.ts";
-import { impersonationHeaders } from "../kube/mod.ts";
 import type { Counter, Histogram } from "../metrics/mod.ts";
 import { forwardedHeaders, type Upstream } from "../forward/mod.ts";
 import type { YamuxStream } from "../tunnel/mod.ts";
 import { type ClusterTarget, parseClusterTarget } from "./cluster_path.ts";
 import { parseAggregatedTarget } from "./aggregated_api.ts";
+import { effectiveCaller } from "./effective_caller.ts";
+import { memberImpersonation } from "./member_impersonation.ts";
 import { isRequestHeaderName } from "./request_header.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 import type { UserInfo } from "./user_access.ts";
@@ -42,7 +45,7 @@ export type SettledTarget =
     stream: YamuxStream;
     /** The member's headers: the caller's, impersonating the caller unless the Cluster opted out. */
     headers: Record<string, string | string[]>;
-    user: string;
+    identity: IdentityFields;
   }
   | {
     kind: "peer";
@@ -50,13 +53,27 @@ export type SettledTarget =
     upstream: Upstream;
     /** The caller's headers, with the identity this replica checked. */
     headers: Record<string, string | string[]>;
-    user: string;
+    identity: IdentityFields;
   };
 
-/** An allowed caller; `vouched` when a replica checked it (such a request is never forwarded). */
+/**
+ * Who a request is, for its log line (names only): the caller, the identity it impersonates,
+ * and the user the member sees.
+ */
+export interface IdentityFields {
+  user: string;
+  impersonating?: string;
+  memberUser?: string;
+}
+
+/**
+ * A caller: `user` is the identity the request acts as; `impersonator` the authenticated caller
+ * when it impersonates; `vouched` when a replica checked it (such a request is never forwarded).
+ */
 interface Caller {
   kind: "caller";
   user: UserInfo;
+  impersonator?: UserInfo;
   vouched: boolean;
 }
 
@@ -81,16 +98,19 @@ export async function settleRequest(
   if (!target) return refuse(404, `Not found: ${url.split("?")[0]}`);
   if (target instanceof Error) return refuse(400, target.message);
   const caller = entrance === "aggregated"
-    ? await authenticateFrontProxy(req, target.cluster, context)
+    ? authenticateFrontProxy(req, target.cluster, context)
     : await authenticateCaller(req, target.cluster, context);
   if (caller.kind === "refuse") return caller;
-  return await settleTarget(req, target, caller, context);
+  const allowed = caller.vouched
+    ? caller
+    : await authorizeCaller(req, target.cluster, caller, context);
+  if (allowed.kind === "refuse") return allowed;
+  return await settleTarget(req, target, allowed, context);
 }
 
 /**
- * Authenticates and authorizes the caller: a replica's forwarded identity (trusted only from a
- * replica's client certificate), else the bearer token through the host (TokenReview, then a
- * SubjectAccessReview on `clusters/proxy` of the cluster).
+ * Authenticates the caller: a replica's forwarded identity (trusted only from a replica's client
+ * certificate, and already authorized there), else the bearer token through the host.
  */
 async function authenticateCaller(
   req: HubRequest,
@@ -106,7 +126,7 @@ async function authenticateCaller(
     }
     return { kind: "caller", user: identity, vouched: true };
   }
-  const access = await deps.access.check(req.headers.authorization, cluster, req.method ?? "GET");
+  const access = await deps.access.authenticate(req.headers.authorization);
   if (!access.allowed) {
     requests.inc({ cluster, code: String(access.code) });
     return refuse(access.code, access.message);
@@ -115,27 +135,54 @@ async function authenticateCaller(
 }
 
 /**
- * Authenticates the host API server's front proxy (its client certificate and the caller it
- * names), then authorizes the caller with the same SubjectAccessReview as the direct entrance.
- * Bearer tokens and forwarded identities are not accepted here.
+ * The identity the request acts as (its `Impersonate-*` headers, each part allowed on the host
+ * as kube-apiserver allows it), which then needs `clusters/proxy` of the cluster.
  */
-async function authenticateFrontProxy(
+async function authorizeCaller(
+  req: HubRequest,
+  cluster: string,
+  caller: Caller,
+  { deps, requests }: HubRequestContext,
+): Promise<Caller | Refusal> {
+  const effective = await effectiveCaller(caller.user, req.rawHeaders, deps.access);
+  const refused = (code: number, message: string, user: UserInfo) => {
+    requests.inc({ cluster, code: String(code) });
+    deps.logger.info("request refused", {
+      cluster,
+      user: caller.user.username,
+      ...(user !== caller.user ? { impersonating: user.username } : {}),
+      code,
+    });
+    return refuse(code, message);
+  };
+  if (effective.kind === "refuse") return refused(effective.code, effective.message, caller.user);
+  const access = await deps.access.authorize(effective.user, cluster, req.method ?? "GET");
+  if (!access.allowed) return refused(access.code, access.message, effective.user);
+  return {
+    kind: "caller",
+    user: effective.user,
+    ...(effective.impersonator ? { impersonator: effective.impersonator } : {}),
+    vouched: false,
+  };
+}
+
+/**
+ * Authenticates the host API server's front proxy (its client certificate and the caller it
+ * names); the caller is then authorized as at the direct entrance (authorizeCaller). Bearer
+ * tokens and forwarded identities are not accepted here.
+ */
+function authenticateFrontProxy(
   req: HubRequest,
   cluster: string,
   { deps, requests }: HubRequestContext,
-): Promise<Caller | Refusal> {
+): Caller | Refusal {
   const named = deps.frontProxy?.authenticate(req) ??
     { kind: "refuse", code: 401, message: "Unauthorized: the aggregated entrance is not enabled" };
   if (named.kind === "refuse") {
     requests.inc({ cluster, code: "401" });
     return refuse(named.code, named.message);
   }
-  const access = await deps.access.authorize(named.user, cluster, req.method ?? "GET");
-  if (!access.allowed) {
-    requests.inc({ cluster, code: String(access.code) });
-    return refuse(access.code, access.message);
-  }
-  return { kind: "caller", user: access.user, vouched: false };
+  return { kind: "caller", user: named.user, vouched: false };
 }
 
 /** The identity a replica forwarded, checked for shape. */
@@ -165,31 +212,33 @@ async function settleTarget(
   for (const name of Object.keys(incoming)) {
     if (isRequestHeaderName(name, requestHeaders)) delete incoming[name];
   }
-  const user = caller.user;
+  const member = await memberImpersonation(target.cluster, caller, deps.identityOf);
+  const named = {
+    user: (caller.impersonator ?? caller.user).username,
+    ...(caller.impersonator ? { impersonating: caller.user.username } : {}),
+  };
+  if (member.kind === "refuse") {
+    requests.inc({ cluster: target.cluster, code: String(member.code) });
+    deps.logger.info("request refused", { cluster: target.cluster, ...named, code: member.code });
+    return member;
+  }
+  const identity: IdentityFields = {
+    ...named,
+    ...(member.memberUser ? { memberUser: member.memberUser } : {}),
+  };
   const opened = await deps.sessions.openStream(target.cluster);
   if (opened) {
-    // The caller's own credentials never reach the member; the agent impersonates the caller,
-    // unless the Cluster explicitly chose to have requests run as the agent itself.
-    const asAgent = (await deps.identityOf?.(target.cluster)) === "AgentServiceAccount";
-    const headers = asAgent ? incoming : { ...incoming, ...impersonating(user) };
-    return { kind: "agent", target, stream: opened.stream, headers, user: user.username };
+    const headers = { ...incoming, ...member.headers };
+    return { kind: "agent", target, stream: opened.stream, headers, identity };
   }
-  // One hop at most: a forwarded request is never forwarded again.
+  // One hop at most: a forwarded request is never forwarded again. The replica receives the
+  // identity the request acts as, already authorized here.
   const peerUrl = caller.vouched ? undefined : await deps.findPeer?.(target.cluster);
   if (peerUrl && deps.peerUpstream) {
-    const headers = { ...incoming, [FORWARDED_IDENTITY_HEADER]: JSON.stringify(user) };
+    const headers = { ...incoming, [FORWARDED_IDENTITY_HEADER]: JSON.stringify(caller.user) };
     const upstream = deps.peerUpstream(peerUrl);
-    return { kind: "peer", target, upstream, headers, user: user.username };
+    return { kind: "peer", target, upstream, headers, identity };
   }
   requests.inc({ cluster: target.cluster, code: "503" });
   return refuse(503, `Cluster "${target.cluster}" has no connected agent`);
-}
-
-function impersonating(user: UserInfo): Record<string, string[]> {
-  return impersonationHeaders({
-    user: user.username,
-    ...(user.uid ? { uid: user.uid } : {}),
-    ...(user.groups ? { groups: user.groups } : {}),
-    ...(user.extra ? { extra: user.extra } : {}),
-  });
 }

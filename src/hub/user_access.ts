@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { KubeClient } from "../kube/mod.ts";
+import type { ImpersonationCheck } from "./requested_impersonation.ts";
 
 /** An authenticated caller. */
 export interface UserInfo {
@@ -40,38 +41,17 @@ export class UserAccess {
   ) {}
 
   /** Authenticates the bearer token and authorizes `clusters/proxy` for the cluster and method. */
-  check(
+  async check(
     authorization: string | undefined,
     cluster: string,
     method: string,
   ): Promise<AccessDecision> {
-    return this.#check(authorization, proxyRequest(cluster, method));
+    const caller = await this.authenticate(authorization);
+    return caller.allowed ? await this.authorize(caller.user, cluster, method) : caller;
   }
 
-  /**
-   * Authorizes `clusters/proxy` for a caller already authenticated (by the host's front proxy):
-   * the same SubjectAccessReview as check().
-   */
-  async authorize(user: UserInfo, cluster: string, method: string): Promise<AccessDecision> {
-    const request = proxyRequest(cluster, method);
-    if (!(await this.#authorize(user, request.attributes))) {
-      return { allowed: false, code: 403, message: request.denied(user.username) };
-    }
-    return { allowed: true, user };
-  }
-
-  /** Authenticates the bearer token and authorizes `get` on a non-resource path (`/metrics`). */
-  checkPath(authorization: string | undefined, path: string): Promise<AccessDecision> {
-    return this.#check(authorization, {
-      attributes: { nonResourceAttributes: { path, verb: "get" } },
-      denied: (user) => `Forbidden: user "${user}" cannot get path "${path}" on the host`,
-    });
-  }
-
-  async #check(
-    authorization: string | undefined,
-    request: { attributes: Record<string, unknown>; denied: (user: string) => string },
-  ): Promise<AccessDecision> {
+  /** Authenticates the bearer token (TokenReview on the host). */
+  async authenticate(authorization: string | undefined): Promise<AccessDecision> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
     if (!token) {
       return { allowed: false, code: 401, message: "Unauthorized: a bearer token is required" };
@@ -84,10 +64,54 @@ export class UserAccess {
         message: "Unauthorized: the token was not accepted by the host cluster",
       };
     }
-    if (!(await this.#authorize(user, request.attributes))) {
-      return { allowed: false, code: 403, message: request.denied(user.username) };
-    }
     return { allowed: true, user };
+  }
+
+  /** Authorizes `clusters/proxy` of the cluster for an authenticated user and a method. */
+  async authorize(user: UserInfo, cluster: string, method: string): Promise<AccessDecision> {
+    const verb = VERBS[method.toUpperCase()] ?? "get";
+    const resourceAttributes = {
+      group: "mca.k8s.io",
+      resource: "clusters",
+      subresource: "proxy",
+      name: cluster,
+      verb,
+    };
+    if (await this.#authorize(user, { resourceAttributes })) return { allowed: true, user };
+    return {
+      allowed: false,
+      code: 403,
+      message:
+        `Forbidden: user "${user.username}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
+    };
+  }
+
+  /** True when the user may impersonate what the check names (verb `impersonate` on the host). */
+  mayImpersonate(user: UserInfo, check: ImpersonationCheck): Promise<boolean> {
+    const resourceAttributes = {
+      verb: "impersonate",
+      group: check.group,
+      ...(check.group ? { version: "v1" } : {}),
+      resource: check.resource,
+      name: check.name,
+      ...(check.namespace ? { namespace: check.namespace } : {}),
+      ...(check.subresource !== undefined ? { subresource: check.subresource } : {}),
+    };
+    return this.#authorize(user, { resourceAttributes });
+  }
+
+  /** Authenticates the bearer token and authorizes `get` on a non-resource path (`/metrics`). */
+  async checkPath(authorization: string | undefined, path: string): Promise<AccessDecision> {
+    const caller = await this.authenticate(authorization);
+    if (!caller.allowed) return caller;
+    if (await this.#authorize(caller.user, { nonResourceAttributes: { path, verb: "get" } })) {
+      return caller;
+    }
+    return {
+      allowed: false,
+      code: 403,
+      message: `Forbidden: user "${caller.user.username}" cannot get path "${path}" on the host`,
+    };
   }
 
   async #authenticate(token: string): Promise<UserInfo | undefined> {
@@ -106,7 +130,7 @@ export class UserAccess {
   }
 
   async #authorize(user: UserInfo, attributes: Record<string, unknown>): Promise<boolean> {
-    const key = JSON.stringify([user.username, user.uid, user.groups, attributes]);
+    const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]);
     const cached = this.#decisions.get(key);
     if (cached && cached.until > this.now()) return cached.allowed;
     const review = await this.host.create<{ status?: { allowed?: boolean } }>(
@@ -127,24 +151,6 @@ export class UserAccess {
     this.#decisions.set(key, { allowed, until: this.now() + this.ttlMs });
     return allowed;
   }
-}
-
-/** The SubjectAccessReview attributes of `clusters/proxy` for a cluster and an HTTP method. */
-function proxyRequest(cluster: string, method: string) {
-  const verb = VERBS[method.toUpperCase()] ?? "get";
-  return {
-    attributes: {
-      resourceAttributes: {
-        group: "mca.k8s.io",
-        resource: "clusters",
-        subresource: "proxy",
-        name: cluster,
-        verb,
-      },
-    },
-    denied: (user: string) =>
-      `Forbidden: user "${user}" cannot ${verb} clusters/proxy "${cluster}" in group mca.k8s.io on the host`,
-  };
 }
 
 // Runs on every request: node's synchronous hash costs a fraction of crypto.subtle.digest (an

@@ -97,7 +97,7 @@ export async function readHubCa(
   return hubCaPem;
 }
 
-/** The Cluster object on the host, with the identity its requests run as. */
+/** The Cluster object on the host, with the identity its requests run as (and its mapping's defaults). */
 async function registerCluster(host: KubeClient, options: InstallAgentOptions): Promise<void> {
   const { cluster } = options;
   options.progress(`Registering cluster "${cluster}" on the host`);
@@ -107,7 +107,11 @@ async function registerCluster(host: KubeClient, options: InstallAgentOptions): 
       apiVersion: "mca.k8s.io/v1alpha1",
       kind: "Cluster",
       metadata: { name: cluster },
-      spec: { identity: options.agentClusterRole ? "AgentServiceAccount" : "Impersonate" },
+      spec: {
+        identity: options.agentClusterRole ? "AgentServiceAccount" : "Impersonate",
+        // Present so the CRD's defaults show how callers are mapped; its fields are the user's.
+        identityMapping: {},
+      },
     },
     "apply",
     { fieldManager: FIELD_MANAGER, force: true },

@@ -28,9 +28,16 @@ export async function buildUpstreams(
       const clientConfig = spec.type === "hub"
         ? await hubClientConfig(name, spec, options.inCluster)
         : await clientConfigFor(name, spec, options.inCluster);
+      // The app's Impersonate-* headers go where the server decides on them with the app's own
+      // identity (home, the hub); to a kubeconfig cluster only where it opts in.
+      const passImpersonation = spec.type !== "kubeconfig" || spec.passImpersonation === true;
       upstreams.set(
         name,
-        createUpstream(name, clientConfig, { logger: options.logger, timeoutMs: spec.timeoutMs }),
+        createUpstream(name, clientConfig, {
+          logger: options.logger,
+          timeoutMs: spec.timeoutMs,
+          passImpersonation,
+        }),
       );
     }
   } catch (error) {

@@ -90,7 +90,7 @@ async function sendUpstream(
     return await upstream.request({
       method: req.method ?? "GET",
       path: url.pathname + url.search,
-      headers: forwardedHeaders(req, { upgrade: false }),
+      headers: forwardedHeaders(req, { upgrade: false, keepImpersonation: true }),
       ...(body ? { body: unmergeBody(body, req.headers["content-type"], cluster) } : {}),
     });
   } catch (error) {

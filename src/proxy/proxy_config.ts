@@ -1,13 +1,28 @@
 /** The routing configuration of `mca proxy` (DESIGN.md §4): parsing with errors that name the field. Pure. */
 import { parse as parseYaml } from "yaml";
-import { array, duration, type Fail, object, optionalString, string } from "./_config_fields.ts";
+import {
+  array,
+  bool,
+  duration,
+  type Fail,
+  object,
+  optionalString,
+  string,
+} from "./_config_fields.ts";
 import { parseRoute } from "./_parse_route.ts";
 import type { Selector } from "./label_selector.ts";
 
 /** How to reach one cluster. */
 export type ClusterSpec =
   | { type: "inCluster"; timeoutMs: number }
-  | { type: "kubeconfig"; kubeconfig?: string; context?: string; timeoutMs: number }
+  | {
+    type: "kubeconfig";
+    kubeconfig?: string;
+    context?: string;
+    timeoutMs: number;
+    /** The app's `Impersonate-*` headers go on to this cluster (default: dropped). */
+    passImpersonation?: boolean;
+  }
   | { type: "hub"; hub: string; cluster: string; caFile?: string; timeoutMs: number };
 
 /** What a route matches; every given criterion must hold. */
@@ -155,7 +170,15 @@ function clusterSpec(
       string(value.kubeconfig, `${field}.kubeconfig`, fail),
     );
     const context = optionalString(value.context, `${field}.context`, fail);
-    return { type: "kubeconfig", kubeconfig, ...(context ? { context } : {}), timeoutMs };
+    const pass = value.passImpersonation !== undefined &&
+      bool(value.passImpersonation, `${field}.passImpersonation`, fail);
+    return {
+      type: "kubeconfig",
+      kubeconfig,
+      ...(context ? { context } : {}),
+      timeoutMs,
+      ...(pass ? { passImpersonation: true } : {}),
+    };
   }
   if (value.via !== "hub") fail(`${field}.via must be "hub"`);
   const hub = string(value.hub, `${field}.hub`, fail);

@@ -92,7 +92,7 @@ async function carryUpgrade(
   const result = await upstream.upgrade({
     method: req.method ?? "GET",
     path: url.pathname + url.search,
-    headers: forwardedHeaders(req, { upgrade: true }),
+    headers: forwardedHeaders(req, { upgrade: true, keepImpersonation: true }),
   });
   const code = result.response.statusCode ?? 502;
   context.logger.debug("upgrade", {

@@ -46,10 +46,18 @@ export interface HubFixture {
   /** The hub's namespace on the host: its CA Secret and the agent tokens' hashes. */
   namespace: string;
   hubCaFile: string;
-  /** Registers a member (token hash on the host) and gives it an impersonating ServiceAccount. */
+  /**
+   * Registers a member (token hash on the host) and gives it an impersonating ServiceAccount.
+   * The Cluster allows privileged host identities unless `identityMapping` says otherwise: most
+   * tests reach members with the host admin's token (system:masters).
+   */
   registerMember(
     member: TestCluster,
-    options?: { name?: string; memberKubeconfig?: string },
+    options?: {
+      name?: string;
+      memberKubeconfig?: string;
+      identityMapping?: Record<string, unknown>;
+    },
   ): Promise<string>;
   /** The agent token file and the impersonating member kubeconfig of a registered member. */
   memberFiles(name: string): { tokenFile: string; memberKubeconfig: string };
@@ -112,6 +120,7 @@ export async function startHubFixture(
             apiVersion: "mca.k8s.io/v1alpha1",
             kind: "Cluster",
             metadata: { name },
+            spec: { identityMapping: options.identityMapping ?? { allowPrivileged: true } },
           }),
         })).code === 0, { description: "the Cluster kind to be served" });
       const token = newAgentToken();

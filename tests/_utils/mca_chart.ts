@@ -3,6 +3,7 @@
  * host from the locally built image, `mca agent install` for members, a kubeconfig through the
  * hub, and namespaces whose pods the webhook injects. Each is done once per environment.
  */
+import { allowPrivilegedHostIdentities } from "./cluster_mapping.ts";
 import { kubectlOk } from "./e2e.ts";
 import { mcaCommand } from "./mca_process.ts";
 import { runCommand } from "./run_command.ts";
@@ -57,7 +58,10 @@ async function install(env: TestEnv): Promise<InstalledChart> {
   return { hubUrl, hubCaPem: atob(secret.data["ca.crt"]) };
 }
 
-/** `mca agent install` for a member (once per environment and member): its agents run on its node. */
+/**
+ * `mca agent install` for a member (once per environment and member): its agents run on its node;
+ * its Cluster lets the host admin through as admin.
+ */
 export function installAgent(env: TestEnv, member: string): Promise<void> {
   let byMember = agents.get(env);
   if (!byMember) agents.set(env, byMember = new Map());
@@ -79,6 +83,8 @@ export function installAgent(env: TestEnv, member: string): Promise<void> {
           `--image=${env.images!.mca.ref}`,
           "--wait=3m",
         ]);
+        // Tests reach members through the hub as the host admin (system:masters).
+        await allowPrivilegedHostIdentities(env.cluster("host"), member);
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
@@ -150,7 +156,8 @@ export async function injectedNamespace(cluster: TestCluster, name: string): Pro
 
 /**
  * Lets the ServiceAccount `<namespace>:default` edit `namespace` on `cluster` (creating the
- * namespace when it is missing): on a member it is the identity the agents impersonate.
+ * namespace when it is missing), and on a member the host's `<namespace>:default` as the agents
+ * impersonate it (prefixed `mca:host:`, the Cluster's default mapping).
  */
 export async function editRole(cluster: TestCluster, namespace: string): Promise<void> {
   await kubectlOk(cluster, [
@@ -169,6 +176,7 @@ export async function editRole(cluster: TestCluster, namespace: string): Promise
     namespace,
     "--clusterrole=edit",
     `--serviceaccount=${namespace}:default`,
+    `--user=mca:host:system:serviceaccount:${namespace}:default`,
   ]);
   await kubectlOk(cluster, [
     "wait",

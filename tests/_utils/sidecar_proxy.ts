@@ -42,11 +42,15 @@ export function unreachableKubeconfig(): string {
   }]);
 }
 
-/** Starts the proxy with the given config; `dir` holds its files and log. */
+/**
+ * Starts the proxy with the given config; `dir` holds its files and log. The pod's
+ * ServiceAccount is bound to `clusterRole` on the host (default cluster-admin).
+ */
 export async function startSidecarProxy(
   env: TestEnv,
   dir: string,
   configText: string,
+  options: { clusterRole?: string } = {},
 ): Promise<SidecarProxy> {
   const host = env.cluster("host");
   const namespace = uniqueName("pod");
@@ -56,7 +60,7 @@ export async function startSidecarProxy(
     "create",
     "clusterrolebinding",
     `${namespace}-app`,
-    "--clusterrole=cluster-admin",
+    `--clusterrole=${options.clusterRole ?? "cluster-admin"}`,
     `--serviceaccount=${namespace}:app`,
   ]);
   const serviceAccountDir = `${dir}/serviceaccount`;

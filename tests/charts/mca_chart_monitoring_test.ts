@@ -66,9 +66,10 @@ function exportedMetrics(): Set<string> {
   createHubHandler({
     sessions: new AgentSessions(),
     access: {
-      check: () => Promise.reject(),
-      checkPath: () => Promise.reject(),
+      authenticate: () => Promise.reject(),
       authorize: () => Promise.reject(),
+      mayImpersonate: () => Promise.reject(),
+      checkPath: () => Promise.reject(),
     },
     tokens: NO_TOKENS,
     onAgentChange() {},

@@ -4,6 +4,7 @@
  * injected by the webhook and runs the demo's unmodified app through its mca-proxy sidecar; and
  * `mca agent install` puts agent pods on east's node that dial the hub pods on host.
  */
+import { allowPrivilegedHostIdentities } from "../_utils/cluster_mapping.ts";
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { mcaCommand } from "../_utils/mca_process.ts";
@@ -120,6 +121,8 @@ e2eTest(
     );
     assertEquals(connected.status, "True");
 
+    // The host admin (system:masters) reads east through the hub: an explicit opt-in.
+    await allowPrivilegedHostIdentities(host, "east");
     // A kubeconfig through the hub, as a workstation would use it.
     const caFile = await dir.write(
       "hub-ca.crt",

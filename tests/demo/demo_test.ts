@@ -53,7 +53,7 @@ Deno.test({
           'The webhook injected the native sidecar "mca-proxy"',
           "[app] listed 3 ConfigMaps",
           "CREATE ConfigMap shop/order-1001 → east",
-          "app → sidecar → hub → east's agent → east, as system:serviceaccount:shop:inventory",
+          "app → sidecar → hub → east's agent → east, as mca:host:system:serviceaccount:shop:inventory",
           "LIST ConfigMaps in shop: merged from host, east, west",
           "✓ order-1001 is in east only",
           "✓ order-1002 is in west only",

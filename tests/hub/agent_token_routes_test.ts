@@ -14,9 +14,10 @@ async function hubUnderTest() {
   const deps: HubHandlerDeps = {
     sessions: new AgentSessions(),
     access: {
-      check: () => Promise.reject(new Error("not called")),
-      checkPath: () => Promise.reject(new Error("not called")),
+      authenticate: () => Promise.reject(new Error("not called")),
       authorize: () => Promise.reject(new Error("not called")),
+      mayImpersonate: () => Promise.reject(new Error("not called")),
+      checkPath: () => Promise.reject(new Error("not called")),
     },
     tokens: {
       accepted: () => Promise.resolve([]),

@@ -80,7 +80,7 @@ e2eTest(
         "-n",
         "shop",
         `--role=${users}-reader`,
-        `--user=system:serviceaccount:${users}:alice`,
+        `--user=mca:host:system:serviceaccount:${users}:alice`,
       ]);
 
       // Each user's kubeconfig for the member comes from `mca kubeconfig`, from their host token.
@@ -124,7 +124,7 @@ e2eTest(
       assertEquals(create.code, 1);
       assertStringIncludes(
         create.stderr,
-        `User "system:serviceaccount:${users}:alice" cannot create resource "configmaps"`,
+        `User "mca:host:system:serviceaccount:${users}:alice" cannot create resource "configmaps"`,
       );
       const denied = await kubectl(bob, ["get", "configmaps", "-n", "shop"]);
       assertEquals(denied.code, 1);
@@ -154,7 +154,7 @@ routes:
           "-n",
           "shop",
           `--role=${users}-reader`,
-          `--user=system:serviceaccount:${proxy.namespace}:app`,
+          `--user=mca:host:system:serviceaccount:${proxy.namespace}:app`,
         ]);
         const viaHub = await kubectl(proxy.kubeconfigPath, [
           "get",
@@ -175,7 +175,7 @@ routes:
       const whoami = async () =>
         (await kubectlOk(alice, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]))
           .trim();
-      assertEquals(await whoami(), `system:serviceaccount:${users}:alice`);
+      assertEquals(await whoami(), `mca:host:system:serviceaccount:${users}:alice`);
       const setIdentity = (identity: string) =>
         kubectlOk(host, [
           "patch",
@@ -192,9 +192,12 @@ routes:
       assertEquals(asAgent.code, 1);
       assertStringIncludes(asAgent.stderr, ':mca-agent" cannot list resource "configmaps"');
       await setIdentity("Impersonate");
-      await waitFor(async () => (await whoami()) === `system:serviceaccount:${users}:alice`, {
-        description: "requests to run as their caller again",
-      });
+      await waitFor(
+        async () => (await whoami()) === `mca:host:system:serviceaccount:${users}:alice`,
+        {
+          description: "requests to run as their caller again",
+        },
+      );
 
       // A wrong token is refused.
       const wrongTokenFile = await dir.write("wrong-token", newAgentToken());

@@ -15,9 +15,10 @@ Deno.test("mca_hub_agents shows every registered cluster, 0 without agents, and 
   createHubHandler({
     sessions,
     access: {
-      check: () => Promise.reject(new Error("not called")),
-      checkPath: () => Promise.reject(new Error("not called")),
+      authenticate: () => Promise.reject(new Error("not called")),
       authorize: () => Promise.reject(new Error("not called")),
+      mayImpersonate: () => Promise.reject(new Error("not called")),
+      checkPath: () => Promise.reject(new Error("not called")),
     },
     tokens: NO_TOKENS,
     onAgentChange() {},

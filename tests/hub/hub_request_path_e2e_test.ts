@@ -53,7 +53,7 @@ const hubFixture = sharedFixture("mca-hub-path-e2e-", async (env, dir): Promise<
     "-n",
     namespace,
     "--role=reader",
-    `--user=system:serviceaccount:${users}:reader`,
+    `--user=mca:host:system:serviceaccount:${users}:reader`,
   ]);
   const token = (await kubectlOk(host, ["create", "token", "reader", "-n", users])).trim();
   return { hub, member, agent, token, namespace };

@@ -11,6 +11,7 @@ import {
   createHubHandler,
   type HubHandlerDeps,
 } from "../../src/hub/mod.ts";
+import type { ImpersonationCheck } from "../../src/hub/requested_impersonation.ts";
 import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 import { NO_TOKENS } from "../_utils/token_store.ts";
@@ -23,6 +24,7 @@ async function hubUnderTest(
     access?: AccessDecision;
     member?: Upstream;
     logger?: Logger;
+    mayImpersonate?: (check: ImpersonationCheck) => boolean;
     frontProxy?: HubHandlerDeps["frontProxy"];
   } = {},
 ) {
@@ -33,19 +35,24 @@ async function hubUnderTest(
     sessions.add(tunnel.agent);
   }
   const checks: { authorization: string | undefined; cluster: string; method: string }[] = [];
+  const authentications: (string | undefined)[] = [];
   const authorized: { user: string; cluster: string; method: string }[] = [];
+  const decision = options.access ?? ALICE;
   const deps: HubHandlerDeps = {
     sessions,
     access: {
-      check(authorization, cluster, method) {
-        checks.push({ authorization, cluster, method });
-        return Promise.resolve(options.access ?? ALICE);
+      // A 401 comes from authentication, a 403 from the SubjectAccessReview after it.
+      authenticate(authorization) {
+        authentications.push(authorization);
+        return Promise.resolve(decision.allowed || decision.code === 403 ? ALICE : decision);
       },
-      checkPath: () => Promise.resolve(options.access ?? ALICE),
       authorize(user, cluster, method) {
+        checks.push({ authorization: authentications.at(-1), cluster, method });
         authorized.push({ user: user.username, cluster, method });
         return Promise.resolve(options.access ?? { allowed: true, user });
       },
+      mayImpersonate: (_user, check) => Promise.resolve(options.mayImpersonate?.(check) ?? false),
+      checkPath: () => Promise.resolve(decision),
     },
     ...(options.frontProxy ? { frontProxy: options.frontProxy } : {}),
     tokens: NO_TOKENS,
@@ -63,6 +70,7 @@ async function hubUnderTest(
     url: `http://127.0.0.1:${server.port}`,
     server,
     checks,
+    authentications,
     authorized,
     metrics: deps.metrics,
     async close() {
@@ -83,7 +91,8 @@ Deno.test("the hub refuses a caller the host does not authenticate: 401, and cou
     const status = await response.json();
     assertEquals(response.status, 401);
     assertEquals(status.message, "Unauthorized: the token was not accepted");
-    assertEquals(hub.checks, [{ authorization: "Bearer nope", cluster: "c1", method: "GET" }]);
+    assertEquals(hub.authentications, ["Bearer nope"]);
+    assertEquals(hub.checks, []);
     assertStringIncludes(
       hub.metrics.render(),
       'mca_hub_requests_total{cluster="c1",code="401"} 1',
@@ -188,6 +197,57 @@ runUpgradeCases("the hub through an agent", "c1", async (member): Promise<Upgrad
   };
 });
 
+Deno.test("the hub honours impersonation the host allows, mapped, and logs caller and member at info", async () => {
+  const member = fakeMember("c1", { answer: { status: 200, body: "{}" } });
+  const lines: string[] = [];
+  const logger = createLogger({ level: "info", write: (line) => lines.push(line) });
+  const allowed: ImpersonationCheck[] = [];
+  const hub = await hubUnderTest({
+    member: member.upstream,
+    logger,
+    mayImpersonate: (check) => {
+      allowed.push(check);
+      return check.name !== "system:masters";
+    },
+  });
+  try {
+    const refused = await fetch(`${hub.url}/clusters/c1/api`, {
+      headers: [["Impersonate-User", "bob"], ["impersonate-group", "system:masters"]],
+    });
+    assertEquals(refused.status, 403);
+    assertStringIncludes(
+      (await refused.json()).message,
+      'cannot impersonate groups "system:masters"',
+    );
+    assertEquals(member.upstream.requests.length, 0);
+
+    const response = await fetch(`${hub.url}/clusters/c1/api`, {
+      headers: [
+        ["Impersonate-User", "system:serviceaccount:ns:robot"],
+        ["Impersonate-Extra-Scopes", "view"],
+      ],
+    });
+    assertEquals(response.status, 200);
+    await response.body?.cancel();
+    const [request] = member.upstream.requests;
+    assertEquals(request?.headers["impersonate-user"], ["mca:host:system:serviceaccount:ns:robot"]);
+    assertEquals(request?.headers["impersonate-group"], [
+      "mca:host:system:serviceaccounts",
+      "mca:host:system:serviceaccounts:ns",
+      "system:authenticated",
+    ]);
+    assertEquals(request?.headers["impersonate-extra-scopes"], ["view"]);
+    const logged = lines.map((line) => JSON.parse(line)).find((line) => line.msg === "request");
+    assertEquals(logged?.level, "info");
+    assertEquals(logged?.user, "alice");
+    assertEquals(logged?.impersonating, "system:serviceaccount:ns:robot");
+    assertEquals(logged?.memberUser, "mca:host:system:serviceaccount:ns:robot");
+    assertEquals(logged?.cluster, "c1");
+  } finally {
+    await hub.close();
+  }
+});
+
 /** A front proxy the listener would have verified, naming `bob` (or refusing). */
 function frontProxyNaming(refuse = false): HubHandlerDeps["frontProxy"] {
   return {
@@ -210,7 +270,7 @@ Deno.test("the aggregated entrance takes the front proxy's caller, authorizes it
     });
     assertEquals(response.status, 200);
     await response.body?.cancel();
-    assertEquals(hub.checks, [], "no TokenReview at this entrance");
+    assertEquals(hub.authentications, [], "no TokenReview at this entrance");
     assertEquals(hub.authorized, [{ user: "bob", cluster: "c1", method: "GET" }]);
     const [request] = member.upstream.requests;
     assertEquals(request?.path, "/api/v1/pods?watch=1");
@@ -239,7 +299,7 @@ Deno.test("the aggregated entrance refuses 401 what the front-proxy check refuse
       });
       assertEquals(response.status, 401);
       assertEquals((await response.json()).kind, "Status");
-      assertEquals(hub.checks, [], "a bearer token is no way in at this entrance");
+      assertEquals(hub.authentications, [], "a bearer token is no way in at this entrance");
       assertEquals(member.upstream.requests.length, 0);
     } finally {
       await hub.close();

@@ -165,6 +165,10 @@ const badConfigs: [string, string][] = [
   ],
   ["clusters:\n  b: {kubeconfig: /k, timeout: soon}", `Invalid clusters.b.timeout "soon"`],
   ["routes: [", "not valid YAML"],
+  [
+    "clusters:\n  b: {kubeconfig: /k, passImpersonation: 'yes'}",
+    "clusters.b.passImpersonation must be true or false",
+  ],
 ];
 
 for (const [text, message] of badConfigs) {
@@ -178,12 +182,13 @@ for (const [text, message] of badConfigs) {
   });
 }
 
-Deno.test("parseProxyConfig() reads relative kubeconfig and caFile paths beside the config file", () => {
+Deno.test("parseProxyConfig() reads relative kubeconfig and caFile paths beside the config file, and passImpersonation", () => {
   const config = parseProxyConfig(
     [
       "clusters:",
       "  east: {kubeconfig: kubeconfigs/east, context: east}",
-      "  west: {kubeconfig: /abs/west}",
+      "  west: {kubeconfig: /abs/west, passImpersonation: false}",
+      "  lab: {kubeconfig: /abs/lab, passImpersonation: true}",
       "  far: {via: hub, hub: https://hub, cluster: far, caFile: hub-ca.crt}",
     ].join("\n"),
     "/etc/mca/proxy/config.yaml",
@@ -198,6 +203,12 @@ Deno.test("parseProxyConfig() reads relative kubeconfig and caFile paths beside 
     type: "kubeconfig",
     kubeconfig: "/abs/west",
     timeoutMs: 10_000,
+  });
+  assertEquals(config.clusters.lab, {
+    type: "kubeconfig",
+    kubeconfig: "/abs/lab",
+    timeoutMs: 10_000,
+    passImpersonation: true,
   });
   assertEquals(config.clusters.far, {
     type: "hub",

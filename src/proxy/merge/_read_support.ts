@@ -153,7 +153,7 @@ export function upstreamHeaders(
     const message = negotiated.message;
     throw new MergeError(406, message, statusOf(406, "NotAcceptable", message));
   }
-  const headers = forwardedHeaders(req, { upgrade: false });
+  const headers = forwardedHeaders(req, { upgrade: false, keepImpersonation: true });
   headers.accept = negotiated.accept;
   delete headers["accept-encoding"];
   return { headers, table: negotiated.table };

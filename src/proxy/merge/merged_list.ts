@@ -82,9 +82,7 @@ function clusterReader(
   },
 ): Ask {
   const upstream = upstreamHeaders(req);
-  const headers = Object.fromEntries(
-    Object.entries(upstream.headers).map(([name, value]) => [name, String(value)]),
-  );
+  const headers = upstream.headers;
   return (cluster, query) =>
     unlessSkipped(cluster, options, missing, async () => {
       const { status, body, contentType } = await upstreamOf(deps, cluster)
