@@ -6,6 +6,9 @@
 import { assertEquals } from "./assert.ts";
 import { runMca } from "./mca_process.ts";
 import { AGENT_CLUSTER_HEADER, AGENT_JOIN_PATH } from "../../src/tunnel/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
+import type { TestCluster } from "../../src/testenv/mod.ts";
+import { allowPrivilegedHostIdentities } from "./cluster_mapping.ts";
 
 /** `mca agent token create`; returns the printed token and the whole output. */
 export async function createJoinToken(args: string[]): Promise<{ token: string; stdout: string }> {
@@ -29,6 +32,27 @@ export async function askToJoin(
   });
   const body = await response.json() as { message?: string; token?: string };
   return { code: response.status, message: body.message ?? "" };
+}
+
+/**
+ * Lets the host admin (group system:masters) reach the joined member as itself (a Cluster drops
+ * privileged host groups by default), and waits until a request through the hub succeeds.
+ */
+export async function reachAsHostAdmin(
+  host: TestCluster,
+  hub: { url: string; caPem: string },
+  { cluster, path }: { cluster: string; path: string },
+): Promise<void> {
+  await allowPrivilegedHostIdentities(host, cluster);
+  using client = Deno.createHttpClient({ caCerts: [hub.caPem] });
+  await waitFor(async () => {
+    const response = await fetch(`${hub.url}/clusters/${cluster}${path}`, {
+      headers: { Authorization: `Bearer ${host.adminToken}` },
+      client,
+    });
+    await response.body?.cancel();
+    return response.status === 200;
+  }, { timeoutMs: 30_000, description: "a first request through the hub as the host admin" });
 }
 
 /** Requests through the hub, a few at a time, until stopped: how many, and every failure. */

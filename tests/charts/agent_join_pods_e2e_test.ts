@@ -10,7 +10,7 @@ import { runMca } from "../_utils/mca_process.ts";
 import { podLogs } from "../_utils/pods.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { installMcaChart } from "../_utils/mca_chart.ts";
-import { askToJoin, createJoinToken, startLoad } from "../_utils/join_tokens.ts";
+import { askToJoin, createJoinToken, reachAsHostAdmin, startLoad } from "../_utils/join_tokens.ts";
 import { parseAllDocuments } from "yaml";
 import { waitFor } from "../../src/common/mod.ts";
 import { agentTokenSecretName, readAgentTokenHashes } from "../../src/members/mod.ts";
@@ -86,9 +86,11 @@ e2eTest(
     const firstHash = (await hostHashes()).current;
 
     // Requests through the hub from here on, through the rotation.
+    const path = "/api/v1/namespaces/default/configmaps?limit=1";
+    await reachAsHostAdmin(host, { url: hubUrl, caPem: hubCaPem }, { cluster, path });
     const load = startLoad(
       { url: hubUrl, caPem: hubCaPem, bearer: host.adminToken },
-      { cluster, path: "/api/v1/namespaces/default/configmaps?limit=1" },
+      { cluster, path },
     );
     try {
       // The same join token again, as a second install would use it: the hub refuses it and

@@ -10,7 +10,9 @@ import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import { startHubFixture } from "../_utils/hub_fixture.ts";
 import { runMca, startMca } from "../_utils/mca_process.ts";
-import { askToJoin, createJoinToken, startLoad } from "../_utils/join_tokens.ts";
+import { askToJoin, createJoinToken, reachAsHostAdmin, startLoad } from "../_utils/join_tokens.ts";
+
+const LOAD_PATH = "/api/v1/namespaces/default/configmaps?limit=1";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
@@ -195,9 +197,10 @@ e2eTest(
         }
 
         // Rotation under load: requests through the hub all along, none may fail.
+        await reachAsHostAdmin(host, hub, { cluster, path: LOAD_PATH });
         const load = startLoad(
           { url: hub.url, caPem: hub.caPem, bearer: host.adminToken },
-          { cluster, path: "/api/v1/namespaces/default/configmaps?limit=1" },
+          { cluster, path: LOAD_PATH },
         );
         const firstHash = await hashToken(joined);
         const rotated = await waitFor(async () => {
