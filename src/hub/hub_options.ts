@@ -29,6 +29,8 @@ export interface HubOptions {
   apiService?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
+  /** How long an agent's previous token stays accepted after a rotation, e.g. "2m". */
+  agentTokenOverlap?: string;
 }
 
 /** Every setting decided. */
@@ -40,6 +42,8 @@ export interface ResolvedHubOptions {
   ipAddresses: string[];
   /** Lifetime of the serving and peer certificates (the CA is not rotated by the hub). */
   certValidityMs: number;
+  /** How long an agent's previous token stays accepted after it rotated. */
+  agentTokenOverlapMs: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -57,6 +61,7 @@ export const HUB_DEFAULTS = {
   namespace: "mca-system",
   caSecret: "mca-hub-ca",
   certValidity: "365d",
+  agentTokenOverlap: "2m",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
@@ -103,6 +108,10 @@ export function resolveHubOptions(
     caSecret: options.caSecret ?? HUB_DEFAULTS.caSecret,
     dnsNames,
     ipAddresses,
+    agentTokenOverlapMs: parseDuration(
+      options.agentTokenOverlap ?? HUB_DEFAULTS.agentTokenOverlap,
+      "--agent-token-overlap",
+    ),
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",

@@ -21,7 +21,7 @@ import {
 } from "../pki/mod.ts";
 import { ensureSharedCa } from "../common/mod.ts";
 import { AgentSessions } from "./agent_sessions.ts";
-import { registeredTokenHash } from "../members/mod.ts";
+import { hostTokenStore } from "./agent_token_store.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus } from "./cluster_status.ts";
@@ -171,7 +171,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
     sessions,
     access: new UserAccess(client),
     identityOf: (cluster) => identities.of(cluster),
-    tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
+    tokens: hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
     onAgentChange: (cluster) => {
       directory?.update();
       void writeClusterStatus(client, sessions, cluster, logger);

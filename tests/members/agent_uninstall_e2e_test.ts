@@ -65,6 +65,8 @@ e2eTest(
         `Secret ${namespace}/mca-agent on the member`,
         "ClusterRoleBinding mca-agent-impersonator on the member",
         "ClusterRole mca-agent-impersonator on the member",
+        `RoleBinding ${namespace}/mca-agent on the member`,
+        `Role ${namespace}/mca-agent on the member`,
         `ServiceAccount ${namespace}/mca-agent on the member`,
         `Namespace ${namespace} on the member`,
         `Cluster ${member} on the host`,
@@ -79,7 +81,7 @@ e2eTest(
         `Deleting Deployment ${namespace}/mca-agent on the member`,
       );
       assertStringIncludes(first.stderr, "The agent's pods are gone");
-      assertStringIncludes(first.stderr, "Done: 8 deleted, 2 already gone, 0 kept");
+      assertStringIncludes(first.stderr, "Done: 10 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
         "deployments,replicasets,pods,secrets,serviceaccounts,configmaps",
@@ -125,7 +127,7 @@ e2eTest(
         `Namespace ${namespace} on the member: already being deleted`,
       );
       assertStringIncludes(again.stderr, `Cluster ${member} on the host: already gone`);
-      assertStringIncludes(again.stderr, "Done: 0 deleted, 10 already gone, 0 kept");
+      assertStringIncludes(again.stderr, "Done: 0 deleted, 12 already gone, 0 kept");
     } finally {
       await fixture.stop();
     }
