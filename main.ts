@@ -47,8 +47,11 @@ export function buildProgram(io: ProgramIo): Command {
   declareWebhook(program);
   declareProxyWait(declareProxyExplain(declareProxy(program, io), io));
   declareHubCa(declareHub(program), io);
-  declareAgentManifest(
-    declareAgentUninstall(declareAgentInstall(declareAgent(program), io), io),
+  declareAgentToken(
+    declareAgentManifest(
+      declareAgentUninstall(declareAgentInstall(declareAgent(program), io), io),
+      io,
+    ),
     io,
   );
   declareKubeconfig(program, io);
@@ -301,6 +304,11 @@ function declareHub(program: Command): Command {
     )
     .option("--context <name>", "kubeconfig context")
     .option(
+      "--agent-token-overlap <duration>",
+      "after an agent rotates its token, how long the previous one stays accepted",
+      HUB_DEFAULTS.agentTokenOverlap,
+    )
+    .option(
       "--aggregated-api",
       "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
         "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
@@ -366,7 +374,21 @@ function declareAgent(program: Command): Command {
     )
     .option("--hub <url>", "the hub, e.g. https://hub.example.com:9443")
     .option("--cluster <name>", "this member's name on the hub")
-    .option("--token-file <file>", "the agent token", AGENT_DEFAULTS.tokenFile)
+    .option(
+      "--token-file <file>",
+      "the agent token (without --agent-secret)",
+      AGENT_DEFAULTS.tokenFile,
+    )
+    .option(
+      "--agent-secret <[namespace/]name>",
+      "the agent's own Secret on the member (namespace default: $POD_NAMESPACE): its join token, " +
+        "agent token and rotations live there, read and written through the API",
+    )
+    .option(
+      "--token-rotation-interval <duration>",
+      'how often the agent rotates its token with --agent-secret ("0": never)',
+      AGENT_DEFAULTS.tokenRotationInterval,
+    )
     .option(
       "--hub-ca-file <file>",
       "the hub's CA certificate",
@@ -486,16 +508,64 @@ function declareAgentUninstall(agent: Command, io: ProgramIo): Command {
   return agent;
 }
 
-/** `mca agent manifest`. */
-function declareAgentManifest(agent: Command, io: ProgramIo): void {
+/** `mca agent manifest`; returns `mca agent`. */
+function declareAgentManifest(agent: Command, io: ProgramIo): Command {
   agentInstallFlags(
     agent.command("manifest").description(
-      "print the member manifests (for GitOps; the token is a placeholder)",
+      "print the member manifests for GitOps: with --join-token complete (kubectl apply alone " +
+        "installs the agent, no host credential reaches the member); without, the token is a placeholder",
     ),
   )
     .option("--hub-ca-file <file>", "the hub's CA certificate")
+    .option(
+      "--join-token <token>",
+      "a join token from mca agent token create: the agent redeems it at the hub for its agent token",
+    )
+    .option(
+      "--token-rotation-interval <duration>",
+      `how often the agents rotate their token ("0": never; default: the agent's, ${AGENT_DEFAULTS.tokenRotationInterval})`,
+    )
     .action(async (options) =>
       (await import("./src/cli/agent_install_command.ts")).agentManifestCommand(options, io)
+    );
+  return agent;
+}
+
+/** `mca agent token create`. */
+function declareAgentToken(agent: Command, io: ProgramIo): void {
+  agent
+    .command("token")
+    .description("join tokens for members installed from static manifests (GitOps)")
+    .command("create")
+    .description(
+      "create a short-lived, single-use join token for a member on the host (only its hash is " +
+        "kept there) and print it with the hub URL, the hub CA pin and the manifest command",
+    )
+    .option("--cluster <name>", "the member's name on the hub")
+    .option("--hub <url>", "the hub as the member's agents reach it")
+    .option("--ttl <duration>", "how long the token can be redeemed", "1h")
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "host context")
+    .option(
+      "--hub-namespace <ns>",
+      "the hub's namespace on the host",
+      AGENT_INSTALL_DEFAULTS.hubNamespace,
+    )
+    .option(
+      "--hub-ca-secret <name>",
+      "the Secret with the hub CA in that namespace (the hub's --ca-secret)",
+      AGENT_INSTALL_DEFAULTS.hubCaSecret,
+    )
+    .addHelpText(
+      "after",
+      "\nThe agent redeems the token once at the hub (POST /agent/join), which creates the Cluster\n" +
+        "(if missing) and issues the agent token; the agent stores it in its own Secret. A token\n" +
+        "that expired, was used, or is wrong is refused with a message saying to create a new one.\n\n" +
+        "Example:\n" +
+        "  mca agent token create --cluster west --hub https://hub.example.com:9443 --context host",
+    )
+    .action(async (options) =>
+      (await import("./src/cli/agent_token_command.ts")).agentTokenCreateCommand(options, io)
     );
 }
 

@@ -11,6 +11,10 @@ export interface AgentOptions {
   hub?: string;
   cluster?: string;
   tokenFile?: string;
+  /** The agent's own Secret on the member, `name` or `namespace/name`: tokens live there. */
+  agentSecret?: string;
+  /** How often the agent rotates its token (needs --agent-secret); "0" never. */
+  tokenRotationInterval?: string;
   hubCaFile?: string;
   hubCaPin?: string;
   /** "namespace/name" of the agent's own Secret on the member, where learned hub CAs are kept. */
@@ -29,6 +33,13 @@ export interface ResolvedAgentOptions {
   hubUrl: URL;
   cluster: string;
   tokenFile: string;
+  /**
+   * Where the agent keeps its token on the member (join token, agent token, a rotation's next
+   * token), read and written through the API; without it the token is read from tokenFile.
+   */
+  agentSecret?: { namespace: string; name: string };
+  /** 0: never. */
+  tokenRotationIntervalMs: number;
   hubCaFile: string;
   hubCaPin: string;
   hubTrustSecret?: { namespace: string; name: string };
@@ -48,6 +59,7 @@ export const AGENT_DEFAULTS = {
   hubCaFile: "/var/run/secrets/mca/agent/hub-ca.crt",
   healthListen: "0.0.0.0:8081",
   keepaliveInterval: "15s",
+  tokenRotationInterval: "168h",
   logLevel: "info",
   logFormat: "json",
 } as const satisfies AgentOptions;
@@ -84,6 +96,13 @@ export function resolveAgentOptions(
     hubUrl,
     cluster,
     tokenFile: options.tokenFile ?? AGENT_DEFAULTS.tokenFile,
+    ...(options.agentSecret
+      ? { agentSecret: parseAgentSecret(options.agentSecret, env("POD_NAMESPACE")) }
+      : {}),
+    tokenRotationIntervalMs: options.tokenRotationInterval === "0" ? 0 : parseDuration(
+      options.tokenRotationInterval ?? AGENT_DEFAULTS.tokenRotationInterval,
+      "--token-rotation-interval",
+    ),
     hubCaFile: options.hubCaFile ?? AGENT_DEFAULTS.hubCaFile,
     hubCaPin: parseCaPin(required(options.hubCaPin, "--hub-ca-pin")),
     ...(options.hubTrustSecret
@@ -107,6 +126,26 @@ export function parseSecretRef(text: string, flag: string): { namespace: string;
   const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
   if (!match) throw new Error(`Invalid ${flag} "${text}": expected "<namespace>/<name>"`);
   return { namespace: match[1]!, name: match[3]! };
+}
+
+/** `name` (in $POD_NAMESPACE) or `namespace/name`. */
+function parseAgentSecret(
+  text: string,
+  podNamespace: string | undefined,
+): { namespace: string; name: string } {
+  const [first, second, ...rest] = text.split("/");
+  const namespace = second === undefined ? podNamespace : first;
+  const name = second ?? first;
+  const label = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+  if (rest.length > 0 || !name || !label.test(name) || (namespace && !label.test(namespace))) {
+    throw new Error(`Invalid --agent-secret "${text}": expected <name> or <namespace>/<name>`);
+  }
+  if (!namespace) {
+    throw new Error(
+      `--agent-secret "${text}" names no namespace and $POD_NAMESPACE is not set: use <namespace>/<name>`,
+    );
+  }
+  return { namespace, name };
 }
 
 /** Exponential backoff with full jitter and a cap: the wait before reconnect attempt `attempt` (0-based). */

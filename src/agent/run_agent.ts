@@ -3,10 +3,6 @@
  * yamux streams against its own API server, reconnects with backoff and jitter, and is ready
  * only while connected.
  */
-// @ts-types="npm:@types/ws@8.18.1"
-import { WebSocket } from "ws";
-import net from "node:net";
-import tls from "node:tls";
 import {
   type ClientConfig,
   createKubeClient,
@@ -19,48 +15,28 @@ import {
   type MetricsRegistry,
   registerProcessMetrics,
 } from "../metrics/mod.ts";
-import { createUpstream, type Upstream } from "../forward/mod.ts";
-import {
-  agreedTunnelVersion,
-  connectHeaders,
-  type Duplex,
-  openProxyTunnel,
-  TRUST_CHANNEL_VERSION,
-  TUNNEL_VERSION_HEADER,
-  websocketDuplex,
-  YamuxSession,
-} from "../tunnel/mod.ts";
-import { MCA_VERSION } from "../version.ts";
-import { type AgentHandler, createAgentHandler } from "./agent_handler.ts";
-import { type AgentMetrics, createAgentMetrics, reconnectReason } from "./agent_metrics.ts";
-import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
-import { AgentTrust, requestStreamCount, serveTrustStream } from "./agent_trust.ts";
-import { memberVersion } from "./member_version.ts";
+import { AgentTrust, requestStreamCount } from "./agent_trust.ts";
 import { secretTrustStore } from "./trust_secret.ts";
+import { createUpstream } from "../forward/mod.ts";
+import { createAgentHandler } from "./agent_handler.ts";
+import { createHubCalls } from "./hub_calls.ts";
+import { type AgentCredentials, fileCredentials, secretCredentials } from "./agent_credentials.ts";
+import { AgentSecret } from "./agent_secret.ts";
+import { createAgentMetrics } from "./agent_metrics.ts";
+import type { ResolvedAgentOptions } from "./agent_options.ts";
+import {
+  type Connection,
+  type Dialer,
+  drain,
+  keepConnected,
+  replaceSession,
+} from "./hub_session.ts";
 
 /** A running agent. */
 export interface RunningAgent {
   isConnected(): boolean;
   /** Stops taking new requests, lets open ones finish (up to the grace period), then disconnects. */
   stop(graceMs?: number): Promise<void>;
-}
-
-/** What dialing the hub needs, fixed for the agent's life. */
-interface Dialer {
-  options: ResolvedAgentOptions;
-  trust: AgentTrust;
-  agentId: string;
-  member: Upstream;
-  serveStream: AgentHandler;
-  metrics: AgentMetrics;
-  logger: Logger;
-}
-
-/** The connection loop's state: the current session, and how to stop waiting for the next. */
-interface Connection {
-  session: YamuxSession | undefined;
-  stopping: boolean;
-  wake: (() => void) | undefined;
 }
 
 /** Starts the agent; it keeps reconnecting until stopped. */
@@ -75,20 +51,37 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const trust = await loadTrust(options, memberConfig, logger);
+  // The join and token calls verify the hub with the CAs trusted at start.
+  const hubCa = trust.bundle;
   const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
-  const connection: Connection = { session: undefined, stopping: false, wake: undefined };
+  const connection: Connection = { replacing: Promise.resolve(), stopping: false };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
-  const registry = createMetricsRegistry();
-  registerProcessMetrics(registry);
-  const metrics = createAgentMetrics(
-    registry,
-    () => isConnected() ? requestStreamCount(connection.session!) : 0,
+  const { registry, metrics } = agentRegistry(() =>
+    isConnected() ? requestStreamCount(connection.session!) : 0
   );
   const serveStream = createAgentHandler(member, options.cluster, logger, {
     requestDuration: metrics.requestDuration,
   });
   const agentId = crypto.randomUUID();
-  const dialer = { options, trust, agentId, member, serveStream, metrics, logger };
+  const credentials = agentCredentials(options, {
+    memberConfig,
+    hubCa,
+    agentId,
+    logger,
+    onTokenChange: () => {
+      connection.replacing = connection.replacing.then(() => replaceSession(dialer, connection));
+    },
+  });
+  const dialer: Dialer = {
+    options,
+    trust,
+    agentId,
+    member,
+    serveStream,
+    metrics,
+    logger,
+    credentials,
+  };
   const health = options.healthListen
     ? serveHealth(options.healthListen, { isConnected, registry })
     : undefined;
@@ -100,11 +93,50 @@ export async function runAgent(
     isConnected,
     async stop(graceMs = 30_000) {
       connection.stopping = true;
+      credentials.stop();
       connection.wake?.();
+      await connection.replacing;
       await drain(connection.session, graceMs);
       await loop;
       await health?.shutdown();
       member.close();
+    },
+  };
+}
+
+/** The agent's metrics, with build info and process metrics. */
+function agentRegistry(openStreams: () => number) {
+  const registry = createMetricsRegistry();
+  registerProcessMetrics(registry);
+  return { registry, metrics: createAgentMetrics(registry, openStreams) };
+}
+
+/** The token in the agent's Secret (joins and rotations), else in --token-file. */
+function agentCredentials(
+  options: ResolvedAgentOptions,
+  deps: {
+    memberConfig: ClientConfig;
+    hubCa: string;
+    agentId: string;
+    logger: Logger;
+    onTokenChange: () => void;
+  },
+): AgentCredentials {
+  if (!options.agentSecret) return fileCredentials(options.tokenFile);
+  const client = createKubeClient(createKubeTransport(deps.memberConfig, { logger: deps.logger }));
+  const credentials = secretCredentials({
+    secret: new AgentSecret(client, options.agentSecret),
+    hub: createHubCalls(options, deps),
+    logger: deps.logger,
+    rotationIntervalMs: options.tokenRotationIntervalMs,
+    onTokenChange: deps.onTokenChange,
+  });
+  return {
+    token: () => credentials.token(),
+    invalidate: () => credentials.invalidate(),
+    stop() {
+      credentials.stop();
+      client.transport.close();
     },
   };
 }
@@ -150,144 +182,4 @@ function serveHealth(
     }
     return new Response("not found", { status: 404 });
   });
-}
-
-/** Connects, serves until the session ends, waits a backoff, and again, until stopped. */
-async function keepConnected(dialer: Dialer, connection: Connection): Promise<void> {
-  const { options, logger, metrics } = dialer;
-  let attempt = 0;
-  while (!connection.stopping) {
-    let reason;
-    try {
-      connection.session = await dialHub(dialer);
-      attempt = 0;
-      metrics.sessionUp.set(1);
-      logger.info("connected to the hub", {
-        hub: options.hubUrl.origin,
-        cluster: options.cluster,
-        agent: dialer.agentId,
-      });
-      const error = await connection.session.closed;
-      metrics.sessionUp.set(0);
-      logger.warn("disconnected from the hub", { error: error?.message });
-      reason = reconnectReason(error, false);
-    } catch (error) {
-      logger.warn("cannot connect to the hub", {
-        hub: options.hubUrl.origin,
-        error: (error as Error).message,
-      });
-      reason = reconnectReason(error as Error, true);
-    }
-    if (connection.stopping) break;
-    metrics.reconnects.inc({ reason });
-    const delay = reconnectDelayMs(attempt++);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      connection.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-}
-
-/** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
-async function dialHub(dialer: Dialer): Promise<YamuxSession> {
-  const { ws, duplex, version } = await openWebSocket(dialer);
-  // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
-  // would hold each burst's tail for the peer's delayed ACK (~40 ms).
-  (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
-    true,
-  );
-  const session = new YamuxSession(duplex, {
-    client: true,
-    keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
-    keepAliveTimeoutMs: 10_000,
-    onStream: (stream) => {
-      dialer.logger.debug("tunnel stream opened", { stream: stream.id });
-      void dialer.serveStream(stream);
-    },
-  });
-  // A hub of tunnel version 2 tells its CA set (and rollovers) on the trust stream.
-  if (version >= TRUST_CHANNEL_VERSION) void serveTrustStream(session, dialer.trust, dialer.logger);
-  return session;
-}
-
-/** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
-async function openWebSocket(
-  dialer: Dialer,
-): Promise<{ ws: WebSocket; duplex: Duplex; version: number }> {
-  const { options } = dialer;
-  const token = (await Deno.readTextFile(options.tokenFile)).trim();
-  const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
-  const ws = new WebSocket(new URL("/connect", options.hubUrl), {
-    ...(createConnection ? { createConnection } : {}),
-    ca: dialer.trust.bundle,
-    // Never skipped: the hub must present a certificate of a pinned (or learned) CA.
-    rejectUnauthorized: true,
-    headers: {
-      Authorization: `Bearer ${token}`,
-      ...connectHeaders({
-        cluster: options.cluster,
-        agentId: dialer.agentId,
-        memberVersion: await memberVersion(dialer.member),
-      }),
-      "User-Agent": `mca-agent/v${MCA_VERSION}`,
-    },
-    perMessageDeflate: false,
-    handshakeTimeout: 10_000,
-    // Masking protects plaintext intermediaries from browser-made frames; inside TLS it only
-    // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
-    generateMask: (mask: Uint8Array) => void mask.fill(0),
-  });
-  let version = 1;
-  let duplex: Duplex | undefined;
-  const countBytes = (direction: string, bytes: number) =>
-    dialer.metrics.bytes.inc({ direction }, bytes);
-  await new Promise<void>((resolve, reject) => {
-    ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
-      const agreed = agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]);
-      if (agreed === undefined) {
-        ws.terminate();
-        reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
-      } else version = agreed;
-    });
-    // Read from the moment it opens: the hub may route a request to this agent at once, and
-    // its first frames can come with the 101; a listener added a tick later would miss them.
-    ws.once("open", () => {
-      duplex = websocketDuplex(ws, countBytes);
-      resolve();
-    });
-    ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
-      reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
-    });
-    ws.once("error", reject);
-  });
-  return { ws, duplex: duplex!, version };
-}
-
-/**
- * Through the egress proxy: the CONNECT tunnel, opened first, and ws's connection factory,
- * which runs TLS over it with the options ws computed (the pinned CA, rejectUnauthorized,
- * SNI = the hub's host name), so the TLS session is the agent's with the hub, end to end.
- */
-async function tunnelTls(options: ResolvedAgentOptions): Promise<typeof net.createConnection> {
-  const port = Number(options.hubUrl.port || 443);
-  const hostname = options.hubUrl.hostname.replace(/^\[(.*)\]$/, "$1");
-  const socket = await openProxyTunnel(options.hubProxy!, { hostname, port });
-  // ws passes its https.request options (ca, rejectUnauthorized, host, port) to the factory.
-  const connect = (opts: tls.ConnectionOptions) =>
-    tls.connect({ ...opts, socket, servername: net.isIP(hostname) ? "" : hostname });
-  return connect as unknown as typeof net.createConnection;
-}
-
-/** Lets in-flight streams finish (up to the grace period), then says goodbye. */
-async function drain(session: YamuxSession | undefined, graceMs: number): Promise<void> {
-  if (!session || session.isClosed) return;
-  const deadline = Date.now() + graceMs;
-  // The trust stream lives as long as the session: only requests are waited for.
-  while (requestStreamCount(session) > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await session.close();
 }

@@ -5,6 +5,7 @@ import {
   type AgentInstallOptions,
   agentManifestsForCa,
   installAgent,
+  parseJoinToken,
   resolveAgentEgress,
   withClusterClients,
 } from "../members/mod.ts";
@@ -62,7 +63,10 @@ export async function agentInstallCommand(
   );
 }
 
-/** Prints the member manifests (for GitOps); the token is a placeholder, never printed. */
+/**
+ * Prints the member manifests (for GitOps): with --join-token, complete (the agent redeems it);
+ * without, the token is a placeholder.
+ */
 export async function agentManifestCommand(
   options: AgentInstallOptions,
   io: { stdout(text: string): void },
@@ -79,9 +83,27 @@ export async function agentManifestCommand(
     ...(options.actAsAgent ? { agentClusterRole: options.actAsAgent } : {}),
     ...(options.podMonitor ? { podMonitor: true } : {}),
     egress: usage(() => resolveAgentEgress(options)),
+    ...(options.joinToken ? { joinToken: usage(() => checkJoinToken(options.joinToken!)) } : {}),
+    ...(options.tokenRotationInterval
+      ? { tokenRotationInterval: usage(() => checkInterval(options.tokenRotationInterval!)) }
+      : {}),
     hubCaPem,
   });
   io.stdout(manifests.map((m) => stringify(m, { lineWidth: 0 })).join("---\n"));
+}
+
+function checkJoinToken(text: string): string {
+  if (!parseJoinToken(text)) {
+    throw new Error(
+      "Invalid --join-token: expected <id>.<secret> as printed by mca agent token create",
+    );
+  }
+  return text.trim();
+}
+
+function checkInterval(text: string): string {
+  if (text !== "0") parseDuration(text, "--token-rotation-interval");
+  return text;
 }
 
 /** Runs a flag check; its message becomes a usage error. */

@@ -13,6 +13,7 @@ import { hashToken, sameHash } from "../members/mod.ts";
 import {
   AGENT_CLUSTER_HEADER,
   agreedTunnelVersion,
+  bearerToken,
   MIN_TUNNEL_VERSION,
   readAgentHello,
   TRUST_CHANNEL_VERSION,
@@ -73,7 +74,7 @@ export function createAgentAcceptor(deps: HubHandlerDeps, connections: Counter):
  * and the token must match that cluster's registered hash. Host errors are logged, not shown.
  */
 async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<CheckedAgent> {
-  const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+  const token = bearerToken(req.headers.authorization);
   if (!token) return { code: 401, message: "Unauthorized agent" };
   const { cluster } = readAgentHello(req.headers);
   if (!isClusterName(cluster)) {
@@ -83,9 +84,9 @@ async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<Checke
       message: `The ${AGENT_CLUSTER_HEADER} header must name a cluster (a DNS-1123 label)`,
     };
   }
-  let registered: string | undefined;
+  let accepted: string[];
   try {
-    registered = await deps.tokenHash(cluster);
+    accepted = await deps.tokens.accepted(cluster);
   } catch (error) {
     deps.logger.warn("agent refused", {
       cluster,
@@ -94,10 +95,12 @@ async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<Checke
     });
     return { code: 503, message: "Cannot check the agent's token now" };
   }
-  if (!registered || !sameHash(registered, await hashToken(token))) {
+  const presented = await hashToken(token);
+  const registered = accepted.find((hash) => sameHash(presented, hash));
+  if (!registered) {
     deps.logger.warn("agent refused", {
       cluster,
-      reason: registered ? "wrong token" : "cluster not registered",
+      reason: accepted.length > 0 ? "wrong token" : "cluster not registered",
     });
     return { code: 401, message: "Unauthorized agent" };
   }

@@ -59,10 +59,10 @@ export class AgentSessions {
     return undefined;
   }
 
-  /** Closes every session of a cluster whose token is no longer the registered one. */
-  async closeStale(cluster: string, currentHash: string | undefined): Promise<number> {
+  /** Closes every session of a cluster whose token is no longer accepted. */
+  async closeStale(cluster: string, accepted: readonly string[]): Promise<number> {
     const stale = (this.#byCluster.get(cluster) ?? []).filter((agent) =>
-      agent.tokenHash !== currentHash
+      !accepted.includes(agent.tokenHash)
     );
     await Promise.all(stale.map((agent) => agent.session.close()));
     return stale.length;

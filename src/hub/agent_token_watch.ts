@@ -1,7 +1,10 @@
-/** Rotated or deleted agent tokens close the sessions that used them. */
+/**
+ * Replaced or deleted agent tokens close the sessions that used them; a rotated token's sessions
+ * stay until its overlap ends.
+ */
 import type { KubeClient } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { AGENT_TOKEN_LABEL, registeredTokenHash } from "../members/mod.ts";
+import { acceptedHashes, AGENT_TOKEN_LABEL, registeredTokenHashes } from "../members/mod.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 
 /** Keeps `registered` equal to the clusters whose token Secret exists. */
@@ -58,12 +61,16 @@ export async function watchAgentTokens(
         trackRegistered(registered, event);
         const cluster = event.object.metadata?.name?.replace(/^mca-agent-/, "");
         if (!cluster || event.type === "BOOKMARK") continue;
-        const current = event.type === "DELETED"
+        const recheck = () => closeStale(client, namespace, { cluster, sessions, logger });
+        const hashes = event.type === "DELETED"
           ? undefined
-          : await registeredTokenHash(client, namespace, cluster);
-        const closed = await sessions.closeStale(cluster, current);
-        if (closed > 0) {
-          logger.warn("agent token changed: closed its sessions", { cluster, sessions: closed });
+          : await registeredTokenHashes(client, namespace, cluster);
+        await closeStaleSessions(cluster, acceptedHashes(hashes, new Date()), { sessions, logger });
+        // When the overlap of a rotation ends, the sessions of the previous token end too.
+        const overlap = hashes?.previous ? hashes.previous.expiresAt.getTime() - Date.now() : -1;
+        if (overlap >= 0) {
+          const timer = setTimeout(() => void recheck().catch(() => {}), overlap + 1);
+          signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
         }
       }
     } catch (error) {
@@ -72,5 +79,25 @@ export async function watchAgentTokens(
       logger.warn("watching agent tokens failed; retrying", { error: (error as Error).message });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+  }
+}
+
+async function closeStale(
+  client: KubeClient,
+  namespace: string,
+  { cluster, sessions, logger }: { cluster: string; sessions: AgentSessions; logger: Logger },
+): Promise<void> {
+  const hashes = await registeredTokenHashes(client, namespace, cluster);
+  await closeStaleSessions(cluster, acceptedHashes(hashes, new Date()), { sessions, logger });
+}
+
+async function closeStaleSessions(
+  cluster: string,
+  accepted: string[],
+  { sessions, logger }: { sessions: AgentSessions; logger: Logger },
+): Promise<void> {
+  const closed = await sessions.closeStale(cluster, accepted);
+  if (closed > 0) {
+    logger.warn("agent token changed: closed its sessions", { cluster, sessions: closed });
   }
 }

@@ -12,6 +12,8 @@ import type { Gauge, MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
 import type { HubTrust } from "./hub_trust.ts";
+import type { AgentTokenStore } from "./agent_token_store.ts";
+import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 import type { MemberIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
@@ -29,8 +31,8 @@ export interface HubHandlerDeps {
   frontProxy?: Pick<FrontProxyAuthenticator, "authenticate" | "config">;
   /** The cluster's identity mode and mapping (default: impersonate the caller, default mapping). */
   identityOf?: (cluster: string) => Promise<MemberIdentity>;
-  /** The registered token hash of a cluster's agents. */
-  tokenHash: (cluster: string) => Promise<string | undefined>;
+  /** The agent tokens on the host: accepted hashes, joins, rotations. */
+  tokens: AgentTokenStore;
   onAgentChange: (cluster: string) => void;
   /** Why the hub is not ready, or undefined when it is. */
   notReady: () => string | undefined;
@@ -84,6 +86,15 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path === "/readyz") return answerReady(res, deps);
       if (path === "/metrics") return answerMetrics(req, res, deps);
       if (path && isAggregatedPath(path) && answerDiscovery(req, res, path)) return;
+      if (isAgentTokenPath(path ?? "")) {
+        return void answerAgentTokenRequest(req, res, deps).catch((error) => {
+          deps.logger.error("agent token request failed", {
+            path,
+            error: (error as Error).message,
+          });
+          writeStatus(res, 503, "The hub cannot handle agent tokens now; retry later");
+        });
+      }
       answerMemberRequest(req, res, context).catch((error) => {
         deps.logger.error("hub request failed", { path, error: (error as Error).message });
         writeStatus(res, 500, `The hub failed: ${(error as Error).message}`);

@@ -31,6 +31,8 @@ export interface HubOptions {
   apiService?: string;
   logLevel?: LogLevel;
   logFormat?: "json" | "text";
+  /** How long an agent's previous token stays accepted after a rotation, e.g. "2m". */
+  agentTokenOverlap?: string;
 }
 
 /** Every setting decided. */
@@ -43,6 +45,8 @@ export interface ResolvedHubOptions {
   /** Lifetime of the serving and peer certificates (the CA is not rotated by the hub). */
   certValidityMs: number;
   caCheckIntervalMs: number;
+  /** How long an agent's previous token stays accepted after it rotated. */
+  agentTokenOverlapMs: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -61,6 +65,7 @@ export const HUB_DEFAULTS = {
   caSecret: "mca-hub-ca",
   certValidity: "365d",
   caCheckInterval: "10s",
+  agentTokenOverlap: "2m",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
@@ -107,6 +112,10 @@ export function resolveHubOptions(
     caSecret: options.caSecret ?? HUB_DEFAULTS.caSecret,
     dnsNames,
     ipAddresses,
+    agentTokenOverlapMs: parseDuration(
+      options.agentTokenOverlap ?? HUB_DEFAULTS.agentTokenOverlap,
+      "--agent-token-overlap",
+    ),
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",

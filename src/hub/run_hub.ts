@@ -19,7 +19,7 @@ import {
 import { firstCertificates, followRollover, type hubCertificates } from "./hub_ca.ts";
 import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
-import { registeredTokenHash } from "../members/mod.ts";
+import { hostTokenStore } from "./agent_token_store.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
@@ -203,7 +203,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
     sessions,
     access: new UserAccess(client),
     identityOf: (cluster) => identities.of(cluster),
-    tokenHash: (cluster) => registeredTokenHash(client, options.namespace, cluster),
+    tokens: hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
     onAgentChange: (cluster) => {
       directory?.update();
       void writeClusterStatus(client, sessions, cluster, logger, { trust });

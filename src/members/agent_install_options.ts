@@ -25,6 +25,10 @@ export interface AgentInstallOptions {
   httpsProxy?: string;
   noProxy?: string;
   keepaliveInterval?: string;
+  /** `mca agent manifest` only: the join token the agent redeems. */
+  joinToken?: string;
+  /** The agents' `--token-rotation-interval`. */
+  tokenRotationInterval?: string;
 }
 
 /** How the agent reaches the hub, passed on by its Deployment. */

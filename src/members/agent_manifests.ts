@@ -13,6 +13,13 @@ export interface AgentManifestOptions {
   replicas?: number;
   /** Secret contents; omitted in `--dry-run` output where the token must not be printed. */
   token?: string;
+  /**
+   * A join token instead of an agent token: the agent redeems it at the hub and stores its agent
+   * token in its Secret itself (static manifests for GitOps; no host credential on the member).
+   */
+  joinToken?: string;
+  /** `--token-rotation-interval` of the agent. */
+  tokenRotationInterval?: string;
   hubCaPem: string;
   hubCaPin: string;
   /**
@@ -52,6 +59,7 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       kind: "ServiceAccount",
       metadata: { name: AGENT_NAME, namespace: ns, labels },
     },
+    ...ownSecretRbac(ns),
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRole",
@@ -93,31 +101,12 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       }]
       : []),
     {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: AGENT_NAME, namespace: ns, labels },
-      // Its own Secret only: the agent stores there what it learns from the hub (CA rollover).
-      rules: [{
-        apiGroups: [""],
-        resources: ["secrets"],
-        resourceNames: [AGENT_NAME],
-        verbs: ["get", "patch"],
-      }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: AGENT_NAME, namespace: ns, labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: AGENT_NAME },
-      subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace: ns }],
-    },
-    {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: AGENT_NAME, namespace: ns, labels },
       type: "Opaque",
       stringData: {
-        ...(options.token ? { token: options.token } : { token: "<set by mca agent install>" }),
+        ...secretToken(options),
         "hub-ca.crt": options.hubCaPem,
         "hub-ca-pin": options.hubCaPin,
         ...(proxyInSecret(options.egress)
@@ -144,15 +133,25 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
                 "agent",
                 `--hub=${options.hubUrl}`,
                 `--cluster=${options.cluster}`,
-                "--token-file=/var/run/secrets/mca/agent/token",
+                `--agent-secret=${AGENT_NAME}`,
                 "--hub-ca-file=/var/run/secrets/mca/agent/hub-ca.crt",
                 `--hub-ca-pin=${options.hubCaPin}`,
                 `--hub-trust-secret=${ns}/${AGENT_NAME}`,
+                ...(options.tokenRotationInterval
+                  ? [`--token-rotation-interval=${options.tokenRotationInterval}`]
+                  : []),
                 ...(options.egress?.keepaliveInterval
                   ? [`--keepalive-interval=${options.egress.keepaliveInterval}`]
                   : []),
               ],
-              ...(egressEnv(options.egress).length > 0 ? { env: egressEnv(options.egress) } : {}),
+              env: [
+                // --agent-secret names the Secret in the agent's own namespace.
+                {
+                  name: "POD_NAMESPACE",
+                  valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+                },
+                ...egressEnv(options.egress),
+              ],
               // Named for what scrapers select it by (the PodMonitor); the probes use it too.
               ports: [{ name: "metrics", containerPort: AGENT_METRICS_PORT }],
               readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5 },
@@ -176,6 +175,41 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
       },
     },
     ...(options.podMonitor ? [agentPodMonitor(ns, labels)] : []),
+  ];
+}
+
+/** The token keys of the agent's Secret: the agent token, a join token, or a placeholder. */
+function secretToken(options: AgentManifestOptions): Record<string, string> {
+  if (options.token) return { token: options.token };
+  if (options.joinToken) return { "join-token": options.joinToken };
+  return { token: "<set by mca agent install>" };
+}
+
+/**
+ * The agent reads and writes its own Secret (and nothing else there): it stores the agent
+ * token a join gave it, and rotates it, and the hub CAs it learns during a CA rollover.
+ */
+function ownSecretRbac(namespace: string): Record<string, unknown>[] {
+  const labels = { ...AGENT_LABELS };
+  return [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: AGENT_NAME, namespace, labels },
+      rules: [{
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: [AGENT_NAME],
+        verbs: ["get", "patch"],
+      }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: AGENT_NAME, namespace, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: AGENT_NAME },
+      subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace }],
+    },
   ];
 }
 

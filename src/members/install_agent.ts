@@ -6,14 +6,7 @@
 import { KubeApiError, type KubeClient, type ManifestHead, manifestPath } from "../kube/mod.ts";
 import { computeCaPin } from "../pki/mod.ts";
 import { waitFor } from "../common/mod.ts";
-import {
-  AGENT_TOKEN_LABEL,
-  agentTokenSecretName,
-  hashToken,
-  newAgentToken,
-  registeredTokenHash,
-  TOKEN_HASH_KEY,
-} from "./agent_tokens.ts";
+import { hashToken, issueAgentToken, registeredTokenHash } from "./agent_tokens.ts";
 import { AGENT_NAME, agentManifests } from "./agent_manifests.ts";
 import { AGENT_INSTALL_DEFAULTS, type AgentEgress } from "./agent_install_options.ts";
 
@@ -57,7 +50,7 @@ export async function installAgent(
   options: InstallAgentOptions,
 ): Promise<InstallResult> {
   // The hub CA first: without it nothing is registered or applied.
-  const hubCaPem = await readHubCa(host, options);
+  const hubCaPem = await readHubCa(host, options.hubNamespace, options.hubCaSecret);
   await registerCluster(host, options);
   const hubCaPin = await computeCaPin(hubCaPem);
   const { token, changed } = await settleToken(host, member, options);
@@ -82,10 +75,14 @@ export async function installAgent(
 }
 
 /** The hub's CA certificate, from its Secret on the host. */
-async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promise<string> {
-  const caSecretName = options.hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
+export async function readHubCa(
+  host: KubeClient,
+  hubNamespace: string,
+  hubCaSecret: string | undefined,
+): Promise<string> {
+  const caSecretName = hubCaSecret ?? AGENT_INSTALL_DEFAULTS.hubCaSecret;
   const caSecret = await host.get<{ data?: Record<string, string> }>(
-    `/api/v1/namespaces/${options.hubNamespace}/secrets/${caSecretName}`,
+    `/api/v1/namespaces/${hubNamespace}/secrets/${caSecretName}`,
   ).catch((error) => {
     if (error instanceof KubeApiError && error.code === 404) return undefined;
     throw error;
@@ -93,7 +90,7 @@ async function readHubCa(host: KubeClient, options: InstallAgentOptions): Promis
   const hubCaPem = caSecret?.data?.["ca.crt"] ? atob(caSecret.data["ca.crt"]) : undefined;
   if (!hubCaPem) {
     throw new Error(
-      `The hub's CA Secret "${caSecretName}" (with ca.crt) was not found in namespace "${options.hubNamespace}": ` +
+      `The hub's CA Secret "${caSecretName}" (with ca.crt) was not found in namespace "${hubNamespace}": ` +
         "is the hub running there? (--hub-namespace, and --hub-ca-secret if the hub runs with another --ca-secret)",
     );
   }
@@ -143,25 +140,10 @@ async function settleToken(
   if (existingToken !== undefined && (await hashToken(existingToken)) === registered) {
     return { token: existingToken, changed: false };
   }
-  const token = newAgentToken();
   options.progress(
     "Creating a new agent token (its hash is stored on the host, the token only in the member)",
   );
-  await host.patch(
-    `/api/v1/namespaces/${options.hubNamespace}/secrets/${agentTokenSecretName(cluster)}`,
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: {
-        name: agentTokenSecretName(cluster),
-        namespace: options.hubNamespace,
-        labels: { [AGENT_TOKEN_LABEL]: "true" },
-      },
-      data: { [TOKEN_HASH_KEY]: btoa(await hashToken(token)) },
-    },
-    "apply",
-    { fieldManager: FIELD_MANAGER, force: true },
-  );
+  const token = await issueAgentToken(host, options.hubNamespace, cluster);
   return { token, changed: true };
 }
 

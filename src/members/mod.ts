@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./agent_tokens.ts";
+export * from "./join_tokens.ts";
 export * from "./agent_manifests.ts";
 export * from "./install_agent.ts";
 export * from "./agent_install_options.ts";

@@ -9,6 +9,7 @@ Deno.test("resolveAgentOptions() fills what is not given from AGENT_DEFAULTS", (
     hubUrl: new URL("https://hub.example.com:9443"),
     cluster: "east",
     tokenFile: AGENT_DEFAULTS.tokenFile,
+    tokenRotationIntervalMs: 168 * 3600_000,
     hubCaFile: AGENT_DEFAULTS.hubCaFile,
     hubCaPin: PIN,
     healthListen: { hostname: "0.0.0.0", port: 8081 },
@@ -31,10 +32,25 @@ Deno.test("resolveAgentOptions() names the flag that is missing or wrong", () =>
     [{ hubCaPin: "sha256:00" }, 'Invalid CA pin "sha256:00"'],
     [{ healthListen: "nowhere" }, 'Invalid --health-listen "nowhere"'],
     [{ keepaliveInterval: "15" }, 'Invalid --keepalive-interval "15"'],
+    [{ tokenRotationInterval: "1" }, 'Invalid --token-rotation-interval "1"'],
+    [{ agentSecret: "a/b/c" }, 'Invalid --agent-secret "a/b/c"'],
+    [{ agentSecret: "mca-agent" }, "$POD_NAMESPACE is not set"],
   ];
   for (const [flags, message] of cases) {
     assertThrows(() => resolveAgentOptions({ ...required, ...flags }), Error, message);
   }
+});
+
+Deno.test("resolveAgentOptions() finds the agent's Secret in $POD_NAMESPACE or as namespace/name", () => {
+  const env = (name: string) => name === "POD_NAMESPACE" ? "agents" : undefined;
+  const named = resolveAgentOptions({ ...required, agentSecret: "mca-agent" }, env);
+  assertEquals(named.agentSecret, { namespace: "agents", name: "mca-agent" });
+  const full = resolveAgentOptions({ ...required, agentSecret: "other/mca-agent" }, env);
+  assertEquals(full.agentSecret, { namespace: "other", name: "mca-agent" });
+  assertEquals(
+    resolveAgentOptions({ ...required, tokenRotationInterval: "0" }).tokenRotationIntervalMs,
+    0,
+  );
 });
 
 Deno.test("resolveAgentOptions() takes the keepalive interval and the hub's proxy from the environment", () => {

@@ -57,6 +57,14 @@ const CASES: Record<string, Case> = {
       podMonitor: { enabled: true },
     },
   },
+  "a join token and a rotation interval": {
+    flags: [`--join-token=${"a".repeat(10)}.${"b".repeat(32)}`, "--token-rotation-interval=24h"],
+    values: {
+      token: "",
+      joinToken: `${"a".repeat(10)}.${"b".repeat(32)}`,
+      tokenRotationInterval: "24h",
+    },
+  },
   "a proxy without credentials": {
     flags: ["--https-proxy=http://proxy.corp:3128"],
     values: { egress: { httpsProxy: "http://proxy.corp:3128" } },
@@ -135,6 +143,15 @@ Deno.test("charts/mca-agent with existingSecret renders no Secret and reads ever
   assertStringIncludes(text, '"secretName":"agent-credentials"');
   assertStringIncludes(text, '"secretKeyRef":{"name":"agent-credentials","key":"https-proxy"}');
   assert(!text.includes("user:pass"), "the proxy's credentials are not in the pod spec");
+  // The agent keeps its tokens in that Secret: it names it, and may get and patch only it.
+  assertStringIncludes(text, '"--agent-secret=agent-credentials"');
+  const role = objects.find((m) => m.kind === "Role") as unknown as { rules: unknown[] };
+  assertEquals(role.rules, [{
+    apiGroups: [""],
+    resources: ["secrets"],
+    resourceNames: ["agent-credentials"],
+    verbs: ["get", "patch"],
+  }]);
 });
 
 Deno.test("charts/mca-agent adds podMonitor.labels to the PodMonitor only", async () => {
@@ -154,7 +171,11 @@ Deno.test("charts/mca-agent refuses missing and wrong values with what to set", 
   const complete = { cluster: "east", hub: { url: "https://h.example", ca: pem, caPin: pin } };
   const cases: [Record<string, unknown>, string][] = [
     [{}, "Set cluster"],
-    [{ ...complete }, "Set token (the agent token) or existingSecret"],
+    [
+      { ...complete },
+      "Set token (the agent token), joinToken (from mca agent token create) or existingSecret",
+    ],
+    [{ ...complete, joinToken: "not-a-join-token" }, "joinToken"],
     [{ ...complete, token: "t", hub: { ...complete.hub, caPin: "abc" } }, "caPin"],
     [{ ...complete, token: "t", replicas: "two" }, "replicas"],
     [{ ...complete, token: "t", egress: { httpsProxy: "https://proxy:3128" } }, "httpsProxy"],

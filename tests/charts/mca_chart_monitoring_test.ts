@@ -21,6 +21,7 @@ import {
   parseManifests,
   run,
 } from "./_chart.ts";
+import { NO_TOKENS } from "../_utils/token_store.ts";
 
 type RuleGroup = { name: string; rules: { alert?: string; expr: string }[] };
 
@@ -70,7 +71,7 @@ function exportedMetrics(): Set<string> {
       mayImpersonate: () => Promise.reject(),
       checkPath: () => Promise.reject(),
     },
-    tokenHash: () => Promise.resolve(undefined),
+    tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,
     metrics: registry,

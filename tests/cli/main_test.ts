@@ -46,6 +46,24 @@ const usageErrors: [string[], string][] = [
     ["agent", "install", "--hub=https://hub:9443", "--cluster=east"],
     "Name the member cluster with --member-context or --member-kubeconfig",
   ],
+  [["agent", "token", "create", "--hub=https://hub:9443"], "--cluster is required"],
+  [["agent", "token", "create", "--cluster=East"], 'Invalid --cluster "East"'],
+  [["agent", "token", "create", "--cluster=east"], "--hub is required"],
+  [
+    ["agent", "token", "create", "--cluster=east", "--hub=https://hub:9443", "--ttl=soon"],
+    'Invalid --ttl "soon"',
+  ],
+  [
+    [
+      "agent",
+      "manifest",
+      "--hub=https://hub:9443",
+      "--cluster=east",
+      "--hub-ca-file=/dev/null",
+      "--join-token=not-a-token",
+    ],
+    "Invalid --join-token: expected <id>.<secret>",
+  ],
 ];
 
 for (const [args, message] of usageErrors) {

@@ -4,6 +4,7 @@ import { inMemoryTunnel } from "../_utils/in_memory_tunnel.ts";
 import { AgentSessions, createHubHandler } from "../../src/hub/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
+import { NO_TOKENS } from "../_utils/token_store.ts";
 
 Deno.test("mca_hub_agents shows every registered cluster, 0 without agents, and drops unregistered ones", async () => {
   const sessions = new AgentSessions();
@@ -19,7 +20,7 @@ Deno.test("mca_hub_agents shows every registered cluster, 0 without agents, and 
       mayImpersonate: () => Promise.reject(new Error("not called")),
       checkPath: () => Promise.reject(new Error("not called")),
     },
-    tokenHash: () => Promise.resolve(undefined),
+    tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,
     metrics,

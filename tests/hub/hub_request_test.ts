@@ -14,6 +14,7 @@ import {
 import type { ImpersonationCheck } from "../../src/hub/requested_impersonation.ts";
 import { createLogger, type Logger, silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
+import { NO_TOKENS } from "../_utils/token_store.ts";
 
 const ALICE: AccessDecision = { allowed: true, user: { username: "alice", groups: ["devs"] } };
 
@@ -54,7 +55,7 @@ async function hubUnderTest(
       checkPath: () => Promise.resolve(decision),
     },
     ...(options.frontProxy ? { frontProxy: options.frontProxy } : {}),
-    tokenHash: () => Promise.resolve(undefined),
+    tokens: NO_TOKENS,
     onAgentChange() {},
     notReady: () => undefined,
     metrics: createMetricsRegistry(),

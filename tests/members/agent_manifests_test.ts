@@ -21,6 +21,11 @@ function agentParts(manifests: Record<string, unknown>[]) {
   };
 }
 
+const POD_NAMESPACE = {
+  name: "POD_NAMESPACE",
+  valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+};
+
 interface Container {
   args: string[];
   env?: unknown[];
@@ -28,7 +33,7 @@ interface Container {
 
 Deno.test("agentManifests() passes no proxy environment when none is given", () => {
   const { container, secret } = agentParts(agentManifests(BASE));
-  assertEquals(container.env, undefined);
+  assertEquals(container.env, [POD_NAMESPACE]);
   assertEquals(HTTPS_PROXY_KEY in secret, false);
   assertEquals(container.args.some((a) => a.startsWith("--keepalive-interval")), false);
 });
@@ -37,6 +42,7 @@ Deno.test("agentManifests() keeps a proxy URL with credentials in the Secret, no
   const egress = { httpsProxy: "http://u:p%40ss@proxy:3128", noProxy: ".corp,10.0.0.0/8" };
   const { container, secret } = agentParts(agentManifests({ ...BASE, egress }));
   assertEquals(container.env, [
+    POD_NAMESPACE,
     {
       name: "HTTPS_PROXY",
       valueFrom: { secretKeyRef: { name: "mca-agent", key: HTTPS_PROXY_KEY } },
@@ -50,9 +56,34 @@ Deno.test("agentManifests() keeps a proxy URL with credentials in the Secret, no
 Deno.test("agentManifests() puts a proxy URL without credentials and the keepalive in the pod spec", () => {
   const egress = { httpsProxy: "http://proxy:3128", keepaliveInterval: "20s" };
   const { container, secret } = agentParts(agentManifests({ ...BASE, egress }));
-  assertEquals(container.env, [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }]);
+  assertEquals(container.env, [POD_NAMESPACE, { name: "HTTPS_PROXY", value: "http://proxy:3128" }]);
   assertEquals(HTTPS_PROXY_KEY in secret, false);
   assertEquals(container.args.at(-1), "--keepalive-interval=20s");
+});
+
+Deno.test("agentManifests() with a join token: the Secret holds it and no agent token, the agent may get and patch only its own Secret", () => {
+  const manifests = agentManifests({ ...BASE, joinToken: "abc.def", tokenRotationInterval: "24h" });
+  const { container, secret } = agentParts(manifests);
+  assertEquals(secret["join-token"], "abc.def");
+  assertEquals("token" in secret, false);
+  assertEquals(container.args.includes("--agent-secret=mca-agent"), true);
+  assertEquals(container.args.includes("--token-rotation-interval=24h"), true);
+  const role = manifests.find((m) => m.kind === "Role") as { rules: unknown[] };
+  assertEquals(role.rules, [{
+    apiGroups: [""],
+    resources: ["secrets"],
+    resourceNames: ["mca-agent"],
+    verbs: ["get", "patch"],
+  }]);
+  const binding = manifests.find((m) => m.kind === "RoleBinding") as { subjects: unknown[] };
+  assertEquals(binding.subjects, [{
+    kind: "ServiceAccount",
+    name: "mca-agent",
+    namespace: "mca-agent",
+  }]);
+  // The Role comes before the Deployment whose pods use it.
+  const kinds = manifests.map((m) => m.kind);
+  assertEquals(kinds.indexOf("Role") < kinds.indexOf("Deployment"), true);
 });
 
 Deno.test("resolveAgentEgress() checks the flags as the agent will, without printing credentials", () => {

@@ -67,6 +67,8 @@ e2eTest(
         `Role ${namespace}/mca-agent on the member`,
         "ClusterRoleBinding mca-agent-impersonator on the member",
         "ClusterRole mca-agent-impersonator on the member",
+        `RoleBinding ${namespace}/mca-agent on the member`,
+        `Role ${namespace}/mca-agent on the member`,
         `ServiceAccount ${namespace}/mca-agent on the member`,
         `Namespace ${namespace} on the member`,
         `Cluster ${member} on the host`,

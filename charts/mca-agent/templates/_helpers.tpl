@@ -31,6 +31,6 @@ app.kubernetes.io/part-of: mca
 {{- if not .Values.cluster }}{{ fail "Set cluster: the member's name on the hub" }}{{ end }}
 {{- if not .Values.hub.url }}{{ fail "Set hub.url: the hub as the agents reach it, e.g. https://mca-hub.example.com" }}{{ end }}
 {{- if not .Values.hub.caPin }}{{ fail "Set hub.caPin: the pin of the hub's CA key (sha256:...), as mca agent manifest prints it" }}{{ end }}
-{{- if and (not .Values.existingSecret) (not .Values.token) }}{{ fail "Set token (the agent token) or existingSecret (a Secret holding it)" }}{{ end }}
+{{- if and (not .Values.existingSecret) (not .Values.token) (not .Values.joinToken) }}{{ fail "Set token (the agent token), joinToken (from mca agent token create) or existingSecret (a Secret holding either)" }}{{ end }}
 {{- if and (not .Values.existingSecret) (not .Values.hub.ca) }}{{ fail "Set hub.ca: the hub's CA certificate (PEM)" }}{{ end }}
 {{- end }}

@@ -127,6 +127,15 @@ export class YamuxSession implements StreamHost {
     });
   }
 
+  /**
+   * Tells the peer (GoAway) to open no more streams here, keeping the session and its open
+   * streams: a graceful handover, where the peer moves to another session and this one drains.
+   */
+  async goAway(): Promise<void> {
+    if (this.#ended) return;
+    await this.send(FrameType.GoAway, 0, 0, GoAwayCode.Normal);
+  }
+
   /** Says goodbye (GoAway) and closes the connection; open streams fail. */
   async close(): Promise<void> {
     if (this.#ended) return;

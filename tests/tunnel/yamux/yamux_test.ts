@@ -233,3 +233,19 @@ Deno.test("YamuxSession: a reset that follows the peer's FIN leaves what it sent
   await client.close();
   await server.closed;
 });
+
+Deno.test("YamuxSession.goAway() stops the peer opening streams while open ones finish", async () => {
+  const { client, server, stream, serverSide } = await openedStream();
+  await server.goAway();
+  await waitFor(() => client.isClosed, { description: "the client to see the GoAway" });
+  await assertRejects(() => client.open(), Error, "going away");
+  // The stream opened before still carries data both ways.
+  const reading = readAll(serverSide);
+  const writer = stream.writable.getWriter();
+  await writer.write(new Uint8Array([1, 2, 3]));
+  await writer.close();
+  assertEquals(await reading, new Uint8Array([1, 2, 3]));
+  assert(!server.isClosed, "the session that said GoAway stays up until it closes");
+  await server.close();
+  await client.close();
+});
