@@ -69,7 +69,11 @@ export async function installMember(
     agentArgs: ({ trustSecret }) => [
       ...args
         .filter((arg) => trustSecret || !arg.startsWith("--hub-trust-secret="))
-        .map((arg) => arg.replace("/var/run/secrets/mca/agent", `${dir.path}/${mount}`)),
+        .map((arg) => arg.replace("/var/run/secrets/mca/agent", `${dir.path}/${mount}`))
+        // In the pod $POD_NAMESPACE completes it; a process names the namespace itself.
+        .map((arg) =>
+          arg.replace(/^--agent-secret=([^/]+)$/, `--agent-secret=${agentNamespace}/$1`)
+        ),
       `--member-kubeconfig=${kubeconfig}`,
       "--health-listen=",
       "--log-format=text",
