@@ -46,7 +46,7 @@ export function buildProgram(io: ProgramIo): Command {
   declareInject(program, io);
   declareWebhook(program);
   declareProxyWait(declareProxyExplain(declareProxy(program, io), io));
-  declareHub(program);
+  declareHubCa(declareHub(program), io);
   declareAgentToken(
     declareAgentManifest(
       declareAgentUninstall(declareAgentInstall(declareAgent(program), io), io),
@@ -250,9 +250,9 @@ function declareProxyWait(proxy: Command): void {
     );
 }
 
-/** `mca hub`. */
-function declareHub(program: Command): void {
-  program
+/** `mca hub`; returns it for its subcommands. */
+function declareHub(program: Command): Command {
+  return program
     .command("hub")
     .description(
       "the tunnel hub: accepts agents on /connect (wss + yamux) and serves /clusters/<name>/... " +
@@ -279,6 +279,11 @@ function declareHub(program: Command): void {
       "--cert-validity <duration>",
       "serving and replica certificate lifetime; renewed at two thirds",
       HUB_DEFAULTS.certValidity,
+    )
+    .option(
+      "--ca-check-interval <duration>",
+      "how often the hub reads its CA Secret for a rollover phase (mca hub ca rotate)",
+      HUB_DEFAULTS.caCheckInterval,
     )
     .option(
       "--replica-id <name>",
@@ -316,8 +321,46 @@ function declareHub(program: Command): void {
     )
     .addOption(logLevelOption("--log-level", "log level"))
     .addOption(logFormatOption())
+    .enablePositionalOptions()
     .action(async (options) =>
       (await import("./src/cli/hub_agent_commands.ts")).hubCommand(options)
+    );
+}
+
+/** `mca hub ca rotate`. */
+function declareHubCa(hub: Command, io: ProgramIo): void {
+  hub
+    .command("ca")
+    .description("the hub CA: roll it over without reinstalling members")
+    .command("rotate")
+    .description(
+      "run one phase of a hub CA rollover on the host: prepare (a next CA that agents learn and " +
+        "store), switch (the hub serves with it, once every agent holds its pin), finish (the " +
+        "previous CA is dropped); prints the pins trusted afterwards",
+    )
+    .option("--phase <phase>", "prepare, switch or finish")
+    .option(
+      "--namespace <ns>",
+      "the hub's namespace on the host",
+      HUB_DEFAULTS.namespace,
+    )
+    .option("--ca-secret <name>", "Secret holding the hub CA", HUB_DEFAULTS.caSecret)
+    .option("--force", "switch even when some Cluster's agents do not hold the next pin")
+    .option("--kubeconfig <file>", "kubeconfig with the host context")
+    .option("--context <name>", "kubeconfig context of the host")
+    .addHelpText(
+      "after",
+      "\nThe switch refuses until every Cluster's status.hubCaTrust (one entry per hub replica)\n" +
+        "shows all its connected agents holding (and storing) every pin. See docs/operations.md,\n" +
+        '"Hub CA".\n\n' +
+        "Example:\n" +
+        "  mca hub ca rotate --phase prepare --context host\n" +
+        "  kubectl --context host get clusters -o yaml   # status.hubCaTrust, per hub replica\n" +
+        "  mca hub ca rotate --phase switch --context host\n" +
+        "  mca hub ca rotate --phase finish --context host",
+    )
+    .action(async (options) =>
+      (await import("./src/cli/hub_ca_command.ts")).hubCaRotateCommand(options, io)
     );
 }
 
@@ -352,6 +395,11 @@ function declareAgent(program: Command): Command {
       AGENT_DEFAULTS.hubCaFile,
     )
     .option("--hub-ca-pin <sha256:hex>", "pin of the hub CA (sha256 of its public key); required")
+    .option(
+      "--hub-trust-secret <ns/name>",
+      "the agent's own Secret on the member, where it stores hub CAs learned during a rollover " +
+        "(get and patch on it); without it they are kept in memory only",
+    )
     .option(
       "--member-kubeconfig <file>",
       "kubeconfig of the member instead of the in-cluster service account",

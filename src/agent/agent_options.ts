@@ -17,6 +17,8 @@ export interface AgentOptions {
   tokenRotationInterval?: string;
   hubCaFile?: string;
   hubCaPin?: string;
+  /** "namespace/name" of the agent's own Secret on the member, where learned hub CAs are kept. */
+  hubTrustSecret?: string;
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: string;
@@ -40,6 +42,7 @@ export interface ResolvedAgentOptions {
   tokenRotationIntervalMs: number;
   hubCaFile: string;
   hubCaPin: string;
+  hubTrustSecret?: { namespace: string; name: string };
   memberKubeconfig?: string;
   memberContext?: string;
   healthListen?: { hostname: string; port: number };
@@ -102,6 +105,9 @@ export function resolveAgentOptions(
     ),
     hubCaFile: options.hubCaFile ?? AGENT_DEFAULTS.hubCaFile,
     hubCaPin: parseCaPin(required(options.hubCaPin, "--hub-ca-pin")),
+    ...(options.hubTrustSecret
+      ? { hubTrustSecret: parseSecretRef(options.hubTrustSecret, "--hub-trust-secret") }
+      : {}),
     ...(options.memberKubeconfig ? { memberKubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { memberContext: options.memberContext } : {}),
     ...(health ? { healthListen: parseListenAddress(health, "--health-listen") } : {}),
@@ -113,6 +119,13 @@ export function resolveAgentOptions(
     logLevel: options.logLevel ?? AGENT_DEFAULTS.logLevel,
     logFormat: options.logFormat ?? AGENT_DEFAULTS.logFormat,
   };
+}
+
+/** Parses "namespace/name" of a Secret; both parts DNS labels/subdomains. */
+export function parseSecretRef(text: string, flag: string): { namespace: string; name: string } {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
+  if (!match) throw new Error(`Invalid ${flag} "${text}": expected "<namespace>/<name>"`);
+  return { namespace: match[1]!, name: match[3]! };
 }
 
 /** `name` (in $POD_NAMESPACE) or `namespace/name`. */

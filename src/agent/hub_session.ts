@@ -10,6 +10,8 @@ import type { Upstream } from "../forward/mod.ts";
 import {
   agreedTunnelVersion,
   connectHeaders,
+  type Duplex,
+  TRUST_CHANNEL_VERSION,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
   YamuxSession,
@@ -20,11 +22,13 @@ import { type AgentMetrics, reconnectReason } from "./agent_metrics.ts";
 import { reconnectDelayMs, type ResolvedAgentOptions } from "./agent_options.ts";
 import type { AgentCredentials } from "./agent_credentials.ts";
 import { tunnelTls } from "./hub_calls.ts";
+import { type AgentTrust, requestStreamCount, serveTrustStream } from "./agent_trust.ts";
 
 /** What dialing the hub needs, fixed for the agent's life. */
 export interface Dialer {
   options: ResolvedAgentOptions;
-  hubCa: string;
+  /** The hub CAs trusted now (pinned, or learned during a CA rollover). */
+  trust: AgentTrust;
   agentId: string;
   member: Upstream;
   serveStream: AgentHandler;
@@ -117,15 +121,13 @@ export async function replaceSession(dialer: Dialer, connection: Connection): Pr
 
 /** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
 async function dialHub(dialer: Dialer): Promise<YamuxSession> {
-  const ws = await openWebSocket(dialer);
+  const { ws, duplex, version } = await openWebSocket(dialer);
   // Frames are small and come in bursts (a response head, then its body): Nagle's algorithm
   // would hold each burst's tail for the peer's delayed ACK (~40 ms).
   (ws as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(
     true,
   );
-  const countBytes = (direction: string, bytes: number) =>
-    dialer.metrics.bytes.inc({ direction }, bytes);
-  return new YamuxSession(websocketDuplex(ws, countBytes), {
+  const session = new YamuxSession(duplex, {
     client: true,
     keepAliveIntervalMs: dialer.options.keepaliveIntervalMs,
     keepAliveTimeoutMs: 10_000,
@@ -134,17 +136,22 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
       void dialer.serveStream(stream);
     },
   });
+  // A hub of tunnel version 2 tells its CA set (and rollovers) on the trust stream.
+  if (version >= TRUST_CHANNEL_VERSION) void serveTrustStream(session, dialer.trust, dialer.logger);
+  return session;
 }
 
 /** The connect request (token, tunnel contract headers), open once the hub agreed a version. */
-async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
+async function openWebSocket(
+  dialer: Dialer,
+): Promise<{ ws: WebSocket; duplex: Duplex; version: number }> {
   const { options } = dialer;
   const token = await dialer.credentials.token();
   const createConnection = options.hubProxy ? await tunnelTls(options) : undefined;
   const ws = new WebSocket(new URL("/connect", options.hubUrl), {
     ...(createConnection ? { createConnection } : {}),
-    ca: dialer.hubCa,
-    // Never skipped: the hub must present a certificate of the pinned CA.
+    ca: dialer.trust.bundle,
+    // Never skipped: the hub must present a certificate of a pinned (or learned) CA.
     rejectUnauthorized: true,
     headers: {
       Authorization: `Bearer ${token}`,
@@ -161,21 +168,31 @@ async function openWebSocket(dialer: Dialer): Promise<WebSocket> {
     // costs a pass over every byte (in JavaScript here). An all-zero mask is a valid mask.
     generateMask: (mask: Uint8Array) => void mask.fill(0),
   });
+  let version = 1;
+  let duplex: Duplex | undefined;
+  const countBytes = (direction: string, bytes: number) =>
+    dialer.metrics.bytes.inc({ direction }, bytes);
   await new Promise<void>((resolve, reject) => {
     ws.once("upgrade", (response: { headers: Record<string, string | string[] | undefined> }) => {
-      if (agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]) === undefined) {
+      const agreed = agreedTunnelVersion(response.headers[TUNNEL_VERSION_HEADER]);
+      if (agreed === undefined) {
         ws.terminate();
         reject(new Error("the hub speaks no tunnel version this agent speaks: upgrade the hub"));
-      }
+      } else version = agreed;
     });
-    ws.once("open", () => resolve());
+    // Read from the moment it opens: the hub may route a request to this agent at once, and
+    // its first frames can come with the 101; a listener added a tick later would miss them.
+    ws.once("open", () => {
+      duplex = websocketDuplex(ws, countBytes);
+      resolve();
+    });
     ws.once("unexpected-response", (_request: unknown, response: { statusCode?: number }) => {
       if (response.statusCode === 401) dialer.credentials.invalidate();
       reject(new Error(`the hub refused the connection: HTTP ${response.statusCode}`));
     });
     ws.once("error", reject);
   });
-  return ws;
+  return { ws, duplex: duplex!, version };
 }
 
 /** The member's version (`/version`), told to the hub at connect; empty when unknown. */
@@ -208,7 +225,8 @@ export async function drain(session: YamuxSession | undefined, graceMs: number):
     session.ping().catch(() => {}),
     new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 10_000))),
   ]);
-  while (session.streamCount > 0 && Date.now() < deadline) {
+  // The trust stream lives as long as the session: only requests are waited for.
+  while (requestStreamCount(session) > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await session.close();

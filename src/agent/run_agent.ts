@@ -15,7 +15,8 @@ import {
   type MetricsRegistry,
   registerProcessMetrics,
 } from "../metrics/mod.ts";
-import { computeCaPin } from "../pki/mod.ts";
+import { AgentTrust, requestStreamCount } from "./agent_trust.ts";
+import { secretTrustStore } from "./trust_secret.ts";
 import { createUpstream } from "../forward/mod.ts";
 import { createAgentHandler } from "./agent_handler.ts";
 import { createHubCalls } from "./hub_calls.ts";
@@ -45,16 +46,18 @@ export async function runAgent(
 ): Promise<RunningAgent> {
   const logger = deps.logger ??
     createLogger({ level: options.logLevel, format: options.logFormat });
-  const hubCa = await readPinnedHubCa(options);
   const memberConfig = await loadClientConfigOrInCluster({
     ...(options.memberKubeconfig ? { kubeconfig: options.memberKubeconfig } : {}),
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
+  const trust = await loadTrust(options, memberConfig, logger);
+  // The join and token calls verify the hub with the CAs trusted at start.
+  const hubCa = trust.bundle;
   const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
   const connection: Connection = { replacing: Promise.resolve(), stopping: false };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const { registry, metrics } = agentRegistry(() =>
-    isConnected() ? connection.session!.streamCount : 0
+    isConnected() ? requestStreamCount(connection.session!) : 0
   );
   const serveStream = createAgentHandler(member, options.cluster, logger, {
     requestDuration: metrics.requestDuration,
@@ -71,7 +74,7 @@ export async function runAgent(
   });
   const dialer: Dialer = {
     options,
-    hubCa,
+    trust,
     agentId,
     member,
     serveStream,
@@ -138,20 +141,27 @@ function agentCredentials(
   };
 }
 
-/** The hub's CA, checked against the pin given apart from it. */
-async function readPinnedHubCa(options: ResolvedAgentOptions): Promise<string> {
-  const hubCa = await Deno.readTextFile(options.hubCaFile).catch((error) => {
+/** The hub CAs to trust: the pinned one (checked against its pin), or those learned since. */
+async function loadTrust(
+  options: ResolvedAgentOptions,
+  memberConfig: ClientConfig,
+  logger: Logger,
+): Promise<AgentTrust> {
+  const certificatePem = await Deno.readTextFile(options.hubCaFile).catch((error) => {
     throw new Error(
       `Cannot read --hub-ca-file "${options.hubCaFile}": ${(error as Error).message}`,
     );
   });
-  const pin = await computeCaPin(hubCa);
-  if (pin !== options.hubCaPin) {
-    throw new Error(
-      `The hub CA in "${options.hubCaFile}" does not match --hub-ca-pin (it is ${pin}); refusing to connect`,
-    );
-  }
-  return hubCa;
+  const store = options.hubTrustSecret
+    ? secretTrustStore(
+      createKubeClient(createKubeTransport(memberConfig, { logger })),
+      options.hubTrustSecret,
+    )
+    : undefined;
+  return await AgentTrust.load(
+    { certificatePem, pin: options.hubCaPin, source: options.hubCaFile },
+    { ...(store ? { store } : {}), logger },
+  );
 }
 
 /** `/healthz` always, `/readyz` while connected to the hub, `/metrics`. */

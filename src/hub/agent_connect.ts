@@ -16,6 +16,7 @@ import {
   bearerToken,
   MIN_TUNNEL_VERSION,
   readAgentHello,
+  TRUST_CHANNEL_VERSION,
   TUNNEL_VERSION,
   TUNNEL_VERSION_HEADER,
   websocketDuplex,
@@ -62,7 +63,7 @@ export function createAgentAcceptor(deps: HubHandlerDeps, connections: Counter):
     const request = req as unknown as IncomingMessage;
     wss.handleUpgrade(request, socket, Buffer.from(head), (ws) => {
       connections.inc({ cluster: checked.cluster });
-      addAgent(agentSession(req, checked, ws), deps);
+      addAgent(agentSession(req, checked, { ws, deps }), deps);
     });
   };
 }
@@ -110,10 +111,11 @@ async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<Checke
 function agentSession(
   req: HubRequest,
   { cluster, registered }: { cluster: string; registered: string },
-  ws: WebSocket,
+  { ws, deps }: { ws: WebSocket; deps: HubHandlerDeps },
 ): AgentSession {
   const hello = readAgentHello(req.headers);
-  return {
+  const version = agreedTunnelVersion(req.headers[TUNNEL_VERSION_HEADER]) ?? MIN_TUNNEL_VERSION;
+  const agent: AgentSession = {
     cluster,
     agentId: hello.agentId,
     tokenHash: registered,
@@ -123,8 +125,14 @@ function agentSession(
     session: new YamuxSession(websocketDuplex(ws), {
       client: false,
       keepAliveIntervalMs: 15_000,
+      // The only stream an agent opens is its trust stream (tunnel version 2).
+      onStream: (stream) => {
+        if (version < TRUST_CHANNEL_VERSION || !deps.trust) return stream.reset();
+        void deps.trust.serve(agent, stream, () => deps.onAgentChange(cluster));
+      },
     }),
   };
+  return agent;
 }
 
 /** Adds the agent to the sessions until its session closes, telling the hub each time. */

@@ -11,6 +11,8 @@ export interface AgentSession {
   connectedAt: Date;
   /** Streams opened to this agent (requests it carried). */
   streams: number;
+  /** The hub CA pins the agent last said it holds (tunnel version 2 and later). */
+  trust?: { pins: string[]; persisted: boolean };
 }
 
 /** Registry of connected agents. */

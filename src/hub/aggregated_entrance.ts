@@ -5,7 +5,6 @@
  */
 import { KubeApiError, type KubeClient } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { SharedCa } from "../common/mod.ts";
 import type { IssuedCertificate } from "../pki/mod.ts";
 import { followRequestHeaderConfig, FrontProxyAuthenticator } from "./front_proxy.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
@@ -18,12 +17,17 @@ import { PublicTls } from "./public_tls.ts";
 export function publicEntrance(
   client: KubeClient,
   options: Pick<ResolvedHubOptions, "aggregatedApi">,
-  { serving, shared, logger }: { serving: IssuedCertificate; shared: SharedCa; logger: Logger },
+  { serving, hubCaPem, logger }: {
+    serving: IssuedCertificate;
+    /** The hub CA set of now (a CA rollover changes it; the caBundle follows). */
+    hubCaPem: () => string;
+    logger: Logger;
+  },
 ): { publicTls: PublicTls; aggregated: AggregatedEntrance | undefined } {
   const publicTls = new PublicTls(serving, options.aggregatedApi !== undefined);
   const aggregated = options.aggregatedApi && startAggregatedEntrance(client, {
     apiService: options.aggregatedApi.apiService,
-    hubCaPem: shared.bundlePem,
+    hubCaPem,
     onCa: (caPem) => publicTls.setFrontProxyCa(caPem),
     logger,
   });
@@ -45,7 +49,12 @@ const API_SERVICE_SYNC_MS = 30_000;
  */
 export function startAggregatedEntrance(
   client: KubeClient,
-  options: { apiService: string; hubCaPem: string; onCa: (caPem: string) => void; logger: Logger },
+  options: {
+    apiService: string;
+    hubCaPem: () => string;
+    onCa: (caPem: string) => void;
+    logger: Logger;
+  },
 ): AggregatedEntrance {
   const { logger } = options;
   const authenticator = new FrontProxyAuthenticator();
@@ -61,7 +70,7 @@ export function startAggregatedEntrance(
   });
   let lastSync = "";
   const sync = async () => {
-    const outcome = await setApiServiceCaBundle(client, options.apiService, options.hubCaPem)
+    const outcome = await setApiServiceCaBundle(client, options.apiService, options.hubCaPem())
       .catch((error) => `failed: ${(error as Error).message}`);
     if (outcome === lastSync) return;
     const log = outcome.startsWith("failed") ? logger.warn : logger.info;

@@ -11,6 +11,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Gauge, MetricsRegistry } from "../metrics/mod.ts";
 import { type Upstream, writeSocketStatus, writeStatus } from "../forward/mod.ts";
 import { createAgentAcceptor } from "./agent_connect.ts";
+import type { HubTrust } from "./hub_trust.ts";
 import type { AgentTokenStore } from "./agent_token_store.ts";
 import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
@@ -44,6 +45,8 @@ export interface HubHandlerDeps {
   peerUpstream?: (peerUrl: string) => Upstream;
   /** True when the request came from another hub replica (its client certificate). */
   isPeer?: (req: HubRequest) => boolean;
+  /** The hub CA set told to agents over their trust streams (tunnel version 2). */
+  trust?: HubTrust;
 }
 
 /** A request to the hub, with its connection (a replica's client certificate is read there). */

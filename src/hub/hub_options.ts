@@ -15,6 +15,8 @@ export interface HubOptions {
   ipAddresses?: string;
   /** Lifetime of the serving and peer certificates, e.g. "365d"; renewed at two thirds. */
   certValidity?: string;
+  /** How often replicas look at the CA Secret for a rollover phase, e.g. "10s". */
+  caCheckInterval?: string;
   kubeconfig?: string;
   context?: string;
   /** This replica's name among the hub's replicas (default: $POD_NAME). */
@@ -42,6 +44,7 @@ export interface ResolvedHubOptions {
   ipAddresses: string[];
   /** Lifetime of the serving and peer certificates (the CA is not rotated by the hub). */
   certValidityMs: number;
+  caCheckIntervalMs: number;
   /** How long an agent's previous token stays accepted after it rotated. */
   agentTokenOverlapMs: number;
   kubeconfig?: string;
@@ -61,6 +64,7 @@ export const HUB_DEFAULTS = {
   namespace: "mca-system",
   caSecret: "mca-hub-ca",
   certValidity: "365d",
+  caCheckInterval: "10s",
   agentTokenOverlap: "2m",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
@@ -115,6 +119,10 @@ export function resolveHubOptions(
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",
+    ),
+    caCheckIntervalMs: parseDuration(
+      options.caCheckInterval ?? HUB_DEFAULTS.caCheckInterval,
+      "--ca-check-interval",
     ),
     ...(replicaId && peerUrl ? { replica: { id: replicaId, peerUrl, listen: peerListen } } : {}),
     ...(options.aggregatedApi

@@ -23,7 +23,7 @@ export class PeerUpstreams {
   #peers = new Map<string, Upstream>();
   #retired: Upstream[] = [];
 
-  constructor(private readonly caPem: string, private certificate: IssuedCertificate) {}
+  constructor(private caPem: string, private certificate: IssuedCertificate) {}
 
   /** The upstream to a replica, reached at its peer URL with mutual TLS. */
   upstreamFor(peerUrl: string): Upstream {
@@ -49,8 +49,10 @@ export class PeerUpstreams {
    * with the new one. Closing one cuts its requests under way (a forwarded watch), so the
    * dropped ones are closed only at the next renewal, when their certificate has ended anyway.
    */
-  renew(certificate: IssuedCertificate): void {
+  renew(certificate: IssuedCertificate, caPem: string = this.caPem): void {
     this.certificate = certificate;
+    // A hub CA rollover changes the CAs replicas trust each other by.
+    this.caPem = caPem;
     for (const upstream of this.#retired) upstream.close();
     this.#retired = [...this.#peers.values()];
     this.#peers.clear();

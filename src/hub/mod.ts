@@ -14,3 +14,5 @@ export * from "./hub_options.ts";
 export * from "./run_hub.ts";
 export * from "./hub_replicas.ts";
 export * from "./cluster_identity.ts";
+export * from "./hub_ca_state.ts";
+export * from "./hub_ca_rollover.ts";

@@ -12,22 +12,20 @@ import {
   registerProcessMetrics,
 } from "../metrics/mod.ts";
 import {
-  type CertificateAuthority,
-  DAY_MS,
-  issueCertificate,
   type IssuedCertificate,
   type RenewedCertificate,
   startCertificateRenewal,
 } from "../pki/mod.ts";
-import { ensureSharedCa } from "../common/mod.ts";
+import { firstCertificates, followRollover, type hubCertificates } from "./hub_ca.ts";
+import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { hostTokenStore } from "./agent_token_store.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
-import { writeClusterStatus } from "./cluster_status.ts";
+import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
 import { createHubHandler, type HubHandler, type HubHandlerDeps } from "./hub_handler.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
-import { isPeerRequest, PEER_COMMON_NAME, PeerUpstreams } from "./hub_peers.ts";
+import { isPeerRequest, PeerUpstreams } from "./hub_peers.ts";
 import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
@@ -61,64 +59,96 @@ export async function runHub(
   const client = createKubeClient(
     createKubeTransport(await loadClientConfigOrInCluster(options), { logger }),
   );
-  const { shared, certificates, serving, peerCertificate } = await firstCertificates(
+  const { hubCa, cas, certificates, serving, peerCertificate } = await firstCertificates(
     client,
     options,
   );
   const sessions = new AgentSessions();
+  const trust = new HubTrust(hubCa.trust, logger, options.replica?.id);
   const directory = startDirectory(client, { options, sessions, logger });
-  const peers = new PeerUpstreams(shared.bundlePem, peerCertificate);
+  const peers = new PeerUpstreams(cas.bundle, peerCertificate);
   const followed = { tokens: false, clusters: new Set<string>() };
-  const { publicTls, aggregated } = publicEntrance(client, options, { serving, shared, logger });
+  const hubCaPem = () => cas.bundle;
+  const { publicTls, aggregated } = publicEntrance(client, options, { serving, hubCaPem, logger });
   const frontProxy = aggregated?.authenticator;
   const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, logger }),
+    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, trust }),
   );
-  const servers = await listenHub(options, handler, { publicTls, caPem: shared.bundlePem });
-  const port = servers.server.port;
-  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
-  logger.info("hub listening", { url: `https://${host}:${port}`, namespace: options.namespace });
+  const servers = await listenHub(options, handler, { publicTls, caPem: cas.bundle });
+  const { port } = servers.server;
+  const url = listeningUrl(options, port);
+  logger.info("hub listening", { url, namespace: options.namespace });
 
-  const stopping = new AbortController();
-  const watching = watchAgentTokens(client, options.namespace, {
+  const renew = () =>
+    renewCertificates(certificates, { servers, publicTls, peers, caPem: cas.bundle });
+  const background = startBackground(client, {
+    options,
     sessions,
-    logger,
-    signal: stopping.signal,
-    onFollowing: (following) => followed.tokens = following,
-    registered: followed.clusters,
-  });
-  const renewal = startCertificateRenewal({
-    validityMs: options.certValidityMs,
+    followed,
+    rollover: { hubCa, cas, renew, trust },
     notAfter: earliest(serving, peerCertificate),
-    renew: () =>
-      renewCertificates(certificates, { servers, publicTls, peers, caPem: shared.bundlePem }),
-    logger,
   });
-  const heartbeat = setInterval(() => writeStatuses(client, sessions, logger), 30_000);
 
   return {
-    url: `https://${host}:${port}`,
+    url,
     port,
-    caPem: shared.bundlePem,
+    caPem: cas.bundle,
     sessions,
     stop: async () => {
-      clearInterval(heartbeat);
-      await renewal.stop();
-      await directory?.stop();
+      await background.stop(() => directory?.stop());
       peers.close();
-      stopping.abort();
-      await watching;
       await aggregated?.stop();
       await closeHub(client, sessions, servers);
     },
   };
 }
 
-/** Writes the status of every cluster with agents here (a heartbeat the Cluster objects show). */
-function writeStatuses(client: KubeClient, sessions: AgentSessions, logger: Logger): void {
-  for (const cluster of sessions.clusters()) {
-    void writeClusterStatus(client, sessions, cluster, logger);
-  }
+/** The URL the hub answers on, as logged (loopback for a wildcard listener). */
+function listeningUrl(options: ResolvedHubOptions, port: number): string {
+  const host = options.listen.hostname === "0.0.0.0" ? "127.0.0.1" : options.listen.hostname;
+  return `https://${host}:${port}`;
+}
+
+/**
+ * What runs beside the listeners: following the agent tokens, renewing the certificates,
+ * following the CA Secret for rollover phases (hub_ca.ts), and the status heartbeat.
+ */
+function startBackground(client: KubeClient, parts: {
+  options: ResolvedHubOptions;
+  sessions: AgentSessions;
+  followed: { tokens: boolean; clusters: Set<string> };
+  rollover: Omit<Parameters<typeof followRollover>[1], "options" | "sessions" | "signal">;
+  notAfter: Date;
+}): { stop(before: () => Promise<void> | undefined): Promise<void> } {
+  const { options, sessions, followed, rollover } = parts;
+  const { logger } = rollover.trust;
+  const stopping = new AbortController();
+  const { signal } = stopping;
+  const watching = watchAgentTokens(client, options.namespace, {
+    sessions,
+    logger,
+    signal,
+    onFollowing: (following) => followed.tokens = following,
+    registered: followed.clusters,
+  });
+  const renewal = startCertificateRenewal({
+    validityMs: options.certValidityMs,
+    notAfter: parts.notAfter,
+    renew: rollover.renew,
+    logger,
+  });
+  const following = followRollover(client, { ...rollover, options, sessions, signal });
+  const beat = () => writeClusterStatuses(client, sessions, { trust: rollover.trust, logger });
+  const heartbeat = setInterval(beat, 30_000);
+  return {
+    async stop(before) {
+      clearInterval(heartbeat);
+      await renewal.stop();
+      await before();
+      stopping.abort();
+      await Promise.all([watching, following]);
+    },
+  };
 }
 
 /** Closes the agents' sessions, then the listeners and the host connection. */
@@ -163,9 +193,11 @@ function hubHandlerDeps(client: KubeClient, parts: {
   /** Whether the agent tokens are followed, and the registered clusters they name. */
   followed: { tokens: boolean; clusters: Set<string> };
   frontProxy: FrontProxyAuthenticator | undefined;
-  logger: Logger;
+  /** The CA set told to agents (it carries the logger). */
+  trust: HubTrust;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, frontProxy, logger } = parts;
+  const { options, sessions, directory, peers, followed, frontProxy, trust } = parts;
+  const { logger } = trust;
   const identities = new ClusterIdentities(client);
   return {
     sessions,
@@ -174,8 +206,9 @@ function hubHandlerDeps(client: KubeClient, parts: {
     tokens: hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
     onAgentChange: (cluster) => {
       directory?.update();
-      void writeClusterStatus(client, sessions, cluster, logger);
+      void writeClusterStatus(client, sessions, cluster, logger, { trust });
     },
+    trust,
     ...(directory
       ? {
         findPeer: (cluster: string) => directory.findPeer(cluster),
@@ -243,41 +276,10 @@ async function renewCertificates(
   publicTls.setServing(nextServing);
   // requestCert belongs to the server and stays; the CA that checks replicas belongs to the context.
   peerServer?.setSecureContext({ ...tls, ca: caPem });
-  peers.renew(nextPeer);
+  peers.renew(nextPeer, caPem);
   return {
     notAfter: earliest(nextServing, nextPeer),
     fields: { peerNotAfter: nextPeer.certificate.notAfter.toISOString() },
-  };
-}
-
-/** The CA shared through a Secret (created on the first start), and this replica's certificates. */
-async function firstCertificates(client: KubeClient, options: ResolvedHubOptions) {
-  const shared = await ensureSharedCa(client, {
-    namespace: options.namespace,
-    name: options.caSecret,
-    commonName: "mca-hub-ca",
-  });
-  // The hub CA is never rotated here: agents pin it. The certificates it signs are renewed.
-  const certificates = hubCertificates(shared.ca, options);
-  const serving = await certificates.serving();
-  // Replicas prove themselves to each other with a client certificate of the shared CA.
-  const peerCertificate = await certificates.peer();
-  return { shared, certificates, serving, peerCertificate };
-}
-
-/** Issuers of the hub's serving certificate and of the client certificate replicas present. */
-function hubCertificates(ca: CertificateAuthority, options: ResolvedHubOptions) {
-  const validityDays = options.certValidityMs / DAY_MS;
-  return {
-    serving: () =>
-      issueCertificate(ca, {
-        commonName: options.dnsNames[0] ?? options.ipAddresses[0] ?? "mca-hub",
-        dnsNames: options.dnsNames,
-        ipAddresses: options.ipAddresses,
-        validityDays,
-      }),
-    peer: () =>
-      issueCertificate(ca, { commonName: PEER_COMMON_NAME, usages: ["client"], validityDays }),
   };
 }
 

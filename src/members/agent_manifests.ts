@@ -46,8 +46,8 @@ export const AGENT_LABELS: Readonly<Record<string, string>> = {
 export const AGENT_METRICS_PORT = 8081;
 
 /**
- * Namespace, ServiceAccount, impersonation-only RBAC, Secret and Deployment (and the optional
- * PodMonitor), in apply order.
+ * Namespace, ServiceAccount, impersonation-only RBAC, access to its own Secret, Secret and
+ * Deployment (and the optional PodMonitor), in apply order.
  */
 export function agentManifests(options: AgentManifestOptions): Record<string, unknown>[] {
   const labels = { ...AGENT_LABELS };
@@ -136,6 +136,7 @@ export function agentManifests(options: AgentManifestOptions): Record<string, un
                 `--agent-secret=${AGENT_NAME}`,
                 "--hub-ca-file=/var/run/secrets/mca/agent/hub-ca.crt",
                 `--hub-ca-pin=${options.hubCaPin}`,
+                `--hub-trust-secret=${ns}/${AGENT_NAME}`,
                 ...(options.tokenRotationInterval
                   ? [`--token-rotation-interval=${options.tokenRotationInterval}`]
                   : []),
@@ -186,7 +187,7 @@ function secretToken(options: AgentManifestOptions): Record<string, string> {
 
 /**
  * The agent reads and writes its own Secret (and nothing else there): it stores the agent
- * token a join gave it, and rotates it.
+ * token a join gave it, and rotates it, and the hub CAs it learns during a CA rollover.
  */
 function ownSecretRbac(namespace: string): Record<string, unknown>[] {
   const labels = { ...AGENT_LABELS };

@@ -13,3 +13,4 @@ export * from "./issue_certificate.ts";
 export * from "./pin.ts";
 export * from "./certificate_renewal.ts";
 export { DAY_MS } from "./_validity.ts";
+export * from "./trust_set.ts";

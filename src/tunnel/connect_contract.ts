@@ -20,10 +20,13 @@ export const MEMBER_VERSION_HEADER = "x-mca-member-version";
 /** The newest tunnel version the sender speaks; on the hub's 101, the version both speak. */
 export const TUNNEL_VERSION_HEADER = "x-mca-tunnel-version";
 
-/** The tunnel protocol this release speaks: yamux over a binary WebSocket, HTTP/1.1-like heads. */
-export const TUNNEL_VERSION = 1;
+/**
+ * The tunnel protocol this release speaks: yamux over a binary WebSocket with length-prefixed
+ * heads (1); from 2 the agent also opens a trust stream to the hub (trust_contract.ts).
+ */
+export const TUNNEL_VERSION: number = 2;
 /** The oldest tunnel protocol this release still speaks. */
-export const MIN_TUNNEL_VERSION = 1;
+export const MIN_TUNNEL_VERSION: number = 1;
 
 /** What an agent says about itself when it connects. */
 export interface AgentHello {

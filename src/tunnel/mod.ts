@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./connect_contract.ts";
+export * from "./trust_contract.ts";
 export * from "./token_contract.ts";
 export { coalescedChunks } from "./coalesced_chunks.ts";
 export {

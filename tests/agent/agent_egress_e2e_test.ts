@@ -125,8 +125,16 @@ async function startAgent(
   const name = `agent-${crypto.randomUUID().slice(0, 6)}`;
   return await startManagedProcess(name, command!, args, {
     logPath: `${dir}/${name}.log`,
-    // Never the test's own proxy settings: each case says what it wants.
-    env: { HTTPS_PROXY: "", https_proxy: "", NO_PROXY: "", no_proxy: "", ...options.env },
+    // Never the test's own proxy settings: each case says what it wants. Deno's own update
+    // check would dial dl.deno.land through the proxy at times of its choosing.
+    env: {
+      HTTPS_PROXY: "",
+      https_proxy: "",
+      NO_PROXY: "",
+      no_proxy: "",
+      DENO_NO_UPDATE_CHECK: "1",
+      ...options.env,
+    },
   });
 }
 

@@ -63,6 +63,8 @@ e2eTest(
       assertEquals(dryRun.stdout.trim().split("\n"), [
         `Deployment ${namespace}/mca-agent on the member`,
         `Secret ${namespace}/mca-agent on the member`,
+        `RoleBinding ${namespace}/mca-agent on the member`,
+        `Role ${namespace}/mca-agent on the member`,
         "ClusterRoleBinding mca-agent-impersonator on the member",
         "ClusterRole mca-agent-impersonator on the member",
         `RoleBinding ${namespace}/mca-agent on the member`,
@@ -84,7 +86,7 @@ e2eTest(
       assertStringIncludes(first.stderr, "Done: 10 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
-        "deployments,replicasets,pods,secrets,serviceaccounts,configmaps",
+        "deployments,replicasets,pods,secrets,serviceaccounts,configmaps,roles,rolebindings",
         "-n",
         namespace,
         "-l",

@@ -1,0 +1,112 @@
+/**
+ * `mca hub ca rotate --phase …`: moves the hub CA Secret one rollover step (hub_ca_state.ts), as
+ * a compare-and-swap on its resourceVersion so that two operators cannot interleave. The
+ * switch waits for the Clusters' status to show that every connected agent holds the next pin.
+ */
+import { KubeApiError, type KubeClient } from "../kube/mod.ts";
+import { createCertificateAuthority, trustPins, trustSetOf } from "../pki/mod.ts";
+import {
+  applyRolloverPhase,
+  hubCaSecretData,
+  readHubCaState,
+  type ReplicaCaTrust,
+  type RolloverPhase,
+  type RolloverStage,
+  rolloverStage,
+  switchBlocker,
+  trustedCaPems,
+} from "./hub_ca_state.ts";
+
+/** What a phase needs. */
+export interface RotateHubCaOptions {
+  namespace: string;
+  secretName: string;
+  phase: RolloverPhase;
+  /** Switch even when some Cluster's agents do not hold the next pin (they will be cut off). */
+  force?: boolean;
+  validityDays?: number;
+}
+
+/** What a phase did: the stage reached and the pins trusted now. */
+export interface RotateHubCaResult {
+  stage: RolloverStage;
+  pins: string[];
+  /** Clusters whose agents did not all hold the trusted pins (only with `force`). */
+  lagging: string[];
+}
+
+type SecretObject = { metadata?: { resourceVersion?: string }; data?: Record<string, string> };
+type ClusterObject = {
+  metadata?: { name?: string };
+  status?: { hubCaTrust?: Record<string, ReplicaCaTrust> };
+};
+
+/** Runs one phase on the hub CA Secret; throws a message saying what to do when it cannot. */
+export async function rotateHubCa(
+  client: KubeClient,
+  options: RotateHubCaOptions,
+): Promise<RotateHubCaResult> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/secrets/${
+    encodeURIComponent(options.secretName)
+  }`;
+  const secret = await client.get<SecretObject>(path).catch((error) => {
+    if (error instanceof KubeApiError && error.code === 404) {
+      throw new Error(
+        `The hub CA Secret "${options.secretName}" was not found in namespace "${options.namespace}": check --namespace and --ca-secret`,
+      );
+    }
+    throw error;
+  });
+  const state = readHubCaState(secret.data, options.secretName);
+  let lagging: string[] = [];
+  if (options.phase === "switch") {
+    const wanted = trustPins(await trustSetOf(trustedCaPems(state).join("")));
+    lagging = await clustersNotHolding(client, wanted);
+    if (lagging.length > 0 && !options.force) {
+      throw new Error(
+        `Cannot switch yet: not every agent holds the next CA's pin: ${
+          lagging.join(", ")
+        } (see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force to cut them off`,
+      );
+    }
+  }
+  const nextCa = options.phase === "prepare"
+    ? await createCertificateAuthority({
+      commonName: `mca-hub-ca-${Date.now().toString(36)}`,
+      validityDays: options.validityDays ?? 3650,
+    })
+    : undefined;
+  const next = applyRolloverPhase(
+    state,
+    options.phase,
+    nextCa ? { certPem: nextCa.certificatePem, keyPem: nextCa.privateKeyPem } : undefined,
+  );
+  try {
+    await client.replace(path, {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      ...secret,
+      data: hubCaSecretData(next),
+    });
+  } catch (error) {
+    if (error instanceof KubeApiError && error.code === 409) {
+      throw new Error(
+        `The hub CA Secret "${options.secretName}" changed while this phase ran: run it again`,
+      );
+    }
+    throw error;
+  }
+  const pins = trustPins(await trustSetOf(trustedCaPems(next).join("")));
+  return { stage: rolloverStage(next), pins, lagging };
+}
+
+/** Clusters whose status does not show every connected agent holding every wanted pin, and why. */
+async function clustersNotHolding(client: KubeClient, wanted: string[]): Promise<string[]> {
+  const list = await client.get<{ items?: ClusterObject[] }>("/apis/mca.k8s.io/v1alpha1/clusters");
+  const now = new Date();
+  return (list.items ?? []).flatMap((cluster) => {
+    const blocker = switchBlocker(cluster.status?.hubCaTrust, wanted, now);
+    return blocker ? [`"${cluster.metadata?.name ?? ""}" (${blocker})`] : [];
+  });
+}
