@@ -32,13 +32,16 @@ export interface HubCalls {
   dropPrevious(token: string): Promise<void>;
 }
 
-/** The calls, for one agent. */
+/**
+ * The calls, for one agent. `hubCa` gives the CAs trusted at the time of each call: after a CA
+ * rollover's switch, a rotation must verify the hub with what the agent learned since its start.
+ */
 export function createHubCalls(
   options: ResolvedAgentOptions,
-  { hubCa, agentId }: { hubCa: string; agentId: string },
+  { hubCa, agentId }: { hubCa: () => string; agentId: string },
 ): HubCalls {
   const call = (method: string, path: string, token: string, body?: unknown) =>
-    hubRequest(options, { hubCa, agentId, method, path, token, body });
+    hubRequest(options, { hubCa: hubCa(), agentId, method, path, token, body });
   return {
     join: async (joinToken) => await call("POST", AGENT_JOIN_PATH, joinToken) as JoinAnswer,
     rotate: async (token, tokenSha256) =>

@@ -51,8 +51,8 @@ export async function runAgent(
     ...(options.memberContext ? { context: options.memberContext } : {}),
   });
   const trust = await loadTrust(options, memberConfig, logger);
-  // The join and token calls verify the hub with the CAs trusted at start.
-  const hubCa = trust.bundle;
+  // The join and token calls verify the hub with the CAs trusted now, as the tunnel's dial does.
+  const hubCa = () => trust.bundle;
   const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
   const connection: Connection = { replacing: Promise.resolve(), stopping: false };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
@@ -116,7 +116,7 @@ function agentCredentials(
   options: ResolvedAgentOptions,
   deps: {
     memberConfig: ClientConfig;
-    hubCa: string;
+    hubCa: () => string;
     agentId: string;
     logger: Logger;
     onTokenChange: () => void;

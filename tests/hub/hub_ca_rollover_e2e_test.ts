@@ -22,6 +22,7 @@ import { tempDir } from "../_utils/temp_dir.ts";
 import { computeCaPin } from "../../src/pki/mod.ts";
 import type { ManagedProcess } from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
+import { ROTATED_AT_ANNOTATION } from "../../src/agent/agent_secret.ts";
 
 e2eTest(
   "the hub CA rolls over under load: no failed request, agents learn and store the next pin, no reinstall",
@@ -106,6 +107,22 @@ e2eTest(
           description: "the hub serving with the new CA",
         });
         assert(!(await servedBy(fixture.hub.port, oldCa)), "the old CA no longer verifies the hub");
+
+        // An agent token rotation after the switch, by agents started before it: the rotation's
+        // call verifies the hub with the CAs learned since, as the tunnel does.
+        await kubectlOk(env.cluster("east"), [
+          "annotate",
+          "--overwrite",
+          "secret",
+          "mca-agent",
+          "-n",
+          member.agentNamespace,
+          `${ROTATED_AT_ANNOTATION}=2000-01-01T00:00:00Z`,
+        ]);
+        await waitFor(async () => {
+          const logs = await Promise.all([first, second].map((a) => Deno.readTextFile(a.logPath)));
+          return logs.some((log) => log.includes("agent token rotated")) || undefined;
+        }, { description: "an agent started before the switch to rotate its token" });
 
         // A restarted agent connects to the hub serving with the new CA: it stored the new pin.
         load.phase("agent stopped");
