@@ -352,7 +352,9 @@ e2eTest(
       assert(await can(["create", "tokenreviews.authentication.k8s.io"]));
       assert(await can(["create", "subjectaccessreviews.authorization.k8s.io"]));
       assertEquals(await can(["get", "secrets", "-n=default"]), false);
-      assertEquals(await can(["update", `secrets/mca-agent-east`, `-n=${namespace}`]), false);
+      // Token rotation and join tokens update Secrets in the hub's namespace, and only there.
+      assert(await can(["update", `secrets/mca-agent-east`, `-n=${namespace}`]));
+      assertEquals(await can(["update", "secrets", "-n=default"]), false);
       assert(await can(["patch", "apiservices/v1alpha1.proxy.mca.k8s.io"]));
       assertEquals(await can(["patch", "apiservices/v1.apps"]), false);
       const authConfig = "configmaps/extension-apiserver-authentication";

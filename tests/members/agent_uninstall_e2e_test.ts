@@ -63,8 +63,6 @@ e2eTest(
       assertEquals(dryRun.stdout.trim().split("\n"), [
         `Deployment ${namespace}/mca-agent on the member`,
         `Secret ${namespace}/mca-agent on the member`,
-        `RoleBinding ${namespace}/mca-agent on the member`,
-        `Role ${namespace}/mca-agent on the member`,
         "ClusterRoleBinding mca-agent-impersonator on the member",
         "ClusterRole mca-agent-impersonator on the member",
         `RoleBinding ${namespace}/mca-agent on the member`,
