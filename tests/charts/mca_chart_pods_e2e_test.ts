@@ -113,13 +113,15 @@ e2eTest(
     const running = agents.items.filter((pod) => pod.status.phase === "Running");
     assert(running.length >= 1, "agent pods run on east");
     for (const pod of running) assertEquals(pod.spec.nodeName, east.node!.name);
-    const cluster = JSON.parse(
-      await kubectlOk(host, ["get", "clusters.mca.k8s.io", "east", "-o", "json"]),
-    );
-    const connected = cluster.status.conditions.find((c: { type: string }) =>
-      c.type === "Connected"
-    );
-    assertEquals(connected.status, "True");
+    // The hub writes the Cluster's status after it accepted the session, not before install's
+    // wait for ready pods ends.
+    await waitFor(async () => {
+      const cluster = JSON.parse(
+        await kubectlOk(host, ["get", "clusters.mca.k8s.io", "east", "-o", "json"]),
+      );
+      const conditions: { type: string; status: string }[] = cluster.status?.conditions ?? [];
+      return conditions.find((c) => c.type === "Connected")?.status === "True" || undefined;
+    }, { timeoutMs: 30_000, description: "the Cluster east Connected" });
 
     // The host admin (system:masters) reads east through the hub: an explicit opt-in.
     await allowPrivilegedHostIdentities(host, "east");
