@@ -107,11 +107,14 @@ e2eTest(
       "--wait=3m",
     ]);
     assertEquals(install.code, 0, `mca agent install failed:\n${install.stderr}${install.stdout}`);
-    const agents = JSON.parse(
-      await kubectlOk(east, ["get", "pods", "-n", "mca-agent", "-o", "json"]),
-    ) as { items: Array<{ spec: { nodeName: string }; status: { phase: string } }> };
-    const running = agents.items.filter((pod) => pod.status.phase === "Running");
-    assert(running.length >= 1, "agent pods run on east");
+    // Over an agent installed before (the monitoring test's), install rolls its pods: poll.
+    const running = await waitFor(async () => {
+      const agents = JSON.parse(
+        await kubectlOk(east, ["get", "pods", "-n", "mca-agent", "-o", "json"]),
+      ) as { items: Array<{ spec: { nodeName: string }; status: { phase: string } }> };
+      const found = agents.items.filter((pod) => pod.status.phase === "Running");
+      return found.length >= 1 ? found : undefined;
+    }, { timeoutMs: 60_000, description: "agent pods running on east" });
     for (const pod of running) assertEquals(pod.spec.nodeName, east.node!.name);
     // The hub writes the Cluster's status after it accepted the session, not before install's
     // wait for ready pods ends.
