@@ -71,18 +71,8 @@ e2eTest(
             description: "two agents holding both pins",
           },
         );
-        const stored = JSON.parse(
-          await kubectlOk(env.cluster("east"), [
-            "get",
-            "secret",
-            "mca-agent",
-            "-n",
-            member.agentNamespace,
-            "-o",
-            "json",
-          ]),
-        );
-        assertEquals(atob(stored.data["hub-trust-basis-pin"]), oldPin);
+        const stored = await agentSecret(env.cluster("east"), member.agentNamespace);
+        assertEquals(atob(stored.data["hub-trust-basis-pin"]!), oldPin);
         const early = await rotate(host, fixture.namespace, "switch");
         assertEquals(early.code, 1, "switch must wait for every agent");
         assertStringIncludes(
@@ -152,18 +142,8 @@ e2eTest(
         assertEquals(finished.stdout.trim(), newPin);
         clientTrust = newCa;
         await holding(host, member.name, { pins: [newPin], agents: 2 });
-        const storedAfter = JSON.parse(
-          await kubectlOk(env.cluster("east"), [
-            "get",
-            "secret",
-            "mca-agent",
-            "-n",
-            member.agentNamespace,
-            "-o",
-            "json",
-          ]),
-        );
-        assertEquals(atob(storedAfter.data["hub-trust.crt"]).trim(), newCa.trim());
+        const storedAfter = await agentSecret(env.cluster("east"), member.agentNamespace);
+        assertEquals(atob(storedAfter.data["hub-trust.crt"]!).trim(), newCa.trim());
         const okBefore = load.ok();
         await waitFor(() => load.ok() > okBefore + 20 || undefined, {
           description: "requests after the finish",
@@ -197,3 +177,13 @@ e2eTest(
     }
   },
 );
+
+/** The agent's own Secret on the member, where it stores the CAs it learned. */
+async function agentSecret(
+  east: Parameters<typeof kubectlOk>[0],
+  namespace: string,
+): Promise<{ data: Record<string, string> }> {
+  return JSON.parse(
+    await kubectlOk(east, ["get", "secret", "mca-agent", "-n", namespace, "-o", "json"]),
+  );
+}
