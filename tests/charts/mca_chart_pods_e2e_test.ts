@@ -5,7 +5,7 @@
  * `mca agent install` puts agent pods on east's node that dial the hub pods on host.
  */
 import { allowPrivilegedHostIdentities } from "../_utils/cluster_mapping.ts";
-import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { mcaCommand } from "../_utils/mca_process.ts";
 import { apply, getPod, podLogs, waitForPhase } from "../_utils/pods.ts";
