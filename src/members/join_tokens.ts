@@ -159,6 +159,21 @@ export async function createJoinToken(
   return { token: formatJoinToken(token), expiresAt };
 }
 
+/** The names of a cluster's join Secrets (used and expired ones too), by their recorded cluster. */
+export async function joinTokenSecretNames(
+  host: KubeClient,
+  namespace: string,
+  cluster: string,
+): Promise<string[]> {
+  const list = await host.list<{ metadata: { name: string }; data?: Record<string, string> }>(
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+    { labelSelector: JOIN_TOKEN_LABEL },
+  );
+  // The data, not the cluster label: a label value cannot hold every cluster name.
+  return list.items.filter((secret) => readJoinRecord(secret.data)?.cluster === cluster)
+    .map((secret) => secret.metadata.name);
+}
+
 /** Deletes join Secrets that expired more than a day ago (used ones included). */
 async function deleteSpentJoinTokens(host: KubeClient, namespace: string, now: Date) {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;

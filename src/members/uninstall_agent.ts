@@ -1,7 +1,7 @@
 /**
  * `mca agent uninstall`: deletes what `mca agent install` created, the agent's objects on the
  * member (Deployment first, so the agents stop before their credentials go) and then the
- * Cluster and the token hash on the host. It deletes only objects that carry install's marks
+ * Cluster, the token hash and the cluster's join tokens on the host. It deletes only objects that carry install's marks
  * (its labels, its field manager), and keeps a namespace that existed before install or that
  * holds objects of others. Running it again finds everything already gone.
  */
@@ -14,6 +14,7 @@ import {
 } from "../kube/mod.ts";
 import { waitFor } from "../common/mod.ts";
 import { AGENT_TOKEN_LABEL, agentTokenSecretName } from "./agent_tokens.ts";
+import { JOIN_TOKEN_LABEL, joinTokenSecretNames } from "./join_tokens.ts";
 import { AGENT_LABELS, AGENT_NAME, agentManifests } from "./agent_manifests.ts";
 import { FIELD_MANAGER } from "./install_agent.ts";
 import { foreignObjects } from "./_foreign_objects.ts";
@@ -64,6 +65,7 @@ export async function uninstallAgent(
     ...memberTargets(member, options.agentNamespace).map((t): [KubeClient, Target] => [member, t]),
     [member, namespaceTarget(member, options.agentNamespace)],
     ...hostTargets(options).map((t): [KubeClient, Target] => [host, t]),
+    ...(await joinTokenTargets(host, options)).map((t): [KubeClient, Target] => [host, t]),
   ];
   for (const [client, target] of targets) {
     result[await removeTarget(client, target, options)].push(target.description);
@@ -192,6 +194,20 @@ function hostTargets(options: UninstallAgentOptions): Target[] {
           : `it lacks the label ${AGENT_TOKEN_LABEL}`,
     },
   ];
+}
+
+/** The cluster's join tokens (`mca agent token create`), used or not: nothing of it may stay. */
+async function joinTokenTargets(host: KubeClient, options: UninstallAgentOptions) {
+  const namespace = options.hubNamespace;
+  const names = await joinTokenSecretNames(host, namespace, options.cluster);
+  return names.map((name): Target => ({
+    description: `Secret ${namespace}/${name} on the host`,
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+    notOurs: (object) =>
+      object.metadata?.labels?.[JOIN_TOKEN_LABEL] === "true"
+        ? undefined
+        : `it lacks the label ${JOIN_TOKEN_LABEL}`,
+  }));
 }
 
 /** One step: look, check it is install's, delete (only that very object, by its uid). */

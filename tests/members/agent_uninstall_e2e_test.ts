@@ -5,7 +5,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { agentTokenSecretName } from "../../src/members/mod.ts";
+import { agentTokenSecretName, joinTokenSecretName } from "../../src/members/mod.ts";
+import { createJoinToken } from "../_utils/join_tokens.ts";
 import { type HubFixture, startHubFixture } from "../_utils/hub_fixture.ts";
 import { runMca } from "../_utils/mca_process.ts";
 import type { TestEnv } from "../../src/testenv/mod.ts";
@@ -56,8 +57,20 @@ e2eTest(
     const member = uniqueName("west");
     const namespace = uniqueName("mca-agent");
     const { install, uninstall } = agentCommands(env, fixture, member, namespace);
+    const joinSecret = async (cluster: string) => {
+      const { token } = await createJoinToken([
+        `--cluster=${cluster}`,
+        `--hub=${fixture.hub.url}`,
+        `--kubeconfig=${env.cluster("host").kubeconfigPath}`,
+        `--hub-namespace=${fixture.namespace}`,
+      ]);
+      return joinTokenSecretName(token.split(".")[0]!);
+    };
     try {
       await install();
+      // A join token made for this member and never used, and one of another member.
+      const ours = await joinSecret(member);
+      const theirs = await joinSecret(uniqueName("other"));
       const dryRun = await uninstall(["--dry-run"]);
       assertEquals(dryRun.code, 0, dryRun.stderr);
       assertEquals(dryRun.stdout.trim().split("\n"), [
@@ -71,8 +84,10 @@ e2eTest(
         `Namespace ${namespace} on the member`,
         `Cluster ${member} on the host`,
         `Secret ${fixture.namespace}/${agentTokenSecretName(member)} on the host`,
+        `Secret ${fixture.namespace}/${ours} on the host`,
       ]);
       assert(await present(env, "west", ["deployment", "mca-agent", "-n", namespace]));
+      assert(await present(env, "host", ["secret", ours, "-n", fixture.namespace]));
 
       const first = await uninstall(["--wait=30s"]);
       assertEquals(first.code, 0, first.stderr);
@@ -81,7 +96,7 @@ e2eTest(
         `Deleting Deployment ${namespace}/mca-agent on the member`,
       );
       assertStringIncludes(first.stderr, "The agent's pods are gone");
-      assertStringIncludes(first.stderr, "Done: 10 deleted, 2 already gone, 0 kept");
+      assertStringIncludes(first.stderr, "Done: 11 deleted, 2 already gone, 0 kept");
       const left = await kubectlOk(west, [
         "get",
         "deployments,replicasets,pods,secrets,serviceaccounts,configmaps,roles,rolebindings",
@@ -114,6 +129,11 @@ e2eTest(
           "-n",
           fixture.namespace,
         ])),
+      );
+      assert(!(await present(env, "host", ["secret", ours, "-n", fixture.namespace])));
+      assert(
+        await present(env, "host", ["secret", theirs, "-n", fixture.namespace]),
+        "another member's join token stays",
       );
 
       const again = await uninstall();
