@@ -169,7 +169,7 @@ export async function joinTokenSecretNames(
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
     { labelSelector: JOIN_TOKEN_LABEL },
   );
-  // The data, not the cluster label: a label value cannot hold every cluster name.
+  // The recorded cluster, as the hub reads it at a join, not the label anyone may edit.
   return list.items.filter((secret) => readJoinRecord(secret.data)?.cluster === cluster)
     .map((secret) => secret.metadata.name);
 }
