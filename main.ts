@@ -309,6 +309,13 @@ function declareHub(program: Command): Command {
       HUB_DEFAULTS.agentTokenOverlap,
     )
     .option(
+      "--agent-auth-concurrency <n>",
+      "host reads at once for checking agents' tokens before they are authenticated; as many " +
+        "again wait, more are answered 429 (agents retry), so a flood of made-up tokens cannot " +
+        "flood the host API server",
+      HUB_DEFAULTS.agentAuthConcurrency,
+    )
+    .option(
       "--aggregated-api",
       "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
         "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",

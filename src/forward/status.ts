@@ -28,6 +28,13 @@ export function proxyStatus(code: number, message: string): Status {
   return statusOf(code, STATUS_REASONS[code] ?? "Unknown", message);
 }
 
+/** Clients wait this long before retrying a 429 (client-go reads Retry-After, as from kube-apiserver). */
+const RETRY_AFTER_SECONDS = 1;
+
+function retryAfter(code: number): Record<string, string> {
+  return code === 429 ? { "retry-after": String(RETRY_AFTER_SECONDS) } : {};
+}
+
 /** Answers with a Status; the cluster header says which cluster (if any) the error concerns. */
 export function writeStatus(
   res: ProxyResponse,
@@ -44,6 +51,7 @@ export function writeStatus(
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-cache, private",
+    ...retryAfter(code),
     ...(cluster ? { [CLUSTER_HEADER]: cluster } : {}),
   });
   res.end(body);
@@ -56,6 +64,7 @@ export function writeSocketStatus(socket: Duplex, code: number, message: string)
     encodeResponseHead(code, undefined, {
       "content-type": contentType,
       "content-length": Buffer.byteLength(body),
+      ...retryAfter(code),
       connection: "close",
     }) + body,
   );

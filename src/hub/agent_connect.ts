@@ -24,6 +24,7 @@ import {
 } from "../tunnel/mod.ts";
 import type { AgentSession } from "./agent_sessions.ts";
 import { isClusterName } from "./cluster_path.ts";
+import { HostReadsBusyError } from "./host_read_gate.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 
 /** Accepts one agent's upgrade to `/connect`, or refuses it with a Status. */
@@ -88,6 +89,8 @@ async function checkAgent(req: HubRequest, deps: HubHandlerDeps): Promise<Checke
   try {
     accepted = await deps.tokens.accepted(cluster);
   } catch (error) {
+    // Not logged: under a flood that would be a line per request (the metric counts them).
+    if (error instanceof HostReadsBusyError) return { code: 429, message: error.message };
     deps.logger.warn("agent refused", {
       cluster,
       reason: "cannot read its token",

@@ -14,6 +14,7 @@ import { createAgentAcceptor } from "./agent_connect.ts";
 import type { HubTrust } from "./hub_trust.ts";
 import type { AgentTokenStore } from "./agent_token_store.ts";
 import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
+import { HostReadsBusyError } from "./host_read_gate.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 import type { MemberIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
@@ -88,6 +89,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       if (path && isAggregatedPath(path) && answerDiscovery(req, res, path)) return;
       if (isAgentTokenPath(path ?? "")) {
         return void answerAgentTokenRequest(req, res, deps).catch((error) => {
+          if (error instanceof HostReadsBusyError) return writeStatus(res, 429, error.message);
           deps.logger.error("agent token request failed", {
             path,
             error: (error as Error).message,

@@ -33,6 +33,8 @@ export interface HubOptions {
   logFormat?: "json" | "text";
   /** How long an agent's previous token stays accepted after a rotation, e.g. "2m". */
   agentTokenOverlap?: string;
+  /** Host reads at once for checking agents' tokens (a number, as commander passes text). */
+  agentAuthConcurrency?: string;
 }
 
 /** Every setting decided. */
@@ -47,6 +49,8 @@ export interface ResolvedHubOptions {
   caCheckIntervalMs: number;
   /** How long an agent's previous token stays accepted after it rotated. */
   agentTokenOverlapMs: number;
+  /** Host reads at once for agents' tokens; as many again wait, more get 429. */
+  agentAuthConcurrency: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -66,6 +70,7 @@ export const HUB_DEFAULTS = {
   certValidity: "365d",
   caCheckInterval: "10s",
   agentTokenOverlap: "2m",
+  agentAuthConcurrency: "16",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
@@ -116,6 +121,10 @@ export function resolveHubOptions(
       options.agentTokenOverlap ?? HUB_DEFAULTS.agentTokenOverlap,
       "--agent-token-overlap",
     ),
+    agentAuthConcurrency: positiveInteger(
+      options.agentAuthConcurrency ?? HUB_DEFAULTS.agentAuthConcurrency,
+      "--agent-auth-concurrency",
+    ),
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",
@@ -133,4 +142,12 @@ export function resolveHubOptions(
     logLevel: options.logLevel ?? HUB_DEFAULTS.logLevel,
     logFormat: options.logFormat ?? HUB_DEFAULTS.logFormat,
   };
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < 1) {
+    throw new Error(`Invalid ${flag} "${text}": a whole number of at least 1 is expected`);
+  }
+  return value;
 }

@@ -20,6 +20,7 @@ import { firstCertificates, followRollover, type hubCertificates } from "./hub_c
 import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { hostTokenStore } from "./agent_token_store.ts";
+import { gatedTokenStore, HostReadGate } from "./host_read_gate.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
@@ -199,11 +200,20 @@ function hubHandlerDeps(client: KubeClient, parts: {
   const { options, sessions, directory, peers, followed, frontProxy, trust } = parts;
   const { logger } = trust;
   const identities = new ClusterIdentities(client);
+  const metrics = processRegistry();
+  const throttled = metrics.counter(
+    "mca_hub_agent_auth_throttled_total",
+    "Agent requests answered 429 because the hub was checking as many tokens as it allows",
+  );
   return {
     sessions,
     access: new UserAccess(client),
     identityOf: (cluster) => identities.of(cluster),
-    tokens: hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
+    tokens: gatedTokenStore(
+      hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
+      new HostReadGate(options.agentAuthConcurrency, options.agentAuthConcurrency),
+      () => throttled.inc({}),
+    ),
     onAgentChange: (cluster) => {
       directory?.update();
       void writeClusterStatus(client, sessions, cluster, logger, { trust });
@@ -227,7 +237,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
         : directory && !directory.isPublished()
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
-    metrics: processRegistry(),
+    metrics,
     registeredClusters: () => followed.clusters,
     logger,
   };

@@ -22,3 +22,15 @@ Deno.test("resolveHubOptions() serves the aggregated entrance only when asked, w
     apiService: "",
   });
 });
+
+Deno.test("resolveHubOptions() reads --agent-auth-concurrency as a whole number of at least 1", () => {
+  assertEquals(resolveHubOptions({}).agentAuthConcurrency, 16);
+  assertEquals(resolveHubOptions({ agentAuthConcurrency: "64" }).agentAuthConcurrency, 64);
+  for (const bad of ["0", "-3", "1.5", "many", ""]) {
+    assertThrows(
+      () => resolveHubOptions({ agentAuthConcurrency: bad }),
+      Error,
+      `Invalid --agent-auth-concurrency "${bad}"`,
+    );
+  }
+});
