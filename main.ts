@@ -352,14 +352,19 @@ function declareHubCa(hub: Command, io: ProgramIo): void {
       HUB_DEFAULTS.namespace,
     )
     .option("--ca-secret <name>", "Secret holding the hub CA", HUB_DEFAULTS.caSecret)
-    .option("--force", "switch even when some Cluster's agents do not hold the next pin")
+    .option(
+      "--force",
+      "switch even when some Cluster's agents do not hold the next pin; finish even when a " +
+        "hub replica still serves with the previous CA",
+    )
     .option("--kubeconfig <file>", "kubeconfig with the host context")
     .option("--context <name>", "kubeconfig context of the host")
     .addHelpText(
       "after",
       "\nThe switch refuses until every Cluster's status.hubCaTrust (one entry per hub replica)\n" +
-        "shows all its connected agents holding (and storing) every pin. See docs/operations.md,\n" +
-        '"Hub CA".\n\n' +
+        "shows all its connected agents holding (and storing) every pin; the finish refuses until\n" +
+        "every entry shows its replica serving with the new CA (the first of its pins). See\n" +
+        'docs/operations.md, "Hub CA".\n\n' +
         "Example:\n" +
         "  mca hub ca rotate --phase prepare --context host\n" +
         "  kubectl --context host get clusters -o yaml   # status.hubCaTrust, per hub replica\n" +

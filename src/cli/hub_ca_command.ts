@@ -46,7 +46,11 @@ export async function hubCaRotateCommand(
       }),
   );
   if (result.lagging.length > 0) {
-    io.stderr(`Forced: the agents of ${result.lagging.join(", ")} may be cut off\n`);
+    io.stderr(
+      phase === "finish"
+        ? `Forced: agents may fail to reach the replicas behind: ${result.lagging.join(", ")}\n`
+        : `Forced: the agents of ${result.lagging.join(", ")} may be cut off\n`,
+    );
   }
   io.stderr(`${NEXT_STEP[phase]}\n`);
   for (const pin of result.pins) io.stdout(`${pin}\n`);

@@ -1,12 +1,14 @@
 /**
  * `mca hub ca rotate --phase …`: moves the hub CA Secret one rollover step (hub_ca_state.ts), as
  * a compare-and-swap on its resourceVersion so that two operators cannot interleave. The
- * switch waits for the Clusters' status to show that every connected agent holds the next pin.
+ * switch waits for the Clusters' status to show that every connected agent holds the next pin,
+ * the finish for it to show every replica serving with the new CA.
  */
 import { KubeApiError, type KubeClient } from "../kube/mod.ts";
-import { createCertificateAuthority, trustPins, trustSetOf } from "../pki/mod.ts";
+import { computeCaPin, createCertificateAuthority, trustPins, trustSetOf } from "../pki/mod.ts";
 import {
   applyRolloverPhase,
+  finishBlocker,
   hubCaSecretData,
   readHubCaState,
   type ReplicaCaTrust,
@@ -22,7 +24,10 @@ export interface RotateHubCaOptions {
   namespace: string;
   secretName: string;
   phase: RolloverPhase;
-  /** Switch even when some Cluster's agents do not hold the next pin (they will be cut off). */
+  /**
+   * Switch even when some Cluster's agents do not hold the next pin (they will be cut off);
+   * finish even when a replica still serves with the previous CA.
+   */
   force?: boolean;
   validityDays?: number;
 }
@@ -31,7 +36,7 @@ export interface RotateHubCaOptions {
 export interface RotateHubCaResult {
   stage: RolloverStage;
   pins: string[];
-  /** Clusters whose agents did not all hold the trusted pins (only with `force`). */
+  /** Clusters that held the phase back (only with `force`): agents or replicas behind. */
   lagging: string[];
 }
 
@@ -61,12 +66,23 @@ export async function rotateHubCa(
   let lagging: string[] = [];
   if (options.phase === "switch") {
     const wanted = trustPins(await trustSetOf(trustedCaPems(state).join("")));
-    lagging = await clustersNotHolding(client, wanted);
+    lagging = await clustersBlocking(client, (trust, now) => switchBlocker(trust, wanted, now));
     if (lagging.length > 0 && !options.force) {
       throw new Error(
         `Cannot switch yet: not every agent holds the next CA's pin: ${
           lagging.join(", ")
         } (see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force to cut them off`,
+      );
+    }
+  }
+  if (options.phase === "finish") {
+    const signing = await computeCaPin(state.current.certPem);
+    lagging = await clustersBlocking(client, (trust, now) => finishBlocker(trust, signing, now));
+    if (lagging.length > 0 && !options.force) {
+      throw new Error(
+        `Cannot finish yet: not every hub replica serves with the new CA: ${
+          lagging.join(", ")
+        } (each replica follows the switch within --ca-check-interval; see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force`,
       );
     }
   }
@@ -101,12 +117,15 @@ export async function rotateHubCa(
   return { stage: rolloverStage(next), pins, lagging };
 }
 
-/** Clusters whose status does not show every connected agent holding every wanted pin, and why. */
-async function clustersNotHolding(client: KubeClient, wanted: string[]): Promise<string[]> {
+/** Clusters whose status blocks a phase, each with why (`blocker` reads one Cluster's status). */
+async function clustersBlocking(
+  client: KubeClient,
+  blocker: (trust: Record<string, ReplicaCaTrust> | undefined, now: Date) => string | undefined,
+): Promise<string[]> {
   const list = await client.get<{ items?: ClusterObject[] }>("/apis/mca.k8s.io/v1alpha1/clusters");
   const now = new Date();
   return (list.items ?? []).flatMap((cluster) => {
-    const blocker = switchBlocker(cluster.status?.hubCaTrust, wanted, now);
-    return blocker ? [`"${cluster.metadata?.name ?? ""}" (${blocker})`] : [];
+    const why = blocker(cluster.status?.hubCaTrust, now);
+    return why ? [`"${cluster.metadata?.name ?? ""}" (${why})`] : [];
   });
 }

@@ -158,3 +158,24 @@ export function switchBlocker(
   }
   return agents > 0 ? undefined : "no agent is connected";
 }
+
+/**
+ * Why the previous CA cannot be dropped yet, or undefined when it can: a replica that holds
+ * agents of the Cluster must sign with `signingPin` (the first of its pins is the CA of its
+ * serving certificate; it writes them only after renewing, and again whenever its agents come
+ * or go). Agents that dropped the previous CA could not reconnect to a replica still serving
+ * with it. An entry without agents says nothing current: it was written when they left.
+ */
+export function finishBlocker(
+  byReplica: Record<string, ReplicaCaTrust> | undefined,
+  signingPin: string,
+  now: Date,
+): string | undefined {
+  const lagging = Object.entries(byReplica ?? {}).filter(([, entry]) =>
+    now.getTime() - Date.parse(entry.lastUpdate ?? "") < CA_TRUST_STALE_MS &&
+    (entry.agents ?? 0) > 0 && entry.pins?.[0] !== signingPin
+  ).map(([replica]) => replica);
+  return lagging.length > 0
+    ? `hub replica(s) ${lagging.join(", ")} still serve with another CA`
+    : undefined;
+}

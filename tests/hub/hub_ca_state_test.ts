@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../_utils/assert.ts";
 import {
   applyRolloverPhase,
+  finishBlocker,
   HUB_CA_KEYS,
   hubCaSecretData,
   readHubCaState,
@@ -76,4 +77,35 @@ Deno.test("switchBlocker() waits for every replica's agents, ignores replicas go
     "no agent is connected",
   );
   assertEquals(switchBlocker(undefined, wanted, now), "no agent is connected");
+});
+
+Deno.test("finishBlocker() waits for every replica holding agents to serve with the new CA", () => {
+  const now = new Date("2026-12-07T12:00:00Z");
+  const recent = "2026-12-07T11:59:40Z";
+  const switched = {
+    pins: ["sha256:new", "sha256:old"],
+    agents: 1,
+    agentsHolding: 1,
+    lastUpdate: recent,
+  };
+  const behind = { ...switched, pins: ["sha256:old", "sha256:new"] };
+  assertEquals(finishBlocker({ a: switched }, "sha256:new", now), undefined);
+  assertEquals(
+    finishBlocker({ a: switched, b: behind, c: behind }, "sha256:new", now),
+    "hub replica(s) b, c still serve with another CA",
+  );
+  // Gone (no write for two minutes), or without agents since before the switch: nothing to wait for.
+  assertEquals(
+    finishBlocker(
+      { a: switched, b: { ...behind, lastUpdate: "2026-12-07T11:57:00Z" } },
+      "sha256:new",
+      now,
+    ),
+    undefined,
+  );
+  assertEquals(
+    finishBlocker({ a: switched, b: { ...behind, agents: 0 } }, "sha256:new", now),
+    undefined,
+  );
+  assertEquals(finishBlocker(undefined, "sha256:new", now), undefined);
 });
