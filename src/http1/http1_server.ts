@@ -32,6 +32,8 @@ export interface Http1Handlers {
 /** How long a kept-alive connection may sit without a request. */
 export const IDLE_TIMEOUT_MS = 120_000;
 const IDLE_SWEEP_MS = 10_000;
+/** How long a client may take to finish its TLS handshake (Node's default is 120 s). */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 /** A listening server; `close` ends every connection. */
 export interface Http1Server {
@@ -54,10 +56,13 @@ export async function listenHttp1(
   handlers: Http1Handlers,
 ): Promise<Http1Server> {
   const connections = new Map<Socket, ServedConnection>();
-  const server = tls.createServer(options.tls, (socket) => {
-    connections.set(socket, serveConnection(socket, handlers));
-    socket.once("close", () => connections.delete(socket));
-  });
+  const server = tls.createServer(
+    { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...options.tls },
+    (socket) => {
+      connections.set(socket, serveConnection(socket, handlers));
+      socket.once("close", () => connections.delete(socket));
+    },
+  );
   // One sweep for all connections rather than a timer per request.
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -67,8 +72,10 @@ export async function listenHttp1(
     }
   }, IDLE_SWEEP_MS);
   Deno.unrefTimer(sweep);
-  // A client that fails the handshake (wrong CA, plain HTTP) concerns only itself.
-  server.on("tlsClientError", () => {});
+  // A client that fails the handshake (wrong CA, plain HTTP) concerns only itself. Its socket is
+  // closed here: with a listener, Deno leaves it open, and one that never finished its handshake
+  // would hold a connection for ever (a slow-loris of TCP connects).
+  server.on("tlsClientError", (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => resolve());

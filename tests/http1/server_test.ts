@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import tls from "node:tls";
+import net from "node:net";
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { createTestPki, type TestPki } from "../_utils/test_pki.ts";
 import { waitFor } from "../../src/common/mod.ts";
@@ -283,4 +284,31 @@ Deno.test("destroy() after a complete answer leaves the answer and the connectio
   client.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
   await client.until((t) => count(t, "0\r\n\r\n") === 2, "a second answer on the same connection");
   assert(!client.closed());
+});
+
+Deno.test("a TCP connection that never finishes its TLS handshake is closed at the handshake timeout", async () => {
+  pki ??= await createTestPki();
+  const server = await listenHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, handshakeTimeout: 300 },
+  }, { request: (_req, res) => res.end("x"), upgrade: (_req, socket) => socket.destroy() });
+  // One that says nothing, and one that starts a TLS record and stalls (a slow loris).
+  const sockets = [net.connect(server.port, "127.0.0.1"), net.connect(server.port, "127.0.0.1")];
+  try {
+    const closed = sockets.map(() => false);
+    sockets.forEach((socket, i) => {
+      socket.on("close", () => closed[i] = true);
+      socket.on("error", () => {});
+    });
+    sockets[1]!.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    await waitFor(() => closed.every(Boolean), {
+      description: "the server to close both connections",
+      timeoutMs: 5_000,
+    });
+  } finally {
+    // The server's close waits for connections it never saw complete a handshake.
+    for (const socket of sockets) socket.destroy();
+    await server.close();
+  }
 });
