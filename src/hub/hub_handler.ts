@@ -48,6 +48,8 @@ export interface HubHandlerDeps {
   isPeer?: (req: HubRequest) => boolean;
   /** The hub CA set told to agents over their trust streams (tunnel version 2). */
   trust?: HubTrust;
+  /** How long an agent's token rotation body may take (default 10 s). */
+  agentBodyTimeoutMs?: number;
 }
 
 /** A request to the hub, with its connection (a replica's client certificate is read there). */
