@@ -7,6 +7,7 @@ import type { ProxyResponse } from "../http1/mod.ts";
 import {
   answerUpgrade,
   auditIdField,
+  CLUSTER_HEADER,
   hasBody,
   isStreamingTarget,
   readBody,
@@ -97,6 +98,8 @@ async function forwardThroughAgent(
 ): Promise<void> {
   const request = { method: req.method ?? "GET", path: target.path, headers };
   await relayThroughAgent(req, res, stream, request, (head) => {
+    // The hub names the cluster that answered: an agent cannot claim to be another one.
+    head.headers[CLUSTER_HEADER] = target.cluster;
     // The audit trail of the hub's own entrance: who reached which member (names, no secrets).
     deps.logger.info("request", {
       cluster: target.cluster,
