@@ -316,6 +316,12 @@ function declareHub(program: Command): Command {
       HUB_DEFAULTS.agentAuthConcurrency,
     )
     .option(
+      "--max-requests-per-caller <n>",
+      "ordinary requests in flight per caller (authenticated user) on this replica; more are " +
+        'answered 429 (watches, logs -f, exec and port-forward are not counted; "0": no limit)',
+      HUB_DEFAULTS.maxRequestsPerCaller,
+    )
+    .option(
       "--aggregated-api",
       "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
         "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
