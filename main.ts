@@ -316,6 +316,12 @@ function declareHub(program: Command): Command {
       HUB_DEFAULTS.agentAuthConcurrency,
     )
     .option(
+      "--max-requests-per-caller <n>",
+      "ordinary requests in flight per caller (authenticated user) on this replica; more are " +
+        'answered 429 (watches, logs -f, exec and port-forward are not counted; "0": no limit)',
+      HUB_DEFAULTS.maxRequestsPerCaller,
+    )
+    .option(
       "--aggregated-api",
       "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
         "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",
@@ -503,6 +509,11 @@ function declareAgentUninstall(agent: Command, io: ProgramIo): Command {
       `wait until the agent's pods on the member are gone, at most this long (alone: ${AGENT_INSTALL_DEFAULTS.wait})`,
     )
     .option("--dry-run", "print what would be deleted (one per line on stdout); delete nothing")
+    .option(
+      "--host-only",
+      "only the host's objects (Cluster, agent token, join tokens), without reaching the member: " +
+        "for a member that is gone, or whose agent GitOps removes",
+    )
     .addHelpText(
       "after",
       "\nOnly objects install created are deleted: the member's carry the labels\n" +
@@ -511,8 +522,9 @@ function declareAgentUninstall(agent: Command, io: ProgramIo): Command {
         "The agent's namespace is deleted only if install created it (no other field manager) and\n" +
         "it holds nothing else; a namespace that existed before keeps everything but install's labels.\n" +
         "One line per object on stderr: deleted, already gone, or kept and why.\n\n" +
-        "Example:\n" +
-        "  mca agent uninstall --cluster west --context host --member-context west --wait",
+        "Examples:\n" +
+        "  mca agent uninstall --cluster west --context host --member-context west --wait\n" +
+        "  mca agent uninstall --cluster west --context host --host-only   # member gone or GitOps",
     )
     .action(async (options) =>
       (await import("./src/cli/agent_uninstall_command.ts")).agentUninstallCommand(options, io)

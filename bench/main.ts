@@ -1,5 +1,6 @@
 /** `deno task bench [name]`: the benchmarks, side by side, with ratios to the first row where they mean something. */
 import { type BenchResult, formatTable } from "./_report.ts";
+import { entrancesBench } from "./entrances_bench.ts";
 import { mergedBench } from "./merged_bench.ts";
 import { podsBench } from "./pods_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
@@ -17,6 +18,7 @@ const benches: [string, () => Promise<BenchResult | BenchResult[]>][] = [
   ["tunnel", tunnelBench],
   ["merged", mergedBench],
   ["pods", podsBench],
+  ["entrances", entrancesBench],
 ];
 if (only && !benches.some(([name]) => name === only)) {
   console.error(

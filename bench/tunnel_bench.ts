@@ -222,6 +222,8 @@ export async function tunnelBench(): Promise<BenchResult[]> {
       "--ip-addresses=127.0.0.1",
       "--dns-names=localhost",
       "--log-level=warn",
+      // The 1000-stream row is one caller's 1000 requests at once: no per-caller limit (100).
+      "--max-requests-per-caller=0",
     ], { dir, name: "hub", env: { DENO_V8_FLAGS: "--max-semi-space-size=4" } });
     processes.push(hub);
     const caSecret = await waitFor(

@@ -62,6 +62,7 @@ Look around with kubectl:
   kubectl --context host get clusters                 # the members as the hub reports them
   kubectl --context app get configmaps                # the app's view through its sidecar: all clusters
   kubectl --context hub-west get configmaps -n ${APP_NAMESPACE}   # west through the hub and west's agent
+  kubectl --context host-api-east get configmaps -n ${APP_NAMESPACE}   # east through host's API server
   kubectl --context host logs ${APP_POD} -n ${APP_NAMESPACE} -c mca-proxy    # the sidecar's routing decisions
   kubectl --context west create configmap order-2001 -n ${APP_NAMESPACE}     # the app's watch sees it:
   kubectl --context host logs ${APP_POD} -n ${APP_NAMESPACE} -c app --tail=1

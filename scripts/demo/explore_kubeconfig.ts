@@ -1,7 +1,8 @@
 /**
  * The kubeconfig the demo leaves to explore: each cluster directly, the app's own view through
  * its sidecar (reached with kubectl port-forward: the sidecar listens on the pod's loopback
- * only), and each member through the hub (`mca kubeconfig`).
+ * only), and each member through the hub (`mca kubeconfig`) and through the host API server
+ * (`mca kubeconfig --via-host-api-server`).
  */
 import { parse, stringify } from "yaml";
 import { renderKubeconfig } from "../../src/kube/mod.ts";
@@ -99,12 +100,22 @@ export async function writeExploreKubeconfig(
       "--prefix=hub-",
       `--output=${hubKubeconfig}`,
     ], () => {});
-    await Deno.writeTextFile(
-      kubeconfig,
-      mergeFiles(await Deno.readTextFile(kubeconfig), await Deno.readTextFile(hubKubeconfig)),
-      { mode: 0o600 },
-    );
-    await Deno.remove(hubKubeconfig);
+    // And through the host API server (the aggregated entrance), with the same admin's user.
+    const hostApiKubeconfig = `${dir}/host-api.kubeconfig`;
+    await runMca([
+      "kubeconfig",
+      "--via-host-api-server",
+      `--kubeconfig=${kubeconfig}`,
+      "--context=host",
+      "--prefix=host-api-",
+      `--output=${hostApiKubeconfig}`,
+    ], () => {});
+    let merged = await Deno.readTextFile(kubeconfig);
+    for (const file of [hubKubeconfig, hostApiKubeconfig]) {
+      merged = mergeFiles(merged, await Deno.readTextFile(file));
+      await Deno.remove(file);
+    }
+    await Deno.writeTextFile(kubeconfig, merged, { mode: 0o600 });
     const members = env.clusters.filter((c) => c.name !== "host").map((c) => c.name);
     return {
       kubeconfig,
@@ -124,6 +135,11 @@ export async function writeExploreKubeconfig(
           server: `${hub.url}/clusters/${name}`,
           what: `${name} through the hub and ${name}'s agent, as host's admin (allowPrivileged)`,
         })),
+        ...members.map((name) => ({
+          name: `host-api-${name}`,
+          server: `${host.url}/apis/proxy.mca.k8s.io/v1alpha1/clusters/${name}/proxy`,
+          what: `${name} through host's API server (aggregated), then the hub, as host's admin`,
+        })),
       ],
       portForward,
     };
@@ -133,12 +149,21 @@ export async function writeExploreKubeconfig(
   }
 }
 
-/** The second kubeconfig's clusters, users and contexts appended to the first's (names differ). */
+/**
+ * The second kubeconfig's clusters, users and contexts appended to the first's; a name already
+ * there keeps the first file's entry, as kubectl merges (`--via-host-api-server` copies the
+ * host context's user under its own name).
+ */
 function mergeFiles(first: string, second: string): string {
-  const merged = parse(first) as Record<string, unknown[]>;
-  const added = parse(second) as Record<string, unknown[]>;
+  type Named = { name: string };
+  const merged = parse(first) as Record<string, Named[]>;
+  const added = parse(second) as Record<string, Named[]>;
   for (const key of ["clusters", "users", "contexts"]) {
-    merged[key] = [...(merged[key] ?? []), ...(added[key] ?? [])];
+    const names = new Set((merged[key] ?? []).map((entry) => entry.name));
+    merged[key] = [
+      ...(merged[key] ?? []),
+      ...(added[key] ?? []).filter((entry) => !names.has(entry.name)),
+    ];
   }
   return stringify(merged, { lineWidth: 0 });
 }

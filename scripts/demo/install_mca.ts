@@ -47,6 +47,11 @@ export async function installMca(
     await waitForDeployment(host.client, MCA_NAMESPACE, deployment, say);
   }
   for (const pod of await listPods(host.client, MCA_NAMESPACE)) say(describePod(pod));
+  await waitFor(() => apiServiceAvailable(host.client), {
+    timeoutMs: 120_000,
+    description: `the APIService ${API_SERVICE} to be Available`,
+  });
+  say(`APIService ${API_SERVICE} Available: members are reachable through host's API server too`);
   const secret = await host.client.get<{ data: Record<string, string> }>(
     `/api/v1/namespaces/${MCA_NAMESPACE}/secrets/mca-hub-ca`,
   );
@@ -154,4 +159,17 @@ export function describePod(pod: PodLite): string {
   return `pod ${pod.metadata.name} ${pod.status.phase ?? "Pending"}${ready}` +
     (waiting.length ? ` (${waiting.join(", ")})` : "") +
     (pod.spec.nodeName ? `, on node ${pod.spec.nodeName}` : "");
+}
+
+const API_SERVICE = "v1alpha1.proxy.mca.k8s.io";
+
+/** Whether host's API server reaches the hub for the aggregated entrance. */
+async function apiServiceAvailable(client: KubeClient): Promise<boolean> {
+  const service = await client.get<
+    { status?: { conditions?: { type: string; status: string }[] } }
+  >(
+    `/apis/apiregistration.k8s.io/v1/apiservices/${API_SERVICE}`,
+  );
+  return service.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ??
+    false;
 }

@@ -3,6 +3,7 @@ import {
   AGENT_INSTALL_DEFAULTS,
   type AgentUninstallOptions,
   uninstallAgent,
+  type UninstallResult,
   withClusterClients,
 } from "../members/mod.ts";
 import { parseDuration } from "../common/mod.ts";
@@ -14,6 +15,7 @@ export async function agentUninstallCommand(
   io: { stdout(text: string): void; stderr(text: string): void },
 ): Promise<void> {
   if (!options.cluster) throw new UsageError("--cluster is required: the member's name on the hub");
+  if (options.hostOnly) return await uninstallHostOnly(options, io);
   if (!options.memberKubeconfig && !options.memberContext) {
     // Both default to the host's kubeconfig and context: the host's own objects would be looked at.
     throw new UsageError(
@@ -40,6 +42,44 @@ export async function agentUninstallCommand(
         progress: (message) => io.stderr(`${message}\n`),
       }),
   );
+  report(result, dryRun, io);
+}
+
+/** `--host-only`: the Cluster, token and join tokens on the host; the member is not reached. */
+async function uninstallHostOnly(
+  options: AgentUninstallOptions,
+  io: { stdout(text: string): void; stderr(text: string): void },
+): Promise<void> {
+  if (options.memberKubeconfig || options.memberContext || options.wait !== undefined) {
+    throw new UsageError(
+      "--host-only does not reach the member: drop --member-context, --member-kubeconfig and --wait",
+    );
+  }
+  const dryRun = options.dryRun ?? false;
+  io.stderr(
+    "Leaving the member alone (--host-only): its agent, if any, is refused by the hub from now " +
+      "on; delete it there with kubectl delete -f on its manifests, or remove them from GitOps\n",
+  );
+  const result = await withClusterClients(
+    [{ kubeconfig: options.kubeconfig, context: options.context }],
+    ([host]) =>
+      uninstallAgent(host!, undefined, {
+        cluster: options.cluster!,
+        hubNamespace: options.hubNamespace ?? AGENT_INSTALL_DEFAULTS.hubNamespace,
+        agentNamespace: options.agentNamespace ?? AGENT_INSTALL_DEFAULTS.agentNamespace,
+        dryRun,
+        waitMs: 0,
+        progress: (message) => io.stderr(`${message}\n`),
+      }),
+  );
+  report(result, dryRun, io);
+}
+
+function report(
+  result: UninstallResult,
+  dryRun: boolean,
+  io: { stdout(text: string): void; stderr(text: string): void },
+): void {
   // The dry run's answer is the list itself, on stdout for scripts.
   if (dryRun) { for (const object of result.deleted) io.stdout(`${object}\n`); }
   io.stderr(

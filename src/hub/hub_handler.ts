@@ -15,6 +15,7 @@ import type { HubTrust } from "./hub_trust.ts";
 import type { AgentTokenStore } from "./agent_token_store.ts";
 import { answerAgentTokenRequest, isAgentTokenPath } from "./agent_token_routes.ts";
 import { HostReadsBusyError } from "./host_read_gate.ts";
+import type { CallerInFlight } from "./caller_in_flight.ts";
 import type { AgentSessions } from "./agent_sessions.ts";
 import type { MemberIdentity } from "./cluster_identity.ts";
 import { answerMemberRequest, answerMemberUpgrade } from "./hub_request.ts";
@@ -50,6 +51,8 @@ export interface HubHandlerDeps {
   trust?: HubTrust;
   /** How long an agent's token rotation body may take (default 10 s). */
   agentBodyTimeoutMs?: number;
+  /** Requests in flight per caller; without it, no limit. */
+  callers?: CallerInFlight;
 }
 
 /** A request to the hub, with its connection (a replica's client certificate is read there). */

@@ -35,6 +35,8 @@ export interface HubOptions {
   agentTokenOverlap?: string;
   /** Host reads at once for checking agents' tokens (a number, as commander passes text). */
   agentAuthConcurrency?: string;
+  /** Ordinary requests in flight per caller on this replica ("0": no limit). */
+  maxRequestsPerCaller?: string;
 }
 
 /** Every setting decided. */
@@ -51,6 +53,8 @@ export interface ResolvedHubOptions {
   agentTokenOverlapMs: number;
   /** Host reads at once for agents' tokens; as many again wait, more get 429. */
   agentAuthConcurrency: number;
+  /** Ordinary requests in flight per caller on this replica; 0 for no limit. */
+  maxRequestsPerCaller: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -71,6 +75,7 @@ export const HUB_DEFAULTS = {
   caCheckInterval: "10s",
   agentTokenOverlap: "2m",
   agentAuthConcurrency: "16",
+  maxRequestsPerCaller: "100",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
@@ -125,6 +130,11 @@ export function resolveHubOptions(
       options.agentAuthConcurrency ?? HUB_DEFAULTS.agentAuthConcurrency,
       "--agent-auth-concurrency",
     ),
+    maxRequestsPerCaller: wholeNumber(
+      options.maxRequestsPerCaller ?? HUB_DEFAULTS.maxRequestsPerCaller,
+      "--max-requests-per-caller",
+      0,
+    ),
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,
       "--cert-validity",
@@ -145,9 +155,13 @@ export function resolveHubOptions(
 }
 
 function positiveInteger(text: string, flag: string): number {
+  return wholeNumber(text, flag, 1);
+}
+
+function wholeNumber(text: string, flag: string, least: number): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < 1) {
-    throw new Error(`Invalid ${flag} "${text}": a whole number of at least 1 is expected`);
+  if (!/^\d+$/.test(text.trim()) || value < least) {
+    throw new Error(`Invalid ${flag} "${text}": a whole number of at least ${least} is expected`);
   }
   return value;
 }

@@ -19,6 +19,7 @@ import {
 } from "../forward/mod.ts";
 import { relayThroughAgent, upgradeThroughAgent } from "./agent_exchange.ts";
 import type { HubRequest } from "./hub_handler.ts";
+import { tooManyInFlightMessage } from "./caller_in_flight.ts";
 import { type HubRequestContext, type SettledTarget, settleRequest } from "./settle_target.ts";
 
 type Settled<K extends SettledTarget["kind"]> = Extract<SettledTarget, { kind: K }>;
@@ -35,11 +36,47 @@ export async function answerMemberRequest(
   const context = timedRequests(shared, performance.now());
   const settled = await settleRequest(req, context);
   if (settled.kind === "refuse") return writeStatus(res, settled.code, settled.message);
-  if (settled.kind === "peer") {
-    logMemberRequest(req, settled, context);
-    return await forwardToPeer(req, res, settled);
+  const release = admitCaller(req, settled, context);
+  if (!release) {
+    const { cluster } = settled.target;
+    const { callers } = context.deps;
+    if (settled.kind === "agent") settled.stream.reset();
+    context.requests.inc({ cluster, code: "429" });
+    context.deps.logger.info("request refused: too many in flight", {
+      cluster,
+      ...settled.identity,
+    });
+    req.resume();
+    return writeStatus(
+      res,
+      429,
+      tooManyInFlightMessage(settled.identity.user, callers?.maxPerCaller ?? 0),
+      cluster,
+    );
   }
-  await forwardThroughAgent(req, res, settled, context);
+  try {
+    if (settled.kind === "peer") {
+      logMemberRequest(req, settled, context);
+      return await forwardToPeer(req, res, settled);
+    }
+    await forwardThroughAgent(req, res, settled, context);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * A slot for the caller's request (callers-in-flight.ts), or undefined when the caller is at its
+ * limit. Streams and requests a replica forwarded pass without one.
+ */
+function admitCaller(
+  req: HubRequest,
+  { target, identity }: Exclude<SettledTarget, { kind: "refuse" }>,
+  { deps }: HubRequestContext,
+): (() => void) | undefined {
+  const passes = () => {};
+  if (!deps.callers || deps.isPeer?.(req) || isStreamingTarget(target.path)) return passes;
+  return deps.callers.admit(identity.user);
 }
 
 /** Logs a request the hub sends on without waiting for its answer (upgrades, peer replicas). */

@@ -21,6 +21,7 @@ import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
 import { hostTokenStore } from "./agent_token_store.ts";
 import { gatedTokenStore, HostReadGate } from "./host_read_gate.ts";
+import { CallerInFlight } from "./caller_in_flight.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
 import { ClusterIdentities } from "./cluster_identity.ts";
 import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
@@ -238,6 +239,9 @@ function hubHandlerDeps(client: KubeClient, parts: {
         ? "cannot publish this replica's Lease on the host (see the log)"
         : undefined,
     metrics,
+    ...(options.maxRequestsPerCaller > 0
+      ? { callers: new CallerInFlight(options.maxRequestsPerCaller) }
+      : {}),
     registeredClusters: () => followed.clusters,
     logger,
   };

@@ -81,4 +81,6 @@ export type AgentUninstallOptions =
   & {
     /** A deadline, or `true` for `--wait` alone (install's default deadline). */
     wait?: string | true;
+    /** Only the host's objects: the member is gone, or GitOps removes the agent there. */
+    hostOnly?: boolean;
   };

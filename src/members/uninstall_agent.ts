@@ -54,23 +54,31 @@ interface Target {
 
 type Outcome = keyof UninstallResult;
 
-/** Uninstalls the agent of one member cluster. */
+/**
+ * Uninstalls the agent of one member cluster; without a member client only the host's objects
+ * (a member that is gone, or whose agent GitOps removes).
+ */
 export async function uninstallAgent(
   host: KubeClient,
-  member: KubeClient,
+  member: KubeClient | undefined,
   options: UninstallAgentOptions,
 ): Promise<UninstallResult> {
   const result: UninstallResult = { deleted: [], alreadyGone: [], kept: [] };
+  const on = (client: KubeClient) => (target: Target): [KubeClient, Target] => [client, target];
   const targets: [KubeClient, Target][] = [
-    ...memberTargets(member, options.agentNamespace).map((t): [KubeClient, Target] => [member, t]),
-    [member, namespaceTarget(member, options.agentNamespace)],
-    ...hostTargets(options).map((t): [KubeClient, Target] => [host, t]),
-    ...(await joinTokenTargets(host, options)).map((t): [KubeClient, Target] => [host, t]),
+    ...(member
+      ? [
+        ...memberTargets(member, options.agentNamespace).map(on(member)),
+        on(member)(namespaceTarget(member, options.agentNamespace)),
+      ]
+      : []),
+    ...hostTargets(options).map(on(host)),
+    ...(await joinTokenTargets(host, options)).map(on(host)),
   ];
   for (const [client, target] of targets) {
     result[await removeTarget(client, target, options)].push(target.description);
   }
-  if (options.waitMs > 0 && !options.dryRun) await waitPodsGone(member, options);
+  if (member && options.waitMs > 0 && !options.dryRun) await waitPodsGone(member, options);
   return result;
 }
 

@@ -15,6 +15,15 @@ import {
 const shared = new Map<boolean, Promise<TestEnv>>();
 let signalsHooked = false;
 
+// kubectl caches discovery per server address in ~/.kube/cache, for hours: test API servers
+// reuse addresses from run to run with other CRDs and APIServices, so every kubectl of this
+// test process (and of helpers it starts) gets a cache of its own.
+if (!Deno.env.get("KUBECACHEDIR")) {
+  const cache = Deno.makeTempDirSync({ prefix: "mca-kubectl-cache-" });
+  Deno.env.set("KUBECACHEDIR", cache);
+  globalThis.addEventListener("unload", () => Deno.removeSync(cache, { recursive: true }));
+}
+
 /** Options of sharedTestEnv and e2eTest. */
 export interface SharedTestEnvOptions {
   /**

@@ -148,6 +148,22 @@ Deno.test({
         "configmap/order-1001\n",
       );
 
+      // East through host's API server: the aggregated entrance, then the hub and its agent.
+      assertEquals(
+        await kubectl([
+          "--context",
+          "host-api-east",
+          "get",
+          "configmap",
+          "order-1001",
+          "-n",
+          "shop",
+          "-o",
+          "name",
+        ]),
+        "configmap/order-1001\n",
+      );
+
       // A ConfigMap made on west reaches the running app's merged watch, in its log.
       await kubectl(["--context", "west", "create", "configmap", "order-2001", "-n", "shop"]);
       await waitFor(

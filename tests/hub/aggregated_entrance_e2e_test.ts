@@ -12,6 +12,13 @@ import { mcaCommand } from "../_utils/mca_process.ts";
 import { apply, waitForPhase } from "../_utils/pods.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import {
+  clientGoBinary,
+  PYTHON_CLIENT,
+  pythonWithKubernetes,
+  runClient,
+  startClient,
+} from "../_utils/real_clients.ts";
+import {
   createProgramsConfigMap,
   programContainer,
   PROGRAMS_VOLUME,
@@ -108,6 +115,44 @@ e2eTest(
       line.includes(API_SERVICE) && line.includes("resource not found")
     );
     assertEquals(notFound, [], "the API server fetched the hub's OpenAPI documents");
+  },
+  { nodes: true },
+);
+
+e2eTest(
+  "client-go and the Python client create, read, list and watch on east through the host API server",
+  async (env) => {
+    const east = env.cluster("east");
+    const { ns, viaHost } = await fixture(env);
+    const clientGo = await clientGoBinary();
+    const python = await pythonWithKubernetes();
+    // client-go's watch prints each event until its stdin closes.
+    const watch = startClient(clientGo, [viaHost, "watch", ns]);
+    try {
+      for (
+        const [name, run] of [
+          ["client-go", (args: string[]) => runClient(clientGo, [viaHost, ...args])],
+          ["python", (args: string[]) => runClient(python, [PYTHON_CLIENT, viaHost, ...args])],
+        ] as const
+      ) {
+        const object = uniqueName(`by-${name}`);
+        assertEquals(
+          (await run(["create", ns, object, "via=aggregated"])).trim(),
+          `created ${object}`,
+        );
+        assertEquals(JSON.parse(await run(["get", ns, object])), { writer: name });
+        assert((await run(["list", ns])).split("\n").includes(object), `${name} lists ${object}`);
+        // Really on east: its own API server has it.
+        await kubectlOk(east, ["get", "configmap", object, "-n", ns]);
+        await watch.waitFor(
+          (output) => output.includes(`ADDED ${object}`),
+          `client-go's watch to see ${object}`,
+          30_000,
+        );
+      }
+    } finally {
+      await watch.stop();
+    }
   },
   { nodes: true },
 );

@@ -34,3 +34,13 @@ Deno.test("resolveHubOptions() reads --agent-auth-concurrency as a whole number 
     );
   }
 });
+
+Deno.test("resolveHubOptions() reads --max-requests-per-caller: 100 unless given, 0 for no limit", () => {
+  assertEquals(resolveHubOptions({}).maxRequestsPerCaller, 100);
+  assertEquals(resolveHubOptions({ maxRequestsPerCaller: "0" }).maxRequestsPerCaller, 0);
+  assertThrows(
+    () => resolveHubOptions({ maxRequestsPerCaller: "-1" }),
+    Error,
+    'Invalid --max-requests-per-caller "-1": a whole number of at least 0 is expected',
+  );
+});

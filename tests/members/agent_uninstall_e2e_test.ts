@@ -282,3 +282,60 @@ e2eTest(
     }
   },
 );
+
+e2eTest(
+  "mca agent uninstall --host-only removes the host's objects and never reaches the member",
+  async (env) => {
+    await using dir = await tempDir();
+    const fixture = await startHubFixture(env, dir.path);
+    const member = uniqueName("west");
+    const namespace = uniqueName("mca-agent");
+    const { install } = agentCommands(env, fixture, member, namespace);
+    const hostFlags = [
+      `--cluster=${member}`,
+      `--kubeconfig=${env.cluster("host").kubeconfigPath}`,
+      `--hub-namespace=${fixture.namespace}`,
+    ];
+    try {
+      await install();
+      const { token } = await createJoinToken([...hostFlags, `--hub=${fixture.hub.url}`]);
+      const joinSecret = joinTokenSecretName(token.split(".")[0]!);
+
+      const mixed = await runMca([
+        "agent",
+        "uninstall",
+        "--host-only",
+        `--member-kubeconfig=${env.cluster("west").kubeconfigPath}`,
+        ...hostFlags,
+      ]);
+      assertEquals(mixed.code, 2, mixed.stderr);
+      assertStringIncludes(mixed.stderr, "--host-only does not reach the member");
+
+      const dryRun = await runMca(["agent", "uninstall", "--host-only", "--dry-run", ...hostFlags]);
+      assertEquals(dryRun.code, 0, dryRun.stderr);
+      assertEquals(dryRun.stdout.trim().split("\n"), [
+        `Cluster ${member} on the host`,
+        `Secret ${fixture.namespace}/${agentTokenSecretName(member)} on the host`,
+        `Secret ${fixture.namespace}/${joinSecret} on the host`,
+      ]);
+
+      const removed = await runMca(["agent", "uninstall", "--host-only", ...hostFlags]);
+      assertEquals(removed.code, 0, removed.stderr);
+      assertStringIncludes(removed.stderr, "Leaving the member alone (--host-only)");
+      assertStringIncludes(removed.stderr, "Done: 3 deleted, 0 already gone, 0 kept");
+      assert(!(await present(env, "host", ["clusters.mca.k8s.io", member])));
+      for (const secret of [agentTokenSecretName(member), joinSecret]) {
+        assert(!(await present(env, "host", ["secret", secret, "-n", fixture.namespace])), secret);
+      }
+      // The member's objects are as install left them: --host-only never touched them.
+      assert(await present(env, "west", ["deployment", "mca-agent", "-n", namespace]));
+      assert(await present(env, "west", ["namespace", namespace]));
+
+      const again = await runMca(["agent", "uninstall", "--host-only", ...hostFlags]);
+      assertEquals(again.code, 0, again.stderr);
+      assertStringIncludes(again.stderr, "Done: 0 deleted, 2 already gone, 0 kept");
+    } finally {
+      await fixture.stop();
+    }
+  },
+);

@@ -2,7 +2,7 @@
  * kubectl's streaming commands (exec with stdin, attach, logs -f, port-forward, cp) on real
  * pods, three ways: from inside an injected pod through its sidecar to a pod of its own
  * cluster, through its sidecar and the hub to a pod on east, and from a workstation through
- * the hub (`mca kubeconfig`). Then the chart's rollout: webhook replicas behind their
+ * the hub (`mca kubeconfig`) and through the host API server (`--via-host-api-server`). Then the chart's rollout: webhook replicas behind their
  * PodDisruptionBudget, and hub replicas.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
@@ -17,7 +17,8 @@ import {
   installMcaChart,
 } from "../_utils/mca_chart.ts";
 import { apply, getPod, waitForPhase } from "../_utils/pods.ts";
-import type { CommandResult } from "../_utils/run_command.ts";
+import { type CommandResult, runCommand } from "../_utils/run_command.ts";
+import { mcaCommand } from "../_utils/mca_process.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import type { TestEnv } from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
@@ -170,7 +171,61 @@ async function setUp(env: TestEnv): Promise<Path[]> {
     start: (args, options) => startKubectl(members, ["--context=east", "-n", ns, ...args], options),
     fetchLocal: async (port) => await (await fetch(`http://127.0.0.1:${port}/`)).text(),
   };
-  return [inPod("target-host"), inPod("target-east"), throughHub];
+  return [
+    inPod("target-host"),
+    inPod("target-east"),
+    throughHub,
+    await throughHostApiServer(env, ns, dir),
+  ];
+}
+
+/**
+ * The host admin's own kubeconfig (client certificate) through the host API server: the
+ * aggregated entrance, where kube-apiserver proxies the upgrade to the hub.
+ */
+async function throughHostApiServer(env: TestEnv, ns: string, dir: string): Promise<Path> {
+  const host = env.cluster("host");
+  await kubectlOk(host, [
+    "wait",
+    "--for=condition=Available",
+    "apiservice/v1alpha1.proxy.mca.k8s.io",
+    "--timeout=120s",
+  ]);
+  // On east the caller is the certificate's user (its host groups are not passed by default).
+  await kubectlOk(env.cluster("east"), [
+    "create",
+    "rolebinding",
+    "host-admin-cert",
+    "--clusterrole=admin",
+    "--user=mca-admin-cert",
+    "-n",
+    ns,
+  ]);
+  const kubeconfig = `${dir}/via-host.kubeconfig`;
+  const [command, ...prefix] = mcaCommand();
+  const written = await runCommand(command!, [
+    ...prefix,
+    "kubeconfig",
+    "--via-host-api-server",
+    `--kubeconfig=${host.kubeconfigPath}`,
+    "--clusters=east",
+    "-o",
+    kubeconfig,
+  ]);
+  assertEquals(written.code, 0, written.stderr);
+  return {
+    name: "from a workstation through the host API server (aggregated) to target-east",
+    target: "target-east",
+    run: (args, stdin) =>
+      kubectl(
+        kubeconfig,
+        ["--context=east", "-n", ns, ...args],
+        stdin === undefined ? {} : { stdin },
+      ),
+    start: (args, options) =>
+      startKubectl(kubeconfig, ["--context=east", "-n", ns, ...args], options),
+    fetchLocal: async (port) => await (await fetch(`http://127.0.0.1:${port}/`)).text(),
+  };
 }
 
 const paths = new WeakMap<TestEnv, Promise<Path[]>>();
@@ -186,47 +241,55 @@ async function ok(path: Path, args: string[], stdin?: string): Promise<string> {
   return result.stdout;
 }
 
-e2eTest("kubectl exec, with stdin, through the sidecar and through the hub", async (env) => {
-  for (const path of await pathsOf(env)) {
-    const hostname = await ok(path, [
-      "exec",
-      path.target,
-      "-c",
-      "main",
-      "--",
-      "deno",
-      "eval",
-      "console.log(Deno.hostname())",
-    ]);
-    assertEquals(hostname.trim(), path.target, path.name);
-    const counted = await ok(path, [
-      "exec",
-      "-i",
-      path.target,
-      "-c",
-      "main",
-      "--",
-      "deno",
-      "eval",
-      "console.log((await new Response(Deno.stdin.readable).text()).length)",
-    ], "x".repeat(100_000));
-    assertEquals(counted.trim(), "100000", `${path.name}: stdin reached the command, then its end`);
-    const failed = await path.run([
-      "exec",
-      path.target,
-      "-c",
-      "main",
-      "--",
-      "deno",
-      "eval",
-      "Deno.exit(3)",
-    ]);
-    assertEquals(failed.code, 3, `${path.name}: the command's exit code comes back`);
-  }
-}, { nodes: true });
+e2eTest(
+  "kubectl exec, with stdin, through the sidecar, the hub and the host API server",
+  async (env) => {
+    for (const path of await pathsOf(env)) {
+      const hostname = await ok(path, [
+        "exec",
+        path.target,
+        "-c",
+        "main",
+        "--",
+        "deno",
+        "eval",
+        "console.log(Deno.hostname())",
+      ]);
+      assertEquals(hostname.trim(), path.target, path.name);
+      const counted = await ok(path, [
+        "exec",
+        "-i",
+        path.target,
+        "-c",
+        "main",
+        "--",
+        "deno",
+        "eval",
+        "console.log((await new Response(Deno.stdin.readable).text()).length)",
+      ], "x".repeat(100_000));
+      assertEquals(
+        counted.trim(),
+        "100000",
+        `${path.name}: stdin reached the command, then its end`,
+      );
+      const failed = await path.run([
+        "exec",
+        path.target,
+        "-c",
+        "main",
+        "--",
+        "deno",
+        "eval",
+        "Deno.exit(3)",
+      ]);
+      assertEquals(failed.code, 3, `${path.name}: the command's exit code comes back`);
+    }
+  },
+  { nodes: true },
+);
 
 e2eTest(
-  "kubectl logs -f follows a container's log through the sidecar and through the hub",
+  "kubectl logs -f follows a container's log through the sidecar, the hub and the host API server",
   async (env) => {
     for (const path of await pathsOf(env)) {
       await using follow = await path.start(["logs", "-f", path.target, "-c", "main"]);
@@ -238,65 +301,77 @@ e2eTest(
   { nodes: true },
 );
 
-e2eTest("kubectl attach -i echoes through the sidecar and through the hub", async (env) => {
-  for (const path of await pathsOf(env)) {
-    await using attach = await path.start(["attach", "-i", path.target, "-c", "echo"], {
-      stdin: true,
-    });
-    const word = uniqueName("word");
-    // The attach is live once kubectl prints its hint; lines sent before that may be lost.
-    await waitFor(async () => {
-      await attach.write(`${word}\n`);
-      return attach.stdout().includes(`echo: ${word}`);
-    }, {
-      timeoutMs: 30_000,
-      intervalMs: 1_000,
-      description: `${path.name}: the echo of "${word}"`,
-    });
-  }
-}, { nodes: true });
+e2eTest(
+  "kubectl attach -i echoes through the sidecar, the hub and the host API server",
+  async (env) => {
+    for (const path of await pathsOf(env)) {
+      await using attach = await path.start(["attach", "-i", path.target, "-c", "echo"], {
+        stdin: true,
+      });
+      const word = uniqueName("word");
+      // The attach is live once kubectl prints its hint; lines sent before that may be lost.
+      await waitFor(async () => {
+        await attach.write(`${word}\n`);
+        return attach.stdout().includes(`echo: ${word}`);
+      }, {
+        timeoutMs: 30_000,
+        intervalMs: 1_000,
+        description: `${path.name}: the echo of "${word}"`,
+      });
+    }
+  },
+  { nodes: true },
+);
 
-e2eTest("kubectl port-forward through the sidecar and through the hub", async (env) => {
-  for (const path of await pathsOf(env)) {
-    // A free local port of kubectl's choosing (in the client pod, or on this machine).
-    await using forward = await path.start(["port-forward", `pod/${path.target}`, ":8080"]);
-    const local = Number((await forward.waitFor(/Forwarding from 127\.0\.0\.1:(\d+)/))[1]);
-    const body = await waitFor(async () => (await path.fetchLocal(local)).trim(), {
-      timeoutMs: 30_000,
-      description: `${path.name}: an answer through port ${local}`,
-    });
-    assertEquals(body, `hello from ${path.target}`, path.name);
-  }
-}, { nodes: true });
+e2eTest(
+  "kubectl port-forward through the sidecar, the hub and the host API server",
+  async (env) => {
+    for (const path of await pathsOf(env)) {
+      // A free local port of kubectl's choosing (in the client pod, or on this machine).
+      await using forward = await path.start(["port-forward", `pod/${path.target}`, ":8080"]);
+      const local = Number((await forward.waitFor(/Forwarding from 127\.0\.0\.1:(\d+)/))[1]);
+      const body = await waitFor(async () => (await path.fetchLocal(local)).trim(), {
+        timeoutMs: 30_000,
+        description: `${path.name}: an answer through port ${local}`,
+      });
+      assertEquals(body, `hello from ${path.target}`, path.name);
+    }
+  },
+  { nodes: true },
+);
 
-e2eTest("kubectl cp into and out of a pod through the sidecar and through the hub", async (env) => {
-  await using dir = await tempDir("mca-cp-");
-  for (const path of await pathsOf(env)) {
-    const local = path.name.startsWith("inside")
-      ? `/tmp/${path.target}-copy.txt`
-      : `${dir.path}/${path.target}.txt`;
-    await ok(path, ["cp", "-c", "main", `${path.target}:/tmp/payload.txt`, local]);
-    await ok(path, ["cp", "-c", "main", local, `${path.target}:/tmp/payload-back.txt`]);
-    const read = (file: string) =>
-      ok(path, [
-        "exec",
-        path.target,
-        "-c",
-        "main",
-        "--",
-        "deno",
-        "eval",
-        `console.log(Deno.readTextFileSync("${file}"))`,
-      ]);
-    const original = await read("/tmp/payload.txt");
-    assertStringIncludes(original, `payload of ${path.target}`);
-    assertEquals(
-      await read("/tmp/payload-back.txt"),
-      original,
-      `${path.name}: the round trip kept the file`,
-    );
-  }
-}, { nodes: true });
+e2eTest(
+  "kubectl cp into and out of a pod through the sidecar, the hub and the host API server",
+  async (env) => {
+    await using dir = await tempDir("mca-cp-");
+    for (const path of await pathsOf(env)) {
+      const local = path.name.startsWith("inside")
+        ? `/tmp/${path.target}-copy.txt`
+        : `${dir.path}/${path.target}.txt`;
+      await ok(path, ["cp", "-c", "main", `${path.target}:/tmp/payload.txt`, local]);
+      await ok(path, ["cp", "-c", "main", local, `${path.target}:/tmp/payload-back.txt`]);
+      const read = (file: string) =>
+        ok(path, [
+          "exec",
+          path.target,
+          "-c",
+          "main",
+          "--",
+          "deno",
+          "eval",
+          `console.log(Deno.readTextFileSync("${file}"))`,
+        ]);
+      const original = await read("/tmp/payload.txt");
+      assertStringIncludes(original, `payload of ${path.target}`);
+      assertEquals(
+        await read("/tmp/payload-back.txt"),
+        original,
+        `${path.name}: the round trip kept the file`,
+      );
+    }
+  },
+  { nodes: true },
+);
 
 e2eTest(
   "the chart's rollout: two webhook replicas behind their PodDisruptionBudget keep injecting while one is evicted and while both are replaced, and the hub's replicas roll over with their agents",
