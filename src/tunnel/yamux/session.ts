@@ -38,6 +38,12 @@ export interface YamuxOptions {
    * each; default 16 MiB. Clients that read fast and then stop can make a session hold no more.
    */
   windowBudget?: number;
+  /**
+   * How many streams the peer may open over the session's life; one more ends the session.
+   * Default: no limit. A peer that needs few (an agent opens its trust stream) is held to them,
+   * so that opening streams only to have them refused cannot keep the session busy.
+   */
+  maxInboundStreams?: number;
 }
 
 const WINDOW_BUDGET = 16 * 1024 * 1024;
@@ -67,6 +73,7 @@ export class YamuxSession implements StreamHost {
   #pings = new Map<number, (rtt: number) => void>();
   #nextPing = 1;
   #unsentPongs = 0;
+  #inbound = 0;
   #ended: Error | undefined;
   #remoteGoAway = false;
   #finish!: (error: Error | undefined) => void;
@@ -286,6 +293,9 @@ export class YamuxSession implements StreamHost {
       if (stream || id % 2 === (this.options.client ? 1 : 0) || id === 0) {
         // A SYN for an id that is ours or in use breaks the protocol.
         return this.#protocolError(`yamux: protocol error: unexpected SYN for stream ${id}`);
+      }
+      if (++this.#inbound > (this.options.maxInboundStreams ?? Infinity)) {
+        return this.#protocolError(`yamux: the peer opened more than ${this.#inbound - 1} streams`);
       }
       stream = new YamuxStream(id, this, { outbound: false });
       this.#streams.set(id, stream);

@@ -97,3 +97,33 @@ Deno.test("YamuxSession stops reading pings while its peer does not read the ans
   await session.close();
   await reading;
 });
+
+Deno.test("YamuxSession ends when the peer opens more streams than maxInboundStreams", async () => {
+  const peer = rawPeer({ read: true });
+  const opened: number[] = [];
+  const session = new YamuxSession(peer.conn, {
+    client: false,
+    keepAliveIntervalMs: 0,
+    maxInboundStreams: 3,
+    // As the hub does with an agent's extra streams: each is refused at once.
+    onStream: (stream) => {
+      opened.push(stream.id);
+      stream.reset();
+    },
+  });
+  let ended: Error | undefined;
+  void session.closed.then((error) => ended = error);
+  for (let id = 1; id < 2000 && !ended; id += 2) {
+    const syn = encodeFrame({
+      type: FrameType.WindowUpdate,
+      flags: Flag.SYN,
+      streamId: id,
+      length: 0,
+    });
+    await peer.writer.write(syn).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const error = await waitFor(() => ended, { description: "the session to end", timeoutMs: 5_000 });
+  assert(error.message.includes("opened more than 3 streams"), error.message);
+  assert(opened.length === 3, `${opened.length} streams were handed on`);
+});
