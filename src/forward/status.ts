@@ -12,6 +12,7 @@ const STATUS_REASONS: Record<number, string> = {
   404: "NotFound",
   405: "MethodNotAllowed",
   406: "NotAcceptable",
+  408: "Timeout",
   409: "Conflict",
   410: "Expired",
   413: "RequestEntityTooLarge",

@@ -69,6 +69,36 @@ export function parseHeaderLines(lines: string[]): HeaderFields {
   return { raw, names };
 }
 
+// A reason phrase: tabs, spaces, visible characters and obs-text (RFC 9112 §4).
+const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Why a status line or a header field cannot be written as given, or undefined. What a server
+ * writes may come from a party it does not trust (an agent's answer): a CR or LF in it would
+ * write a header, or a whole response, of that party's choosing.
+ */
+export function responseFieldError(
+  field: { status: number; reason: string } | { name: string; value: unknown },
+): string | undefined {
+  if ("status" in field) {
+    const { status, reason } = field;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      return `invalid response status "${printable(String(status))}"`;
+    }
+    return REASON.test(reason)
+      ? undefined
+      : "the response's reason phrase holds a control character";
+  }
+  const { name, value } = field;
+  if (!TOKEN.test(name)) return `invalid response header name "${printable(name)}"`;
+  for (const one of Array.isArray(value) ? value : [value]) {
+    if (CONTROL_IN_VALUE.test(String(one))) {
+      return `the value of response header "${name}" holds a control character`;
+    }
+  }
+  return undefined;
+}
+
 /** Every value of one header (name in lower case). */
 export function headerValues(fields: HeaderFields, name: string): string[] {
   const values: string[] = [];

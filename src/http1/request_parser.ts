@@ -219,6 +219,11 @@ function readRequestHead(text: string): RequestHead & { fields: HeaderFields } {
   if (version === "1.1" && headerValues(fields, "host").length !== 1) {
     throw new RequestError(400, "an HTTP/1.1 request needs exactly one Host header");
   }
+  // HTTP/1.0 has no transfer codings: a server must treat such framing as faulty (RFC 9112
+  // §6.1), as an intermediary in front may have framed the body by its Content-Length instead.
+  if (version === "1.0" && headerValues(fields, "transfer-encoding").length > 0) {
+    throw new RequestError(400, "an HTTP/1.0 request cannot use Transfer-Encoding");
+  }
   return {
     method: method!,
     target,

@@ -3,11 +3,15 @@
  * Content-Length when the handler gives one or ends without writing (the whole body is known),
  * chunked otherwise (streams), nothing for HEAD, 204 and 304; an HTTP/1.0 client without a
  * length gets a body that ends with the connection. Small heads and bodies go out as one write.
+ * The framing is the server's: a handler relays answers from parties it does not trust (an
+ * agent), so a body that disagrees with its Content-Length closes the connection instead of
+ * leaving bytes the client would read as the next response.
  */
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import type { OutgoingHeaders, ProxyResponse } from "./exchange.ts";
+import { responseFieldError } from "./_message_head.ts";
 
 /** What the connection tells a response, and learns from it. */
 export interface ResponseContext {
@@ -27,7 +31,6 @@ const COALESCE_BYTES = 16 * 1024;
 const WRITE_HIGH_WATER = 256 * 1024;
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
-const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
 
 /** One response; emits "drain" and "close" as node's ServerResponse does. */
 export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
@@ -38,6 +41,8 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
   #destroyed = false;
   #headers = new Map<string, [string, string | number | readonly string[]]>();
   #framing: "length" | "chunked" | "close" | "none" = "none";
+  /** Bytes still owed to the Content-Length ("length" framing). */
+  #owed = 0;
   #closed = false;
 
   constructor(private readonly socket: Socket, private readonly context: ResponseContext) {
@@ -50,6 +55,8 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
 
   setHeader(name: string, value: string | number | readonly string[]): this {
     if (this.headersSent) throw new Error("headers were already sent");
+    const error = headerError(name, value);
+    if (error) throw new Error(error);
     this.#headers.set(name.toLowerCase(), [name, value]);
     return this;
   }
@@ -60,10 +67,17 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
     headers?: OutgoingHeaders,
   ): this {
     if (this.headersSent) throw new Error("headers were already sent");
+    const message = typeof messageOrHeaders === "string" ? messageOrHeaders : this.statusMessage;
+    const given = Object.entries(
+      (typeof messageOrHeaders === "object" ? messageOrHeaders : headers) ?? {},
+    );
+    // All or nothing: a refused head leaves none of its fields behind for the error answer.
+    const error = finalStatusError(statusCode, message) ??
+      given.map(([name, value]) => headerError(name, value)).find(Boolean);
+    if (error) throw new Error(error);
     this.statusCode = statusCode;
-    if (typeof messageOrHeaders === "string") this.statusMessage = messageOrHeaders;
-    const given = typeof messageOrHeaders === "object" ? messageOrHeaders : headers;
-    for (const [name, value] of Object.entries(given ?? {})) this.setHeader(name, value);
+    this.statusMessage = message;
+    for (const [name, value] of given) this.#headers.set(name.toLowerCase(), [name, value]);
     return this;
   }
 
@@ -76,6 +90,11 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     const head = this.headersSent ? undefined : this.#head(undefined);
     if (bytes.length === 0) return head ? this.#send(head) : true;
+    if (this.#overruns(bytes)) {
+      if (head) this.#send(head);
+      this.destroy();
+      return false;
+    }
     return this.#send(head, ...this.#framed(bytes));
   }
 
@@ -87,12 +106,20 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
       ? Buffer.from(chunk)
       : chunk;
     const head = this.headersSent ? undefined : this.#head(bytes?.length ?? 0);
+    if (bytes && this.#overruns(bytes)) {
+      if (head) this.#send(head);
+      this.destroy();
+      return this;
+    }
     const parts = bytes && bytes.length > 0 ? this.#framed(bytes) : [];
     if (this.#framing === "chunked") parts.push(LAST_CHUNK);
     if (head || parts.length > 0) this.#send(head, ...parts);
     this.writableFinished = true;
     this.emit("finish");
-    this.context.done(this.context.keepAlive && this.#framing !== "close");
+    // A body shorter than its Content-Length: the client still waits for the rest, so the
+    // connection ends here (a next answer on it would be read as that rest).
+    const whole = this.#framing !== "length" || this.#owed === 0;
+    this.context.done(this.context.keepAlive && this.#framing !== "close" && whole);
     this.#close();
     return this;
   }
@@ -124,6 +151,8 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
 
   /** The head's bytes; `knownLength` is the whole body's size when end() comes first. */
   #head(knownLength: number | undefined): Buffer {
+    const error = finalStatusError(this.statusCode, this.statusMessage);
+    if (error) throw new Error(error);
     this.headersSent = true;
     const { method, version } = this.context;
     const bodiless = method === "HEAD" || this.statusCode === 204 || this.statusCode === 304 ||
@@ -135,10 +164,17 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
       if (method === "HEAD" && !has("content-length") && knownLength) {
         this.#headers.set("content-length", ["content-length", knownLength]);
       }
-    } else if (has("content-length")) this.#framing = "length";
-    else if (has("transfer-encoding")) this.#framing = "chunked";
-    else if (knownLength !== undefined) {
+    } else if (has("content-length")) {
       this.#framing = "length";
+      this.#owed = this.#declaredLength();
+      // Both would let the client pick the other framing (RFC 9112 §6.3).
+      this.#headers.delete("transfer-encoding");
+    } else if (has("transfer-encoding")) {
+      this.#framing = "chunked";
+      this.#headers.set("transfer-encoding", ["transfer-encoding", "chunked"]);
+    } else if (knownLength !== undefined) {
+      this.#framing = "length";
+      this.#owed = knownLength;
       this.#headers.set("content-length", ["content-length", knownLength]);
     } else if (version === "1.1") {
       this.#framing = "chunked";
@@ -151,15 +187,22 @@ export class Http1ServerResponse extends EventEmitter implements ProxyResponse {
       `HTTP/1.1 ${this.statusCode} ${this.statusMessage || reasonOf(this.statusCode)}`,
     ];
     for (const [name, value] of this.#headers.values()) {
-      for (const one of Array.isArray(value) ? value : [value]) {
-        const text = String(one);
-        if (FORBIDDEN_IN_HEADERS.test(name) || FORBIDDEN_IN_HEADERS.test(text)) {
-          throw new Error(`invalid response header "${name}"`);
-        }
-        lines.push(`${name}: ${text}`);
-      }
+      for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
     }
     return Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1");
+  }
+
+  /** The Content-Length the handler gave (checked by headerError). */
+  #declaredLength(): number {
+    return Number(this.#headers.get("content-length")![1]);
+  }
+
+  /** Counts body bytes against the Content-Length; true when they would go beyond it. */
+  #overruns(bytes: Uint8Array): boolean {
+    if (this.#framing !== "length") return false;
+    if (bytes.length > this.#owed) return true;
+    this.#owed -= bytes.length;
+    return false;
   }
 
   #framed(bytes: Uint8Array): Uint8Array[] {
@@ -211,6 +254,20 @@ const REASONS: Record<number, string> = {
   503: "Service Unavailable",
   504: "Gateway Timeout",
 };
+
+/** Why a header cannot be written; a Content-Length must be one number (RFC 9110 §8.6). */
+function headerError(name: string, value: string | number | readonly string[]): string | undefined {
+  if (name.toLowerCase() === "content-length" && !/^\d{1,15}$/.test(String(value))) {
+    return `invalid Content-Length "${String(value).slice(0, 40)}"`;
+  }
+  return responseFieldError({ name, value });
+}
+
+/** Why a status cannot end an exchange here: 1xx are interim, and 101 belongs to upgrades. */
+function finalStatusError(status: number, reason: string): string | undefined {
+  if (Number.isInteger(status) && status < 200) return `invalid final response status "${status}"`;
+  return responseFieldError({ status, reason });
+}
 
 /** The reason phrase for a status the handler gave none for. */
 export function reasonOf(status: number): string {

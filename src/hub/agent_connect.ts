@@ -27,6 +27,9 @@ import { isClusterName } from "./cluster_path.ts";
 import { HostReadsBusyError } from "./host_read_gate.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 
+/** Streams an agent may open over one session (its trust stream, and retries of it). */
+export const MAX_AGENT_STREAMS = 16;
+
 /** Accepts one agent's upgrade to `/connect`, or refuses it with a Status. */
 export type AgentAcceptor = (req: HubRequest, socket: Duplex, head: Uint8Array) => Promise<void>;
 
@@ -128,6 +131,8 @@ function agentSession(
     session: new YamuxSession(websocketDuplex(ws), {
       client: false,
       keepAliveIntervalMs: 15_000,
+      // An agent opens one trust stream per session; a few more allow for a retry.
+      maxInboundStreams: MAX_AGENT_STREAMS,
       // The only stream an agent opens is its trust stream (tunnel version 2).
       onStream: (stream) => {
         if (version < TRUST_CHANNEL_VERSION || !deps.trust) return stream.reset();

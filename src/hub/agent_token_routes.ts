@@ -19,6 +19,12 @@ import {
 import { isClusterName } from "./cluster_path.ts";
 import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 
+/**
+ * How long a rotation's body (some 80 bytes, sent with its head) may take. It is read before the
+ * token is checked: without a deadline, anyone could hold connections open by trickling bodies.
+ */
+export const AGENT_BODY_TIMEOUT_MS = 10_000;
+
 /** Whether a path is one of the agent token routes. */
 export function isAgentTokenPath(path: string): boolean {
   return path === AGENT_JOIN_PATH || path === AGENT_TOKEN_PATH ||
@@ -80,7 +86,11 @@ async function answerJoin(req: HubRequest, res: ProxyResponse, caller: Caller): 
 
 async function answerRotate(req: HubRequest, res: ProxyResponse, caller: Caller): Promise<void> {
   const { deps, token, cluster } = caller;
-  const body = await readBody(req, 4096);
+  const body = await readBodyWithin(req, deps.agentBodyTimeoutMs ?? AGENT_BODY_TIMEOUT_MS);
+  if (body === "too-slow") {
+    const seconds = (deps.agentBodyTimeoutMs ?? AGENT_BODY_TIMEOUT_MS) / 1000;
+    return writeStatus(res, 408, `The request body did not arrive within ${seconds} s`);
+  }
   let next: unknown;
   try {
     next = body === "too-large"
@@ -104,6 +114,22 @@ async function answerRotate(req: HubRequest, res: ProxyResponse, caller: Caller)
   if (outcome === "rotated") deps.logger.info("agent token rotated", { cluster });
   const answer: RotateAnswer = { overlapSeconds: Math.round(deps.tokens.overlapMs / 1000) };
   writeJson(res, 200, answer);
+}
+
+/** The body (up to 4 KiB), or "too-slow" when it is not whole in time. */
+async function readBodyWithin(
+  req: HubRequest,
+  timeoutMs: number,
+): Promise<Uint8Array | "too-large" | "too-slow"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"too-slow">((resolve) => {
+    timer = setTimeout(() => resolve("too-slow"), timeoutMs);
+  });
+  try {
+    return await Promise.race([readBody(req, 4096), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function writeJson(res: ProxyResponse, code: number, value: unknown): void {

@@ -49,6 +49,8 @@ export interface HubHandlerDeps {
   isPeer?: (req: HubRequest) => boolean;
   /** The hub CA set told to agents over their trust streams (tunnel version 2). */
   trust?: HubTrust;
+  /** How long an agent's token rotation body may take (default 10 s). */
+  agentBodyTimeoutMs?: number;
   /** Requests in flight per caller; without it, no limit. */
   callers?: CallerInFlight;
 }

@@ -7,6 +7,7 @@ import type { ProxyResponse } from "../http1/mod.ts";
 import {
   answerUpgrade,
   auditIdField,
+  CLUSTER_HEADER,
   hasBody,
   isStreamingTarget,
   readBody,
@@ -112,17 +113,35 @@ export async function answerMemberUpgrade(
  * observes its duration, so the histogram and `mca_hub_requests_total` count the same requests.
  */
 function timedRequests(context: HubRequestContext, started: number): HubRequestContext {
-  const { requests, requestDuration } = context;
+  const { requests, requestDuration, deps } = context;
   return {
     ...context,
     requests: {
       inc(labels, by) {
-        requests.inc(labels, by);
-        requestDuration.observe((performance.now() - started) / 1000, labels);
+        const counted = { ...labels, cluster: clusterLabel(deps, labels?.cluster) };
+        requests.inc(counted, by);
+        requestDuration.observe((performance.now() - started) / 1000, counted);
       },
       get: (labels) => requests.get(labels),
     },
   };
+}
+
+/** The label of requests naming a cluster that is neither registered nor connected. */
+export const UNREGISTERED_CLUSTER_LABEL = "(unregistered)";
+
+/**
+ * A request's cluster as a metric label. The name comes from the path, before the caller is
+ * known: made-up names would each add series to the hub's metrics, so they share one label.
+ */
+function clusterLabel(deps: HubRequestContext["deps"], cluster: string | undefined): string {
+  if (cluster === undefined || deps.sessions.agents(cluster).length > 0) return cluster ?? "";
+  const registered = deps.registeredClusters?.() ?? [];
+  if (registered instanceof Set) {
+    return registered.has(cluster) ? cluster : UNREGISTERED_CLUSTER_LABEL;
+  }
+  for (const name of registered) if (name === cluster) return cluster;
+  return UNREGISTERED_CLUSTER_LABEL;
 }
 
 /** Relays the request through the agent's stream; a tunnel failure before the answer is a 503. */
@@ -134,6 +153,8 @@ async function forwardThroughAgent(
 ): Promise<void> {
   const request = { method: req.method ?? "GET", path: target.path, headers };
   await relayThroughAgent(req, res, stream, request, (head) => {
+    // The hub names the cluster that answered: an agent cannot claim to be another one.
+    head.headers[CLUSTER_HEADER] = target.cluster;
     // The audit trail of the hub's own entrance: who reached which member (names, no secrets).
     deps.logger.info("request", {
       cluster: target.cluster,

@@ -4,6 +4,7 @@
  * the hub's metrics, as kube-apiserver asks), each cached for a few seconds.
  */
 import { createHash } from "node:crypto";
+import { ExpiringCache } from "../common/mod.ts";
 import type { KubeClient } from "../kube/mod.ts";
 import type { ImpersonationCheck } from "./requested_impersonation.ts";
 
@@ -29,16 +30,30 @@ const VERBS: Record<string, string> = {
   DELETE: "delete",
 };
 
+/**
+ * How many token reviews and access decisions are remembered. Tokens and cluster names come
+ * from callers: without a bound, made-up tokens (no authentication needed) grew the hub for ever.
+ */
+export const MAX_CACHED_CHECKS = 10_000;
+
 /** Checks callers against the host cluster. */
 export class UserAccess {
-  #tokens = new Map<string, { user: UserInfo | undefined; until: number }>();
-  #decisions = new Map<string, { allowed: boolean; until: number }>();
+  readonly #tokens: ExpiringCache<{ user: UserInfo | undefined }>;
+  readonly #decisions: ExpiringCache<boolean>;
 
   constructor(
     private readonly host: KubeClient,
-    private readonly ttlMs = 10_000,
-    private readonly now = Date.now,
-  ) {}
+    ttlMs = 10_000,
+    now: () => number = Date.now,
+  ) {
+    this.#tokens = new ExpiringCache(ttlMs, MAX_CACHED_CHECKS, now);
+    this.#decisions = new ExpiringCache(ttlMs, MAX_CACHED_CHECKS, now);
+  }
+
+  /** Token reviews and access decisions held (for tests and debugging). */
+  get cachedChecks(): number {
+    return this.#tokens.size + this.#decisions.size;
+  }
 
   /** Authenticates the bearer token and authorizes `clusters/proxy` for the cluster and method. */
   async check(
@@ -117,7 +132,7 @@ export class UserAccess {
   async #authenticate(token: string): Promise<UserInfo | undefined> {
     const key = sha256(token);
     const cached = this.#tokens.get(key);
-    if (cached && cached.until > this.now()) return cached.user;
+    if (cached) return cached.user;
     const review = await this.host.create<
       { status?: { authenticated?: boolean; user?: UserInfo } }
     >(
@@ -125,14 +140,14 @@ export class UserAccess {
       { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
     );
     const user = review.status?.authenticated ? review.status.user : undefined;
-    this.#tokens.set(key, { user, until: this.now() + this.ttlMs });
+    this.#tokens.set(key, { user });
     return user;
   }
 
   async #authorize(user: UserInfo, attributes: Record<string, unknown>): Promise<boolean> {
     const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]);
     const cached = this.#decisions.get(key);
-    if (cached && cached.until > this.now()) return cached.allowed;
+    if (cached !== undefined) return cached;
     const review = await this.host.create<{ status?: { allowed?: boolean } }>(
       "/apis/authorization.k8s.io/v1/subjectaccessreviews",
       {
@@ -148,7 +163,7 @@ export class UserAccess {
       },
     );
     const allowed = review.status?.allowed === true;
-    this.#decisions.set(key, { allowed, until: this.now() + this.ttlMs });
+    this.#decisions.set(key, allowed);
     return allowed;
   }
 }

@@ -87,7 +87,9 @@ function parseHead(bytes: Uint8Array, kind: "request" | "response") {
     !Array.isArray(head.headers);
   const ok = kind === "request"
     ? typeof head.method === "string" && typeof head.path === "string" && head.path.startsWith("/")
-    : typeof head.status === "number" && typeof head.statusText === "string";
+    // A status is three digits (RFC 9110 §15): it becomes a metric label and a status line.
+    : Number.isInteger(head.status) && head.status! >= 100 && head.status! <= 999 &&
+      typeof head.statusText === "string";
   if (!ok || !headersOk) throw new Error(`tunnel: the ${kind} head is malformed`);
   return head;
 }

@@ -37,7 +37,9 @@ export async function rawExchange(
   const conn = await connectRaw(url, caPem);
   const timer = setTimeout(() => conn.close(), options.timeoutMs ?? 15_000);
   try {
-    await conn.write(typeof request === "string" ? latin1Bytes(request) : request);
+    // One write may take only part of a large request (a 100 KB header): write until all is out.
+    const bytes = typeof request === "string" ? latin1Bytes(request) : request;
+    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
     return await readAnswer(conn, options.headOnly ?? false);
   } finally {
     clearTimeout(timer);

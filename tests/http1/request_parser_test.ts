@@ -122,6 +122,9 @@ Deno.test("malformed requests are refused with the status to answer", () => {
     ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400],
     ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400],
     ["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
+    // HTTP/1.0 has no transfer codings: a front end may have framed this body by its length.
+    ["POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400],
+    ["POST / HTTP/1.0\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400],
     ["GET / HTTP/1.1\r\n\r\n", 400],
     ["GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400],
     ["GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400],

@@ -4,11 +4,12 @@ import { AgentSessions, createHubHandler, type HubHandlerDeps } from "../../src/
 import { silentLogger } from "../../src/log/mod.ts";
 import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 import { AGENT_CLUSTER_HEADER, hashToken } from "../../src/tunnel/mod.ts";
+import { waitFor } from "../../src/common/mod.ts";
 
 const NEXT = "c".repeat(64);
 
 /** The hub's handler with a token store that accepts "good" (join) and "current" (rotations). */
-async function hubUnderTest() {
+async function hubUnderTest(options: { agentBodyTimeoutMs?: number } = {}) {
   const calls: string[] = [];
   const current = await hashToken("current");
   const deps: HubHandlerDeps = {
@@ -41,6 +42,7 @@ async function hubUnderTest() {
     notReady: () => undefined,
     metrics: createMetricsRegistry(),
     logger: silentLogger,
+    ...options,
   };
   const handler = createHubHandler(deps);
   const server = await servePlainHttp1({
@@ -62,7 +64,7 @@ async function hubUnderTest() {
     });
     return { code: response.status, body: await response.json() };
   };
-  return { call, calls, close: () => server.close() };
+  return { call, calls, connect: () => server.connect(), close: () => server.close() };
 }
 
 Deno.test("POST /agent/join: the agent token for a good join token, the refusal's message otherwise", async () => {
@@ -116,6 +118,32 @@ Deno.test("POST /agent/token rotates with the current token and a well-formed ha
     assertEquals((await hub.call("DELETE", "/agent/token/previous", { token: "old" })).code, 401);
     assertEquals(hub.calls, ["rotate west true", "rotate west true", "drop west", "drop west"]);
   } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("POST /agent/token: a body that trickles in is cut at the deadline, before any token is checked", async () => {
+  const hub = await hubUnderTest({ agentBodyTimeoutMs: 200 });
+  const socket = await hub.connect();
+  try {
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => answer += chunk.toString("latin1"));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    // No token needed to get here: the old hub waited for the rest of the body for ever.
+    socket.write(
+      "POST /agent/token HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer made-up\r\n" +
+        `${AGENT_CLUSTER_HEADER}: west\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+    );
+    await waitFor(() => answer.includes("\r\n\r\n"), {
+      description: "an answer to the unfinished body",
+      timeoutMs: 5_000,
+    });
+    assertStringIncludes(answer, "HTTP/1.1 408");
+    assertStringIncludes(answer, "The request body did not arrive within 0.2 s");
+    await closed;
+    assertEquals(hub.calls, []);
+  } finally {
+    socket.destroy();
     await hub.close();
   }
 });

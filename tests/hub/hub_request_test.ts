@@ -1,4 +1,4 @@
-import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { fakeMember } from "../_utils/fake_member.ts";
 import { type InMemoryTunnel, inMemoryTunnel } from "../_utils/in_memory_tunnel.ts";
 import { servePlainHttp1 } from "../_utils/plain_http1.ts";
@@ -59,6 +59,8 @@ async function hubUnderTest(
     onAgentChange() {},
     notReady: () => undefined,
     metrics: createMetricsRegistry(),
+    // c1 is registered (it may have no agent connected); other names are not.
+    registeredClusters: () => new Set(["c1"]),
     logger: options.logger ?? silentLogger,
   };
   const handler = createHubHandler(deps);
@@ -100,6 +102,29 @@ Deno.test("the hub refuses a caller the host does not authenticate: 401, and cou
     assertStringIncludes(
       hub.metrics.render(),
       'mca_hub_request_duration_seconds_count{cluster="c1",code="401"} 1',
+    );
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("requests naming clusters nobody registered share one metric label, whoever sends them", async () => {
+  const hub = await hubUnderTest({
+    access: { allowed: false, code: 401, message: "Unauthorized: the token was not accepted" },
+  });
+  try {
+    // Anyone can make up names: each used to add a series to mca_hub_requests_total and its
+    // histogram, without bound.
+    for (let i = 0; i < 50; i++) {
+      const response = await fetch(`${hub.url}/clusters/made-up-${i}/api`);
+      assertEquals(response.status, 401);
+      await response.body?.cancel();
+    }
+    const text = hub.metrics.render();
+    assert(!text.includes("made-up"), text);
+    assertStringIncludes(
+      text,
+      'mca_hub_requests_total{cluster="(unregistered)",code="401"} 50',
     );
   } finally {
     await hub.close();

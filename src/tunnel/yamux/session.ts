@@ -12,7 +12,7 @@ import {
   HEADER_SIZE,
   INITIAL_WINDOW,
 } from "./frame.ts";
-import { type StreamHost, YamuxStream } from "./stream.ts";
+import { MAX_WINDOW, type StreamHost, YamuxStream } from "./stream.ts";
 import { setImmediate } from "node:timers";
 import { ByteBuffer } from "./_byte_buffer.ts";
 import { ignore, type Outgoing, takeBatch } from "./_outbox.ts";
@@ -38,6 +38,12 @@ export interface YamuxOptions {
    * each; default 16 MiB. Clients that read fast and then stop can make a session hold no more.
    */
   windowBudget?: number;
+  /**
+   * How many streams the peer may open over the session's life; one more ends the session.
+   * Default: no limit. A peer that needs few (an agent opens its trust stream) is held to them,
+   * so that opening streams only to have them refused cannot keep the session busy.
+   */
+  maxInboundStreams?: number;
 }
 
 const WINDOW_BUDGET = 16 * 1024 * 1024;
@@ -49,6 +55,9 @@ const OUTBOX_HIGH_WATER = 256 * 1024;
 // record. One still unanswered after this long gets a bare ACK (hashicorp/yamux peers limit how
 // many of their streams may wait for one, and close a session whose stream waits 75 s).
 const ACK_WITHIN_MS = 100;
+// Pings answered but not yet written: beyond this many the session reads on only as the answers
+// leave. A peer that pings without reading made the session queue answers without bound.
+const MAX_UNSENT_PONGS = 64;
 
 /** A multiplexed connection. */
 export class YamuxSession implements StreamHost {
@@ -63,6 +72,8 @@ export class YamuxSession implements StreamHost {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #pings = new Map<number, (rtt: number) => void>();
   #nextPing = 1;
+  #unsentPongs = 0;
+  #inbound = 0;
   #ended: Error | undefined;
   #remoteGoAway = false;
   #finish!: (error: Error | undefined) => void;
@@ -231,18 +242,25 @@ export class YamuxSession implements StreamHost {
         while (buffer.length >= HEADER_SIZE) {
           const header = decodeHeader(buffer.peek(HEADER_SIZE));
           const payloadLength = header.type === FrameType.Data ? header.length : 0;
+          // No stream's window is ever larger: waiting for the rest of such a frame would hold
+          // whatever the peer sends (up to 4 GiB) before its overrun was seen.
+          if (payloadLength > MAX_WINDOW) {
+            await this.#protocolError(
+              `yamux: protocol error: a data frame of ${payloadLength} bytes on stream ${header.streamId} is larger than any window`,
+            );
+          }
           if (buffer.length < HEADER_SIZE + payloadLength) break;
           buffer.skip(HEADER_SIZE);
           const payload = payloadLength > 0 ? buffer.take(payloadLength) : new Uint8Array();
-          // Synchronous but for a protocol error: a frame costs no promise.
-          const failed = this.#dispatch(
+          // Synchronous but for a protocol error or a ping flood: a frame costs no promise.
+          const waiting = this.#dispatch(
             header.type,
             header.flags,
             header.streamId,
             header.length,
             payload,
           );
-          if (failed) await failed;
+          if (waiting) await waiting;
         }
         const { value, done } = await reader.read();
         if (done) return;
@@ -259,14 +277,11 @@ export class YamuxSession implements StreamHost {
     id: number,
     length: number,
     payload: Uint8Array,
-  ): Promise<never> | undefined {
+  ): Promise<void> | undefined {
     if (type === FrameType.Ping) {
-      if (flags & Flag.SYN) {
-        this.send(FrameType.Ping, Flag.ACK, 0, length).catch(() => {});
-      } else {
-        this.#pings.get(length)?.(0);
-        this.#pings.delete(length);
-      }
+      if (flags & Flag.SYN) return this.#answerPing(length);
+      this.#pings.get(length)?.(0);
+      this.#pings.delete(length);
       return;
     }
     if (type === FrameType.GoAway) {
@@ -278,6 +293,9 @@ export class YamuxSession implements StreamHost {
       if (stream || id % 2 === (this.options.client ? 1 : 0) || id === 0) {
         // A SYN for an id that is ours or in use breaks the protocol.
         return this.#protocolError(`yamux: protocol error: unexpected SYN for stream ${id}`);
+      }
+      if (++this.#inbound > (this.options.maxInboundStreams ?? Infinity)) {
+        return this.#protocolError(`yamux: the peer opened more than ${this.#inbound - 1} streams`);
       }
       stream = new YamuxStream(id, this, { outbound: false });
       this.#streams.set(id, stream);
@@ -297,6 +315,15 @@ export class YamuxSession implements StreamHost {
     } else if (flags & Flag.FIN) {
       stream.remoteClose();
     }
+    return undefined;
+  }
+
+  /** Answers a ping; while many answers wait to be written, reading waits for them. */
+  #answerPing(opaque: number): Promise<void> | undefined {
+    this.#unsentPongs++;
+    const sent = this.send(FrameType.Ping, Flag.ACK, 0, opaque).finally(() => this.#unsentPongs--);
+    if (this.#unsentPongs > MAX_UNSENT_PONGS) return sent;
+    sent.catch(() => {});
     return undefined;
   }
 

@@ -25,7 +25,8 @@ const MAX_FRAME = 64 * 1024;
 // cap throughput (the bandwidth-delay product). What a stream holds for a reader that stopped is
 // at most its window: 256 KiB, or what it grew to while its reader kept up.
 const GROW_WITHIN_MS = 50;
-const MAX_WINDOW = 4 * 1024 * 1024;
+/** The largest receive window a stream grows to (4 MiB). */
+export const MAX_WINDOW = 4 * 1024 * 1024;
 
 /**
  * A bidirectional stream; reading ends when the peer closes its side, `closeWrite()` closes ours.
