@@ -64,6 +64,12 @@ export interface HubHandler {
   handleUpgrade(req: HubRequest, socket: Duplex, head: Uint8Array): void;
 }
 
+/**
+ * The answer to a failure of the hub itself. Its details (a host error may name the host API
+ * server's address) go to the log only: the caller may not even be authenticated yet.
+ */
+const HUB_FAILED = "The hub failed to handle the request: see the hub's log";
+
 /** Creates the handlers. */
 export function createHubHandler(deps: HubHandlerDeps): HubHandler {
   const context: HubRequestContext = {
@@ -104,7 +110,7 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       }
       answerMemberRequest(req, res, context).catch((error) => {
         deps.logger.error("hub request failed", { path, error: (error as Error).message });
-        writeStatus(res, 500, `The hub failed: ${(error as Error).message}`);
+        writeStatus(res, 500, HUB_FAILED);
       });
     },
 
@@ -113,9 +119,10 @@ export function createHubHandler(deps: HubHandlerDeps): HubHandler {
       const answering = path === "/connect"
         ? acceptAgent(req, socket, head)
         : answerMemberUpgrade(req, socket, head, context);
-      answering.catch((error) =>
-        writeSocketStatus(socket, 500, `The hub failed: ${(error as Error).message}`)
-      );
+      answering.catch((error) => {
+        deps.logger.error("hub upgrade failed", { path, error: (error as Error).message });
+        writeSocketStatus(socket, 500, HUB_FAILED);
+      });
     },
   };
 }
@@ -149,7 +156,10 @@ function answerMetrics(req: HubRequest, res: ProxyResponse, deps: HubHandlerDeps
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(deps.metrics.render());
     },
-    (error) => writeStatus(res, 503, `Cannot check access: ${(error as Error).message}`),
+    (error) => {
+      deps.logger.warn("cannot check access to /metrics", { error: (error as Error).message });
+      writeStatus(res, 503, "Cannot check access now: see the hub's log");
+    },
   );
 }
 
