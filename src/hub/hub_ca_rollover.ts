@@ -10,6 +10,7 @@ import {
   applyRolloverPhase,
   finishBlocker,
   hubCaSecretData,
+  type HubCaState,
   readHubCaState,
   type ReplicaCaTrust,
   type RolloverPhase,
@@ -63,29 +64,7 @@ export async function rotateHubCa(
     throw error;
   });
   const state = readHubCaState(secret.data, options.secretName);
-  let lagging: string[] = [];
-  if (options.phase === "switch") {
-    const wanted = trustPins(await trustSetOf(trustedCaPems(state).join("")));
-    lagging = await clustersBlocking(client, (trust, now) => switchBlocker(trust, wanted, now));
-    if (lagging.length > 0 && !options.force) {
-      throw new Error(
-        `Cannot switch yet: not every agent holds the next CA's pin: ${
-          lagging.join(", ")
-        } (see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force to cut them off`,
-      );
-    }
-  }
-  if (options.phase === "finish") {
-    const signing = await computeCaPin(state.current.certPem);
-    lagging = await clustersBlocking(client, (trust, now) => finishBlocker(trust, signing, now));
-    if (lagging.length > 0 && !options.force) {
-      throw new Error(
-        `Cannot finish yet: not every hub replica serves with the new CA: ${
-          lagging.join(", ")
-        } (each replica follows the switch within --ca-check-interval; see status.hubCaTrust of "kubectl get clusters -o yaml"); wait, or pass --force`,
-      );
-    }
-  }
+  const lagging = await clustersHoldingBack(client, state, options);
   const nextCa = options.phase === "prepare"
     ? await createCertificateAuthority({
       commonName: `mca-hub-ca-${Date.now().toString(36)}`,
@@ -115,6 +94,35 @@ export async function rotateHubCa(
   }
   const pins = trustPins(await trustSetOf(trustedCaPems(next).join("")));
   return { stage: rolloverStage(next), pins, lagging };
+}
+
+/**
+ * The Clusters whose status holds the phase back (switch: agents without the next pin; finish:
+ * replicas still serving with the previous CA); throws unless `force`.
+ */
+async function clustersHoldingBack(
+  client: KubeClient,
+  state: HubCaState,
+  options: RotateHubCaOptions,
+): Promise<string[]> {
+  const see = 'see status.hubCaTrust of "kubectl get clusters -o yaml"';
+  let lagging: string[] = [];
+  let refusal = "";
+  if (options.phase === "switch") {
+    const wanted = trustPins(await trustSetOf(trustedCaPems(state).join("")));
+    lagging = await clustersBlocking(client, (trust, now) => switchBlocker(trust, wanted, now));
+    refusal = `Cannot switch yet: not every agent holds the next CA's pin: ${
+      lagging.join(", ")
+    } (${see}); wait, or pass --force to cut them off`;
+  } else if (options.phase === "finish") {
+    const signing = await computeCaPin(state.current.certPem);
+    lagging = await clustersBlocking(client, (trust, now) => finishBlocker(trust, signing, now));
+    refusal = `Cannot finish yet: not every hub replica serves with the new CA: ${
+      lagging.join(", ")
+    } (each replica follows the switch within --ca-check-interval; ${see}); wait, or pass --force`;
+  }
+  if (lagging.length > 0 && !options.force) throw new Error(refusal);
+  return lagging;
 }
 
 /** Clusters whose status blocks a phase, each with why (`blocker` reads one Cluster's status). */

@@ -13,8 +13,7 @@ import {
   manifestPath,
 } from "../kube/mod.ts";
 import { waitFor } from "../common/mod.ts";
-import { AGENT_TOKEN_LABEL, agentTokenSecretName } from "./agent_tokens.ts";
-import { JOIN_TOKEN_LABEL, joinTokenSecretNames } from "./join_tokens.ts";
+import { hostTargets, joinTokenTargets, managers, type Target } from "./uninstall_targets.ts";
 import { AGENT_LABELS, AGENT_NAME, agentManifests } from "./agent_manifests.ts";
 import { FIELD_MANAGER } from "./install_agent.ts";
 import { foreignObjects } from "./_foreign_objects.ts";
@@ -39,17 +38,6 @@ export interface UninstallResult {
   alreadyGone: string[];
   /** Found but not install's (the reason is in the progress). */
   kept: string[];
-}
-
-/** An object install may have created, and how to tell that it did. */
-interface Target {
-  /** "Deployment mca-agent/mca-agent on the member". */
-  description: string;
-  path: string;
-  /** Why this object is not install's to delete; undefined when it is. */
-  notOurs: (object: KubeObject) => Promise<string | undefined> | string | undefined;
-  /** What uninstall still takes back from an object it keeps. */
-  release?: (object: KubeObject, options: UninstallAgentOptions) => Promise<void>;
 }
 
 type Outcome = keyof UninstallResult;
@@ -178,46 +166,6 @@ async function releaseNamespaceLabels(
   );
 }
 
-/** The Cluster object (install's if its field manager wrote it) and the token hash Secret. */
-function hostTargets(options: UninstallAgentOptions): Target[] {
-  const { cluster, hubNamespace } = options;
-  const secret = agentTokenSecretName(cluster);
-  return [
-    {
-      description: `Cluster ${cluster} on the host`,
-      path: `/apis/mca.k8s.io/v1alpha1/clusters/${encodeURIComponent(cluster)}`,
-      notOurs: (object) =>
-        managers(object).includes(FIELD_MANAGER)
-          ? undefined
-          : "mca agent install did not register it",
-    },
-    {
-      description: `Secret ${hubNamespace}/${secret} on the host`,
-      path: `/api/v1/namespaces/${encodeURIComponent(hubNamespace)}/secrets/${
-        encodeURIComponent(secret)
-      }`,
-      notOurs: (object) =>
-        object.metadata?.labels?.[AGENT_TOKEN_LABEL] === "true"
-          ? undefined
-          : `it lacks the label ${AGENT_TOKEN_LABEL}`,
-    },
-  ];
-}
-
-/** The cluster's join tokens (`mca agent token create`), used or not: nothing of it may stay. */
-async function joinTokenTargets(host: KubeClient, options: UninstallAgentOptions) {
-  const namespace = options.hubNamespace;
-  const names = await joinTokenSecretNames(host, namespace, options.cluster);
-  return names.map((name): Target => ({
-    description: `Secret ${namespace}/${name} on the host`,
-    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
-    notOurs: (object) =>
-      object.metadata?.labels?.[JOIN_TOKEN_LABEL] === "true"
-        ? undefined
-        : `it lacks the label ${JOIN_TOKEN_LABEL}`,
-  }));
-}
-
 /** One step: look, check it is install's, delete (only that very object, by its uid). */
 async function removeTarget(
   client: KubeClient,
@@ -293,11 +241,6 @@ function missingLabels(object: KubeObject): string | undefined {
       missing.map(([k, v]) => `${k}=${v}`).join(", ")
     })`
     : undefined;
-}
-
-function managers(object: KubeObject): string[] {
-  const fields = (object.metadata?.managedFields ?? []) as { manager?: string }[];
-  return [...new Set(fields.map((entry) => entry.manager ?? "?"))];
 }
 
 /** Field managers other than install's: someone else created or changed the object. */
