@@ -123,6 +123,37 @@ export async function hubKubeconfig(
 }
 
 /**
+ * Waits until the host API server reaches the hub for the aggregated entrance, then writes (with
+ * `mca kubeconfig --via-host-api-server`) the host admin's own kubeconfig (client certificate)
+ * through it, with a context per member, to `<dir>/via-host.kubeconfig`; returns its path.
+ */
+export async function viaHostApiKubeconfig(
+  env: TestEnv,
+  dir: string,
+  members: string[],
+): Promise<string> {
+  const host = env.cluster("host");
+  await kubectlOk(host, [
+    "wait",
+    "--for=condition=Available",
+    "apiservice/v1alpha1.proxy.mca.k8s.io",
+    "--timeout=120s",
+  ]);
+  const output = `${dir}/via-host.kubeconfig`;
+  const [command, ...prefix] = mcaCommand();
+  await runOk(command!, [
+    ...prefix,
+    "kubeconfig",
+    "--via-host-api-server",
+    `--kubeconfig=${host.kubeconfigPath}`,
+    `--clusters=${members.join(",")}`,
+    "-o",
+    output,
+  ]);
+  return output;
+}
+
+/**
  * The host admin's static token in a kubeconfig: the hub authenticates bearer tokens
  * (TokenReview), not client certificates.
  */

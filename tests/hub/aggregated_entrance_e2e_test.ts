@@ -7,10 +7,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, sharedFixture, uniqueName } from "../_utils/e2e.ts";
 import { startKubectl } from "../_utils/kubectl_session.ts";
-import { installAgent, installMcaChart } from "../_utils/mca_chart.ts";
-import { mcaCommand } from "../_utils/mca_process.ts";
+import { installAgent, installMcaChart, viaHostApiKubeconfig } from "../_utils/mca_chart.ts";
 import { apply, waitForPhase } from "../_utils/pods.ts";
-import { runCommand } from "../_utils/run_command.ts";
 import {
   clientGoBinary,
   PYTHON_CLIENT,
@@ -31,16 +29,9 @@ const PROXY_PATH = "/apis/proxy.mca.k8s.io/v1alpha1/clusters/east/proxy";
 
 /** The chart and east's agent, the APIService available, and a namespace on east with a pod. */
 const fixture = sharedFixture("mca-aggregated-", async (env: TestEnv, dir: string) => {
-  const host = env.cluster("host");
   const east = env.cluster("east");
   const { hubUrl, hubCaPem } = await installMcaChart(env);
   await installAgent(env, "east");
-  await kubectlOk(host, [
-    "wait",
-    "--for=condition=Available",
-    `apiservice/${API_SERVICE}`,
-    "--timeout=120s",
-  ]);
   const ns = uniqueName("aggregated");
   await kubectlOk(east, ["create", "namespace", ns]);
   // The member's own RBAC for the host admin as the agent presents it (a user of its own name).
@@ -65,18 +56,7 @@ const fixture = sharedFixture("mca-aggregated-", async (env: TestEnv, dir: strin
   });
   await waitForPhase(east, ns, "target", "Running", 120_000);
   // The host admin's own kubeconfig (client certificate), through `mca kubeconfig`.
-  const viaHost = `${dir}/via-host.kubeconfig`;
-  const [command, ...prefix] = mcaCommand();
-  const written = await runCommand(command!, [
-    ...prefix,
-    "kubeconfig",
-    "--via-host-api-server",
-    `--kubeconfig=${host.kubeconfigPath}`,
-    "--clusters=east",
-    "-o",
-    viaHost,
-  ]);
-  assertEquals(written.code, 0, written.stderr);
+  const viaHost = await viaHostApiKubeconfig(env, dir, ["east"]);
   return { ns, viaHost, hubUrl, hubCaPem };
 });
 

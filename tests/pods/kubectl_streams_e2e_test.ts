@@ -15,10 +15,10 @@ import {
   injectedNamespace,
   installAgent,
   installMcaChart,
+  viaHostApiKubeconfig,
 } from "../_utils/mca_chart.ts";
 import { apply, getPod, waitForPhase } from "../_utils/pods.ts";
-import { type CommandResult, runCommand } from "../_utils/run_command.ts";
-import { mcaCommand } from "../_utils/mca_process.ts";
+import type { CommandResult } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
 import type { TestEnv } from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
@@ -184,13 +184,6 @@ async function setUp(env: TestEnv): Promise<Path[]> {
  * aggregated entrance, where kube-apiserver proxies the upgrade to the hub.
  */
 async function throughHostApiServer(env: TestEnv, ns: string, dir: string): Promise<Path> {
-  const host = env.cluster("host");
-  await kubectlOk(host, [
-    "wait",
-    "--for=condition=Available",
-    "apiservice/v1alpha1.proxy.mca.k8s.io",
-    "--timeout=120s",
-  ]);
   // On east the caller is the certificate's user (its host groups are not passed by default).
   await kubectlOk(env.cluster("east"), [
     "create",
@@ -201,18 +194,7 @@ async function throughHostApiServer(env: TestEnv, ns: string, dir: string): Prom
     "-n",
     ns,
   ]);
-  const kubeconfig = `${dir}/via-host.kubeconfig`;
-  const [command, ...prefix] = mcaCommand();
-  const written = await runCommand(command!, [
-    ...prefix,
-    "kubeconfig",
-    "--via-host-api-server",
-    `--kubeconfig=${host.kubeconfigPath}`,
-    "--clusters=east",
-    "-o",
-    kubeconfig,
-  ]);
-  assertEquals(written.code, 0, written.stderr);
+  const kubeconfig = await viaHostApiKubeconfig(env, dir, ["east"]);
   return {
     name: "from a workstation through the host API server (aggregated) to target-east",
     target: "target-east",
