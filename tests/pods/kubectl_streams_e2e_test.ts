@@ -163,14 +163,7 @@ async function setUp(env: TestEnv): Promise<Path[]> {
   });
   const dir = await Deno.makeTempDir({ prefix: "mca-streams-" });
   const members = await hubKubeconfig(env, dir, ["east"]);
-  const throughHub: Path = {
-    name: "from a workstation through the hub to target-east",
-    target: "target-east",
-    run: (args, stdin) =>
-      kubectl(members, ["--context=east", "-n", ns, ...args], stdin === undefined ? {} : { stdin }),
-    start: (args, options) => startKubectl(members, ["--context=east", "-n", ns, ...args], options),
-    fetchLocal: async (port) => await (await fetch(`http://127.0.0.1:${port}/`)).text(),
-  };
+  const throughHub = workstationPath("through the hub", members, ns);
   return [
     inPod("target-host"),
     inPod("target-east"),
@@ -195,17 +188,18 @@ async function throughHostApiServer(env: TestEnv, ns: string, dir: string): Prom
     ns,
   ]);
   const kubeconfig = await viaHostApiKubeconfig(env, dir, ["east"]);
+  return workstationPath("through the host API server (aggregated)", kubeconfig, ns);
+}
+
+/** kubectl on this machine reaching target-east with a kubeconfig's "east" context. */
+function workstationPath(way: string, kubeconfig: string, ns: string): Path {
+  const withContext = (args: string[]) => ["--context=east", "-n", ns, ...args];
   return {
-    name: "from a workstation through the host API server (aggregated) to target-east",
+    name: `from a workstation ${way} to target-east`,
     target: "target-east",
     run: (args, stdin) =>
-      kubectl(
-        kubeconfig,
-        ["--context=east", "-n", ns, ...args],
-        stdin === undefined ? {} : { stdin },
-      ),
-    start: (args, options) =>
-      startKubectl(kubeconfig, ["--context=east", "-n", ns, ...args], options),
+      kubectl(kubeconfig, withContext(args), stdin === undefined ? {} : { stdin }),
+    start: (args, options) => startKubectl(kubeconfig, withContext(args), options),
     fetchLocal: async (port) => await (await fetch(`http://127.0.0.1:${port}/`)).text(),
   };
 }
