@@ -143,6 +143,12 @@ function declareWebhook(program: Command): void {
       "CA lifetime; rotated with 20% left",
       WEBHOOK_DEFAULTS.caValidity,
     )
+    .option(
+      "--shutdown-delay <duration>",
+      "after SIGTERM, keep answering this long (readiness failing, connections asked to close) " +
+        "while the API server's endpoints drop this replica; then finish open requests and exit",
+      WEBHOOK_DEFAULTS.shutdownDelay,
+    )
     .option("--kubeconfig <file>", "kubeconfig to use instead of the in-cluster service account")
     .option("--context <name>", "kubeconfig context")
     .addOption(logLevelOption("--log-level", "webhook log level"))

@@ -15,3 +15,8 @@ export function parseDuration(text: string, flag: string): number {
   if (!(ms > 0)) throw new Error(`Invalid ${flag} "${text}": must be longer than zero`);
   return ms;
 }
+
+/** As parseDuration, but "0" (or "0s", "0m"…) is allowed and means none. */
+export function parseDurationOrZero(text: string, flag: string): number {
+  return /^0+(ms|s|m|h|d)?$/.test(text) ? 0 : parseDuration(text, flag);
+}

@@ -6,7 +6,7 @@
  */
 export { sameInConstantTime } from "./constant_time.ts";
 export { ExpiringCache } from "./expiring_cache.ts";
-export { parseDuration } from "./duration.ts";
+export { parseDuration, parseDurationOrZero } from "./duration.ts";
 export { parseListenAddress } from "./listen_address.ts";
 export { waitFor, type WaitForOptions } from "./wait_for.ts";
 export { type CaSecretSpec, ensureSharedCa, type SharedCa } from "./ca_secret.ts";

@@ -1,6 +1,7 @@
 /** `mca webhook`: the edge that wires the app, certificates, registration and the TLS listener together. */
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import {
@@ -32,6 +33,9 @@ export interface RunningWebhook {
   stop(): Promise<void>;
 }
 
+/** How long open requests may take to finish once the webhook stops accepting. */
+const STOP_GRACE_MS = 10_000;
+
 /** Starts the webhook; resolves once it listens (readiness follows the first successful registration). */
 export async function runWebhook(
   options: ResolvedWebhookOptions,
@@ -43,9 +47,16 @@ export async function runWebhook(
     createKubeClient(createKubeTransport(await loadClientConfigOrInCluster(options), { logger }));
   const certificates = await firstCertificates(client, options);
   let ready = false;
+  let stopping = false;
   const metrics = createMetricsRegistry();
   registerProcessMetrics(metrics);
-  const app = createWebhookApp({ inject: options.inject, logger, metrics, isReady: () => ready });
+  const app = createWebhookApp({
+    inject: options.inject,
+    logger,
+    metrics,
+    isReady: () => ready && !stopping,
+    isStopping: () => stopping,
+  });
   const server = await listenTls(app, certificates.serving, options.listen);
   const port = (server.address() as AddressInfo).port;
   logger.info("webhook listening", {
@@ -60,10 +71,10 @@ export async function runWebhook(
       caBundlePem,
       failurePolicy: options.failurePolicy,
     });
-  const stopping = new AbortController();
+  const stopped = new AbortController();
   const watching = keepWebhookConfiguration(client, desired, {
     logger,
-    signal: stopping.signal,
+    signal: stopped.signal,
     onSynced: () => ready = true,
   });
   const renewal = renewServing({ client, server, certificates, desired, options, logger });
@@ -71,14 +82,44 @@ export async function runWebhook(
     port,
     bundlePem: () => certificates.shared.bundlePem,
     async stop() {
-      stopping.abort();
+      // The API server calls this replica until its endpoints drop it: answering meanwhile
+      // (unready, asking clients to close) keeps a rollout from failing admissions.
+      stopping = true;
+      if (options.shutdownDelayMs > 0) {
+        logger.info("stopping: still answering while endpoints drop this replica", {
+          delay: `${options.shutdownDelayMs / 1000}s`,
+        });
+        await delay(options.shutdownDelayMs);
+      }
+      stopped.abort();
       await renewal.stop();
       await watching;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const cut = await closeGracefully(server, STOP_GRACE_MS);
       client.transport.close();
+      logger.info("webhook stopped", { cut });
     },
   };
+}
+
+/**
+ * Stops accepting, closes idle connections, lets open requests finish (the API server's
+ * timeout for a webhook is at most 30 s; `graceMs` less) and cuts what is left. Resolves with
+ * whether anything was cut.
+ */
+async function closeGracefully(server: https.Server, graceMs: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cut = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), graceMs)),
+  ]);
+  clearTimeout(timer);
+  if (cut) {
+    server.closeAllConnections();
+    await closed;
+  }
+  return cut;
 }
 
 /** The shared CA and the certificate served from it, as they change. */

@@ -24,6 +24,8 @@ export interface WebhookAppDeps {
   metrics?: MetricsRegistry;
   /** Ready once the serving certificate and the webhook configuration are in place. */
   isReady?: () => boolean;
+  /** Set once the webhook stops: every answer then asks its client to close the connection. */
+  isStopping?: () => boolean;
   /** Largest AdmissionReview accepted; default 8 MiB (objects are at most 1.5 MiB in etcd). */
   maxBodyBytes?: number;
 }
@@ -53,6 +55,12 @@ export function createWebhookApp(deps: WebhookAppDeps = {}): Hono {
   const mutate = (optIn: OptIn) => (c: Context) =>
     answerReview(c, optIn, { inject: deps.inject ?? {}, logger, metrics });
   const app = new Hono();
+  // A client that keeps its connection would send its next review here, after this replica
+  // is gone; a new connection reaches one that stays (the endpoints have dropped this one).
+  app.use(async (c, next) => {
+    await next();
+    if (deps.isStopping?.()) c.header("Connection", "close");
+  });
   app.post("/mutate", limit, mutate("pod-label"));
   app.post("/mutate-namespace", limit, mutate("namespace"));
   app.get("/healthz", (c) => c.text("ok"));

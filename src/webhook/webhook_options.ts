@@ -1,6 +1,6 @@
 /** Flags of `mca webhook` and their resolution into settings (pure). */
 // Leaves, not common/mod.ts: main.ts imports this file for every command (see WEBHOOK_DEFAULTS).
-import { parseDuration } from "../common/duration.ts";
+import { parseDuration, parseDurationOrZero } from "../common/duration.ts";
 import { parseListenAddress } from "../common/listen_address.ts";
 import type { InjectOptions } from "../inject/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
@@ -20,6 +20,7 @@ export interface WebhookOptions extends Omit<InjectOptions, "logLevel"> {
   failurePolicy?: string;
   certValidity?: string;
   caValidity?: string;
+  shutdownDelay?: string;
   kubeconfig?: string;
   context?: string;
   logLevel?: LogLevel;
@@ -39,6 +40,8 @@ export interface ResolvedWebhookOptions {
   failurePolicy: "Fail" | "Ignore";
   certValidityMs: number;
   caValidityMs: number;
+  /** After SIGTERM, how long the webhook keeps answering while endpoints drop it. */
+  shutdownDelayMs: number;
   inject: InjectOptions;
   kubeconfig?: string;
   context?: string;
@@ -58,6 +61,7 @@ export const WEBHOOK_DEFAULTS = {
   failurePolicy: "Fail",
   certValidity: "30d",
   caValidity: "3650d",
+  shutdownDelay: "0s",
   logLevel: "info",
   logFormat: "json",
 } as const satisfies WebhookOptions;
@@ -89,6 +93,10 @@ export function resolveWebhookOptions(
       "--cert-validity",
     ),
     caValidityMs: parseDuration(options.caValidity ?? WEBHOOK_DEFAULTS.caValidity, "--ca-validity"),
+    shutdownDelayMs: parseDurationOrZero(
+      options.shutdownDelay ?? WEBHOOK_DEFAULTS.shutdownDelay,
+      "--shutdown-delay",
+    ),
     inject: pickInjectOptions(options),
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(context ? { context } : {}),

@@ -1,10 +1,11 @@
 /** `mca webhook` against a real kube-apiserver: registration, injection, CA sharing and repair. */
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { e2eTest, kubectl, kubectlOk, uniqueName } from "../_utils/e2e.ts";
-import { mcaCommand, startMca } from "../_utils/mca_process.ts";
+import { mcaCommand } from "../_utils/mca_process.ts";
 import { runCommand } from "../_utils/run_command.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
-import { freePort, type ManagedProcess, type TestCluster } from "../../src/testenv/mod.ts";
+import { caBundle, startWebhook, waitReady } from "../_utils/webhook_process.ts";
+import { freePort, type ManagedProcess } from "../../src/testenv/mod.ts";
 import { waitFor } from "../../src/common/mod.ts";
 
 const MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations";
@@ -38,56 +39,6 @@ function mountsOf(pod: Pod): { volumes: string[]; mounts: Record<string, string[
       ]),
     ),
   };
-}
-
-/** One webhook process in development mode (registered by URL) with its own listen port. */
-async function startWebhook(
-  host: TestCluster,
-  spec: { dir: string; namespace: string; configuration: string; port: number; urlPort?: number },
-): Promise<ManagedProcess> {
-  return await startMca([
-    "webhook",
-    `--kubeconfig=${host.kubeconfigPath}`,
-    `--namespace=${spec.namespace}`,
-    `--configuration-name=${spec.configuration}`,
-    `--listen=127.0.0.1:${spec.port}`,
-    `--url=https://127.0.0.1:${spec.urlPort ?? spec.port}`,
-    "--image=registry.example/mca:e2e",
-    "--log-format=text",
-  ], { dir: spec.dir, name: `webhook-${spec.port}` });
-}
-
-async function caBundle(host: TestCluster, configuration: string): Promise<string | undefined> {
-  const config = await host.client.get<Configuration>(`${MWC}/${configuration}`).catch(() =>
-    undefined
-  );
-  const bundle = config?.webhooks[0]?.clientConfig.caBundle;
-  return bundle ? atob(bundle) : undefined;
-}
-
-/** Waits until the webhook answers /readyz over TLS verified with the published bundle. */
-async function waitReady(
-  host: TestCluster,
-  configuration: string,
-  port: number,
-  process: ManagedProcess,
-) {
-  await waitFor(async () => {
-    const bundle = await caBundle(host, configuration);
-    if (!bundle) return false;
-    const client = Deno.createHttpClient({ caCerts: [bundle] });
-    try {
-      const response = await fetch(`https://127.0.0.1:${port}/readyz`, { client });
-      await response.body?.cancel();
-      return response.ok;
-    } finally {
-      client.close();
-    }
-  }, { timeoutMs: 30_000, description: `webhook on port ${port} to be ready` }).catch(
-    async (error) => {
-      throw new Error(`${error.message}\n${await process.tail()}`);
-    },
-  );
 }
 
 function labelledPod(
