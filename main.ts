@@ -328,6 +328,13 @@ function declareHub(program: Command): Command {
       HUB_DEFAULTS.maxRequestsPerCaller,
     )
     .option(
+      "--shutdown-delay <duration>",
+      "after SIGTERM, keep answering this long (readiness failing, connections asked to close) " +
+        "while the Service's endpoints drop this replica; then, with replicas, ask the agents " +
+        "here to move to another replica before their sessions end",
+      HUB_DEFAULTS.shutdownDelay,
+    )
+    .option(
       "--aggregated-api",
       "also serve /apis/proxy.mca.k8s.io/v1alpha1/clusters/<name>/proxy/... to the host API " +
         "server's front proxy (needs read access to kube-system/extension-apiserver-authentication)",

@@ -35,6 +35,8 @@ export interface Dialer {
   metrics: AgentMetrics;
   logger: Logger;
   credentials: AgentCredentials;
+  /** The connection loop's state, which a hub's GoAway moves to a new session. */
+  connection: Connection;
 }
 
 /** The connection loop's state: the current session, and how to stop waiting for the next. */
@@ -42,6 +44,8 @@ export interface Connection {
   session?: YamuxSession;
   /** A move to a new session (a new token) in progress. */
   replacing: Promise<void>;
+  /** Sessions moved away from that a stopping hub replica may still use, until it ends them. */
+  retiring: Set<YamuxSession>;
   stopping: boolean;
   wake?: () => void;
 }
@@ -94,30 +98,90 @@ async function untilClosed(connection: Connection): Promise<Error | undefined> {
   }
 }
 
+/** Why the agent moves to a new session while the current one still serves. */
+export type MoveReason = "new token" | "hub replica stopping";
+
 /**
- * Moves to a session dialed with the new token, then drains the old one: the hub sends new
- * requests to the new session from its first moment, and open ones finish on the old.
+ * Moves to a new session, and lets the old one go once open requests are done: the hub sends
+ * new requests to the new session from its first moment. With a new token the agent drains the
+ * old session itself. When a hub replica stops (it said GoAway) the new session reaches another
+ * replica (the Service no longer lists the stopping one), and the stopping replica keeps using
+ * the old one for requests other replicas still forward to it, until it closes it.
  */
-export async function replaceSession(dialer: Dialer, connection: Connection): Promise<void> {
+export async function replaceSession(
+  dialer: Dialer,
+  connection: Connection,
+  reason: MoveReason = "new token",
+): Promise<void> {
   const old = connection.session;
-  if (!old || old.isClosed || connection.stopping) return;
-  let next;
-  try {
-    next = await dialHub(dialer);
-  } catch (error) {
-    // The old session stays until the hub ends it; then the loop dials again.
-    dialer.logger.warn("cannot open a session with the new token", {
-      error: (error as Error).message,
-    });
-    return;
-  }
+  if (!old || old.hasEnded || connection.stopping) return;
+  if (reason === "new token" && old.isClosed) return;
+  const next = await dialNext(dialer, old, reason);
+  if (!next) return;
   if (connection.session !== old || connection.stopping) return void await next.close();
   connection.session = next;
-  dialer.logger.info("moved to a session with the new token; draining the old one", {
+  dialer.logger.info("moved to a new session; the old one ends when its requests are done", {
+    reason,
     agent: dialer.agentId,
   });
-  await drain(old, 30_000);
+  if (reason === "new token") return await drain(old, 30_000);
+  // The stopping replica closes it; if it does not, the agent drains it after a while.
+  connection.retiring.add(old);
+  const timer = setTimeout(() => void drain(old, 30_000), STOPPING_HUB_WAIT_MS);
+  void old.closed.then(() => {
+    clearTimeout(timer);
+    connection.retiring.delete(old);
+  });
 }
+
+/**
+ * Dials the new session; a stopping replica is retried a few times (a dial may still reach
+ * it before the endpoints change, and it refuses agents). Undefined when none could be opened:
+ * the old session stays until the hub ends it, then the reconnect loop dials again.
+ */
+async function dialNext(
+  dialer: Dialer,
+  old: YamuxSession,
+  reason: MoveReason,
+): Promise<YamuxSession | undefined> {
+  const attempts = reason === "hub replica stopping" ? 5 : 1;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await dialHub(dialer);
+    } catch (error) {
+      dialer.logger.warn("cannot open a new session", {
+        reason,
+        attempt,
+        error: (error as Error).message,
+      });
+      if (attempt >= attempts || old.hasEnded) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+/**
+ * A hub replica that stops says GoAway and keeps the session while it still needs it: the
+ * agent moves. A GoAway that ends the session (a hub closing at once, a protocol error) is
+ * the reconnect loop's, with its backoff, so a hub that says it again and again cannot make
+ * the agent redial in a loop.
+ */
+function onHubGoAway(dialer: Dialer, session: YamuxSession, code: number): void {
+  if (code !== GOAWAY_NORMAL) return;
+  setTimeout(() => {
+    if (!session.hasEnded && dialer.connection.session === session) {
+      dialer.connection.replacing = dialer.connection.replacing.then(() =>
+        replaceSession(dialer, dialer.connection, "hub replica stopping")
+      );
+    }
+  }, SETTLE_MS);
+}
+
+const GOAWAY_NORMAL = 0;
+/** A GoAway followed by the end of the session is seen ending within this. */
+const SETTLE_MS = 200;
+/** How long a stopping replica may keep the old session before the agent drains it itself. */
+const STOPPING_HUB_WAIT_MS = 60_000;
 
 /** Opens the WebSocket to the hub and runs a yamux session on it, serving the hub's streams. */
 async function dialHub(dialer: Dialer): Promise<YamuxSession> {
@@ -135,6 +199,7 @@ async function dialHub(dialer: Dialer): Promise<YamuxSession> {
       dialer.logger.debug("tunnel stream opened", { stream: stream.id });
       void dialer.serveStream(stream);
     },
+    onGoAway: (code) => onHubGoAway(dialer, session, code),
   });
   // A hub of tunnel version 2 tells its CA set (and rollovers) on the trust stream.
   if (version >= TRUST_CHANNEL_VERSION) void serveTrustStream(session, dialer.trust, dialer.logger);

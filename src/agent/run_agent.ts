@@ -54,7 +54,11 @@ export async function runAgent(
   // The join and token calls verify the hub with the CAs trusted now, as the tunnel's dial does.
   const hubCa = () => trust.bundle;
   const member = createUpstream(options.cluster, memberConfig, { logger, passImpersonation: true });
-  const connection: Connection = { replacing: Promise.resolve(), stopping: false };
+  const connection: Connection = {
+    replacing: Promise.resolve(),
+    retiring: new Set(),
+    stopping: false,
+  };
   const isConnected = () => connection.session !== undefined && !connection.session.isClosed;
   const { registry, metrics } = agentRegistry(() =>
     isConnected() ? requestStreamCount(connection.session!) : 0
@@ -81,6 +85,7 @@ export async function runAgent(
     metrics,
     logger,
     credentials,
+    connection,
   };
   const health = options.healthListen
     ? serveHealth(options.healthListen, { isConnected, registry })
@@ -96,7 +101,9 @@ export async function runAgent(
       credentials.stop();
       connection.wake?.();
       await connection.replacing;
-      await drain(connection.session, graceMs);
+      await Promise.all(
+        [connection.session, ...connection.retiring].map((session) => drain(session, graceMs)),
+      );
       await loop;
       await health?.shutdown();
       member.close();

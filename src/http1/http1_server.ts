@@ -42,6 +42,12 @@ export interface Http1Server {
   setSecureContext(options: tls.SecureContextOptions): void;
   close(): Promise<void>;
   /**
+   * From now on every answer asks its client to close the connection (`Connection: close`),
+   * so clients that keep connections alive reconnect (through a Service, to another replica);
+   * nothing is cut.
+   */
+  askToClose(): void;
+  /**
    * Stops accepting, closes idle connections at once and the others as soon as their current
    * exchange is answered (with `Connection: close` when its head is still to come), and cuts
    * whatever is still open after `graceMs` (upgraded connections among them). Resolves with the
@@ -56,10 +62,11 @@ export async function listenHttp1(
   handlers: Http1Handlers,
 ): Promise<Http1Server> {
   const connections = new Map<Socket, ServedConnection>();
+  let closingSoon = false;
   const server = tls.createServer(
     { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...options.tls },
     (socket) => {
-      connections.set(socket, serveConnection(socket, handlers));
+      connections.set(socket, serveConnection(socket, handlers, () => closingSoon));
       socket.once("close", () => connections.delete(socket));
     },
   );
@@ -83,6 +90,7 @@ export async function listenHttp1(
   return {
     port: (server.address() as { port: number }).port,
     setSecureContext: (context) => server.setSecureContext(context),
+    askToClose: () => closingSoon = true,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweep);
@@ -121,9 +129,13 @@ export interface ServedConnection {
 }
 
 /** Serves the requests of one connection until it closes or is upgraded. */
-export function serveConnection(socket: Socket, handlers: Http1Handlers): ServedConnection {
+export function serveConnection(
+  socket: Socket,
+  handlers: Http1Handlers,
+  closingSoon: () => boolean = () => false,
+): ServedConnection {
   socket.setNoDelay(true);
-  const served = new ConnectionServer(socket, handlers);
+  const served = new ConnectionServer(socket, handlers, closingSoon);
   return { idleSince: () => served.idleSince, drain: () => served.drain() };
 }
 
@@ -136,7 +148,11 @@ class ConnectionServer {
   #draining = false;
   #upgraded = false;
 
-  constructor(private readonly socket: Socket, private readonly handlers: Http1Handlers) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly handlers: Http1Handlers,
+    private readonly closingSoon: () => boolean,
+  ) {
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("close", this.#onClose);
@@ -245,7 +261,7 @@ class ConnectionServer {
 
   /** How the response ends its exchange: keep-alive unless draining, then the next request. */
   #responseContext(head: RequestHead, req: Http1ServerRequest): ResponseContext {
-    const draining = () => this.#draining;
+    const draining = () => this.#draining || this.closingSoon();
     const done = (reusable: boolean) => {
       // Answered before the whole body arrived (413, say): the rest is not read.
       if (!reusable || !req.complete || this.#draining) {

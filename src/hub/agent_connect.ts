@@ -50,6 +50,9 @@ export function createAgentAcceptor(deps: HubHandlerDeps, connections: Counter):
     );
   });
   return async (req, socket, head) => {
+    if (deps.isStopping?.()) {
+      return writeSocketStatus(socket, 503, "This hub replica is stopping: connect again");
+    }
     const checked = await checkAgent(req, deps);
     if ("code" in checked) return writeSocketStatus(socket, checked.code, checked.message);
     if (agreedTunnelVersion(req.headers[TUNNEL_VERSION_HEADER]) === undefined) {

@@ -35,6 +35,11 @@ export class AgentSessions {
     return (this.#byCluster.get(cluster) ?? []).filter((agent) => !agent.session.isClosed);
   }
 
+  /** Every session of a cluster that has not ended, agents that are going away included. */
+  sessionsOf(cluster: string): AgentSession[] {
+    return (this.#byCluster.get(cluster) ?? []).filter((agent) => !agent.session.hasEnded);
+  }
+
   clusters(): string[] {
     return [...this.#byCluster.keys()];
   }

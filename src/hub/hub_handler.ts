@@ -38,6 +38,8 @@ export interface HubHandlerDeps {
   onAgentChange: (cluster: string) => void;
   /** Why the hub is not ready, or undefined when it is. */
   notReady: () => string | undefined;
+  /** Set once the replica stops: agents that connect are sent to another replica. */
+  isStopping?: () => boolean;
   metrics: MetricsRegistry;
   /** Clusters registered on the host (an agent token Secret): reported with 0 agents too. */
   registeredClusters?: () => Iterable<string>;

@@ -1,6 +1,6 @@
 /** Flags of `mca hub` and their resolution (pure). */
 // Leaves, not common/mod.ts: main.ts imports this file for every command (see HUB_DEFAULTS).
-import { parseDuration } from "../common/duration.ts";
+import { parseDuration, parseDurationOrZero } from "../common/duration.ts";
 import { parseListenAddress } from "../common/listen_address.ts";
 import type { LogLevel } from "../log/mod.ts";
 
@@ -37,6 +37,8 @@ export interface HubOptions {
   agentAuthConcurrency?: string;
   /** Ordinary requests in flight per caller on this replica ("0": no limit). */
   maxRequestsPerCaller?: string;
+  /** After SIGTERM, how long the hub keeps answering while endpoints drop it, e.g. "5s". */
+  shutdownDelay?: string;
 }
 
 /** Every setting decided. */
@@ -55,6 +57,8 @@ export interface ResolvedHubOptions {
   agentAuthConcurrency: number;
   /** Ordinary requests in flight per caller on this replica; 0 for no limit. */
   maxRequestsPerCaller: number;
+  /** After SIGTERM: answering on while endpoints drop this replica, then agents move (0: none). */
+  shutdownDelayMs: number;
   kubeconfig?: string;
   context?: string;
   /** Set when this hub runs as one of several replicas. */
@@ -76,6 +80,7 @@ export const HUB_DEFAULTS = {
   agentTokenOverlap: "2m",
   agentAuthConcurrency: "16",
   maxRequestsPerCaller: "100",
+  shutdownDelay: "0s",
   peerListen: "0.0.0.0:9444",
   apiService: "v1alpha1.proxy.mca.k8s.io",
   logLevel: "info",
@@ -134,6 +139,10 @@ export function resolveHubOptions(
       options.maxRequestsPerCaller ?? HUB_DEFAULTS.maxRequestsPerCaller,
       "--max-requests-per-caller",
       0,
+    ),
+    shutdownDelayMs: parseDurationOrZero(
+      options.shutdownDelay ?? HUB_DEFAULTS.shutdownDelay,
+      "--shutdown-delay",
     ),
     certValidityMs: parseDuration(
       options.certValidity ?? HUB_DEFAULTS.certValidity,

@@ -11,6 +11,8 @@ export const REPLICA_LABEL = "mca.k8s.io/hub-replica";
 const PEER_URL = "mca.k8s.io/peer-url";
 const CLUSTERS = "mca.k8s.io/clusters";
 const LEASE_SECONDS = 30;
+/** How long a replica acts on its view of the others' Leases before reading them again. */
+export const PEER_VIEW_MS = 2_000;
 
 type Lease = {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -23,6 +25,8 @@ export interface ReplicaDirectory {
   update(): void;
   /** The peer URL of another live replica holding the cluster, if any. */
   findPeer(cluster: string): Promise<string | undefined>;
+  /** Whether another live replica holds the cluster now (read fresh, not from the cache). */
+  heldElsewhere(cluster: string): Promise<boolean>;
   /** True while this replica's Lease is current (other replicas can find it). */
   isPublished(): boolean;
   stop(): Promise<void>;
@@ -57,8 +61,12 @@ export function startReplicaDirectory(
       publishing = publishing.then(publish);
     },
     isPublished: () => Date.now() - publishedAt < LEASE_SECONDS * 1000,
+    async heldElsewhere(cluster) {
+      const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
+      return holderOf(list.items, cluster, options.replicaId, Date.now()) !== undefined;
+    },
     async findPeer(cluster) {
-      if (!cache || Date.now() - cache.at > 2_000) {
+      if (!cache || Date.now() - cache.at > PEER_VIEW_MS) {
         const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
         cache = { at: Date.now(), leases: list.items };
       }

@@ -30,11 +30,12 @@ import type { ResolvedHubOptions } from "./hub_options.ts";
 import { isPeerRequest, PeerUpstreams } from "./hub_peers.ts";
 import { UserAccess } from "./user_access.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
-import { type Http1Server, listenHttp1 } from "../http1/mod.ts";
+import { listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
 import { publicEntrance } from "./aggregated_entrance.ts";
 import type { PublicTls } from "./public_tls.ts";
 import type { FrontProxyAuthenticator } from "./front_proxy.ts";
+import { type HubServers, stopHub } from "./hub_stop.ts";
 
 /** A running hub. */
 export interface RunningHub {
@@ -43,12 +44,6 @@ export interface RunningHub {
   caPem: string;
   sessions: AgentSessions;
   stop(): Promise<void>;
-}
-
-/** The hub's listeners: the public one, and the one for other replicas (mutual TLS). */
-interface HubServers {
-  server: Http1Server;
-  peerServer: Http1Server | undefined;
 }
 
 /** Starts the hub. */
@@ -70,11 +65,21 @@ export async function runHub(
   const directory = startDirectory(client, { options, sessions, logger });
   const peers = new PeerUpstreams(cas.bundle, peerCertificate);
   const followed = { tokens: false, clusters: new Set<string>() };
+  const lifecycle = { stopping: false };
   const hubCaPem = () => cas.bundle;
   const { publicTls, aggregated } = publicEntrance(client, options, { serving, hubCaPem, logger });
   const frontProxy = aggregated?.authenticator;
   const handler = createHubHandler(
-    hubHandlerDeps(client, { options, sessions, directory, peers, followed, frontProxy, trust }),
+    hubHandlerDeps(client, {
+      options,
+      sessions,
+      directory,
+      peers,
+      followed,
+      lifecycle,
+      frontProxy,
+      trust,
+    }),
   );
   const servers = await listenHub(options, handler, { publicTls, caPem: cas.bundle });
   const { port } = servers.server;
@@ -97,10 +102,20 @@ export async function runHub(
     caPem: cas.bundle,
     sessions,
     stop: async () => {
-      await background.stop(() => directory?.stop());
-      peers.close();
-      await aggregated?.stop();
-      await closeHub(client, sessions, servers);
+      lifecycle.stopping = true;
+      await stopHub({
+        client,
+        sessions,
+        servers,
+        directory,
+        delayMs: options.shutdownDelayMs,
+        logger,
+        stopBackground: () => background.stop(() => directory?.stop()),
+        release: async () => {
+          peers.close();
+          await aggregated?.stop();
+        },
+      });
     },
   };
 }
@@ -153,20 +168,6 @@ function startBackground(client: KubeClient, parts: {
   };
 }
 
-/** Closes the agents' sessions, then the listeners and the host connection. */
-async function closeHub(
-  client: KubeClient,
-  sessions: AgentSessions,
-  { server, peerServer }: HubServers,
-): Promise<void> {
-  for (const cluster of sessions.clusters()) {
-    await Promise.all(sessions.agents(cluster).map((agent) => agent.session.close()));
-  }
-  await server.close();
-  await peerServer?.close();
-  client.transport.close();
-}
-
 /** With replicas, publishes this one's Lease and finds the others'. */
 function startDirectory(
   client: KubeClient,
@@ -194,11 +195,13 @@ function hubHandlerDeps(client: KubeClient, parts: {
   peers: PeerUpstreams;
   /** Whether the agent tokens are followed, and the registered clusters they name. */
   followed: { tokens: boolean; clusters: Set<string> };
+  /** Set once the replica stops: unready, and agents are sent elsewhere. */
+  lifecycle: { stopping: boolean };
   frontProxy: FrontProxyAuthenticator | undefined;
   /** The CA set told to agents (it carries the logger). */
   trust: HubTrust;
 }): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, frontProxy, trust } = parts;
+  const { options, sessions, directory, peers, followed, lifecycle, frontProxy, trust } = parts;
   const { logger } = trust;
   const identities = new ClusterIdentities(client);
   const metrics = processRegistry();
@@ -233,7 +236,9 @@ function hubHandlerDeps(client: KubeClient, parts: {
     // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
     // with replicas, while its Lease lets the others find it.
     notReady: () =>
-      !followed.tokens
+      lifecycle.stopping
+        ? "stopping"
+        : !followed.tokens
         ? "cannot follow the agent tokens on the host (see the log)"
         : directory && !directory.isPublished()
         ? "cannot publish this replica's Lease on the host (see the log)"
@@ -243,6 +248,7 @@ function hubHandlerDeps(client: KubeClient, parts: {
       ? { callers: new CallerInFlight(options.maxRequestsPerCaller) }
       : {}),
     registeredClusters: () => followed.clusters,
+    isStopping: () => lifecycle.stopping,
     logger,
   };
 }

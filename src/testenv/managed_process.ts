@@ -20,13 +20,14 @@ export interface ManagedProcess {
 }
 
 // Runs "$@" with stdin from /dev/null. TERM/INT are passed on and USR1 escalates to KILL; a
-// watcher kills the child when the guard's stdin (our pipe) closes, e.g. because we died.
+// watcher stops the child when the guard's stdin (our pipe) closes, e.g. because we died: TERM,
+// and KILL 15 s later (a graceful stop of a hub replica takes several seconds).
 // (Background jobs of a non-interactive shell read /dev/null unless told otherwise, hence fd 3.)
 const GUARD = `exec 3<&0
 "$@" </dev/null & child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT
 trap 'kill -KILL "$child" 2>/dev/null' USR1
-( cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null && { sleep 5; kill -KILL "$child" 2>/dev/null; } ) >/dev/null 2>&1 &
+( cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null && { sleep 15; kill -KILL "$child" 2>/dev/null; } ) >/dev/null 2>&1 &
 watcher=$!
 while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || break; done
 kill "$watcher" 2>/dev/null

@@ -64,7 +64,7 @@ export interface HubFixture {
   /** Starts an `mca agent` process for a registered member (with another token file if given). */
   startAgent(
     name: string,
-    options?: { tokenFile?: string; healthListen?: boolean },
+    options?: { tokenFile?: string; healthListen?: boolean; hubUrl?: string },
   ): Promise<FixtureAgent>;
   /** Starts an agent for a registered member and waits until the hub holds it. */
   connectAgent(name: string): Promise<FixtureAgent>;
@@ -190,7 +190,7 @@ export async function startHubFixture(
       const process = await startMca([
         "agent",
         // The port survives hub restarts, so agents find the hub again.
-        `--hub=https://127.0.0.1:${hub.port}`,
+        `--hub=${agentOptions.hubUrl ?? `https://127.0.0.1:${hub.port}`}`,
         `--cluster=${name}`,
         `--token-file=${agentOptions.tokenFile ?? member.tokenFile}`,
         `--hub-ca-file=${hubCaFile}`,

@@ -1,7 +1,8 @@
 /**
  * A TCP relay on a fixed loopback port that a test can switch off and on again: a cluster that
  * becomes unreachable and comes back, without touching the real API server behind it. It only
- * pipes bytes (TLS goes through end to end).
+ * pipes bytes (TLS goes through end to end). Its target can change, as a Service's endpoints do
+ * for kube-proxy: connections made before keep theirs.
  */
 
 /** A relay to one address. */
@@ -11,12 +12,15 @@ export interface TcpRelay {
   start(): void;
   /** Stops listening and cuts every relayed connection. */
   stop(): void;
+  /** New connections go to `target` from now on. */
+  retarget(target: { hostname: string; port: number }): void;
 }
 
 /** A relay to `target` ("host:port"), not listening until started. */
 export function tcpRelay(port: number, target: { hostname: string; port: number }): TcpRelay {
   let listener: Deno.Listener | undefined;
   const connections = new Set<Deno.Conn>();
+  let destination = target;
   const close = (conn: Deno.Conn) => {
     connections.delete(conn);
     try {
@@ -27,7 +31,7 @@ export function tcpRelay(port: number, target: { hostname: string; port: number 
     connections.add(client);
     let upstream: Deno.Conn | undefined;
     try {
-      upstream = await Deno.connect(target);
+      upstream = await Deno.connect(destination);
       connections.add(upstream);
       await Promise.race([
         client.readable.pipeTo(upstream.writable, { preventClose: true }),
@@ -48,6 +52,9 @@ export function tcpRelay(port: number, target: { hostname: string; port: number 
       (async () => {
         for await (const conn of current) relay(conn);
       })().catch(() => {});
+    },
+    retarget(next) {
+      destination = next;
     },
     stop() {
       listener?.close();

@@ -246,6 +246,25 @@ Deno.test("shutdown() closes idle connections at once, lets an exchange in fligh
   assert(/ECONNREFUSED|refused/i.test(error.message), error.message);
 });
 
+Deno.test("askToClose(): idle connections stay, each later answer says Connection: close and ends its connection, new connections are served", async () => {
+  await using s = await serve({});
+  const kept = await s.connect();
+  kept.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await kept.until((t) => t.endsWith("default"), "the first answer");
+  assert(!kept.received().includes("connection: close"), kept.received());
+  s.server.askToClose();
+  assert(!kept.closed(), "an idle connection is not cut");
+  kept.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await kept.until((t) => count(t, "default") === 2, "the second answer");
+  assert(kept.received().includes("connection: close\r\n"), kept.received());
+  await kept.until(() => kept.closed(), "the connection to end after that answer");
+  const fresh = await s.connect();
+  fresh.send("GET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+  await fresh.until((t) => t.endsWith("default"), "a new connection's answer");
+  assert(fresh.received().includes("connection: close\r\n"), fresh.received());
+  await fresh.until(() => fresh.closed(), "the new connection to end too");
+});
+
 Deno.test("shutdown() cuts what is still open after its grace period, upgraded connections included", async () => {
   await using s = await serve({
     request() {

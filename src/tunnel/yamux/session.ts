@@ -44,6 +44,8 @@ export interface YamuxOptions {
    * so that opening streams only to have them refused cannot keep the session busy.
    */
   maxInboundStreams?: number;
+  /** Called once when the peer says it goes away (GoAway), with its code. */
+  onGoAway?: (code: number) => void;
 }
 
 const WINDOW_BUDGET = 16 * 1024 * 1024;
@@ -103,6 +105,19 @@ export class YamuxSession implements StreamHost {
   /** Streams currently open. */
   get streamCount(): number {
     return this.#streams.size;
+  }
+
+  /** Streams this side opened that are still open. */
+  get ownStreamCount(): number {
+    const ours = this.options.client ? 1 : 0;
+    let count = 0;
+    for (const id of this.#streams.keys()) if (id % 2 === ours) count++;
+    return count;
+  }
+
+  /** True once the session ended (the peer may have said it goes away and still be open). */
+  get hasEnded(): boolean {
+    return this.#ended !== undefined;
   }
 
   /** True once the session ended or the peer said it goes away. */
@@ -285,6 +300,7 @@ export class YamuxSession implements StreamHost {
       return;
     }
     if (type === FrameType.GoAway) {
+      if (!this.#remoteGoAway) queueMicrotask(() => this.options.onGoAway?.(length));
       this.#remoteGoAway = true;
       return;
     }
