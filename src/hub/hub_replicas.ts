@@ -25,8 +25,8 @@ export interface ReplicaDirectory {
   update(): void;
   /** The peer URL of another live replica holding the cluster, if any. */
   findPeer(cluster: string): Promise<string | undefined>;
-  /** Whether another live replica holds the cluster now (read fresh, not from the cache). */
-  heldElsewhere(cluster: string): Promise<boolean>;
+  /** The clusters other live replicas hold now (read fresh, not from the cache). */
+  heldElsewhere(): Promise<Set<string>>;
   /** True while this replica's Lease is current (other replicas can find it). */
   isPublished(): boolean;
   stop(): Promise<void>;
@@ -61,9 +61,13 @@ export function startReplicaDirectory(
       publishing = publishing.then(publish);
     },
     isPublished: () => Date.now() - publishedAt < LEASE_SECONDS * 1000,
-    async heldElsewhere(cluster) {
+    async heldElsewhere() {
       const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
-      return holderOf(list.items, cluster, options.replicaId, Date.now()) !== undefined;
+      return new Set(
+        liveOthers(list.items, options.replicaId, Date.now()).flatMap((lease) =>
+          (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").filter(Boolean)
+        ),
+      );
     },
     async findPeer(cluster) {
       if (!cache || Date.now() - cache.at > PEER_VIEW_MS) {
@@ -123,13 +127,17 @@ function holderOf(
   replicaId: string,
   now: number,
 ): string | undefined {
-  const live = leases.filter((lease) => {
+  const holder = liveOthers(leases, replicaId, now).find((lease) =>
+    (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").includes(cluster)
+  );
+  return holder?.metadata.annotations?.[PEER_URL];
+}
+
+/** The Leases of the other replicas that are still current. */
+function liveOthers(leases: Lease[], replicaId: string, now: number): Lease[] {
+  return leases.filter((lease) => {
     const renewed = Date.parse(lease.spec?.renewTime ?? "");
     const ttl = (lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS) * 1000;
     return lease.spec?.holderIdentity !== replicaId && renewed + ttl > now;
   });
-  const holder = live.find((lease) =>
-    (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").includes(cluster)
-  );
-  return holder?.metadata.annotations?.[PEER_URL];
 }

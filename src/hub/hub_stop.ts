@@ -100,9 +100,8 @@ async function moveAgents(
   const waiting = new Set(agents.map((agent) => agent.cluster));
   const deadline = Date.now() + AGENT_MOVE_GRACE_MS;
   while (waiting.size > 0 && Date.now() < deadline) {
-    for (const cluster of waiting) {
-      if (await directory.heldElsewhere(cluster).catch(() => false)) waiting.delete(cluster);
-    }
+    const held = await directory.heldElsewhere().catch(() => new Set<string>());
+    for (const cluster of held) waiting.delete(cluster);
     if (waiting.size > 0) await delay(POLL_MS);
   }
   logger.info("agents moved to other replicas", {

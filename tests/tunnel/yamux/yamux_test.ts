@@ -249,3 +249,36 @@ Deno.test("YamuxSession.goAway() stops the peer opening streams while open ones 
   await server.close();
   await client.close();
 });
+
+Deno.test("YamuxSession: a GoAway is told to the peer's onGoAway once, with its code; the sender may still open streams; ownStreamCount counts only this side's", async () => {
+  const [a, b] = pipePair();
+  const told: number[] = [];
+  let accepted: YamuxStream | undefined;
+  const hub = new YamuxSession(b, { client: false, keepAliveIntervalMs: 0 });
+  const agent = new YamuxSession(a, {
+    client: true,
+    keepAliveIntervalMs: 0,
+    onStream: (s) => accepted = s,
+    onGoAway: (code) => told.push(code),
+  });
+  const fromAgent = await agent.open();
+  await hub.goAway();
+  await hub.goAway();
+  await waitFor(() => told.length > 0, { description: "the agent to hear the GoAway" });
+  assertEquals(told, [0]);
+  assert(!agent.hasEnded, "a GoAway alone does not end the session");
+  const fromHub = await hub.open();
+  await fromHub.writable.getWriter().write(new Uint8Array([7]));
+  const served = await waitFor(() => accepted, { description: "the hub's stream to arrive" });
+  assertEquals(hub.ownStreamCount, 1, "the hub opened one stream");
+  assertEquals(agent.ownStreamCount, 1, "the agent opened one stream");
+  assertEquals(hub.streamCount, 2);
+  served.reset();
+  fromAgent.reset();
+  await waitFor(() => hub.ownStreamCount === 0 || undefined, {
+    description: "the hub's stream to end",
+  });
+  await hub.close();
+  await waitFor(() => agent.hasEnded || undefined, { description: "the agent's session to end" });
+  assertEquals(told, [0], "the closing GoAway is not told again");
+});
