@@ -25,8 +25,8 @@ export interface ReplicaDirectory {
   update(): void;
   /** The peer URL of another live replica holding the cluster, if any. */
   findPeer(cluster: string): Promise<string | undefined>;
-  /** The clusters other live replicas hold now (read fresh, not from the cache). */
-  heldElsewhere(): Promise<Set<string>>;
+  /** The other live replicas now, and the clusters they hold (read fresh, not from the cache). */
+  others(): Promise<{ replicas: number; clusters: Set<string> }>;
   /** True while this replica's Lease is current (other replicas can find it). */
   isPublished(): boolean;
   stop(): Promise<void>;
@@ -61,13 +61,13 @@ export function startReplicaDirectory(
       publishing = publishing.then(publish);
     },
     isPublished: () => Date.now() - publishedAt < LEASE_SECONDS * 1000,
-    async heldElsewhere() {
+    async others() {
       const list = await client.list<Lease>(path, { labelSelector: REPLICA_LABEL });
-      return new Set(
-        liveOthers(list.items, options.replicaId, Date.now()).flatMap((lease) =>
-          (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").filter(Boolean)
-        ),
+      const live = liveOthers(list.items, options.replicaId, Date.now());
+      const clusters = live.flatMap((lease) =>
+        (lease.metadata.annotations?.[CLUSTERS] ?? "").split(",").filter(Boolean)
       );
+      return { replicas: live.length, clusters: new Set(clusters) };
     },
     async findPeer(cluster) {
       if (!cache || Date.now() - cache.at > PEER_VIEW_MS) {

@@ -95,13 +95,15 @@ async function moveAgents(
 ): Promise<void> {
   const agents = sessions.clusters().flatMap((cluster) => sessions.sessionsOf(cluster));
   if (agents.length === 0) return;
+  // The only replica: there is nowhere to move to (agents reconnect when it is back).
+  if ((await directory.others().catch(() => undefined))?.replicas === 0) return;
   logger.info("asking the agents here to move to another replica", { agents: agents.length });
   await Promise.all(agents.map((agent) => agent.session.goAway().catch(() => {})));
   const waiting = new Set(agents.map((agent) => agent.cluster));
   const deadline = Date.now() + AGENT_MOVE_GRACE_MS;
   while (waiting.size > 0 && Date.now() < deadline) {
-    const held = await directory.heldElsewhere().catch(() => new Set<string>());
-    for (const cluster of held) waiting.delete(cluster);
+    const others = await directory.others().catch(() => undefined);
+    for (const cluster of others?.clusters ?? []) waiting.delete(cluster);
     if (waiting.size > 0) await delay(POLL_MS);
   }
   logger.info("agents moved to other replicas", {
