@@ -29,6 +29,12 @@ import type { HubHandlerDeps, HubRequest } from "./hub_handler.ts";
 
 /** Streams an agent may open over one session (its trust stream, and retries of it). */
 export const MAX_AGENT_STREAMS = 16;
+/**
+ * Sessions of one cluster a replica holds. Agents run two replicas by default, each with a
+ * second session while it rotates its token or moves off a stopping hub replica; a stolen
+ * token must not make the hub hold sessions without bound.
+ */
+export const MAX_SESSIONS_PER_CLUSTER = 32;
 
 /** Accepts one agent's upgrade to `/connect`, or refuses it with a Status. */
 export type AgentAcceptor = (req: HubRequest, socket: Duplex, head: Uint8Array) => Promise<void>;
@@ -55,6 +61,14 @@ export function createAgentAcceptor(deps: HubHandlerDeps, connections: Counter):
     }
     const checked = await checkAgent(req, deps);
     if ("code" in checked) return writeSocketStatus(socket, checked.code, checked.message);
+    if (deps.sessions.sessionsOf(checked.cluster).length >= MAX_SESSIONS_PER_CLUSTER) {
+      deps.logger.warn("agent refused", { cluster: checked.cluster, reason: "too many sessions" });
+      return writeSocketStatus(
+        socket,
+        429,
+        `Cluster "${checked.cluster}" already has ${MAX_SESSIONS_PER_CLUSTER} agent sessions on this hub replica`,
+      );
+    }
     if (agreedTunnelVersion(req.headers[TUNNEL_VERSION_HEADER]) === undefined) {
       deps.logger.warn("agent refused", {
         cluster: checked.cluster,
