@@ -7,11 +7,6 @@ import {
 } from "../kube/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import {
-  createMetricsRegistry,
-  type MetricsRegistry,
-  registerProcessMetrics,
-} from "../metrics/mod.ts";
-import {
   type IssuedCertificate,
   type RenewedCertificate,
   startCertificateRenewal,
@@ -19,22 +14,17 @@ import {
 import { firstCertificates, followRollover, type hubCertificates } from "./hub_ca.ts";
 import { HubTrust } from "./hub_trust.ts";
 import { AgentSessions } from "./agent_sessions.ts";
-import { hostTokenStore } from "./agent_token_store.ts";
-import { gatedTokenStore, HostReadGate } from "./host_read_gate.ts";
-import { CallerInFlight } from "./caller_in_flight.ts";
 import { watchAgentTokens } from "./agent_token_watch.ts";
-import { ClusterIdentities } from "./cluster_identity.ts";
-import { writeClusterStatus, writeClusterStatuses } from "./cluster_status.ts";
-import { createHubHandler, type HubHandler, type HubHandlerDeps } from "./hub_handler.ts";
+import { writeClusterStatuses } from "./cluster_status.ts";
+import { createHubHandler, type HubHandler } from "./hub_handler.ts";
+import { hubHandlerDeps } from "./hub_handler_deps.ts";
 import type { ResolvedHubOptions } from "./hub_options.ts";
-import { isPeerRequest, PeerUpstreams } from "./hub_peers.ts";
-import { UserAccess } from "./user_access.ts";
+import { PeerUpstreams } from "./hub_peers.ts";
 import { type ReplicaDirectory, startReplicaDirectory } from "./hub_replicas.ts";
 import { listenHttp1 } from "../http1/mod.ts";
 import { statusRefusalBody } from "../forward/mod.ts";
 import { publicEntrance } from "./aggregated_entrance.ts";
 import type { PublicTls } from "./public_tls.ts";
-import type { FrontProxyAuthenticator } from "./front_proxy.ts";
 import { type HubServers, stopHub } from "./hub_stop.ts";
 
 /** A running hub. */
@@ -187,72 +177,6 @@ function startDirectory(
   });
 }
 
-/** The handler's deps on the host cluster: access checks, token hashes, status, replicas. */
-function hubHandlerDeps(client: KubeClient, parts: {
-  options: ResolvedHubOptions;
-  sessions: AgentSessions;
-  directory: ReplicaDirectory | undefined;
-  peers: PeerUpstreams;
-  /** Whether the agent tokens are followed, and the registered clusters they name. */
-  followed: { tokens: boolean; clusters: Set<string> };
-  /** Set once the replica stops: unready, and agents are sent elsewhere. */
-  lifecycle: { stopping: boolean };
-  frontProxy: FrontProxyAuthenticator | undefined;
-  /** The CA set told to agents (it carries the logger). */
-  trust: HubTrust;
-}): HubHandlerDeps {
-  const { options, sessions, directory, peers, followed, lifecycle, frontProxy, trust } = parts;
-  const { logger } = trust;
-  const identities = new ClusterIdentities(client);
-  const metrics = processRegistry();
-  const throttled = metrics.counter(
-    "mca_hub_agent_auth_throttled_total",
-    "Agent requests answered 429 because the hub was checking as many tokens as it allows",
-  );
-  return {
-    sessions,
-    access: new UserAccess(client),
-    identityOf: (cluster) => identities.of(cluster),
-    tokens: gatedTokenStore(
-      hostTokenStore(client, options.namespace, options.agentTokenOverlapMs),
-      new HostReadGate(options.agentAuthConcurrency, options.agentAuthConcurrency),
-      () => throttled.inc({}),
-    ),
-    onAgentChange: (cluster) => {
-      directory?.update();
-      void writeClusterStatus(client, sessions, cluster, logger, { trust });
-    },
-    trust,
-    ...(directory
-      ? {
-        findPeer: (cluster: string) => directory.findPeer(cluster),
-        peerUpstream: (peerUrl: string) => peers.upstreamFor(peerUrl),
-      }
-      : {}),
-    // Only on the peer listener: the public one verifies client certificates too, against the
-    // host's front-proxy CA, and a certificate from there must never pass for a replica's.
-    isPeer: (req) => req.socket.localPort === options.replica?.listen.port && isPeerRequest(req),
-    ...(frontProxy ? { frontProxy } : {}),
-    // Ready while the hub follows agent tokens on the host (so revocations take effect) and,
-    // with replicas, while its Lease lets the others find it.
-    notReady: () =>
-      lifecycle.stopping
-        ? "stopping"
-        : !followed.tokens
-        ? "cannot follow the agent tokens on the host (see the log)"
-        : directory && !directory.isPublished()
-        ? "cannot publish this replica's Lease on the host (see the log)"
-        : undefined,
-    metrics,
-    ...(options.maxRequestsPerCaller > 0
-      ? { callers: new CallerInFlight(options.maxRequestsPerCaller) }
-      : {}),
-    registeredClusters: () => followed.clusters,
-    isStopping: () => lifecycle.stopping,
-    logger,
-  };
-}
-
 /**
  * Listens publicly and, with replicas, on a listener of their own where a client certificate of
  * the shared CA is required.
@@ -308,11 +232,4 @@ function earliest(a: IssuedCertificate, b: IssuedCertificate): Date {
   return a.certificate.notAfter < b.certificate.notAfter
     ? a.certificate.notAfter
     : b.certificate.notAfter;
-}
-
-/** The hub's metrics registry, with build info and process metrics. */
-function processRegistry(): MetricsRegistry {
-  const registry = createMetricsRegistry();
-  registerProcessMetrics(registry);
-  return registry;
 }
