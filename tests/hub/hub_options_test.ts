@@ -44,3 +44,19 @@ Deno.test("resolveHubOptions() reads --max-requests-per-caller: 100 unless given
     'Invalid --max-requests-per-caller "-1": a whole number of at least 0 is expected',
   );
 });
+
+Deno.test("resolveHubOptions() reads --shutdown-delay: none unless given, 0 in any unit, a duration otherwise", () => {
+  assertEquals(resolveHubOptions({}).shutdownDelayMs, 0);
+  for (const zero of ["0", "0s", "0ms", "00m"]) {
+    assertEquals(resolveHubOptions({ shutdownDelay: zero }).shutdownDelayMs, 0, zero);
+  }
+  assertEquals(resolveHubOptions({ shutdownDelay: "5s" }).shutdownDelayMs, 5_000);
+  assertEquals(resolveHubOptions({ shutdownDelay: "1m30s" }).shutdownDelayMs, 90_000);
+  for (const bad of ["-5s", "5", "soon", "", "0x"]) {
+    assertThrows(
+      () => resolveHubOptions({ shutdownDelay: bad }),
+      Error,
+      `Invalid --shutdown-delay "${bad}"`,
+    );
+  }
+});

@@ -68,4 +68,11 @@ Deno.test("resolveWebhookOptions() rejects bad values with the flag's name", () 
     Error,
     "Invalid --failure-policy",
   );
+  assertThrows(
+    () => resolveWebhookOptions({ shutdownDelay: "soon" }),
+    Error,
+    "Invalid --shutdown-delay",
+  );
+  assertEquals(resolveWebhookOptions({}).shutdownDelayMs, 0);
+  assertEquals(resolveWebhookOptions({ shutdownDelay: "5s" }).shutdownDelayMs, 5_000);
 });
