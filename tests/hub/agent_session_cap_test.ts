@@ -6,13 +6,12 @@
 // @ts-types="npm:@types/ws@8.18.1"
 import { WebSocket } from "ws";
 import { assertEquals, assertStringIncludes } from "../_utils/assert.ts";
+import { testHubDeps } from "../_utils/hub_deps.ts";
 import { servePlainHttp1 } from "../_utils/plain_http1.ts";
 import { NO_TOKENS } from "../_utils/token_store.ts";
 import { waitFor } from "../../src/common/mod.ts";
-import { AgentSessions, createHubHandler, type HubHandlerDeps } from "../../src/hub/mod.ts";
+import { AgentSessions, createHubHandler } from "../../src/hub/mod.ts";
 import { MAX_SESSIONS_PER_CLUSTER } from "../../src/hub/agent_connect.ts";
-import { silentLogger } from "../../src/log/mod.ts";
-import { createMetricsRegistry } from "../../src/metrics/mod.ts";
 import { connectHeaders } from "../../src/tunnel/mod.ts";
 import { hashToken } from "../../src/tunnel/token_contract.ts";
 
@@ -40,23 +39,13 @@ function connect(port: number, agentId: string) {
 Deno.test("a hub replica holds at most MAX_SESSIONS_PER_CLUSTER sessions of one cluster, then answers 429", async () => {
   const hash = await hashToken(TOKEN);
   const sessions = new AgentSessions();
-  const deps: HubHandlerDeps = {
+  const deps = testHubDeps({
     sessions,
-    access: {
-      authenticate: () => Promise.resolve({ allowed: false, code: 401, message: "no" }),
-      authorize: () => Promise.resolve({ allowed: false, code: 403, message: "no" }),
-      mayImpersonate: () => Promise.resolve(false),
-      checkPath: () => Promise.resolve({ allowed: false, code: 403, message: "no" }),
-    },
     tokens: {
       ...NO_TOKENS,
       accepted: (cluster) => Promise.resolve(cluster === "c1" ? [hash] : []),
     },
-    onAgentChange() {},
-    notReady: () => undefined,
-    metrics: createMetricsRegistry(),
-    logger: silentLogger,
-  };
+  });
   const handler = createHubHandler(deps);
   const server = await servePlainHttp1({
     request: (req, res) => handler.handleRequest(req, res),

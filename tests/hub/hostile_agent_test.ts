@@ -4,12 +4,10 @@
  */
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { streamPair } from "../_utils/in_memory_tunnel.ts";
+import { testHubDeps } from "../_utils/hub_deps.ts";
 import { servePlainHttp1 } from "../_utils/plain_http1.ts";
-import { NO_TOKENS } from "../_utils/token_store.ts";
 import { waitFor } from "../../src/common/mod.ts";
-import { AgentSessions, createHubHandler, type HubHandlerDeps } from "../../src/hub/mod.ts";
-import { silentLogger } from "../../src/log/mod.ts";
-import { createMetricsRegistry } from "../../src/metrics/mod.ts";
+import { AgentSessions, createHubHandler } from "../../src/hub/mod.ts";
 import {
   encodeHead,
   readHead,
@@ -40,7 +38,7 @@ async function hubWithHostileAgent(head: TunnelResponseHead, body: string) {
     streams: 0,
   });
   const user = { username: "alice" };
-  const deps: HubHandlerDeps = {
+  const deps = testHubDeps({
     sessions,
     access: {
       authenticate: () => Promise.resolve({ allowed: true, user }),
@@ -48,12 +46,7 @@ async function hubWithHostileAgent(head: TunnelResponseHead, body: string) {
       mayImpersonate: () => Promise.resolve(false),
       checkPath: () => Promise.resolve({ allowed: true, user }),
     },
-    tokens: NO_TOKENS,
-    onAgentChange() {},
-    notReady: () => undefined,
-    metrics: createMetricsRegistry(),
-    logger: silentLogger,
-  };
+  });
   const handler = createHubHandler(deps);
   const server = await servePlainHttp1({
     request: (req, res) => handler.handleRequest(req, res),

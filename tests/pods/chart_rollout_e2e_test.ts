@@ -21,6 +21,10 @@ e2eTest(
     await installAgent(env, "east");
     const get = async (kind: string, name: string) =>
       JSON.parse(await kubectlOk(host, ["get", kind, name, "-n", "mca-system", "-o", "json"]));
+    /** The objects of a kind with a label. */
+    const listed = async (kind: string, selector: string) => (JSON.parse(
+      await kubectlOk(host, ["get", kind, "-n", "mca-system", "-l", selector, "-o", "json"]),
+    ).items as { metadata: { name: string }; spec?: { holderIdentity?: string } }[]);
     for (const name of ["mca-webhook", "mca-hub"]) {
       const deployment = await get("deployment", name);
       assertEquals(deployment.spec.replicas, 2, `${name} replicas`);
@@ -32,32 +36,11 @@ e2eTest(
     }, { description: "the webhook's PodDisruptionBudget to count two healthy replicas" });
     assertEquals(budget.spec.minAvailable, 1);
     assertEquals(budget.status.disruptionsAllowed, 1);
-    const leases = JSON.parse(
-      await kubectlOk(host, [
-        "get",
-        "leases",
-        "-n",
-        "mca-system",
-        "-l",
-        "mca.k8s.io/hub-replica=true",
-        "-o",
-        "json",
-      ]),
-    ).items as Array<{ spec: { holderIdentity: string } }>;
-    const hubPods = JSON.parse(
-      await kubectlOk(host, [
-        "get",
-        "pods",
-        "-n",
-        "mca-system",
-        "-l",
-        "app.kubernetes.io/component=hub",
-        "-o",
-        "json",
-      ]),
-    ).items.map((pod: { metadata: { name: string } }) => pod.metadata.name).sort();
+    const leases = await listed("leases", "mca.k8s.io/hub-replica=true");
+    const hubPods = (await listed("pods", "app.kubernetes.io/component=hub"))
+      .map((pod) => pod.metadata.name).sort();
     assertEquals(
-      leases.map((lease) => lease.spec.holderIdentity).sort(),
+      leases.map((lease) => lease.spec?.holderIdentity).sort(),
       hubPods,
       "each hub replica publishes its Lease",
     );
@@ -85,18 +68,8 @@ e2eTest(
     };
 
     // Evictions respect the budget: one webhook replica may go, not the second.
-    const webhookPods = JSON.parse(
-      await kubectlOk(host, [
-        "get",
-        "pods",
-        "-n",
-        "mca-system",
-        "-l",
-        "app.kubernetes.io/component=webhook",
-        "-o",
-        "json",
-      ]),
-    ).items.map((pod: { metadata: { name: string } }) => pod.metadata.name) as string[];
+    const webhookPods = (await listed("pods", "app.kubernetes.io/component=webhook"))
+      .map((pod) => pod.metadata.name);
     assertEquals(webhookPods.length, 2);
     const evict = (pod: string) =>
       kubectl(host, [
