@@ -1,31 +1,12 @@
 import { assert, assertEquals, assertStringIncludes } from "../_utils/assert.ts";
 import { applyJsonPatch, injectPodTemplate, type PodTemplate } from "../../src/inject/mod.ts";
 import { createWebhookApp } from "../../src/webhook/mod.ts";
+import { podReview as review } from "../_utils/admission_review.ts";
 
 const pod = (labels: Record<string, string>, spec: Record<string, unknown> = {}): PodTemplate => ({
   metadata: { name: "p", namespace: "apps", labels },
   spec: { containers: [{ name: "app", image: "app:1" }], ...spec },
 });
-
-function review(
-  object: unknown,
-  overrides: Record<string, unknown> = {},
-  apiVersion = "admission.k8s.io/v1",
-) {
-  return {
-    apiVersion,
-    kind: "AdmissionReview",
-    request: {
-      uid: "uid-1",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace: "apps",
-      operation: "CREATE",
-      object,
-      ...overrides,
-    },
-  };
-}
 
 async function post(app: ReturnType<typeof createWebhookApp>, path: string, body: unknown) {
   const response = await app.request(path, {

@@ -6,6 +6,7 @@
  * server does until its endpoints change.
  */
 import https from "node:https";
+import { podReview } from "../_utils/admission_review.ts";
 import { assert, assertEquals } from "../_utils/assert.ts";
 import { e2eTest, kubectlOk, uniqueName } from "../_utils/e2e.ts";
 import { tempDir } from "../_utils/temp_dir.ts";
@@ -22,23 +23,12 @@ interface Seen {
 }
 
 function review(uid: string): string {
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace: "apps",
-      operation: "CREATE",
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name: uid, namespace: "apps", labels: { "mca.k8s.io/inject": "true" } },
-        spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
-      },
-    },
-  });
+  return JSON.stringify(podReview({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: uid, namespace: "apps", labels: { "mca.k8s.io/inject": "true" } },
+    spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
+  }, { uid }));
 }
 
 function post(agent: https.Agent, port: number, path: string, body: string) {
